@@ -17,9 +17,20 @@ export class TransientError extends Error {
   }
 }
 
+// A message that is not what its stage accepts: never retried, sent to the dead-letter topic with the reason.
+export class InvalidMessageError extends PermanentError {
+  override name = 'InvalidMessageError';
+}
+
+const PERMANENT_NAMES = new Set(['PermanentError', 'InvalidMessageError']);
+
 // Match on `name` as well as `instanceof`: a bundle may carry two copies of these classes.
 export function isPermanent(error: unknown): boolean {
-  return error instanceof PermanentError || (error instanceof Error && error.name === 'PermanentError');
+  return error instanceof PermanentError || (error instanceof Error && PERMANENT_NAMES.has(error.name));
+}
+
+export function isInvalidMessage(error: unknown): boolean {
+  return error instanceof InvalidMessageError || (error instanceof Error && error.name === 'InvalidMessageError');
 }
 
 export function isTransient(error: unknown): boolean {

@@ -1,0 +1,170 @@
+// Deploys pipelines onto the local cloud the way the Pulumi program deploys them onto Google Cloud:
+// from the same topology (shared/topology.ts) it creates the topics, push subscriptions with retry
+// and dead-letter policies, the bucket with its finalize notification, the schedules — and serves
+// every (pipeline, stage) function with the functions framework, each with its own configuration.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { Storage } from '@google-cloud/storage';
+import type { StageHandler } from '../functions/runtime/context';
+import { createStageRuntime, type StageRuntime } from '../functions/runtime/stage-runtime';
+import { stageList } from '../functions/stages';
+import { createLogger, type Logger } from '../shared/logger';
+import type { Pipeline } from '../shared/pipeline-definition';
+import type { StageName } from '../shared/stage-declaration';
+import { topicName, topologyOf, type PipelineTopology } from '../shared/topology';
+import { pushEndpointFor, startFunctionHost, type DeliverTwiceMode, type FunctionHost, type HostedFunction } from './function-host';
+import { ensurePushSubscriptions, ensureTopic } from './push-subscriptions';
+import { startScheduler, type LocalScheduler } from './scheduler';
+import type { LocalCloudEndpoints } from './stack';
+
+export interface LocalDeploymentOptions {
+  endpoints: LocalCloudEndpoints;
+  pipelines: readonly Pipeline[];
+  handlers: Record<StageName, StageHandler>;
+  // Secret values by name, written to a secrets directory of this deployment's own.
+  secrets: Record<string, string>;
+  // Defaults: the stack's project, `sluice`, `<project>-sluice-data`.
+  projectId?: string;
+  prefix?: string;
+  bucket?: string;
+  deliverTwice?: DeliverTwiceMode;
+  // Tests shorten Pub/Sub's retry backoff so a redelivery comes in seconds, not minutes.
+  backoffOverride?: { minSeconds: number; maxSeconds: number };
+  // Fire schedules on their cron (npm start) or only on demand (tests).
+  runSchedules?: boolean;
+  logger?: Logger;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+}
+
+export interface LocalDeployment {
+  projectId: string;
+  prefix: string;
+  bucket: string;
+  topologies: PipelineTopology[];
+  host: FunctionHost;
+  scheduler: LocalScheduler;
+  pubsub: PubSub;
+  storage: Storage;
+  // Publishes a manual trigger, as the ops CLI does; resolves with the Pub/Sub message id.
+  trigger(pipeline: string, options?: { runId?: string; date?: string }): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function deployPipelines(options: LocalDeploymentOptions): Promise<LocalDeployment> {
+  const { endpoints } = options;
+  const projectId = options.projectId ?? endpoints.projectId;
+  const prefix = options.prefix ?? 'sluice';
+  const bucket = options.bucket ?? `${projectId}-sluice-data`;
+  const logger = options.logger ?? createLogger({ component: 'local-deployment' });
+  const pubsub = new PubSub({ projectId, apiEndpoint: endpoints.pubsubHost, emulatorMode: true });
+  const storage = new Storage({ projectId, apiEndpoint: endpoints.storageUrl });
+
+  const secretsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-secrets-'));
+  for (const [name, value] of Object.entries(options.secrets)) {
+    fs.writeFileSync(path.join(secretsDir, name), value, { mode: 0o600 });
+  }
+
+  const runtimes: StageRuntime[] = [];
+  const hosted: HostedFunction[] = [];
+  const topologies = options.pipelines.map((pipeline) => topologyOf(pipeline, stageList, prefix));
+  for (const pipeline of options.pipelines) {
+    for (const stage of stageList) {
+      const runtime = createStageRuntime({
+        stage,
+        handler: options.handlers[stage.name],
+        pipelineNamed: (name) => {
+          const found = options.pipelines.find((p) => p.name === name);
+          if (!found) throw new Error(`SLUICE_PIPELINE: no pipeline named "${name}"`);
+          return found;
+        },
+        logger: logger.child({ component: 'function' }),
+        env: {
+          SLUICE_PIPELINE: pipeline.name,
+          SLUICE_STAGE: stage.name,
+          SLUICE_PREFIX: prefix,
+          SLUICE_BUCKET: bucket,
+          GOOGLE_CLOUD_PROJECT: projectId,
+          SLUICE_SECRETS_DIR: secretsDir,
+          PUBSUB_EMULATOR_HOST: endpoints.pubsubHost,
+          FIRESTORE_EMULATOR_HOST: endpoints.firestoreHost,
+          STORAGE_EMULATOR_HOST: endpoints.storageUrl,
+          SLUICE_SFTP_ENDPOINT_OVERRIDE: `${endpoints.sftp.host}:${endpoints.sftp.port}`,
+          SLUICE_SFTP_FINGERPRINT_OVERRIDE: endpoints.sftp.hostKeyFingerprint,
+          LOG_LEVEL: options.logLevel ?? 'INFO',
+        },
+      });
+      runtimes.push(runtime);
+      hosted.push({ name: `${prefix}-${pipeline.name}-${stage.name}`, handler: (event) => runtime.handle(event) });
+    }
+  }
+  const host = await startFunctionHost(hosted, { ...(options.deliverTwice ? { deliverTwice: options.deliverTwice } : {}), logger });
+
+  try {
+    const [exists] = await storage.bucket(bucket).exists();
+    if (!exists) await storage.createBucket(bucket);
+    for (const topology of topologies) {
+      await ensurePushSubscriptions(
+        pubsub,
+        topology.pushSubscriptions.map((plan) => ({
+          topic: plan.topic,
+          subscription: plan.subscription,
+          pushEndpoint: pushEndpointFor(host.urlOf(plan.targetFunction), projectId, plan.topic),
+          ackDeadlineSeconds: plan.ackDeadlineSeconds,
+          minBackoffSeconds: options.backoffOverride?.minSeconds ?? plan.minBackoffSeconds,
+          maxBackoffSeconds: options.backoffOverride?.maxSeconds ?? plan.maxBackoffSeconds,
+          deadLetterTopic: plan.deadLetterTopic,
+          maxDeliveryAttempts: plan.maxDeliveryAttempts,
+        })),
+      );
+      for (const pull of topology.pullSubscriptions) {
+        await ensureTopic(pubsub, pull.topic);
+        const [subExists] = await pubsub.subscription(pull.subscription).exists();
+        if (!subExists) await pubsub.topic(pull.topic).createSubscription(pull.subscription);
+      }
+      const [existing] = await storage.bucket(bucket).getNotifications();
+      for (const wanted of topology.bucketNotifications) {
+        const present = existing.some((n) => String(n.metadata.topic ?? '').endsWith(`/topics/${wanted.topic}`) && n.metadata.object_name_prefix === wanted.objectNamePrefix);
+        if (!present) {
+          await storage.bucket(bucket).createNotification(`projects/${projectId}/topics/${wanted.topic}`, {
+            eventTypes: wanted.eventTypes,
+            payloadFormat: wanted.payloadFormat,
+            objectNamePrefix: wanted.objectNamePrefix,
+          });
+        }
+      }
+    }
+  } catch (error) {
+    await host.stop();
+    throw error;
+  }
+
+  const scheduler = startScheduler(
+    pubsub,
+    topologies.flatMap((t) => t.schedules.map((s) => ({ name: s.name, cron: s.cron, timeZone: s.timeZone, topic: s.topic, payload: s.payload }))),
+    { logger, autoStart: options.runSchedules ?? false },
+  );
+
+  return {
+    projectId,
+    prefix,
+    bucket,
+    topologies,
+    host,
+    scheduler,
+    pubsub,
+    storage,
+    async trigger(pipelineName, triggerOptions = {}) {
+      const message = { v: 1, type: 'sluice.trigger', pipeline: pipelineName, trigger: 'manual', ...triggerOptions };
+      return pubsub.topic(topicName(prefix, pipelineName, 'fetch')).publishMessage({ json: message });
+    },
+    async stop() {
+      scheduler.stop();
+      await host.stop();
+      await Promise.allSettled(runtimes.map((r) => r.close()));
+      await pubsub.close().catch(() => undefined);
+      fs.rmSync(secretsDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,88 @@
+// Waits for a run to end (its record final and its notifications sent) by listening to its Firestore
+// document, and renders its stage timeline for a person to read.
+import type { Firestore } from '@google-cloud/firestore';
+import { FILES_SUBCOLLECTION, RUNS_COLLECTION, type FileRecord, type RunRecord } from '../functions/runtime/run-record';
+import type { StageName } from '../shared/stage-declaration';
+
+export interface FinishedRun {
+  run: RunRecord;
+  files: FileRecord[];
+}
+
+// A run is over for its watcher once its status is final and notify has mailed what it owes.
+export function runIsOver(run: RunRecord, expectsReport: boolean): boolean {
+  if (run.status === 'running') return false;
+  const sent = run.notifications ?? {};
+  if (run.status === 'failed' || run.status === 'partial') return Boolean(sent.alertSentAt ?? sent.failureAlertSentAt);
+  return !expectsReport || Boolean(sent.reportSentAt);
+}
+
+export function waitForRun(firestore: Firestore, runId: string, options: { expectsReport: boolean; timeoutMs?: number }): Promise<FinishedRun> {
+  const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      unsubscribe();
+      reject(new Error(`run ${runId} did not finish within ${options.timeoutMs ?? 120_000} ms`));
+    }, options.timeoutMs ?? 120_000);
+    const unsubscribe = ref.onSnapshot(
+      (snap) => {
+        const run = snap.data() as RunRecord | undefined;
+        if (settled || !run || !runIsOver(run, options.expectsReport)) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        ref.collection(FILES_SUBCOLLECTION).get().then(
+          (files) => resolve({ run, files: files.docs.map((d) => d.data() as FileRecord) }),
+          reject,
+        );
+      },
+      (error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+const STAGES: StageName[] = ['fetch', 'transform', 'load', 'aggregate'];
+
+function duration(startedAt?: string, endedAt?: string): string {
+  if (!startedAt || !endedAt) return '-';
+  return `${Date.parse(endedAt) - Date.parse(startedAt)} ms`;
+}
+
+// A plain-text table: one line per file, one column per stage with its duration and attempts.
+export function renderTimeline({ run, files }: FinishedRun): string {
+  const header = ['file', 'status', 'rows', ...STAGES];
+  const rows = files
+    .slice()
+    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''))
+    .map((f) => [
+      f.name ?? f.fileKey,
+      f.status,
+      f.rows === undefined ? '-' : String(f.rows),
+      ...STAGES.map((s) => {
+        const t = f.stages?.[s];
+        if (!t) return '-';
+        return `${duration(t.startedAt, t.endedAt)}${t.attempts > 1 ? ` ×${t.attempts}` : ''}`;
+      }),
+    ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  const total = run.finishedAt ? `${Date.parse(run.finishedAt) - Date.parse(run.createdAt)} ms` : '-';
+  const problems = files
+    .filter((f) => f.error)
+    .map((f) => `  ${f.name ?? f.fileKey}: ${f.error?.stage ?? ''} ${f.error?.row !== undefined ? `row ${f.error.row}: ` : ''}${f.error?.message}`);
+  return [
+    `run ${run.runId} (${run.pipeline}, ${run.trigger}): ${run.status} in ${total}; ` +
+      `loaded ${run.counts.loaded}, skipped ${run.counts.skipped}, quarantined ${run.counts.quarantined}, failed ${run.counts.failed}`,
+    line(header),
+    ...rows.map(line),
+    ...(problems.length ? ['problems:', ...problems] : []),
+    ...(run.error ? [`run error in ${run.error.stage}: ${run.error.message}`] : []),
+  ].join('\n');
+}

@@ -1,0 +1,112 @@
+// `npm start`: the whole chain on one machine. Starts the local cloud, drops a generated POS export on
+// its SFTP server, deploys the pipelines onto it, triggers the demo once, prints the run's timeline and
+// where to look, then keeps the schedules running until Ctrl-C. `npm start -- --once` exits after the
+// first run: 0 if it succeeded, 1 otherwise.
+import path from 'node:path';
+import pg from 'pg';
+import { handlers } from '../functions/handlers';
+import { pipelines } from '../pipelines/index';
+import { restaurantPos } from '../pipelines/restaurant-pos';
+import { createGoogleClients } from '../shared/google-clients';
+import { createLogger } from '../shared/logger';
+import { generatePosExport, recentBusinessDays } from './demo/pos-export';
+import { deployPipelines } from './deploy-pipelines';
+import { renderTimeline, waitForRun } from './run-watch';
+import { writeEnvFile } from './env-file';
+import { endpointsToEnv, startLocalCloud } from './stack';
+
+const once = process.argv.includes('--once');
+const verbose = process.argv.includes('--verbose');
+// Function logs are JSON lines; the demo shows only warnings and errors unless asked.
+const logger = createLogger({}, (line) => process.stderr.write(line + '\n'), verbose ? 'DEBUG' : 'WARNING');
+const say = (text: string) => process.stdout.write(text + '\n');
+
+async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+  // Each start begins from empty tables: the local Firestore emulator keeps no state between starts,
+  // so the fetch ledger would not remember what an older database already holds.
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function main(): Promise<number> {
+  const dataDir = path.resolve('.sluice');
+  say('starting the local cloud (Pub/Sub, Firestore, Cloud Storage, PostgreSQL, SFTP, SMTP)...');
+  const cloud = await startLocalCloud({ dataDir, env: process.env, logger });
+  const { endpoints } = cloud;
+  say(`local cloud up in ${cloud.coldStartMs} ms`);
+  writeEnvFile(path.join(dataDir, 'emulator.env'), endpointsToEnv(endpoints));
+
+  let deployment: Awaited<ReturnType<typeof deployPipelines>> | undefined;
+  const stop = async () => {
+    await deployment?.stop().catch(() => undefined);
+    await cloud.stop();
+  };
+  try {
+    const source = restaurantPos.source;
+    const dates = recentBusinessDays(restaurantPos.schedule?.timeZone ?? 'UTC', source.dateOffsetDays, source.lookbackDays);
+    const exported = generatePosExport({ root: endpoints.sftp.root, dates, exportId: source.params.exportId ?? '4471' });
+    say(`POS export for ${dates.join(', ')} on the SFTP server: ${exported.files.length} files, ` +
+      `${exported.rows.orders} orders, ${exported.rows.order_items} order items, ${exported.rows.payments} payments`);
+
+    const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
+    deployment = await deployPipelines({
+      endpoints,
+      pipelines,
+      handlers,
+      secrets: {
+        'pos-sftp-password': endpoints.sftp.password,
+        'pos-database-url': databaseUrl,
+        'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
+      },
+      runSchedules: !once,
+      logger,
+      logLevel: verbose ? 'DEBUG' : 'WARNING',
+    });
+
+    const runId = `demo-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
+    await deployment.trigger(restaurantPos.name, { runId });
+    say(`triggered ${restaurantPos.name} as run ${runId}; waiting for it to finish...`);
+    const clients = createGoogleClients({ projectId: deployment.projectId, firestoreHost: endpoints.firestoreHost });
+    const finished = await waitForRun(clients.firestore, runId, { expectsReport: restaurantPos.reports.length > 0, timeoutMs: 300_000 });
+    await clients.close();
+
+    say('');
+    say(renderTimeline(finished));
+    say('');
+    say(`tables (schema "${restaurantPos.database.schema}"): DATABASE_URL=${databaseUrl}`);
+    say(`report and alert e-mails (.eml): ${endpoints.smtp.outboxDir}`);
+    say(`all endpoints: ${path.join(dataDir, 'emulator.env')}`);
+    const succeeded = finished.run.status === 'succeeded';
+    if (once) {
+      await stop();
+      return succeeded ? 0 : 1;
+    }
+    say('\nschedules are running; Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await stop();
+    return 0;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

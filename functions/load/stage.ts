@@ -1,0 +1,19 @@
+import { declareStage } from '../../shared/stage-declaration';
+
+export const loadStage = declareStage({
+  name: 'load',
+  description: 'Streams a staged file into PostgreSQL with COPY, once per (object, generation), then archives it.',
+  input: 'staged',
+  publishesTo: ['aggregate', 'notify'],
+  maxAttempts: 8,
+  backoff: { minSeconds: 10, maxSeconds: 600 },
+  ackDeadlineSeconds: 600,
+  memory: '512Mi',
+  timeoutSeconds: 540,
+  maxInstances: 5,
+  concurrency: 1,
+  uses: {
+    bucket: { read: ['raw', 'staged'], write: ['archive', 'quarantine'], delete: ['raw', 'staged'] },
+    firestore: true, database: true, secrets: ['database'],
+  },
+});

@@ -1,0 +1,16 @@
+import { declareStage } from '../../shared/stage-declaration';
+
+export const notifyStage = declareStage({
+  name: 'notify',
+  description: "Sends the run's report when all its files are done, and alerts on failures and dead letters.",
+  input: 'run-event',
+  publishesTo: [],
+  maxAttempts: 5,
+  backoff: { minSeconds: 30, maxSeconds: 600 },
+  ackDeadlineSeconds: 300,
+  memory: '256Mi',
+  timeoutSeconds: 300,
+  maxInstances: 2,
+  concurrency: 1,
+  uses: { bucket: { read: [], write: [], delete: [] }, firestore: true, database: true, secrets: ['database', 'mail'] },
+});

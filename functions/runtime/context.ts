@@ -1,0 +1,106 @@
+// What a stage handler is given: everything it touches comes through here, so handlers never read
+// process.env or create clients of their own, and tests can hand in their own.
+import type { Firestore } from '@google-cloud/firestore';
+import type { PubSub } from '@google-cloud/pubsub';
+import type { Storage } from '@google-cloud/storage';
+import type { Pool } from 'pg';
+import type { Logger } from '../../shared/logger';
+import type { ObjectRef, StageMessage } from '../../shared/messages';
+import type { Pipeline } from '../../shared/pipeline-definition';
+import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
+
+export type FileOutcome = 'loaded' | 'skipped' | 'quarantined' | 'failed';
+
+export interface FileStageReport {
+  rows?: number;
+  // Anything else worth showing on the run record (object names, table, column changes...).
+  details?: Record<string, unknown>;
+}
+
+export interface RunStart {
+  pipeline: string;
+  trigger: 'schedule' | 'manual' | 'retry';
+  messageId: string;
+  // The export dates this run looks at (YYYY-MM-DD).
+  dates: string[];
+}
+
+// Where a run's progress is written. One Firestore document per run, one per file under it.
+export interface RunRecorder {
+  // Creates the run record if it does not exist yet (a redelivered trigger finds it and goes on).
+  startRun(runId: string, start: RunStart): Promise<void>;
+  // Fetch says how many new files the run has. Together with finishFile this decides completion:
+  // whichever of them sees the last file end gets `runComplete: true`, exactly once.
+  setExpectedFiles(runId: string, count: number): Promise<{ runComplete: boolean }>;
+  // A file the source still offers but an earlier run already fetched: recorded, not expected.
+  recordSkipped(runId: string, fileKey: string, file: { name: string; reason: string; size?: number }): Promise<void>;
+  // Marks a stage attempt on a file as started (attempts + 1, startedAt).
+  stageStarted(runId: string, fileKey: string, stage: StageName, file?: { name?: string; raw?: ObjectRef }): Promise<void>;
+  // Marks it done with its counts.
+  stageSucceeded(runId: string, fileKey: string, stage: StageName, report?: FileStageReport): Promise<void>;
+  // Records an error on the file's stage without ending the file (a transient failure, to be retried).
+  stageFailed(runId: string, fileKey: string, stage: StageName, error: string): Promise<void>;
+  // Ends a file. Idempotent: a second call for a file already ended changes nothing. When this ends the
+  // run's last file, exactly one caller gets `runComplete: true` and must publish the run-complete event.
+  finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: { stage?: StageName; error?: string; row?: number }): Promise<{ runComplete: boolean }>;
+}
+
+export interface SecretReader {
+  // The secret's current value. Never log it, never put it in an error.
+  read(name: string): Promise<string>;
+}
+
+export interface StageContext {
+  pipeline: Pipeline;
+  stage: Readonly<StageDeclaration>;
+  logger: Logger;
+  messageId: string;
+  // The bucket holding the raw/staged/archive/quarantine areas.
+  bucket: string;
+  storage: Storage;
+  pubsub: PubSub;
+  firestore: Firestore;
+  secrets: SecretReader;
+  runs: RunRecorder;
+  // The pipeline's PostgreSQL pool, created on first use from its database secret.
+  database(): Promise<Pool>;
+  // Publishes a message to another stage of this pipeline; resolves with the message id.
+  publish(stage: StageName, message: StageMessage): Promise<string>;
+  // Moves a file to the quarantine area with its reason, records that on the run and ends the file;
+  // publishes run-complete when it was the run's last file.
+  quarantine(input: QuarantineInput): Promise<void>;
+  // Tells the run how many files it has and, when all of them already ended, publishes run-complete.
+  setExpectedFiles(runId: string, count: number): Promise<void>;
+  // Marks the whole run failed (a failure no file can get past, e.g. the source refusing us) and
+  // publishes a run-failed event so the notify stage alerts. Idempotent.
+  failRun(runId: string, error: string): Promise<void>;
+  // Local cloud only: where an SFTP source really is (the emulator's loopback server) and its key.
+  overrides: { sftp?: { host: string; port: number; hostKeyFingerprint?: string } };
+  // Ends a file and, when it was the run's last, publishes run-complete.
+  finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: { stage?: StageName; error?: string; row?: number }): Promise<void>;
+}
+
+export interface QuarantineInput {
+  runId: string;
+  fileKey: string;
+  // The object to quarantine (normally the raw file as fetched); objects to delete with it (a staged copy).
+  object: ObjectRef;
+  alsoDelete?: ObjectRef[];
+  reason: string;
+  // Which row of the file was at fault, when one was (1-based, header excluded).
+  row?: number;
+}
+
+// The handler a stage exports: the decoded Pub/Sub message in, nothing out. Throw PermanentError for a
+// file or message that can never succeed (after quarantining what needs it), anything else to retry.
+export type StageHandler = (ctx: StageContext, message: IncomingMessage) => Promise<void>;
+
+export interface IncomingMessage {
+  messageId: string;
+  publishTime?: string;
+  attributes: Record<string, string>;
+  // The message data, decoded from base64 to bytes.
+  data: Buffer;
+  // How many times Pub/Sub has tried to deliver it (when it says).
+  deliveryAttempt?: number;
+}

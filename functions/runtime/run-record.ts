@@ -1,0 +1,66 @@
+// The shape of a run's record in Firestore. One document per run in `sluice_runs`, one per file in its
+// `files` subcollection. Written by every stage, read by notify, the ops API and the local cloud.
+import type { ObjectRef } from '../../shared/messages';
+import type { StageName } from '../../shared/stage-declaration';
+import type { FileOutcome } from './context';
+
+export const RUNS_COLLECTION = 'sluice_runs';
+export const FILES_SUBCOLLECTION = 'files';
+export const FETCH_LEDGER_COLLECTION = 'sluice_fetch_ledger';
+export const AGGREGATES_COLLECTION = 'sluice_aggregates';
+
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface StageTiming {
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  rows?: number;
+  error?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface RunRecord {
+  runId: string;
+  pipeline: string;
+  trigger: string;
+  messageId: string;
+  dates: string[];
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  // Set by fetch once it knows; null until then.
+  expectedFiles: number | null;
+  endedFiles: number;
+  counts: Record<FileOutcome, number>;
+  // Set once, in the transaction that ends the run's last file.
+  completedAt?: string;
+  // Run-level stages (fetch, notify); per-file stages live on the file records.
+  stages: Partial<Record<StageName, StageTiming>>;
+  error?: { stage: string; message: string };
+  notifications?: { reportSentAt?: string; alertSentAt?: string; failureAlertSentAt?: string };
+}
+
+export interface FileRecord {
+  fileKey: string;
+  name: string;
+  path?: string;
+  raw?: ObjectRef;
+  status: 'pending' | FileOutcome;
+  rule?: string;
+  table?: string;
+  rows?: number;
+  stages: Partial<Record<StageName, StageTiming>>;
+  error?: { stage?: string; message: string; row?: number };
+  quarantinedAs?: string;
+  skippedReason?: string;
+  endedAt?: string;
+}
+
+// A run's final status from its file counts: any failure fails it, any quarantine makes it partial.
+export function finalStatus(counts: Record<FileOutcome, number>, runError?: unknown): RunStatus {
+  if (runError || counts.failed > 0) return 'failed';
+  if (counts.quarantined > 0) return 'partial';
+  return 'succeeded';
+}

@@ -1,0 +1,169 @@
+// The Firestore RunRecorder. Every write is safe to repeat: a redelivered message finds its earlier
+// effects and changes nothing, and run completion is decided inside a transaction, so exactly one
+// caller is told "this ended the run" — and told so again if it is redelivered before it could act.
+import { FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
+import type { StageName } from '../../shared/stage-declaration';
+import type { FileOutcome, FileStageReport, RunRecorder, RunStart } from './context';
+import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
+
+const ALREADY_EXISTS = 6;
+const FETCH_DECIDER = '(fetch)';
+const RUN_FAILED_DECIDER = '(run-failed)';
+
+const now = () => new Date().toISOString();
+const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, quarantined: 0, failed: 0 });
+
+type StoredRun = RunRecord & { completedBy?: string };
+
+export function createRunRecorder(firestore: Firestore): RunRecorder & {
+  failRun(runId: string, stage: string, error: string): Promise<{ firstFailure: boolean }>;
+  getRun(runId: string): Promise<StoredRun | undefined>;
+} {
+  const runRef = (runId: string) => firestore.collection(RUNS_COLLECTION).doc(runId);
+  const fileRef = (runId: string, fileKey: string) => runRef(runId).collection(FILES_SUBCOLLECTION).doc(fileKey);
+
+  // Records that the run's last file ended (or that fetch found all of them ended) and returns true once.
+  function completeIfDone(tx: Transaction, runId: string, run: StoredRun, endedFiles: number, counts: Record<FileOutcome, number>, decider: string): boolean {
+    if (run.completedAt || run.expectedFiles === null || run.expectedFiles === undefined) return false;
+    if (endedFiles < run.expectedFiles) return false;
+    const at = now();
+    tx.update(runRef(runId), {
+      completedAt: at,
+      completedBy: decider,
+      status: finalStatus(counts, run.error),
+      finishedAt: at,
+      updatedAt: at,
+    });
+    return true;
+  }
+
+  return {
+    async startRun(runId: string, start: RunStart) {
+      const at = now();
+      const record: StoredRun = {
+        runId,
+        pipeline: start.pipeline,
+        trigger: start.trigger,
+        messageId: start.messageId,
+        dates: start.dates,
+        status: 'running',
+        createdAt: at,
+        updatedAt: at,
+        expectedFiles: null,
+        endedFiles: 0,
+        counts: emptyCounts(),
+        stages: {},
+      };
+      try {
+        await runRef(runId).create(record);
+      } catch (error) {
+        if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+      }
+      await runRef(runId).set({ stages: { fetch: { attempts: FieldValue.increment(1), startedAt: at } }, updatedAt: at }, { merge: true });
+    },
+
+    async setExpectedFiles(runId: string, count: number) {
+      return firestore.runTransaction(async (tx) => {
+        const snap = await tx.get(runRef(runId));
+        const run = snap.data() as StoredRun | undefined;
+        if (!run) throw new Error(`run ${runId} has no record`);
+        if (run.completedAt) return { runComplete: run.completedBy === FETCH_DECIDER };
+        const at = now();
+        if (run.expectedFiles === null || run.expectedFiles === undefined) {
+          tx.update(runRef(runId), { expectedFiles: count, 'stages.fetch.endedAt': at, updatedAt: at });
+        }
+        const expected = run.expectedFiles ?? count;
+        return { runComplete: completeIfDone(tx, runId, { ...run, expectedFiles: expected }, run.endedFiles, run.counts, FETCH_DECIDER) };
+      });
+    },
+
+    async recordSkipped(runId, fileKey, file) {
+      await firestore.runTransaction(async (tx) => {
+        const snap = await tx.get(fileRef(runId, fileKey));
+        if (snap.exists) return;
+        const record: FileRecord = { fileKey, name: file.name, status: 'skipped', skippedReason: file.reason, stages: {}, endedAt: now() };
+        tx.create(fileRef(runId, fileKey), { ...record, ...(file.size !== undefined ? { size: file.size } : {}) });
+        tx.update(runRef(runId), { 'counts.skipped': FieldValue.increment(1), updatedAt: now() });
+      });
+    },
+
+    async stageStarted(runId, fileKey, stage, file) {
+      const at = now();
+      await fileRef(runId, fileKey).set(
+        {
+          fileKey,
+          ...(file?.name ? { name: file.name } : {}),
+          ...(file?.raw ? { raw: file.raw } : {}),
+          stages: { [stage]: { attempts: FieldValue.increment(1), startedAt: at } },
+        },
+        { merge: true },
+      );
+    },
+
+    async stageSucceeded(runId, fileKey, stage, report?: FileStageReport) {
+      const update: Record<string, unknown> = { [`stages.${stage}.endedAt`]: now(), [`stages.${stage}.error`]: FieldValue.delete() };
+      if (report?.rows !== undefined) {
+        update[`stages.${stage}.rows`] = report.rows;
+        update.rows = report.rows;
+      }
+      if (report?.details) update[`stages.${stage}.details`] = report.details;
+      for (const key of ['rule', 'table'] as const) {
+        const value = report?.details?.[key];
+        if (typeof value === 'string') update[key] = value;
+      }
+      await fileRef(runId, fileKey).update(update);
+    },
+
+    async stageFailed(runId, fileKey, stage: StageName, error: string) {
+      await fileRef(runId, fileKey).set({ stages: { [stage]: { error } } }, { merge: true });
+    },
+
+    async finishFile(runId, fileKey, outcome, details) {
+      return firestore.runTransaction(async (tx) => {
+        const [runSnap, fileSnap] = await Promise.all([tx.get(runRef(runId)), tx.get(fileRef(runId, fileKey))]);
+        const run = runSnap.data() as StoredRun | undefined;
+        if (!run) throw new Error(`run ${runId} has no record`);
+        const file = fileSnap.data() as FileRecord | undefined;
+        if (file?.status && file.status !== 'pending') {
+          // Already ended by an earlier delivery: if that delivery ended the run, it may have died before
+          // publishing; saying so again costs at most a duplicate event that notify ignores.
+          return { runComplete: run.completedBy === fileKey };
+        }
+        const at = now();
+        const counts = { ...emptyCounts(), ...run.counts, [outcome]: (run.counts?.[outcome] ?? 0) + 1 };
+        const endedFiles = (run.endedFiles ?? 0) + 1;
+        const fileUpdate: Record<string, unknown> = { fileKey, status: outcome, endedAt: at };
+        if (details?.error) {
+          fileUpdate.error = { message: details.error, ...(details.stage ? { stage: details.stage } : {}), ...(details.row !== undefined ? { row: details.row } : {}) };
+        }
+        tx.set(fileRef(runId, fileKey), fileUpdate, { merge: true });
+        tx.update(runRef(runId), { endedFiles, [`counts.${outcome}`]: counts[outcome], updatedAt: at });
+        return { runComplete: completeIfDone(tx, runId, run, endedFiles, counts, fileKey) };
+      });
+    },
+
+    // A failure of the run as a whole. Returns whether this call was the first to record it, so the
+    // caller publishes run-failed once (and again only when redelivered as that same first caller).
+    async failRun(runId, stage, error) {
+      return firestore.runTransaction(async (tx) => {
+        const snap = await tx.get(runRef(runId));
+        const run = snap.data() as StoredRun | undefined;
+        if (!run) throw new Error(`run ${runId} has no record`);
+        if (run.error) return { firstFailure: run.completedBy === RUN_FAILED_DECIDER && run.error.stage === stage && run.error.message === error };
+        const at = now();
+        tx.update(runRef(runId), {
+          error: { stage, message: error },
+          status: 'failed',
+          updatedAt: at,
+          ...(run.completedAt ? {} : { completedAt: at, completedBy: RUN_FAILED_DECIDER, finishedAt: at }),
+        });
+        return { firstFailure: true };
+      });
+    },
+
+    async getRun(runId) {
+      const snap = await runRef(runId).get();
+      return snap.data() as StoredRun | undefined;
+    },
+  };
+}

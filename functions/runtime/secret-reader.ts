@@ -1,0 +1,67 @@
+// Reads a secret by name from, in order: the environment variable Cloud Functions fills from Secret
+// Manager (secretEnvironmentVariables), a local secrets directory (the local cloud), or Secret Manager
+// itself. Values are cached per instance; none is ever logged or put in an error message.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PermanentError, TransientError } from '../../shared/errors';
+import { secretEnvVarName } from '../../shared/stage-secrets';
+import type { SecretReader } from './context';
+
+export interface SecretReaderOptions {
+  env: Record<string, string | undefined>;
+  secretsDir?: string;
+  projectId: string;
+  // Only these may be read: the secrets this stage of this pipeline is granted.
+  allowed: readonly string[];
+}
+
+export function createSecretReader(options: SecretReaderOptions): SecretReader {
+  const cache = new Map<string, Promise<string>>();
+  const allowed = new Set(options.allowed);
+
+  async function fromSecretManager(name: string): Promise<string> {
+    // Loaded lazily: the local cloud never needs the client.
+    const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
+    const client = new SecretManagerServiceClient();
+    try {
+      const [version] = await client.accessSecretVersion({ name: `projects/${options.projectId}/secrets/${name}/versions/latest` });
+      const data = version.payload?.data;
+      if (data === undefined || data === null) throw new PermanentError(`secret "${name}" has no value`);
+      return typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      // NOT_FOUND / PERMISSION_DENIED will not heal by retrying.
+      if (code === 5 || code === 7) throw new PermanentError(`secret "${name}" cannot be read (grpc code ${code})`);
+      throw new TransientError(`secret "${name}" could not be read right now`);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  }
+
+  async function load(name: string): Promise<string> {
+    const fromEnv = options.env[secretEnvVarName(name)];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    if (options.secretsDir) {
+      try {
+        return (await readFile(join(options.secretsDir, name), 'utf8')).replace(/\r?\n$/, '');
+      } catch {
+        throw new PermanentError(`secret "${name}" is not in the local secrets directory`);
+      }
+    }
+    return fromSecretManager(name);
+  }
+
+  return {
+    read(name: string): Promise<string> {
+      if (!allowed.has(name)) return Promise.reject(new PermanentError(`secret "${name}" is not granted to this stage`));
+      let pending = cache.get(name);
+      if (!pending) {
+        pending = load(name);
+        // A failed read is not cached: the next attempt tries again.
+        pending.catch(() => cache.delete(name));
+        cache.set(name, pending);
+      }
+      return pending;
+    },
+  };
+}

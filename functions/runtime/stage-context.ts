@@ -1,0 +1,113 @@
+// Builds what a stage handler is given. Per function instance: clients, the database pool, the run
+// recorder (StageResources). Per message: a logger with the message id, and the helpers bound to it.
+import pg from 'pg';
+import type { Logger } from '../../shared/logger';
+import type { GoogleClients } from '../../shared/google-clients';
+import { encodeMessage, type StageMessage } from '../../shared/messages';
+import type { Pipeline } from '../../shared/pipeline-definition';
+import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
+import { topicName } from '../../shared/topology';
+import type { SecretReader, StageContext } from './context';
+import { quarantineObject } from './quarantine-object';
+import { createRunRecorder } from './run-recorder';
+
+export interface StageResourcesOptions {
+  pipeline: Pipeline;
+  stage: Readonly<StageDeclaration>;
+  prefix: string;
+  bucket: string;
+  clients: GoogleClients;
+  secrets: SecretReader;
+  logger: Logger;
+  overrides?: StageContext['overrides'];
+  // Pool size per instance; stages run one message at a time per instance, so a few suffice.
+  maxDatabaseConnections?: number;
+}
+
+export interface StageResources {
+  options: StageResourcesOptions;
+  contextFor(messageId: string, logger: Logger): StageContext;
+  close(): Promise<void>;
+}
+
+export function createStageResources(options: StageResourcesOptions): StageResources {
+  const { pipeline, stage, prefix, bucket, clients, secrets } = options;
+  const runs = createRunRecorder(clients.firestore);
+  let pool: Promise<pg.Pool> | undefined;
+
+  function database(): Promise<pg.Pool> {
+    if (!pool) {
+      pool = secrets.read(pipeline.database.url.secret).then((connectionString) => {
+        const created = new pg.Pool({ connectionString, max: options.maxDatabaseConnections ?? 3 });
+        // An idle client losing its server must not crash the instance; the next query reconnects.
+        created.on('error', (error) => options.logger.warn('database pool client error', { error: error.message }));
+        return created;
+      });
+      pool.catch(() => (pool = undefined));
+    }
+    return pool;
+  }
+
+  async function publish(target: StageName, message: StageMessage): Promise<string> {
+    const attributes: Record<string, string> = { sluiceType: message.type, pipeline: pipeline.name };
+    if ('runId' in message && message.runId) attributes.runId = message.runId;
+    return clients.pubsub.topic(topicName(prefix, pipeline.name, target)).publishMessage({ data: encodeMessage(message), attributes });
+  }
+
+  function contextFor(messageId: string, logger: Logger): StageContext {
+    const ctx: StageContext = {
+      pipeline,
+      stage,
+      logger,
+      messageId,
+      bucket,
+      storage: clients.storage,
+      pubsub: clients.pubsub,
+      firestore: clients.firestore,
+      secrets,
+      runs,
+      database,
+      publish,
+      overrides: options.overrides ?? {},
+      async finishFile(runId, fileKey, outcome, details) {
+        const { runComplete } = await runs.finishFile(runId, fileKey, outcome, details);
+        if (runComplete) {
+          logger.info('run complete', { runId, fileKey });
+          await publish('notify', { v: 1, type: 'sluice.run-complete', pipeline: pipeline.name, runId });
+        }
+      },
+      async setExpectedFiles(runId, count) {
+        const { runComplete } = await runs.setExpectedFiles(runId, count);
+        if (runComplete) {
+          logger.info('run complete', { runId, expectedFiles: count });
+          await publish('notify', { v: 1, type: 'sluice.run-complete', pipeline: pipeline.name, runId });
+        }
+      },
+      async failRun(runId, error) {
+        const { firstFailure } = await runs.failRun(runId, stage.name, error);
+        if (firstFailure) {
+          logger.error('run failed', { runId, error });
+          await publish('notify', { v: 1, type: 'sluice.run-failed', pipeline: pipeline.name, runId, stage: stage.name, error });
+        }
+      },
+      async quarantine(input) {
+        const quarantinedAs = await quarantineObject(clients.storage, input, stage.name);
+        logger.warn('file quarantined', { runId: input.runId, fileKey: input.fileKey, reason: input.reason, row: input.row, quarantinedAs });
+        await runs.stageFailed(input.runId, input.fileKey, stage.name, input.reason);
+        await ctx.finishFile(input.runId, input.fileKey, 'quarantined', { stage: stage.name, error: input.reason, ...(input.row !== undefined ? { row: input.row } : {}) });
+        await clients.firestore
+          .collection('sluice_runs').doc(input.runId).collection('files').doc(input.fileKey)
+          .set({ quarantinedAs }, { merge: true });
+      },
+    };
+    return ctx;
+  }
+
+  return {
+    options,
+    contextFor,
+    async close() {
+      if (pool) await (await pool.catch(() => undefined))?.end();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The demo: a restaurant's nightly point-of-sale export. Every night the POS vendor drops three CSV
+// files per business day on its SFTP server; Sluice copies them, loads them into PostgreSQL, keeps
+// hourly and daily sales roll-ups in Firestore and mails the managers a report.
+import { definePipeline } from '../shared/pipeline-definition';
+
+export const restaurantPos = definePipeline({
+  name: 'restaurant-pos',
+  description: 'Nightly POS export (orders, order items, payments) from the vendor SFTP server.',
+  schedule: { cron: '0 6 * * *', timeZone: 'America/New_York' },
+  source: {
+    kind: 'sftp',
+    host: 'sftp.pos-vendor.example',
+    port: 22,
+    username: 'sluice',
+    password: { secret: 'pos-sftp-password' },
+    // The vendor's published host key. The local cloud points the demo at its own SFTP server and pins
+    // that server's key instead (see README, "Local overrides").
+    hostKeyFingerprint: 'SHA256:Xw5n0pFQzq0rX1m3m3l0lJm8pQk5bXo2c9f6Yc3Vb1E',
+    path: '/exports/{exportId}/{yyyyMMdd}/',
+    params: { exportId: '4471' },
+    glob: '*.csv',
+    dateOffsetDays: -1,
+    lookbackDays: 3,
+  },
+  imports: [
+    {
+      name: 'orders',
+      match: '^OrderDetails\\.csv$',
+      table: 'orders',
+      mode: 'merge',
+      key: ['order_id'],
+      schema: 'evolve',
+      types: { order_id: 'text' },
+    },
+    {
+      name: 'order-items',
+      match: '^ItemSelectionDetails\\.csv$',
+      table: 'order_items',
+      mode: 'append',
+      schema: 'evolve',
+      types: { order_id: 'text', item_id: 'text' },
+    },
+    {
+      name: 'payments',
+      match: '^PaymentDetails\\.csv$',
+      table: 'payments',
+      mode: 'append',
+      schema: 'strict',
+      types: { order_id: 'text', payment_id: 'text' },
+    },
+  ],
+  database: { url: { secret: 'pos-database-url' }, schema: 'pos' },
+  aggregates: [
+    {
+      name: 'sales-by-category',
+      table: 'order_items',
+      time: 'ordered_at',
+      timeZone: 'America/New_York',
+      by: ['category'],
+      granularities: ['hour', 'date'],
+      sum: ['quantity', 'line_total'],
+    },
+    {
+      name: 'payments-by-method',
+      table: 'payments',
+      time: 'paid_at',
+      timeZone: 'America/New_York',
+      by: ['method'],
+      granularities: ['date'],
+      sum: ['amount', 'tip'],
+    },
+  ],
+  reports: [
+    {
+      name: 'daily-sales',
+      subject: 'Daily sales',
+      to: ['managers@restaurant.example'],
+      queries: [
+        {
+          title: 'Sales by day and category',
+          sql: `select (ordered_at::date)::text as day, category, sum(quantity) as items, sum(line_total) as revenue
+                from pos.order_items group by 1, 2 order by 1, 2`,
+        },
+        {
+          title: 'Payments by method',
+          sql: `select method, count(*) as payments, sum(amount) as amount, sum(tip) as tips
+                from pos.payments group by 1 order by 1`,
+        },
+      ],
+    },
+  ],
+  alerts: { to: ['ops@restaurant.example'] },
+  mail: { from: 'sluice@restaurant.example', smtpUrl: { secret: 'smtp-url' } },
+  secrets: ['pos-sftp-password', 'pos-database-url', 'smtp-url'],
+});

@@ -1,0 +1,96 @@
+// Messages between stages: references only (pipeline, run, bucket, object, generation), versioned and
+// validated. A message that fails validation is never retried: the runner acknowledges it and sends it
+// to the stage's dead-letter topic with the reason.
+import { z } from 'zod';
+import { InvalidMessageError } from './errors';
+
+const runId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'run ids are letters, digits, _ and -');
+const version = z.coerce.number().pipe(z.literal(1));
+
+export const objectRefSchema = z.object({
+  bucket: z.string().min(1),
+  object: z.string().min(1),
+  generation: z.string().regex(/^\d+$/, 'generation is a decimal string'),
+}).strict();
+export type ObjectRef = z.infer<typeof objectRefSchema>;
+
+// Published by the scheduler, the ops CLI/API, or a test, to the fetch topic.
+export const triggerMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.trigger'),
+  pipeline: z.string().min(1),
+  trigger: z.enum(['schedule', 'manual', 'retry']),
+  // A manual trigger may name its run; otherwise the run id is derived from the Pub/Sub message id,
+  // which a redelivery keeps, so a redelivered trigger resumes the same run.
+  runId: runId.optional(),
+  // The export date to fetch (YYYY-MM-DD); default: today plus the source's dateOffsetDays, in the
+  // schedule's time zone.
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+}).passthrough();
+export type TriggerMessage = z.infer<typeof triggerMessageSchema>;
+
+export const columnSchema = z.object({ name: z.string(), type: z.string() }).strict();
+
+export const stagedMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.staged'),
+  pipeline: z.string().min(1),
+  runId,
+  fileKey: z.string().min(1),
+  // The fetched file as it arrived, and the normalized CSV made from it.
+  raw: objectRefSchema,
+  staged: objectRefSchema,
+  // The sidecar with column names, types and per-column statistics.
+  schemaObject: z.string().min(1),
+  rule: z.string().min(1),
+  table: z.string().min(1),
+  rows: z.number().int().nonnegative(),
+}).strict();
+export type StagedMessage = z.infer<typeof stagedMessageSchema>;
+
+export const loadedMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.loaded'),
+  pipeline: z.string().min(1),
+  runId,
+  fileKey: z.string().min(1),
+  raw: objectRefSchema,
+  table: z.string().min(1),
+  rule: z.string().min(1),
+  rows: z.number().int().nonnegative(),
+  // Range of each timestamp/date column in the file (ISO strings), so roll-ups recompute only what it touched.
+  timeRanges: z.record(z.string(), z.object({ min: z.string(), max: z.string() }).strict()).default({}),
+}).strict();
+export type LoadedMessage = z.infer<typeof loadedMessageSchema>;
+
+export const runCompleteMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.run-complete'),
+  pipeline: z.string().min(1),
+  runId,
+}).strict();
+export type RunCompleteMessage = z.infer<typeof runCompleteMessageSchema>;
+
+// A run that failed as a whole (the stage that failed and why are on the run record).
+export const runFailedMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.run-failed'),
+  pipeline: z.string().min(1),
+  runId,
+  stage: z.string().min(1),
+  error: z.string(),
+}).strict();
+export type RunFailedMessage = z.infer<typeof runFailedMessageSchema>;
+
+export type StageMessage = TriggerMessage | StagedMessage | LoadedMessage | RunCompleteMessage | RunFailedMessage;
+
+export function encodeMessage(message: StageMessage): Buffer {
+  return Buffer.from(JSON.stringify(message));
+}
+
+export function parseMessage<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new InvalidMessageError(`invalid ${what} message: ${problems}`);
+}

@@ -1,0 +1,199 @@
+// The one declaration of a pipeline. Plain data validated by zod at load time; read alike by the
+// stage functions, the local cloud and the Pulumi program, so it imports nothing but zod and croner
+// (both pure, no I/O).
+import { Cron } from 'croner';
+import { z } from 'zod';
+
+const NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+const identifier = (what: string) =>
+  z.string().regex(IDENTIFIER, `${what} must be a plain SQL identifier (letters, digits, _; at most 63 characters)`);
+
+// A reference to a secret by name. The value lives in Secret Manager (cloud) or the local secrets
+// directory (emulator) and is read at run time only.
+const secretRef = z.object({ secret: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'secret names are lower-case letters, digits and -') }).strict();
+export type SecretRef = z.infer<typeof secretRef>;
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as "America/New_York"');
+
+const cron = z.string().refine((expr) => {
+  try {
+    new Cron(expr, { paused: true });
+    return expr.trim().split(/\s+/).length === 5;
+  } catch {
+    return false;
+  }
+}, 'must be a five-field cron expression, as Cloud Scheduler takes');
+
+const regex = z.string().refine((source) => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a valid regular expression');
+
+export const scheduleSchema = z.object({
+  cron,
+  timeZone,
+  // What the scheduler publishes on top of {pipeline, trigger: 'schedule'}.
+  payload: z.record(z.string(), z.string()).default({}),
+}).strict();
+
+export const sftpSourceSchema = z.object({
+  kind: z.literal('sftp'),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(22),
+  username: z.string().min(1),
+  password: secretRef.optional(),
+  privateKey: secretRef.optional(),
+  // Pinned host key: "SHA256:<base64>" as `ssh-keygen -lf` prints it. Connections to any other key are refused.
+  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be "SHA256:" followed by 43 base64 characters'),
+  // Directory template; {yyyy} {MM} {dd} {yyyyMMdd} {yyyy-MM-dd} are the export date in the schedule's time zone,
+  // any other {name} comes from `params`.
+  path: z.string().min(1),
+  params: z.record(z.string(), z.string()).default({}),
+  // Which files in that directory to take (picomatch glob on the base name).
+  glob: z.string().default('*'),
+  // The export date is "today" plus this many days in the pipeline's time zone (-1: yesterday's export).
+  dateOffsetDays: z.number().int().min(-366).max(0).default(0),
+  // How many export dates, ending at that date, each run looks at: a run after a missed night picks
+  // up the missed export too. Files already fetched are skipped.
+  lookbackDays: z.number().int().min(1).max(31).default(1),
+}).strict().refine((s) => s.password !== undefined || s.privateKey !== undefined, {
+  message: 'an SFTP source needs a password or a privateKey secret',
+  path: ['password'],
+});
+export type SftpSource = z.infer<typeof sftpSourceSchema>;
+
+export const sourceSchema = sftpSourceSchema;
+export type Source = z.infer<typeof sourceSchema>;
+
+export const columnTypeSchema = z.enum(['text', 'integer', 'bigint', 'numeric', 'boolean', 'date', 'timestamp', 'timestamptz']);
+export type ColumnType = z.infer<typeof columnTypeSchema>;
+
+export const importRuleSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
+  // Regular expression tested against the file's base name.
+  match: regex,
+  table: identifier('table'),
+  mode: z.enum(['append', 'replace', 'merge']).default('append'),
+  // Columns that identify a row, for mode 'merge'.
+  key: z.array(identifier('key column')).default([]),
+  // 'evolve': new columns in a file are added to the table; 'strict': such a file is quarantined.
+  schema: z.enum(['evolve', 'strict']).default('evolve'),
+  csv: z.object({
+    delimiter: z.string().min(1).max(1).optional(),
+    quote: z.string().min(1).max(1).default('"'),
+    encoding: z.string().default('utf-8'),
+    // false: the file has no header row and `columns` names them in order.
+    header: z.boolean().default(true),
+    columns: z.array(identifier('column')).optional(),
+  }).strict().default({ quote: '"', encoding: 'utf-8', header: true }),
+  // Declared types win over inferred ones.
+  types: z.record(z.string(), columnTypeSchema).default({}),
+}).strict().refine((r) => r.mode !== 'merge' || r.key.length > 0, {
+  message: "mode 'merge' needs at least one key column",
+  path: ['key'],
+}).refine((r) => r.csv.header || (r.csv.columns?.length ?? 0) > 0, {
+  message: 'a file without a header row needs csv.columns',
+  path: ['csv', 'columns'],
+});
+export type ImportRule = z.infer<typeof importRuleSchema>;
+
+export const aggregateSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
+  table: identifier('table'),
+  // The row's event time; hour and date buckets are taken in `timeZone`.
+  time: identifier('time column'),
+  timeZone,
+  by: z.array(identifier('dimension column')).default([]),
+  granularities: z.array(z.enum(['hour', 'date'])).min(1).default(['date']),
+  sum: z.array(identifier('sum column')).default([]),
+}).strict();
+export type AggregateDefinition = z.infer<typeof aggregateSchema>;
+
+export const reportSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
+  subject: z.string().min(1),
+  to: z.array(z.string().email()).min(1),
+  // Each query's result becomes an HTML table in the body and a CSV attachment. Queries are the
+  // pipeline author's own text, never built from input.
+  queries: z.array(z.object({ title: z.string().min(1), sql: z.string().min(1) }).strict()).min(1),
+}).strict();
+export type ReportDefinition = z.infer<typeof reportSchema>;
+
+export const pipelineSchema = z.object({
+  name: z.string().regex(NAME, 'must be 3–30 lower-case letters, digits or -, starting with a letter'),
+  description: z.string().default(''),
+  schedule: scheduleSchema.optional(),
+  source: sourceSchema,
+  imports: z.array(importRuleSchema).min(1),
+  database: z.object({
+    // A secret holding the PostgreSQL connection URL.
+    url: secretRef,
+    // The schema the pipeline's tables live in (created if absent).
+    schema: identifier('database schema'),
+  }).strict(),
+  aggregates: z.array(aggregateSchema).default([]),
+  reports: z.array(reportSchema).default([]),
+  alerts: z.object({ to: z.array(z.string().email()).min(1), from: z.string().email().optional() }).strict(),
+  mail: z.object({
+    from: z.string().email(),
+    // A secret holding the SMTP URL (smtp://user:pass@host:port).
+    smtpUrl: secretRef,
+  }).strict(),
+  // Every secret the pipeline reads, by name. Each reference above must be listed here, so the
+  // infrastructure can grant access to exactly these.
+  secrets: z.array(z.string()).default([]),
+}).strict().superRefine((p, ctx) => {
+  const declared = new Set(p.secrets);
+  const refs: Array<[string, (string | number)[]]> = [
+    [p.database.url.secret, ['database', 'url', 'secret']],
+    [p.mail.smtpUrl.secret, ['mail', 'smtpUrl', 'secret']],
+  ];
+  if (p.source.password) refs.push([p.source.password.secret, ['source', 'password', 'secret']]);
+  if (p.source.privateKey) refs.push([p.source.privateKey.secret, ['source', 'privateKey', 'secret']]);
+  for (const [name, path] of refs) {
+    if (!declared.has(name)) ctx.addIssue({ code: 'custom', path, message: `secret "${name}" is not listed in secrets` });
+  }
+  const tables = new Set(p.imports.map((r) => r.table));
+  p.aggregates.forEach((a, i) => {
+    if (!tables.has(a.table)) ctx.addIssue({ code: 'custom', path: ['aggregates', i, 'table'], message: `no import rule loads table "${a.table}"` });
+  });
+  const names = new Set<string>();
+  p.imports.forEach((r, i) => {
+    if (names.has(r.name)) ctx.addIssue({ code: 'custom', path: ['imports', i, 'name'], message: `duplicate import rule name "${r.name}"` });
+    names.add(r.name);
+  });
+});
+
+export type PipelineInput = z.input<typeof pipelineSchema>;
+export type Pipeline = z.infer<typeof pipelineSchema>;
+
+export class PipelineDefinitionError extends Error {
+  override name = 'PipelineDefinitionError';
+}
+
+// Validates at load time and names the pipeline and the field: a bad definition fails start-up.
+export function definePipeline(input: PipelineInput): Pipeline {
+  const parsed = pipelineSchema.safeParse(input);
+  if (parsed.success) return Object.freeze(parsed.data) as Pipeline;
+  const label = typeof (input as { name?: unknown })?.name === 'string' ? (input as { name: string }).name : '(unnamed)';
+  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new PipelineDefinitionError(`pipeline "${label}" is invalid: ${problems.join('; ')}`);
+}
+
+// The secrets a pipeline reads, for least-privilege grants.
+export function secretsOf(pipeline: Pipeline): string[] {
+  return [...new Set(pipeline.secrets)].sort();
+}

@@ -1,0 +1,38 @@
+// The settings a stage function runs with, parsed once from an `env` object (process.env in the
+// cloud; an explicit object in tests and the local cloud). A bad value fails start-up naming the field.
+import { z } from 'zod';
+
+export const runtimeConfigSchema = z.object({
+  SLUICE_PIPELINE: z.string().min(1),
+  SLUICE_STAGE: z.enum(['fetch', 'transform', 'load', 'aggregate', 'notify']),
+  // Prefix of every topic and function name of this deployment.
+  SLUICE_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{0,20}$/).default('sluice'),
+  SLUICE_BUCKET: z.string().min(3),
+  GOOGLE_CLOUD_PROJECT: z.string().min(1),
+  SLUICE_FIRESTORE_DATABASE: z.string().default('(default)'),
+  // Where secrets come from when no SLUICE_SECRET_* variable holds them: Secret Manager in the cloud,
+  // a directory of files in the local cloud.
+  SLUICE_SECRETS_DIR: z.string().optional(),
+  // Local cloud only: point an SFTP source at another endpoint and pin that server's key instead
+  // (the emulator's loopback server). Never set in the cloud.
+  SLUICE_SFTP_ENDPOINT_OVERRIDE: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').optional(),
+  SLUICE_SFTP_FINGERPRINT_OVERRIDE: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+  // Emulator endpoints; when set the clients talk to them instead of Google Cloud.
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+  FIRESTORE_EMULATOR_HOST: z.string().optional(),
+  STORAGE_EMULATOR_HOST: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARNING', 'ERROR']).default('INFO'),
+});
+
+export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseRuntimeConfig(env: Record<string, string | undefined>): RuntimeConfig {
+  const parsed = runtimeConfigSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}

@@ -1,0 +1,110 @@
+import type { GcsContext, GcsRequest } from './context';
+import { gcsErrors } from './errors';
+import { createBucket, deleteBucket, getBucket, listBuckets, patchBucket } from './handlers/buckets';
+import { composeObject } from './handlers/compose';
+import { copyToObject, moveObject, rewriteObject } from './handlers/copy';
+import { downloadObject } from './handlers/download';
+import { listObjects } from './handlers/list';
+import { createNotification, deleteNotification, getNotification, listNotifications } from './handlers/notifications';
+import { deleteObject, getObjectMetadata, patchObject } from './handlers/objects';
+import { uploadMediaOrMultipart } from './handlers/upload-simple';
+import { resumableSession, startResumable } from './handlers/upload-resumable';
+
+// Maps a request to its handler. Three URL families, as on storage.googleapis.com:
+//   /storage/v1/...           JSON API (also bare /b/..., what the client sends when
+//                             STORAGE_EMULATOR_HOST is set: it uses that value as the base URL)
+//   /upload/storage/v1/...    uploads (media, multipart, resumable sessions)
+//   /download/storage/v1/...  media downloads (mediaLink)
+// Object names arrive percent-encoded in one path segment; segments are decoded one by one.
+
+function segmentsOf(path: string): string[] {
+  try {
+    return path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    throw gcsErrors.invalid('Invalid percent-encoding in the request path.');
+  }
+}
+
+export async function route(ctx: GcsContext, r: GcsRequest, pathname: string): Promise<void> {
+  const method = r.req.method ?? 'GET';
+  if (pathname.startsWith('/upload/storage/v1/')) return routeUpload(ctx, r, method, segmentsOf(pathname.slice(18)));
+  if (pathname.startsWith('/download/storage/v1/')) {
+    const s = segmentsOf(pathname.slice(20));
+    if (method === 'GET' && s[0] === 'b' && s[2] === 'o' && s.length >= 4) return downloadObject(ctx, r, s[1]!, s.slice(3).join('/'));
+    throw gcsErrors.notFoundPath(pathname);
+  }
+  const jsonPath = pathname.startsWith('/storage/v1/') || pathname === '/storage/v1' ? pathname.slice(11) : pathname;
+  return routeJson(ctx, r, method, segmentsOf(jsonPath), pathname);
+}
+
+async function routeUpload(ctx: GcsContext, r: GcsRequest, method: string, s: string[]): Promise<void> {
+  const uploadId = r.query.get('upload_id');
+  if (uploadId) return resumableSession(ctx, r, uploadId);
+  if (s[0] !== 'b' || s[2] !== 'o' || s.length !== 3 || method !== 'POST') throw gcsErrors.notFoundPath(`/upload/storage/v1/${s.join('/')}`);
+  const bucket = s[1]!;
+  const isMultipartBody = /^multipart\//i.test(String(r.req.headers['content-type'] ?? ''));
+  const uploadType = r.query.get('uploadType') ?? (isMultipartBody ? 'multipart' : 'media');
+  switch (uploadType) {
+    case 'resumable':
+      return startResumable(ctx, r, bucket);
+    case 'multipart':
+      return uploadMediaOrMultipart(ctx, r, bucket, true);
+    case 'media':
+      return uploadMediaOrMultipart(ctx, r, bucket, false);
+    default:
+      throw gcsErrors.invalid(`Invalid uploadType: ${uploadType}`);
+  }
+}
+
+async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: string[], pathname: string): Promise<void> {
+  if (s[0] !== 'b') throw gcsErrors.notFoundPath(pathname);
+  const n = s.length;
+  if (n === 1) {
+    if (method === 'GET') return listBuckets(ctx, r);
+    if (method === 'POST') return createBucket(ctx, r);
+    throw gcsErrors.methodNotAllowed();
+  }
+  const bucket = s[1]!;
+  if (n === 2) {
+    if (method === 'GET') return getBucket(ctx, r, bucket);
+    if (method === 'PATCH' || method === 'PUT') return patchBucket(ctx, r, bucket, method === 'PUT');
+    if (method === 'DELETE') return deleteBucket(ctx, r, bucket);
+    throw gcsErrors.methodNotAllowed();
+  }
+  if (s[2] === 'notificationConfigs') {
+    if (n === 3 && method === 'GET') return listNotifications(ctx, r, bucket);
+    if (n === 3 && method === 'POST') return createNotification(ctx, r, bucket);
+    if (n === 4 && method === 'GET') return getNotification(ctx, r, bucket, s[3]!);
+    if (n === 4 && method === 'DELETE') return deleteNotification(ctx, r, bucket, s[3]!);
+    throw gcsErrors.notFoundPath(pathname);
+  }
+  if (s[2] !== 'o') throw gcsErrors.notFoundPath(pathname);
+  if (n === 3) {
+    if (method === 'GET') return listObjects(ctx, r, bucket);
+    throw gcsErrors.methodNotAllowed();
+  }
+  // .../o/SRC/rewriteTo/b/DB/o/DEST and .../o/SRC/copyTo/b/DB/o/DEST
+  if (n >= 8 && (s[n - 5] === 'rewriteTo' || s[n - 5] === 'copyTo') && s[n - 4] === 'b' && s[n - 2] === 'o' && method === 'POST') {
+    const src = { bucket, name: s.slice(3, n - 5).join('/') };
+    const dest = { bucket: s[n - 3]!, name: s[n - 1]! };
+    return s[n - 5] === 'rewriteTo' ? rewriteObject(ctx, r, src, dest) : copyToObject(ctx, r, src, dest);
+  }
+  // .../o/SRC/moveTo/o/DEST
+  if (n >= 7 && s[n - 3] === 'moveTo' && s[n - 2] === 'o' && method === 'POST') {
+    return moveObject(ctx, r, bucket, s.slice(3, n - 3).join('/'), s[n - 1]!);
+  }
+  if (n >= 5 && s[n - 1] === 'compose' && method === 'POST') return composeObject(ctx, r, bucket, s.slice(3, n - 1).join('/'));
+  const name = s.slice(3).join('/');
+  switch (method) {
+    case 'GET':
+      return r.query.get('alt') === 'media' ? downloadObject(ctx, r, bucket, name) : getObjectMetadata(ctx, r, bucket, name);
+    case 'PATCH':
+      return patchObject(ctx, r, bucket, name, false);
+    case 'PUT':
+      return patchObject(ctx, r, bucket, name, true);
+    case 'DELETE':
+      return deleteObject(ctx, r, bucket, name);
+    default:
+      throw gcsErrors.methodNotAllowed();
+  }
+}

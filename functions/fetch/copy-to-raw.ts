@@ -1,0 +1,148 @@
+// Streams one source file into the raw area, create-only. The object is written with
+// ifGenerationMatch=0, so whatever number of deliveries copy the same file into the same name, one
+// object generation exists and the bucket notification (which starts transform) fires once.
+//
+// Bytes are counted on their way through and the upload is aborted BEFORE it is finalized when the
+// count differs from the size the listing gave (a file still being written, a short read): a
+// wrong-size object can therefore not be created by us, and transform never sees a torn file.
+import { Transform } from 'node:stream';
+import type { Readable, TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Bucket, FileMetadata } from '@google-cloud/storage';
+import { TransientError, errorMessage, isPermanent } from '../../shared/errors';
+import type { ObjectRef } from '../../shared/messages';
+
+// Above this, a resumable upload (chunked, survives a dropped connection); below it one request is cheaper.
+export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
+
+export interface SourceStamp {
+  runId: string;
+  sourcePath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface CopyInput {
+  bucket: Bucket;
+  objectName: string;
+  stamp: SourceStamp;
+  // Opened only when the object does not exist yet: a resumed delivery reads nothing it already copied.
+  open(): Readable;
+}
+
+export type CopyResult =
+  | { outcome: 'created'; ref: ObjectRef }
+  // An earlier delivery (or a racing one) already wrote this exact source version.
+  | { outcome: 'present'; ref: ObjectRef }
+  // The name holds a different version of the file (it changed at the source between two deliveries).
+  | { outcome: 'other-version'; ref: ObjectRef; existing: { size: number; sourceMtime?: string } };
+
+const CONTENT_TYPES: Record<string, string> = {
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  txt: 'text/plain',
+  json: 'application/json',
+  xml: 'application/xml',
+  gz: 'application/gzip',
+  zip: 'application/zip',
+};
+
+export function contentTypeOf(name: string): string {
+  const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  return (name.includes('.') && CONTENT_TYPES[ext]) || 'application/octet-stream';
+}
+
+// Passes bytes through and fails the stream unless exactly `expected` bytes went by.
+export class ExactSize extends Transform {
+  private seen = 0;
+  constructor(private readonly expected: number, private readonly what: string) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.expected) {
+      callback(new TransientError(`${this.what} grew while being copied (listed ${this.expected} bytes); it will be fetched again`));
+      return;
+    }
+    callback(null, chunk);
+  }
+  override _flush(callback: TransformCallback): void {
+    if (this.seen !== this.expected) {
+      callback(new TransientError(`${this.what} gave ${this.seen} bytes, the listing said ${this.expected}; not finalizing the object`));
+      return;
+    }
+    callback();
+  }
+}
+
+function stampMetadata(stamp: SourceStamp): Record<string, string> {
+  return {
+    sluiceRunId: stamp.runId,
+    sluiceSourcePath: stamp.sourcePath,
+    sluiceSourceSize: String(stamp.size),
+    sluiceSourceMtime: new Date(stamp.mtimeMs).toISOString(),
+  };
+}
+
+function refOf(bucket: Bucket, name: string, metadata: FileMetadata): ObjectRef {
+  return { bucket: bucket.name, object: name, generation: String(metadata.generation) };
+}
+
+function httpCode(error: unknown): unknown {
+  return (error as { code?: unknown }).code;
+}
+
+async function existingMetadata(bucket: Bucket, name: string): Promise<FileMetadata | null> {
+  try {
+    const [metadata] = await bucket.file(name).getMetadata();
+    return metadata;
+  } catch (error) {
+    if (httpCode(error) === 404) return null;
+    throw new TransientError(`cannot read gs://${bucket.name}/${name}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function classifyExisting(bucket: Bucket, name: string, metadata: FileMetadata, stamp: SourceStamp): CopyResult {
+  const ref = refOf(bucket, name, metadata);
+  const size = Number(metadata.size);
+  const sourceMtime = metadata.metadata?.sluiceSourceMtime;
+  const sameVersion = size === stamp.size && sourceMtime === new Date(stamp.mtimeMs).toISOString();
+  if (sameVersion) return { outcome: 'present', ref };
+  return { outcome: 'other-version', ref, existing: { size, ...(typeof sourceMtime === 'string' ? { sourceMtime } : {}) } };
+}
+
+export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
+  const { bucket, objectName, stamp } = input;
+  const before = await existingMetadata(bucket, objectName);
+  if (before) return classifyExisting(bucket, objectName, before, stamp);
+
+  const file = bucket.file(objectName);
+  const contentType = contentTypeOf(objectName);
+  const upload = file.createWriteStream({
+    resumable: stamp.size > RESUMABLE_THRESHOLD_BYTES,
+    // Create-only: fails with 412 when any generation of the name exists.
+    preconditionOpts: { ifGenerationMatch: 0 },
+    contentType,
+    metadata: { contentType, metadata: stampMetadata(stamp) },
+  });
+  try {
+    await pipeline(input.open(), new ExactSize(stamp.size, stamp.sourcePath), upload);
+  } catch (error) {
+    if (httpCode(error) === 412) {
+      // Lost a race with another delivery of the same run: its object stands.
+      const after = await existingMetadata(bucket, objectName);
+      if (after) return classifyExisting(bucket, objectName, after, stamp);
+    }
+    if (error instanceof TransientError || isPermanent(error)) throw error;
+    throw new TransientError(`copying ${stamp.sourcePath} to gs://${bucket.name}/${objectName} failed: ${errorMessage(error)}`, { cause: error });
+  }
+  // The counter already guaranteed the byte count we sent; this checks what the bucket kept. A
+  // mismatch here cannot be undone safely (transform may already be reading the object), so it is
+  // reported as transient: the next delivery finds the object, classifies it as another version and
+  // gives the claim back, so a later run fetches the file again.
+  const size = Number(file.metadata.size);
+  if (size !== stamp.size) {
+    throw new TransientError(`gs://${bucket.name}/${objectName} holds ${size} bytes, the source file ${stamp.size}`);
+  }
+  return { outcome: 'created', ref: refOf(bucket, objectName, file.metadata) };
+}

@@ -1,0 +1,183 @@
+// The fetch stage: a trigger in, the run's new source files copied to the raw area out. Each file
+// version is claimed in the fetch ledger before it is copied, and copied create-only, so a trigger
+// delivered any number of times, or cut off at any point, fetches every file exactly once; the
+// bucket notification on raw/<pipeline>/ then starts transform per object.
+import picomatch from 'picomatch';
+import { InvalidMessageError, errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import { parseMessage, triggerMessageSchema } from '../../shared/messages';
+import type { TriggerMessage } from '../../shared/messages';
+import { fileKeyOf, objectName } from '../../shared/object-names';
+import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { copyToRaw } from './copy-to-raw';
+import { exportDates, isValidDate } from './export-dates';
+import { compactDate, expandPathTemplate, joinRemote } from './expand-path-template';
+import { claimFile, fileIdentity, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
+import type { ClaimInput, ClaimResult } from './fetch-ledger';
+import { runIdFor } from './run-id';
+import { connectSource } from './sftp-connection';
+import type { RemoteFile, SourceConnection } from './sftp-connection';
+
+export interface FetchHandlerOptions {
+  // The clock for "today" and claim times (tests pin it).
+  now?: () => Date;
+  // When another run's claim that never got uploaded counts as abandoned. Default: two function
+  // timeouts plus the longest retry backoff, so no attempt of the owner can still be running.
+  staleClaimAfterMs?: number;
+  sftpReadyTimeoutMs?: number;
+}
+
+interface RunScope {
+  ctx: StageContext;
+  runId: string;
+  log: Logger;
+  now: () => Date;
+  staleAfterMs: number;
+}
+
+type FileFate = 'owned' | 'skipped';
+
+export function parseTrigger(data: Buffer): TriggerMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new InvalidMessageError('invalid trigger message: data is not JSON');
+  }
+  return parseMessage(triggerMessageSchema, json, 'trigger');
+}
+
+function defaultStaleAfterMs(ctx: StageContext): number {
+  return (2 * ctx.stage.timeoutSeconds + ctx.stage.backoff.maxSeconds + 60) * 1000;
+}
+
+export function createFetchHandler(options: FetchHandlerOptions = {}): StageHandler {
+  const now = options.now ?? (() => new Date());
+  return async (ctx: StageContext, message: IncomingMessage) => {
+    const trigger = parseTrigger(message.data);
+    if (trigger.pipeline !== ctx.pipeline.name) {
+      throw new InvalidMessageError(`trigger for pipeline "${trigger.pipeline}" delivered to the fetch stage of "${ctx.pipeline.name}"`);
+    }
+    if (trigger.date !== undefined && !isValidDate(trigger.date)) {
+      throw new InvalidMessageError(`invalid trigger message: date ${trigger.date} is not a calendar date`);
+    }
+    const runId = runIdFor(trigger, message);
+    const log = ctx.logger.child({ pipeline: ctx.pipeline.name, stage: 'fetch', runId, messageId: message.messageId });
+    const source = ctx.pipeline.source;
+    const dates = exportDates({
+      ...(trigger.date !== undefined ? { date: trigger.date } : {}),
+      now: now(),
+      ...(ctx.pipeline.schedule ? { timeZone: ctx.pipeline.schedule.timeZone } : {}),
+      dateOffsetDays: source.dateOffsetDays,
+      lookbackDays: source.lookbackDays,
+    });
+    const started = Date.now();
+    await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
+    log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
+
+    const scope: RunScope = { ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) };
+    let counts: Record<FileFate, number>;
+    try {
+      counts = await fetchDates(scope, dates, options.sftpReadyTimeoutMs);
+    } catch (error) {
+      // A permanent fault (host key, login, template, permissions) fails the run once, with the
+      // reason, and the trigger is acknowledged: redelivering it would fail the same way.
+      if (isPermanent(error) && !isInvalidMessage(error)) {
+        log.error('fetch failed', { error: errorMessage(error) });
+        await ctx.failRun(runId, errorMessage(error));
+        return;
+      }
+      throw error;
+    }
+    // Also with 0: the run then completes at once and notify reports it.
+    await ctx.setExpectedFiles(runId, counts.owned);
+    log.info('fetch finished', { files: counts.owned, skipped: counts.skipped, durationMs: Date.now() - started });
+  };
+}
+
+export const handleFetch: StageHandler = createFetchHandler();
+
+async function fetchDates(scope: RunScope, dates: string[], readyTimeoutMs?: number): Promise<Record<FileFate, number>> {
+  const { ctx, log } = scope;
+  const source = ctx.pipeline.source;
+  // Template errors surface before any connection is opened.
+  const dirs = dates.map((date) => ({ date, dir: expandPathTemplate(source.path, date, source.params) }));
+  const matches = picomatch(source.glob);
+  const counts: Record<FileFate, number> = { owned: 0, skipped: 0 };
+  const conn = await connectSource({
+    source,
+    overrides: ctx.overrides.sftp,
+    secrets: ctx.secrets,
+    logger: log,
+    ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}),
+  });
+  try {
+    for (const { date, dir } of dirs) {
+      const listed = await conn.listFiles(dir);
+      if (listed === null) {
+        log.info('no export for date', { date, dir });
+        continue;
+      }
+      const files = listed.filter((file) => matches(file.name)).sort((a, b) => a.name.localeCompare(b.name));
+      log.info('export listed', { date, dir, files: files.length, ignored: listed.length - files.length });
+      for (const file of files) counts[await fetchFile(scope, conn, date, dir, file)] += 1;
+    }
+  } finally {
+    await conn.close();
+  }
+  return counts;
+}
+
+async function claim(scope: RunScope, input: ClaimInput): Promise<ClaimResult> {
+  const { ctx } = scope;
+  const result = await claimFile(ctx.firestore, input, { now: scope.now(), staleAfterMs: scope.staleAfterMs });
+  if (result.kind !== 'stale') return result;
+  // The owner may have uploaded and died before saying so: its object settles it.
+  const [exists] = await ctx.storage.bucket(ctx.bucket).file(result.entry.object).exists();
+  if (exists) return { kind: 'taken', entry: result.entry };
+  scope.log.warn('taking over an abandoned claim', { path: input.path, from: result.entry.runId, attemptAt: result.entry.attemptAt });
+  return takeOverClaim(ctx.firestore, input, result.entry, scope.now());
+}
+
+async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, dir: string, file: RemoteFile): Promise<FileFate> {
+  const { ctx, runId, log } = scope;
+  const pipeline = ctx.pipeline.name;
+  // Date directory + base name: the same file name on two days never collides in one run.
+  const path = `${compactDate(date)}/${file.name}`;
+  const remotePath = joinRemote(dir, file.name);
+  const fileKey = fileKeyOf(path);
+  const rawName = objectName('raw', { pipeline, runId, path });
+  const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs };
+  const identity = fileIdentity(version);
+
+  const claimed = await claim(scope, { ...version, identity, runId, object: rawName });
+  if (claimed.kind === 'taken' || claimed.kind === 'stale') {
+    const reason = `already fetched by run ${claimed.entry.runId}`;
+    await ctx.runs.recordSkipped(runId, fileKey, { name: path, reason, size: file.size });
+    log.info('file skipped', { path, remotePath, size: file.size, reason });
+    return 'skipped';
+  }
+
+  const bucket = ctx.storage.bucket(ctx.bucket);
+  await ctx.runs.stageStarted(runId, fileKey, 'fetch', { name: path });
+  const copied = await copyToRaw({
+    bucket,
+    objectName: rawName,
+    stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs },
+    open: () => conn.openRead(remotePath),
+  });
+  if (copied.outcome === 'other-version') {
+    // An earlier delivery of this run copied an older version of the file under this name; that
+    // copy is the run's file. This version is given back so the next run fetches it.
+    await releaseClaim(ctx.firestore, identity, runId);
+    log.warn('source file changed since this run copied it', { path, remotePath, size: file.size, copiedSize: copied.existing.size });
+  } else {
+    await markUploaded(ctx.firestore, identity, runId, copied.ref, scope.now());
+  }
+  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath } });
+  log.info('file fetched', { path, remotePath, size: file.size, object: rawName, generation: copied.ref.generation, outcome: copied.outcome });
+  return 'owned';
+}
+
+// Same handler under the <stage>Handler name some stages use.
+export const fetchHandler = handleFetch;

@@ -1,0 +1,316 @@
+// The fetch stage against real parts: an SFTP server on loopback, the GCS and Firestore emulators
+// with the real clients, the runtime's StageContext and Firestore RunRecorder.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { copyToRaw } from '../../functions/fetch/copy-to-raw';
+import { createFetchHandler } from '../../functions/fetch/handler';
+import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
+import type { StageContext, StageHandler } from '../../functions/runtime/context';
+import { freePort } from '../../emulator/free-port';
+import { InvalidMessageError, TransientError } from '../../shared/errors';
+import type { Pipeline } from '../../shared/pipeline-definition';
+import { SFTP_PASSWORD, USER_KEYS, pipelineHarness, startFetchWorld, testPipeline, trigger, writeExportFile } from './test-context';
+import type { FetchWorld, PipelineHarness } from './test-context';
+
+// 12:00 UTC on 2 March: 2 March in New York; offset -1 and lookback 3 → 27 Feb, 28 Feb, 1 Mar.
+const NOW = new Date('2026-03-02T12:00:00Z');
+const DATE_DIRS = ['20260227', '20260228', '20260301'];
+const NAMES = ['OrderDetails.csv', 'PaymentDetails.csv'];
+const handler = createFetchHandler({ now: () => NOW });
+const runOf = (messageId: string) => `run-20260302110000-${messageId}`;
+
+let world: FetchWorld;
+const harnesses: PipelineHarness[] = [];
+
+beforeAll(async () => {
+  world = await startFetchWorld();
+});
+
+afterAll(async () => {
+  await Promise.all(harnesses.map((h) => h.close()));
+  if (process.env.FETCH_TEST_LOG) (await import('node:fs')).writeFileSync(process.env.FETCH_TEST_LOG, world.logLines.join('\n'));
+  await world?.stop();
+});
+
+function contentOf(pipeline: Pipeline, dir: string, name: string): string {
+  return `id,amount\n${pipeline.name},${dir},${name}\n`;
+}
+
+// Three days of export, plus files the glob or the "regular files only" rule must leave alone.
+async function writeExport(pipeline: Pipeline, dirs = DATE_DIRS): Promise<void> {
+  const base = `/exports/${pipeline.name}`;
+  for (const dir of dirs) {
+    for (const name of NAMES) await writeExportFile(world, `${base}/${dir}/${name}`, contentOf(pipeline, dir, name));
+    await writeExportFile(world, `${base}/${dir}/notes.txt`, 'not a csv');
+    await writeExportFile(world, `${base}/${dir}/.partial.csv`, 'an upload in progress');
+    await writeExportFile(world, `${base}/${dir}/archive.csv/inner.csv`, 'a directory named like a csv');
+  }
+}
+
+async function setup(source: Parameters<typeof testPipeline>[1] = {}): Promise<PipelineHarness> {
+  const pipeline = testPipeline(world, source);
+  const harness = await pipelineHarness(world, pipeline);
+  harnesses.push(harness);
+  return harness;
+}
+
+async function ledgerOf(pipeline: Pipeline) {
+  const snap = await world.clients.firestore.collection(FETCH_LEDGER_COLLECTION).where('pipeline', '==', pipeline.name).get();
+  return snap.docs.map((doc) => doc.data());
+}
+
+// A handler whose run recorder fails once at `method`, as if the function died right there.
+function dyingOnce(method: 'stageStarted' | 'stageSucceeded'): { handler: StageHandler; died: () => boolean } {
+  let died = false;
+  return {
+    died: () => died,
+    handler: (ctx: StageContext, message) => {
+      const runs = { ...ctx.runs };
+      const original = ctx.runs[method].bind(ctx.runs) as (...args: unknown[]) => Promise<void>;
+      runs[method] = (async (...args: unknown[]) => {
+        if (!died) {
+          died = true;
+          throw new Error(`instance died in ${method}`);
+        }
+        return original(...args);
+      }) as never;
+      return handler({ ...ctx, runs }, message);
+    },
+  };
+}
+
+describe('fetch: copying an export', () => {
+  it('copies three dates of files to raw with the right names, metadata and run record', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline);
+    await h.deliver(handler, { messageId: '1001', data: trigger(h.pipeline) });
+
+    const runId = runOf('1001');
+    const objects = await h.rawObjects();
+    expect(objects.map((o) => o.name)).toEqual(DATE_DIRS.flatMap((dir) => NAMES.map((name) => `raw/${h.pipeline.name}/${runId}/${dir}/${name}`)));
+    const first = objects[0]!;
+    const [data] = await world.clients.storage.bucket(world.bucket).file(first.name).download();
+    expect(data.toString()).toBe(contentOf(h.pipeline, '20260227', 'OrderDetails.csv'));
+    expect(first.metadata).toEqual({
+      sluiceRunId: runId,
+      sluiceSourcePath: `/exports/${h.pipeline.name}/20260227/OrderDetails.csv`,
+      sluiceSourceSize: String(data.length),
+      sluiceSourceMtime: '2026-03-01T05:00:00.000Z',
+    });
+    const [meta] = await world.clients.storage.bucket(world.bucket).file(first.name).getMetadata();
+    expect(meta.contentType).toBe('text/csv');
+
+    const run = await h.runs.getRun(runId);
+    expect(run).toMatchObject({ pipeline: h.pipeline.name, trigger: 'schedule', messageId: '1001', dates: ['2026-02-27', '2026-02-28', '2026-03-01'], expectedFiles: 6 });
+    const files = await h.files(runId);
+    expect(files.map((f) => f.name)).toEqual(DATE_DIRS.flatMap((dir) => NAMES.map((name) => `${dir}/${name}`)));
+    for (const file of files) {
+      expect(file.stages.fetch).toMatchObject({ attempts: 1 });
+      expect(file.stages.fetch?.endedAt).toBeDefined();
+      expect((file.stages.fetch?.details?.raw as { generation: string }).generation).toMatch(/^\d+$/);
+    }
+    expect((await ledgerOf(h.pipeline)).map((e) => e.runId)).toEqual(Array(6).fill(runId));
+    expect(world.logLines.join('\n')).not.toContain(SFTP_PASSWORD);
+
+    // A second trigger is a second run: it fetches nothing, records every file as skipped, and
+    // completes at once (expected 0), so notify hears of it.
+    await h.deliver(handler, { messageId: '1002', data: trigger(h.pipeline) });
+    const second = runOf('1002');
+    expect(await h.rawObjects()).toEqual(objects);
+    const skipped = await h.files(second);
+    expect(skipped).toHaveLength(6);
+    for (const file of skipped) expect(file).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${runId}` });
+    expect(await h.runs.getRun(second)).toMatchObject({ expectedFiles: 0, status: 'succeeded' });
+    expect(await h.waitForEvents(1)).toEqual([{ v: 1, type: 'sluice.run-complete', pipeline: h.pipeline.name, runId: second }]);
+  });
+
+  it('uploads each file once when the same trigger is delivered twice, one after the other and at once', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline);
+    await h.deliver(handler, { messageId: '2001', data: trigger(h.pipeline) });
+    const once = await h.rawObjects();
+    await h.deliver(handler, { messageId: '2001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    expect(await h.rawObjects()).toEqual(once); // same names, same generations
+    expect(await h.runs.getRun(runOf('2001'))).toMatchObject({ expectedFiles: 6 });
+
+    const c = await setup();
+    await writeExport(c.pipeline);
+    const data = trigger(c.pipeline);
+    await Promise.all([c.deliver(handler, { messageId: '2002', data }), c.deliver(handler, { messageId: '2002', data })]);
+    const objects = await c.rawObjects();
+    expect(objects).toHaveLength(6);
+    expect(await c.runs.getRun(runOf('2002'))).toMatchObject({ expectedFiles: 6 });
+    expect((await ledgerOf(c.pipeline)).every((e) => e.runId === runOf('2002') && typeof e.uploadedAt === 'string')).toBe(true);
+  });
+
+  it('resumes after dying between claim and upload, and after dying between upload and bookkeeping', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline);
+    const beforeUpload = dyingOnce('stageStarted');
+    await expect(h.deliver(beforeUpload.handler, { messageId: '3001', data: trigger(h.pipeline) })).rejects.toThrow(/died/);
+    expect(await h.rawObjects()).toHaveLength(0);
+    expect(await ledgerOf(h.pipeline)).toHaveLength(1); // claimed, not uploaded
+    await h.deliver(handler, { messageId: '3001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    expect(await h.rawObjects()).toHaveLength(6);
+    expect(await h.runs.getRun(runOf('3001'))).toMatchObject({ expectedFiles: 6 });
+
+    const g = await setup();
+    await writeExport(g.pipeline);
+    const afterUpload = dyingOnce('stageSucceeded');
+    await expect(g.deliver(afterUpload.handler, { messageId: '3002', data: trigger(g.pipeline) })).rejects.toThrow(/died/);
+    const uploaded = await g.rawObjects();
+    expect(uploaded).toHaveLength(1);
+    await g.deliver(handler, { messageId: '3002', data: trigger(g.pipeline), deliveryAttempt: 2 });
+    const all = await g.rawObjects();
+    expect(all).toHaveLength(6);
+    expect(all.find((o) => o.name === uploaded[0]!.name)).toEqual(uploaded[0]); // not written again
+    expect(await g.runs.getRun(runOf('3002'))).toMatchObject({ expectedFiles: 6 });
+  });
+
+  it('lets a later run take over a claim its dead-lettered owner never uploaded, exactly once', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline);
+    const dead = dyingOnce('stageStarted');
+    await expect(h.deliver(dead.handler, { messageId: '4001', data: trigger(h.pipeline) })).rejects.toThrow(/died/);
+    // A minute later, with a threshold the dead run's claim is past.
+    const impatient = createFetchHandler({ now: () => new Date(NOW.getTime() + 60_000), staleClaimAfterMs: 30_000 });
+    await h.deliver(impatient, { messageId: '4002', data: trigger(h.pipeline) });
+    const objects = await h.rawObjects();
+    expect(objects).toHaveLength(6);
+    expect(objects.every((o) => o.name.includes(runOf('4002')))).toBe(true);
+    expect(await h.runs.getRun(runOf('4002'))).toMatchObject({ expectedFiles: 6 });
+    // The old run coming back finds every file taken.
+    await h.deliver(handler, { messageId: '4001', data: trigger(h.pipeline), deliveryAttempt: 5 });
+    expect(await h.rawObjects()).toEqual(objects);
+    expect(await h.runs.getRun(runOf('4001'))).toMatchObject({ expectedFiles: 0 });
+  });
+
+  it('keeps the copied version when the source file changes between deliveries, and leaves the new one for the next run', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline, ['20260301']);
+    const afterUpload = dyingOnce('stageSucceeded');
+    await expect(h.deliver(afterUpload.handler, { messageId: '5001', data: trigger(h.pipeline) })).rejects.toThrow(/died/);
+    const path = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
+    await writeExportFile(world, path, 'id,amount\nre-exported\n', new Date('2026-03-01T09:00:00Z'));
+    await h.deliver(handler, { messageId: '5001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    expect(await h.runs.getRun(runOf('5001'))).toMatchObject({ expectedFiles: 2 });
+    await h.deliver(handler, { messageId: '5002', data: trigger(h.pipeline) });
+    const objects = await h.rawObjects();
+    expect(objects.map((o) => o.name)).toEqual([
+      `raw/${h.pipeline.name}/${runOf('5001')}/20260301/OrderDetails.csv`,
+      `raw/${h.pipeline.name}/${runOf('5001')}/20260301/PaymentDetails.csv`,
+      `raw/${h.pipeline.name}/${runOf('5002')}/20260301/OrderDetails.csv`,
+    ]);
+    expect(objects[2]!.metadata.sluiceSourceMtime).toBe('2026-03-01T09:00:00.000Z');
+    expect(await h.runs.getRun(runOf('5002'))).toMatchObject({ expectedFiles: 1 });
+  });
+
+  it('streams a file above the resumable threshold once, byte for byte', async () => {
+    const h = await setup();
+    const big = Buffer.alloc(9 * 1024 * 1024 + 17, 'abcdefgh,');
+    await writeExportFile(world, `/exports/${h.pipeline.name}/20260301/Big.csv`, big);
+    const started = Date.now();
+    await h.deliver(handler, { messageId: '6001', data: trigger(h.pipeline) });
+    const copyMs = Date.now() - started;
+    await h.deliver(handler, { messageId: '6001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    const objects = await h.rawObjects();
+    expect(objects).toHaveLength(1);
+    expect(objects[0]!.size).toBe(big.length);
+    const [data] = await world.clients.storage.bucket(world.bucket).file(objects[0]!.name).download();
+    expect(data.equals(big)).toBe(true);
+    console.log(`9 MiB SFTP → GCS (resumable) fetch: ${copyMs} ms`);
+  });
+
+  it('notes a missing date directory and fetches the other days', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline, ['20260227', '20260301']);
+    await h.deliver(handler, { messageId: '7001', data: trigger(h.pipeline) });
+    expect(await h.rawObjects()).toHaveLength(4);
+    expect(await h.runs.getRun(runOf('7001'))).toMatchObject({ expectedFiles: 4 });
+    const line = world.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'no export for date' && l.runId === runOf('7001'));
+    expect(line).toMatchObject({ severity: 'INFO', date: '2026-02-28' });
+  });
+});
+
+describe('fetch: copying one file', () => {
+  // A source that delivers a different number of bytes than its listing said (still being written,
+  // cut short) must not leave an object behind: the upload is aborted before it is finalized.
+  it.each([
+    ['short, simple upload', 1000, 600],
+    ['grown, simple upload', 1000, 1400],
+    ['short, resumable upload', 9 * 1024 * 1024, 9 * 1024 * 1024 - 1],
+  ])('finalizes no object for a %s', async (_label, listed, actual) => {
+    const bucket = world.clients.storage.bucket(world.bucket);
+    const objectName = `raw/unit/${actual}-${listed}/file.csv`;
+    const copy = copyToRaw({
+      bucket,
+      objectName,
+      stamp: { runId: 'r', sourcePath: '/x/file.csv', size: listed, mtimeMs: 0 },
+      open: () => Readable.from((function* () {
+        for (let sent = 0; sent < actual; sent += 64 * 1024) yield Buffer.alloc(Math.min(64 * 1024, actual - sent), 'x');
+      })()),
+    });
+    await expect(copy).rejects.toThrow(TransientError);
+    const [exists] = await bucket.file(objectName).exists();
+    expect(exists).toBe(false);
+  });
+});
+
+describe('fetch: the source connection', () => {
+  it('logs in with a private key', async () => {
+    const h = await setup({ username: 'keyed', password: undefined, privateKey: { secret: 'vendor-key' } });
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver(handler, { messageId: '8001', data: trigger(h.pipeline) });
+    expect(await h.rawObjects()).toHaveLength(2);
+    const logs = world.logLines.join('\n');
+    expect(logs).not.toContain(USER_KEYS.privateKey.split('\n')[1]!);
+  });
+
+  it('connects where the local-cloud override says, pinning its key', async () => {
+    const h = await setup({ host: 'sftp.vendor.invalid', port: 22, hostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) });
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver(handler, { messageId: '8002', data: trigger(h.pipeline) }, { sftp: { host: world.sftp.host, port: world.sftp.port, hostKeyFingerprint: world.sftp.hostKeyFingerprint } });
+    expect(await h.rawObjects()).toHaveLength(2);
+  });
+
+  it('refuses a server whose host key is not the pinned one: run failed, nothing uploaded', async () => {
+    const pinned = 'SHA256:' + 'B'.repeat(43);
+    const h = await setup({ hostKeyFingerprint: pinned });
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver(handler, { messageId: '8003', data: trigger(h.pipeline) });
+    const run = await h.runs.getRun(runOf('8003'));
+    expect(run).toMatchObject({ status: 'failed', error: { stage: 'fetch' } });
+    expect(run?.error?.message).toContain(pinned);
+    expect(run?.error?.message).toContain(world.sftp.hostKeyFingerprint);
+    expect(await h.rawObjects()).toHaveLength(0);
+    expect(await ledgerOf(h.pipeline)).toHaveLength(0);
+    const [event] = await h.waitForEvents(1);
+    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: runOf('8003'), stage: 'fetch' });
+  });
+
+  it('fails the run on a refused login, without the password anywhere', async () => {
+    const h = await setup({ password: { secret: 'wrong-password' } });
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver(handler, { messageId: '8004', data: trigger(h.pipeline) });
+    const run = await h.runs.getRun(runOf('8004'));
+    expect(run).toMatchObject({ status: 'failed' });
+    expect(run?.error?.message).toMatch(/refused the login of user "vendor"/);
+    expect(JSON.stringify(run)).not.toContain('not-the-password');
+    expect(world.logLines.join('\n')).not.toContain('not-the-password');
+  });
+
+  it('leaves an unreachable server to a retry (transient), with the run still open', async () => {
+    const port = await freePort();
+    const h = await setup({ port });
+    await expect(h.deliver(handler, { messageId: '8005', data: trigger(h.pipeline) })).rejects.toThrow(TransientError);
+    expect(await h.runs.getRun(runOf('8005'))).toMatchObject({ status: 'running', expectedFiles: null });
+  });
+
+  it('rejects a message that is not a trigger for this pipeline', async () => {
+    const h = await setup();
+    await expect(h.deliver(handler, { messageId: '8006', data: '{not json' })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver(handler, { messageId: '8007', data: { ...trigger(h.pipeline), type: 'sluice.staged' } })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver(handler, { messageId: '8008', data: trigger(h.pipeline, { pipeline: 'someone-else' }) })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver(handler, { messageId: '8009', data: trigger(h.pipeline, { date: '2026-02-30' }) })).rejects.toThrow(InvalidMessageError);
+  });
+});

@@ -12,5 +12,5 @@ export const transformStage = declareStage({
   timeoutSeconds: 540,
   maxInstances: 10,
   concurrency: 1,
-  uses: { bucket: { read: ['raw'], write: ['staged', 'quarantine'], delete: ['raw'] }, firestore: true, database: false, secrets: [] },
+  uses: { bucket: { read: ['raw'], write: ['staged', 'quarantine'], delete: ['raw', 'staged'] }, firestore: true, database: false, secrets: [] },
 });

@@ -1,0 +1,75 @@
+// What each stage function's identity may do, derived from the stage's `uses` and `publishesTo`
+// and the pipeline definition. Plain data: the program turns it into IAM members, the tests check
+// it against the declared resources, and infra/README.md explains it. Nothing here is granted
+// project-wide except Firestore and Cloud SQL client, which have no narrower resource to bind to.
+import type { Pipeline } from '../shared/pipeline-definition';
+import type { BucketArea, StageDeclaration } from '../shared/stage-declaration';
+import { secretsForStage } from '../shared/stage-secrets';
+import { deadLetterTopicName, functionName, topicName } from '../shared/topology';
+
+export const ROLES = {
+  objectViewer: 'roles/storage.objectViewer',
+  objectCreator: 'roles/storage.objectCreator',
+  objectUser: 'roles/storage.objectUser',
+  publisher: 'roles/pubsub.publisher',
+  subscriber: 'roles/pubsub.subscriber',
+  firestoreUser: 'roles/datastore.user',
+  cloudSqlClient: 'roles/cloudsql.client',
+  secretAccessor: 'roles/secretmanager.secretAccessor',
+  runInvoker: 'roles/run.invoker',
+  tokenCreator: 'roles/iam.serviceAccountTokenCreator',
+} as const;
+
+export interface BucketGrant {
+  area: BucketArea;
+  role: string;
+}
+
+export interface FunctionAccess {
+  functionName: string;
+  pipeline: string;
+  stage: StageDeclaration['name'];
+  // Topics it may publish to: the next stages' topics and its own dead-letter topic (the runner
+  // dead-letters a message it cannot parse itself, with the reason).
+  publishTopics: string[];
+  // Object roles, each confined by an IAM condition to `<area>/<pipeline>/`.
+  bucket: BucketGrant[];
+  firestore: boolean;
+  cloudSql: boolean;
+  secrets: string[];
+}
+
+// The narrowest predefined object roles covering an area's use: objectUser is the smallest one
+// that can delete (and so overwrite or move); otherwise objectViewer to read, objectCreator to write.
+export function bucketGrantsFor(uses: StageDeclaration['uses']['bucket']): BucketGrant[] {
+  const areas = [...new Set([...uses.read, ...uses.write, ...uses.delete])].sort();
+  const grants: BucketGrant[] = [];
+  for (const area of areas) {
+    if (uses.delete.includes(area)) {
+      grants.push({ area, role: 'roles/storage.objectUser' });
+      continue;
+    }
+    if (uses.read.includes(area)) grants.push({ area, role: 'roles/storage.objectViewer' });
+    if (uses.write.includes(area)) grants.push({ area, role: 'roles/storage.objectCreator' });
+  }
+  return grants;
+}
+
+export function accessOf(
+  pipeline: Pipeline,
+  stage: Readonly<StageDeclaration>,
+  prefix: string,
+  options: { cloudSqlInstance?: string | undefined },
+): FunctionAccess {
+  const p = pipeline.name;
+  return {
+    functionName: functionName(prefix, p, stage.name),
+    pipeline: p,
+    stage: stage.name,
+    publishTopics: [...new Set([...stage.publishesTo.map((s) => topicName(prefix, p, s)), deadLetterTopicName(prefix, p, stage.name)])],
+    bucket: bucketGrantsFor(stage.uses.bucket),
+    firestore: stage.uses.firestore,
+    cloudSql: stage.uses.database && options.cloudSqlInstance !== undefined,
+    secrets: secretsForStage(pipeline, stage),
+  };
+}

@@ -1,0 +1,305 @@
+// The Pulumi program under mocks, for the demo pipelines and a synthetic set: every rule of the
+// deployment (identities, triggers, dead-lettering, schedules, secrets, storage, no public or
+// primitive grants) checked against what topologyOf and the stage declarations say.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stageList } from '../../functions/stages';
+import { accessOf, bucketGrantsFor } from '../../infra/access-plan';
+import { parseSluiceConfig, type SluiceConfig } from '../../infra/config';
+import { dataBucketName, invokerAccountId, serviceAccountEmail, serviceAccountId } from '../../infra/naming';
+import { declareSluice } from '../../infra/program';
+import { MissingBundleError } from '../../infra/storage';
+import { pipelines as demoPipelines } from '../../pipelines/index';
+import type { Pipeline } from '../../shared/pipeline-definition';
+import { secretEnvVarName, secretsForStage } from '../../shared/stage-secrets';
+import { topologyOf } from '../../shared/topology';
+import { declareUnderMocks, PUBSUB_AGENT, STORAGE_AGENT, type DeclaredResource } from './pulumi-mocks';
+import { syntheticPipelines } from './synthetic-pipelines';
+
+interface Scenario {
+  label: string;
+  pipelines: readonly Pipeline[];
+  config: SluiceConfig;
+  resources: DeclaredResource[];
+  outputs: Record<string, any>;
+}
+
+const scenarios: Scenario[] = [
+  {
+    label: 'demo pipelines',
+    pipelines: demoPipelines,
+    config: parseSluiceConfig((key) => ({ 'gcp:project': 'demo-project', 'sluice:region': 'us-east1' } as Record<string, string>)[key]),
+    resources: [],
+    outputs: {},
+  },
+  {
+    label: 'synthetic pipelines',
+    pipelines: syntheticPipelines,
+    config: parseSluiceConfig((key) => ({
+      'gcp:project': 'synth-project-42',
+      'sluice:region': 'europe-west3',
+      'sluice:prefix': 'acme',
+      'sluice:cloudSqlInstance': 'synth-project-42:europe-west3:warehouse',
+      'sluice:alertEmail': 'ops@example.com',
+      'sluice:firestoreDatabase': 'runs-db',
+      'sluice:archiveRetentionDays': '365',
+    } as Record<string, string>)[key]),
+    resources: [],
+    outputs: {},
+  },
+];
+
+beforeAll(async () => {
+  for (const scenario of scenarios) {
+    const { resources, outputs } = await declareUnderMocks(() => declareSluice({
+      pipelines: scenario.pipelines,
+      stages: stageList,
+      config: scenario.config,
+      bundles: { bundleDir: '/nonexistent/dist/functions', requireBundles: false },
+    }) as unknown as Record<string, import('@pulumi/pulumi').Output<unknown>>);
+    scenario.resources = resources;
+    scenario.outputs = outputs;
+  }
+}, 120_000);
+
+const ofType = (s: Scenario, suffix: string) => s.resources.filter((r) => r.type.endsWith(suffix));
+const named = (s: Scenario, suffix: string, name: string) => {
+  const found = ofType(s, suffix).find((r) => r.inputs.name === name);
+  if (!found) throw new Error(`no ${suffix} named ${name}`);
+  return found;
+};
+const topologies = (s: Scenario) => s.pipelines.map((p) => topologyOf(p, stageList, s.config.prefix));
+const invokerEmail = (s: Scenario) => serviceAccountEmail(invokerAccountId(s.config.prefix), s.config.project);
+const functionEmail = (s: Scenario, fn: string) => serviceAccountEmail(serviceAccountId(fn), s.config.project);
+// Every resource that grants a role to a member.
+const grants = (s: Scenario) => s.resources.filter((r) => typeof r.inputs.role === 'string');
+
+describe.each(scenarios)('$label', (s) => {
+  it('declares exactly the topics, functions and subscriptions of topologyOf', () => {
+    const expected = topologies(s);
+    expect(ofType(s, ':Topic').map((r) => r.inputs.name).sort()).toEqual(expected.flatMap((t) => t.topics.map((x) => x.name)).sort());
+    expect(ofType(s, 'cloudfunctionsv2/function:Function').map((r) => r.inputs.name).sort())
+      .toEqual(expected.flatMap((t) => t.functions.map((f) => f.name)).sort());
+    expect(ofType(s, 'pubsub/subscription:Subscription').map((r) => r.inputs.name).sort())
+      .toEqual(expected.flatMap((t) => [...t.pushSubscriptions.map((x) => x.subscription), ...t.pullSubscriptions.map((x) => x.subscription)]).sort());
+  });
+
+  it('gives every function its own service account, sized and configured from its stage', () => {
+    const fns = ofType(s, 'cloudfunctionsv2/function:Function');
+    const emails = fns.map((f) => f.inputs.serviceConfig.serviceAccountEmail);
+    expect(new Set(emails).size).toBe(fns.length);
+    const accounts = ofType(s, 'serviceaccount/account:Account');
+    expect(accounts).toHaveLength(fns.length + 2); // + invoker + builder
+    for (const fn of fns) {
+      const stage = stageList.find((x) => x.name === fn.inputs.buildConfig.entryPoint)!;
+      expect(fn.inputs.name.endsWith(`-${stage.name}`)).toBe(true);
+      expect(fn.inputs.serviceConfig.serviceAccountEmail).toBe(functionEmail(s, fn.inputs.name));
+      expect(fn.inputs.location).toBe(s.config.region);
+      expect(fn.inputs.buildConfig.runtime).toMatch(/^nodejs\d+$/);
+      expect(fn.inputs.buildConfig.source.storageSource.object).toBe(`functions/${stage.name}.zip`);
+      expect(fn.inputs.serviceConfig).toMatchObject({
+        availableMemory: stage.memory,
+        timeoutSeconds: stage.timeoutSeconds,
+        maxInstanceCount: stage.maxInstances,
+        maxInstanceRequestConcurrency: stage.concurrency,
+      });
+      const env = fn.inputs.serviceConfig.environmentVariables;
+      expect(Object.keys(env).sort()).toEqual(['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'SLUICE_BUCKET', 'SLUICE_FIRESTORE_DATABASE', 'SLUICE_PIPELINE', 'SLUICE_PREFIX', 'SLUICE_STAGE']);
+      expect(env).toMatchObject({ SLUICE_STAGE: stage.name, SLUICE_PREFIX: s.config.prefix, SLUICE_BUCKET: dataBucketName(s.config), GOOGLE_CLOUD_PROJECT: s.config.project });
+      expect(env.SLUICE_FIRESTORE_DATABASE).toBe(s.config.firestoreDatabase ?? '(default)');
+    }
+  });
+
+  it('pushes every subscription with a dead-letter policy, a retry policy and an OIDC token of the invoker', () => {
+    for (const topology of topologies(s)) {
+      for (const plan of topology.pushSubscriptions) {
+        const sub = named(s, 'pubsub/subscription:Subscription', plan.subscription);
+        const url = `https://${plan.targetFunction}-mock.a.run.app`;
+        expect(sub.inputs.topic).toBe(plan.topic);
+        expect(sub.inputs.ackDeadlineSeconds).toBe(plan.ackDeadlineSeconds);
+        expect(sub.inputs.retryPolicy).toEqual({ minimumBackoff: `${plan.minBackoffSeconds}s`, maximumBackoff: `${plan.maxBackoffSeconds}s` });
+        expect(sub.inputs.deadLetterPolicy).toEqual({
+          deadLetterTopic: `projects/${s.config.project}/topics/${plan.deadLetterTopic}`,
+          maxDeliveryAttempts: plan.maxDeliveryAttempts,
+        });
+        expect(sub.inputs.pushConfig).toEqual({ pushEndpoint: url, oidcToken: { serviceAccountEmail: invokerEmail(s), audience: url } });
+      }
+      for (const plan of topology.pullSubscriptions) {
+        const sub = named(s, 'pubsub/subscription:Subscription', plan.subscription);
+        expect(sub.inputs.pushConfig).toBeUndefined();
+        expect(sub.inputs.topic).toBe(plan.topic);
+      }
+    }
+  });
+
+  it('lets only the invoker account invoke, once per function', () => {
+    const invokes = grants(s).filter((g) => /invoker/i.test(g.inputs.role));
+    const fns = ofType(s, 'cloudfunctionsv2/function:Function').map((f) => f.inputs.name).sort();
+    expect(invokes.every((g) => g.type.endsWith('cloudrunv2/serviceIamMember:ServiceIamMember') && g.inputs.role === 'roles/run.invoker')).toBe(true);
+    expect(invokes.every((g) => g.inputs.member === `serviceAccount:${invokerEmail(s)}`)).toBe(true);
+    expect(invokes.map((g) => g.inputs.name).sort()).toEqual(fns);
+    // The invoker itself holds nothing else.
+    expect(grants(s).filter((g) => g.inputs.member === `serviceAccount:${invokerEmail(s)}`)).toHaveLength(fns.length);
+  });
+
+  it('gives the Pub/Sub and Storage service agents exactly what dead-lettering and notifications need', () => {
+    const expected = topologies(s);
+    const agentGrants = (member: string) => grants(s).filter((g) => g.inputs.member === member);
+    const pubsub = agentGrants(PUBSUB_AGENT);
+    const dlTopics = expected.flatMap((t) => t.topics.filter((x) => x.kind === 'dead-letter').map((x) => x.name)).sort();
+    expect(pubsub.filter((g) => g.inputs.role === 'roles/pubsub.publisher').map((g) => g.inputs.topic).sort()).toEqual(dlTopics);
+    expect(pubsub.filter((g) => g.inputs.role === 'roles/pubsub.subscriber').map((g) => g.inputs.subscription).sort())
+      .toEqual(expected.flatMap((t) => t.pushSubscriptions.map((x) => x.subscription)).sort());
+    const tokenCreator = pubsub.filter((g) => g.inputs.role === 'roles/iam.serviceAccountTokenCreator');
+    expect(tokenCreator.map((g) => g.inputs.serviceAccountId)).toEqual([`projects/${s.config.project}/serviceAccounts/${invokerEmail(s)}`]);
+    expect(pubsub).toHaveLength(dlTopics.length + tokenCreator.length + pubsub.filter((g) => g.inputs.role === 'roles/pubsub.subscriber').length);
+
+    const storage = agentGrants(STORAGE_AGENT);
+    expect(storage.every((g) => g.inputs.role === 'roles/pubsub.publisher')).toBe(true);
+    expect(storage.map((g) => g.inputs.topic).sort()).toEqual(expected.flatMap((t) => t.bucketNotifications.map((n) => n.topic)).sort());
+    const notifications = ofType(s, 'storage/notification:Notification');
+    expect(notifications.map((n) => ({ topic: n.inputs.topic, prefix: n.inputs.objectNamePrefix, format: n.inputs.payloadFormat, events: n.inputs.eventTypes })).sort((a, b) => a.topic.localeCompare(b.topic)))
+      .toEqual(expected.flatMap((t) => t.bucketNotifications).map((n) => ({ topic: `projects/${s.config.project}/topics/${n.topic}`, prefix: n.objectNamePrefix, format: 'JSON_API_V1', events: ['OBJECT_FINALIZE'] })).sort((a, b) => a.topic.localeCompare(b.topic)));
+    expect(notifications.every((n) => n.inputs.bucket === dataBucketName(s.config))).toBe(true);
+  });
+
+  it('schedules each scheduled pipeline with its cron, time zone and payload on the fetch topic', () => {
+    const jobs = ofType(s, 'cloudscheduler/job:Job');
+    const scheduled = s.pipelines.filter((p) => p.schedule);
+    expect(jobs).toHaveLength(scheduled.length);
+    for (const job of jobs) expect(job.inputs.timeZone).toMatch(/^[A-Za-z_]+\/[A-Za-z_]+$/);
+    for (const plan of topologies(s).flatMap((t) => t.schedules)) {
+      const job = named(s, 'cloudscheduler/job:Job', plan.name);
+      expect(job.inputs).toMatchObject({ schedule: plan.cron, timeZone: plan.timeZone, region: s.config.region });
+      expect(job.inputs.pubsubTarget.topicName).toBe(`projects/${s.config.project}/topics/${plan.topic}`);
+      expect(JSON.parse(Buffer.from(job.inputs.pubsubTarget.data, 'base64').toString('utf8'))).toEqual(plan.payload);
+    }
+  });
+
+  it('declares one secret per name used and grants access exactly to the functions that read it', () => {
+    const used = new Set(s.pipelines.flatMap((p) => p.secrets));
+    expect(ofType(s, 'secretmanager/secret:Secret').map((r) => r.inputs.secretId).sort()).toEqual([...used].sort());
+    // No secret version (that would put a value in the state).
+    expect(s.resources.some((r) => r.type.includes('SecretVersion'))).toBe(false);
+
+    const expected = new Set<string>();
+    for (const p of s.pipelines) {
+      for (const stage of stageList) {
+        for (const secret of secretsForStage(p, stage)) expected.add(`${secret} ${functionEmail(s, `${s.config.prefix}-${p.name}-${stage.name}`)}`);
+      }
+    }
+    const actual = grants(s).filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor');
+    expect(actual.every((g) => g.type.endsWith('secretmanager/secretIamMember:SecretIamMember'))).toBe(true);
+    expect(new Set(actual.map((g) => `${g.inputs.secretId} ${g.inputs.member.replace('serviceAccount:', '')}`))).toEqual(expected);
+    expect(actual).toHaveLength(expected.size);
+
+    for (const fn of ofType(s, 'cloudfunctionsv2/function:Function')) {
+      const p = s.pipelines.find((x) => x.name === fn.inputs.serviceConfig.environmentVariables.SLUICE_PIPELINE)!;
+      const stage = stageList.find((x) => x.name === fn.inputs.buildConfig.entryPoint)!;
+      const secretEnv = fn.inputs.serviceConfig.secretEnvironmentVariables ?? [];
+      expect(secretEnv).toEqual(secretsForStage(p, stage).map((name) => ({ key: secretEnvVarName(name), secret: name, version: 'latest', projectId: s.config.project })));
+    }
+  });
+
+  it('grants each function only what its stage uses, object access confined to its pipeline and area', () => {
+    const allowedProjectRoles = new Set(['roles/datastore.user', 'roles/cloudsql.client']);
+    for (const p of s.pipelines) {
+      for (const stage of stageList) {
+        const fnName = `${s.config.prefix}-${p.name}-${stage.name}`;
+        const member = `serviceAccount:${functionEmail(s, fnName)}`;
+        const mine = grants(s).filter((g) => g.inputs.member === member);
+        const access = accessOf(p, stage, s.config.prefix, { cloudSqlInstance: s.config.cloudSqlInstance });
+
+        const bucket = mine.filter((g) => g.type.endsWith('storage/bucketIAMMember:BucketIAMMember'));
+        expect(bucket.map((g) => `${g.inputs.role} ${g.inputs.condition.expression}`).sort()).toEqual(
+          bucketGrantsFor(stage.uses.bucket).map((b) => `${b.role} resource.name.startsWith("projects/_/buckets/${dataBucketName(s.config)}/objects/${b.area}/${p.name}/")`).sort(),
+        );
+        expect(bucket.every((g) => g.inputs.bucket === dataBucketName(s.config))).toBe(true);
+
+        const publishes = mine.filter((g) => g.inputs.role === 'roles/pubsub.publisher').map((g) => g.inputs.topic).sort();
+        expect(publishes).toEqual([...access.publishTopics].sort());
+        expect(publishes).toContain(`${s.config.prefix}-${p.name}-${stage.name}-dead-letter`);
+        expect(publishes.every((t: string) => t.startsWith(`${s.config.prefix}-${p.name}-`))).toBe(true);
+
+        const project = mine.filter((g) => g.type.endsWith('projects/iAMMember:IAMMember'));
+        expect(project.every((g) => allowedProjectRoles.has(g.inputs.role))).toBe(true);
+        expect(project.some((g) => g.inputs.role === 'roles/datastore.user')).toBe(stage.uses.firestore);
+        expect(project.some((g) => g.inputs.role === 'roles/cloudsql.client')).toBe(stage.uses.database && s.config.cloudSqlInstance !== undefined);
+
+        const other = mine.filter((g) => !bucket.includes(g) && !project.includes(g) && g.inputs.role !== 'roles/pubsub.publisher' && g.inputs.role !== 'roles/secretmanager.secretAccessor');
+        expect(other).toEqual([]);
+      }
+    }
+  });
+
+  it('has no primitive, admin or public grant anywhere', () => {
+    const forbiddenRoles = /^roles\/(owner|editor|viewer|storage\.admin|pubsub\.admin|pubsub\.editor|iam\.serviceAccountAdmin|secretmanager\.admin|resourcemanager\..*|run\.admin|cloudfunctions\.admin)$/;
+    for (const g of grants(s)) {
+      expect(g.inputs.role).not.toMatch(forbiddenRoles);
+      expect(g.inputs.member).toMatch(/^serviceAccount:/);
+    }
+    const text = JSON.stringify(s.resources.map((r) => r.inputs));
+    expect(text).not.toMatch(/allUsers|allAuthenticatedUsers/);
+    // Project-wide grants: Firestore / Cloud SQL for functions, build essentials for the builder.
+    const projectRoles = new Set(grants(s).filter((g) => g.type.endsWith('projects/iAMMember:IAMMember')).map((g) => g.inputs.role));
+    expect([...projectRoles].every((r) => ['roles/datastore.user', 'roles/cloudsql.client', 'roles/logging.logWriter', 'roles/artifactregistry.writer'].includes(r))).toBe(true);
+  });
+
+  it('enforces public access prevention and uniform access on the buckets, with retention lifecycle rules', () => {
+    const buckets = ofType(s, 'storage/bucket:Bucket');
+    expect(buckets).toHaveLength(2);
+    for (const b of buckets) expect(b.inputs).toMatchObject({ publicAccessPrevention: 'enforced', uniformBucketLevelAccess: true });
+    const data = named(s, 'storage/bucket:Bucket', dataBucketName(s.config));
+    const ages = Object.fromEntries(data.inputs.lifecycleRules.map((r: any) => [r.condition.matchesPrefixes[0], r.condition.age]));
+    expect(ages).toEqual({ 'archive/': s.config.archiveRetentionDays, 'quarantine/': s.config.quarantineRetentionDays, 'staged/': s.config.stagedRetentionDays });
+    expect(data.inputs.lifecycleRules.every((r: any) => r.action.type === 'Delete')).toBe(true);
+  });
+
+  it('creates the Firestore database only when no existing one is configured', () => {
+    const dbs = ofType(s, 'firestore/database:Database');
+    if (s.config.firestoreDatabase) expect(dbs).toEqual([]);
+    else expect(dbs.map((d) => d.inputs)).toMatchObject([{ name: '(default)', type: 'FIRESTORE_NATIVE', locationId: s.config.region }]);
+  });
+
+  it('uploads one bundle per stage and alerts the operator only when an e-mail is configured', () => {
+    expect(ofType(s, 'storage/bucketObject:BucketObject').map((o) => o.inputs.name).sort()).toEqual(stageList.map((x) => `functions/${x.name}.zip`).sort());
+    expect(ofType(s, 'monitoring/alertPolicy:AlertPolicy')).toHaveLength(s.config.alertEmail ? 1 : 0);
+  });
+
+  it('exports bucket names, topic names, function URLs and service account e-mails', () => {
+    const expected = topologies(s);
+    expect(s.outputs.dataBucket).toBe(dataBucketName(s.config));
+    expect(typeof s.outputs.sourcesBucket).toBe('string');
+    expect(Object.keys(s.outputs.topics).sort()).toEqual(expected.flatMap((t) => t.topics.map((x) => x.name)).sort());
+    const fnNames = expected.flatMap((t) => t.functions.map((f) => f.name)).sort();
+    expect(Object.keys(s.outputs.functionUrls).sort()).toEqual(fnNames);
+    expect(Object.values(s.outputs.functionUrls).every((u) => String(u).startsWith('https://'))).toBe(true);
+    expect(Object.keys(s.outputs.serviceAccounts).sort()).toEqual(['builder', 'invoker', ...fnNames].sort());
+    expect(Object.keys(s.outputs.schedules)).toHaveLength(s.pipelines.filter((p) => p.schedule).length);
+  });
+});
+
+describe('the synthetic set', () => {
+  const synthetic = scenarios[1]!;
+  it('shares one secret between two pipelines, granted to both of their readers only', () => {
+    const accessors = grants(synthetic).filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor' && g.inputs.secretId === 'shared-smtp-url');
+    expect(accessors.map((g) => g.inputs.member).sort()).toEqual(
+      ['inventory', 'payroll'].map((p) => `serviceAccount:${functionEmail(synthetic, `acme-${p}-notify`)}`).sort(),
+    );
+    expect(ofType(synthetic, 'secretmanager/secret:Secret').filter((r) => r.inputs.secretId === 'shared-smtp-url')).toHaveLength(1);
+  });
+
+  it('has no schedule for the unscheduled pipeline', () => {
+    expect(ofType(synthetic, 'cloudscheduler/job:Job').map((j) => j.inputs.name).sort()).toEqual(['acme-inventory-schedule', 'acme-payroll-schedule']);
+  });
+});
+
+describe('a real deploy', () => {
+  it('fails with a clear message when the bundles were not built', () => {
+    expect(() => declareSluice({
+      pipelines: demoPipelines,
+      stages: stageList,
+      config: scenarios[0]!.config,
+      bundles: { bundleDir: '/nonexistent/dist/functions', requireBundles: true },
+    })).toThrow(MissingBundleError);
+  });
+});

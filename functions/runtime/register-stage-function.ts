@@ -9,5 +9,5 @@ import { createStageRuntime } from './stage-runtime';
 export function registerStageFunction(stage: Readonly<StageDeclaration>, handler: StageHandler, env: Record<string, string | undefined>): void {
   const runtime = createStageRuntime({ stage, handler, env, pipelineNamed });
   // The entry point name is the stage name (the Pulumi program sets buildConfig.entryPoint to it).
-  functions.cloudEvent(stage.name, (event) => runtime.handle(event));
+  functions.cloudEvent(stage.name, (event: functions.CloudEvent<unknown>) => runtime.handle(event));
 }

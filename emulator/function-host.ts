@@ -1,0 +1,132 @@
+// Serves stage functions the way Cloud Functions gen2 does: each one registered with the
+// Functions Framework as a `cloudEvent` function and served by the framework's own Express
+// server (getTestServer, its supported in-process entry point), on its own free port. A Pub/Sub
+// push request body {message, subscription} goes through the framework's middleware, which turns
+// it into a `google.cloud.pubsub.topic.v1.messagePublished` CloudEvent; a handler that throws
+// makes the framework answer 500, and the Pub/Sub emulator redelivers with backoff.
+// Framework limitation to know: its push middleware only converts messages whose `data` is
+// non-empty; every Sluice message carries a JSON body, so publish at least `{}`.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as functions from '@google-cloud/functions-framework';
+import type { CloudEvent } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { Logger } from '../shared/logger';
+import { silentLogger } from '../shared/logger';
+
+/** `data` of a messagePublished CloudEvent, as the Functions Framework builds it from a push request. */
+export interface PubsubMessageData {
+  message: {
+    '@type'?: string;
+    /** base64 */
+    data?: string;
+    attributes?: Record<string, string>;
+    messageId: string;
+    publishTime: string;
+  };
+  subscription?: string;
+}
+
+export interface HostedFunction {
+  name: string;
+  handler: (event: CloudEvent<PubsubMessageData>) => Promise<void>;
+}
+
+export type DeliverTwiceMode = false | 'sequential' | 'concurrent';
+
+export interface FunctionHost {
+  /** Base URL of the function's server (http://127.0.0.1:PORT). */
+  urlOf(name: string): string;
+  stop(): Promise<void>;
+  setDeliverTwice(mode: DeliverTwiceMode): void;
+}
+
+export interface FunctionHostOptions {
+  deliverTwice?: DeliverTwiceMode;
+  host?: string;
+  logger?: Logger;
+}
+
+/**
+ * The push endpoint for a subscription on `topic`: the framework reads the topic from the URL
+ * path (projects/P/topics/T) to fill the CloudEvent's `source`, as Eventarc does.
+ */
+export function pushEndpointFor(functionUrl: string, projectId: string, topic: string): string {
+  return `${functionUrl}/projects/${encodeURIComponent(projectId)}/topics/${encodeURIComponent(topic)}`;
+}
+
+// The framework's registry is one global map keyed by name: a unique internal name per host
+// and function lets several hosts (tests, restarts) serve functions with the same name.
+let registrations = 0;
+
+function listen(server: Server, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections(); // the emulator keeps push connections alive
+  });
+}
+
+/**
+ * A redelivery runs the handler again with the same CloudEvent (same message id). Both runs
+ * must succeed for a 2xx answer; any failure becomes a 500, so Pub/Sub redelivers it as usual.
+ * Each run gets its own copy of the event so one run cannot alter what the other sees.
+ */
+async function runTwice(handler: HostedFunction['handler'], event: CloudEvent<PubsubMessageData>, mode: 'sequential' | 'concurrent'): Promise<void> {
+  const runs: Array<PromiseSettledResult<void>> = [];
+  if (mode === 'concurrent') {
+    runs.push(...(await Promise.allSettled([handler(structuredClone(event)), handler(structuredClone(event))])));
+  } else {
+    runs.push(...(await Promise.allSettled([handler(structuredClone(event))])));
+    runs.push(...(await Promise.allSettled([handler(structuredClone(event))])));
+  }
+  const failed = runs.find((run): run is PromiseRejectedResult => run.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export async function startFunctionHost(fns: HostedFunction[], opts: FunctionHostOptions = {}): Promise<FunctionHost> {
+  const logger = opts.logger ?? silentLogger;
+  const host = opts.host ?? '127.0.0.1';
+  let deliverTwice: DeliverTwiceMode = opts.deliverTwice ?? false;
+  const urls = new Map<string, string>();
+  const servers: Server[] = [];
+
+  try {
+    for (const fn of fns) {
+      if (urls.has(fn.name)) throw new Error(`function "${fn.name}" is declared twice`);
+      const registeredName = `sluice-fn-${++registrations}`;
+      functions.cloudEvent<PubsubMessageData>(registeredName, (event: CloudEvent<PubsubMessageData>) => {
+        const mode = deliverTwice; // read per request: tests switch it while the host runs
+        return mode ? runTwice(fn.handler, event, mode) : fn.handler(event);
+      });
+      const server = getTestServer(registeredName);
+      servers.push(server);
+      const port = await listen(server, host);
+      urls.set(fn.name, `http://${host}:${port}`);
+      logger.info('function served', { function: fn.name, url: `http://${host}:${port}` });
+    }
+  } catch (error) {
+    await Promise.all(servers.map(close));
+    throw error;
+  }
+
+  return {
+    urlOf(name) {
+      const url = urls.get(name);
+      if (!url) throw new Error(`no function named "${name}" in this host (have: ${[...urls.keys()].join(', ') || 'none'})`);
+      return url;
+    },
+    setDeliverTwice(mode) {
+      deliverTwice = mode;
+    },
+    async stop() {
+      await Promise.all(servers.map(close));
+    },
+  };
+}

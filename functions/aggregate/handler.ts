@@ -1,0 +1,106 @@
+// The aggregate stage: after a file is loaded, recompute the roll-ups it touched from PostgreSQL (the
+// source of truth) and SET them in Firestore, then end the file.
+//
+// Why concurrent files are safe: two files touching the same date may be aggregated at the same time.
+// Each recompute runs under a PostgreSQL advisory lock per (pipeline, aggregate), held from before the
+// GROUP BY until after the last Firestore batch committed. The load stage commits a file's rows before
+// it publishes `loaded`, so whichever recompute takes the lock second reads (its statements start after
+// the lock is granted, READ COMMITTED) every row the first one read plus anything committed since, and
+// writes after the first finished writing. The last write is therefore always from the newest read, and
+// an older, smaller result can never overwrite a newer one. Replays are harmless for the same reason:
+// they recompute and set the same values. (Limit: the lock cannot fence a Firestore commit that an
+// instance sent just before it died; such a late write is corrected by the next recompute of that date.)
+import type { PoolClient } from 'pg';
+import { InvalidMessageError } from '../../shared/errors';
+import { loadedMessageSchema, parseMessage, type LoadedMessage } from '../../shared/messages';
+import type { AggregateDefinition } from '../../shared/pipeline-definition';
+import type { IncomingMessage, StageContext } from '../runtime/context';
+import { affectedDateRange, type DateRange } from './affected-dates';
+import { classifyDatabaseError } from './database-errors';
+import { bucketsCollection, replaceBuckets } from './rollup-documents';
+import { computeBuckets, timeColumnKind, type RollupBucket } from './rollup-sql';
+
+// How long to wait for another instance's recompute of the same aggregate before retrying later.
+const LOCK_TIMEOUT = '120s';
+
+export interface AggregateOutcome {
+  aggregate: string;
+  from?: string;
+  to?: string;
+  written: number;
+  deleted: number;
+}
+
+export function decodeLoadedMessage(ctx: StageContext, message: IncomingMessage): LoadedMessage {
+  let data: unknown;
+  try {
+    data = JSON.parse(message.data.toString('utf8'));
+  } catch {
+    throw new InvalidMessageError('invalid loaded message: data is not JSON');
+  }
+  const loaded = parseMessage(loadedMessageSchema, data, 'loaded');
+  if (loaded.pipeline !== ctx.pipeline.name) throw new InvalidMessageError(`loaded message for pipeline "${loaded.pipeline}" reached "${ctx.pipeline.name}"`);
+  return loaded;
+}
+
+export async function handleAggregate(ctx: StageContext, message: IncomingMessage): Promise<void> {
+  const loaded = decodeLoadedMessage(ctx, message);
+  const { runId, fileKey } = loaded;
+  const log = ctx.logger.child({ runId, fileKey, table: loaded.table });
+  const aggregates = ctx.pipeline.aggregates.filter((a) => a.table === loaded.table);
+  if (aggregates.length === 0) {
+    log.info('no aggregate reads this table; file done');
+    await ctx.finishFile(runId, fileKey, 'loaded', { stage: 'aggregate' });
+    return;
+  }
+
+  await ctx.runs.stageStarted(runId, fileKey, 'aggregate');
+  const outcomes: AggregateOutcome[] = [];
+  for (const aggregate of aggregates) outcomes.push(await rollUp(ctx, loaded, aggregate));
+  const buckets = outcomes.reduce((n, o) => n + o.written, 0);
+  await ctx.runs.stageSucceeded(runId, fileKey, 'aggregate', { details: { buckets, deleted: outcomes.reduce((n, o) => n + o.deleted, 0), aggregates: outcomes } });
+  log.info('roll-ups recomputed', { buckets, aggregates: outcomes });
+  await ctx.finishFile(runId, fileKey, 'loaded', { stage: 'aggregate' });
+}
+
+async function rollUp(ctx: StageContext, loaded: LoadedMessage, aggregate: AggregateDefinition): Promise<AggregateOutcome> {
+  const schema = ctx.pipeline.database.schema;
+  let client: PoolClient;
+  try {
+    client = await (await ctx.database()).connect();
+  } catch (error) {
+    throw classifyDatabaseError(error, `aggregate ${aggregate.name}`);
+  }
+  let failed = false;
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+    // Transaction-scoped: released by COMMIT/ROLLBACK, or by the server when this connection dies.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['sluice-aggregate', `${ctx.pipeline.name}/${aggregate.name}`]);
+    const kind = await timeColumnKind(client, schema, aggregate.table, aggregate.time);
+    const range: DateRange | null = affectedDateRange(loaded.timeRanges[aggregate.time], aggregate.timeZone, kind !== 'timestamptz');
+    if (!range) {
+      ctx.logger.info('file has no values in the time column; nothing to recompute', { runId: loaded.runId, aggregate: aggregate.name, column: aggregate.time });
+      await client.query('COMMIT');
+      return { aggregate: aggregate.name, written: 0, deleted: 0 };
+    }
+    const buckets: RollupBucket[] = [];
+    for (const granularity of aggregate.granularities) buckets.push(...(await computeBuckets(client, aggregate, schema, kind, granularity, range)));
+    // Still under the lock: the documents are written before anyone else may recompute.
+    const result = await replaceBuckets(ctx.firestore, bucketsCollection(ctx.firestore, ctx.pipeline.name, aggregate.name), range, buckets, {
+      runId: loaded.runId,
+      updatedAt: new Date().toISOString(),
+    });
+    await client.query('COMMIT');
+    return { aggregate: aggregate.name, from: range.from, to: range.to, ...result };
+  } catch (error) {
+    failed = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    // Firestore errors pass through (retried as transient); database ones are sorted.
+    if (typeof (error as { code?: unknown }).code === 'number') throw error;
+    throw classifyDatabaseError(error, `aggregate ${aggregate.name}`);
+  } finally {
+    // A client whose connection failed must not go back into the pool.
+    client.release(failed ? true : undefined);
+  }
+}

@@ -1,0 +1,152 @@
+// Messages another stage gave up on. Pub/Sub forwards them after the stage's max delivery attempts with
+// the original data and CloudPubSubDeadLetter* attributes; the runner forwards a message that failed
+// permanently (invalid, or a PermanentError) with `sluiceError`, `sluiceSourceStage` and
+// `sluiceSourceMessageId`. Either way the file (or run) it was about must end, failed, so the run can
+// complete and its report and alert go out.
+import { InvalidMessageError } from '../../shared/errors';
+import { baseName, fileKeyOf, parseObjectName } from '../../shared/object-names';
+import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
+import type { IncomingMessage, StageContext } from '../runtime/context';
+import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../runtime/run-record';
+import { renderOrphanDeadLetterAlert } from './render-alert';
+import { readFile, readRun } from './run-state';
+import { sendMail } from './send-mail';
+
+export const DEAD_LETTER_SUBSCRIPTION = 'CloudPubSubDeadLetterSourceSubscription';
+export const DEAD_LETTER_DELIVERY_COUNT = 'CloudPubSubDeadLetterSourceDeliveryCount';
+export const SLUICE_ERROR = 'sluiceError';
+export const SLUICE_SOURCE_STAGE = 'sluiceSourceStage';
+export const SLUICE_SOURCE_MESSAGE_ID = 'sluiceSourceMessageId';
+
+export type DeadLetterTarget =
+  | { kind: 'file'; runId: string; fileKey: string; name?: string }
+  | { kind: 'run'; runId: string }
+  // A trigger without a run id: its run is found by the trigger's message id, when known.
+  | { kind: 'trigger'; messageIds: string[]; detail: Record<string, unknown> }
+  | { kind: 'undecodable'; why: string };
+
+export interface DeadLetter {
+  stage: StageName | 'unknown';
+  error: string;
+  target: DeadLetterTarget;
+}
+
+export function isDeadLetter(message: IncomingMessage): boolean {
+  return message.attributes[DEAD_LETTER_SUBSCRIPTION] !== undefined || message.attributes[SLUICE_ERROR] !== undefined;
+}
+
+const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
+const isStage = (value: string | undefined): value is StageName => value !== undefined && (STAGE_NAMES as readonly string[]).includes(value);
+
+// `projects/p/subscriptions/<prefix>-<pipeline>-<stage>-push` → stage.
+export function stageOfSubscription(subscription: string | undefined): StageName | undefined {
+  const name = subscription?.slice(subscription.lastIndexOf('/') + 1);
+  const stage = name ? /-([a-z]+)-push$/.exec(name)?.[1] : undefined;
+  return isStage(stage) ? stage : undefined;
+}
+
+// Which stage consumes a message of this shape: the fallback when the attributes do not say.
+function stageOfData(data: Record<string, unknown>): StageName | undefined {
+  switch (data.type) {
+    case 'sluice.trigger': return 'fetch';
+    case 'sluice.staged': return 'load';
+    case 'sluice.loaded': return 'aggregate';
+    default: return typeof data.name === 'string' && typeof data.bucket === 'string' ? 'transform' : undefined;
+  }
+}
+
+function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: string[]): DeadLetterTarget {
+  if (typeof data.pipeline === 'string' && data.pipeline !== pipeline) return { kind: 'undecodable', why: `message is for pipeline "${data.pipeline}"` };
+  const runId = typeof data.runId === 'string' && RUN_ID.test(data.runId) ? data.runId : undefined;
+  if (data.type === 'sluice.staged' || data.type === 'sluice.loaded') {
+    if (runId && typeof data.fileKey === 'string' && data.fileKey.length > 0) return { kind: 'file', runId, fileKey: data.fileKey };
+    return { kind: 'undecodable', why: `${data.type} message without runId/fileKey` };
+  }
+  if (data.type === 'sluice.trigger') {
+    if (runId) return { kind: 'run', runId };
+    const detail: Record<string, unknown> = { trigger: data.trigger };
+    if (typeof data.date === 'string') detail.date = data.date;
+    return { kind: 'trigger', messageIds, detail };
+  }
+  // A Cloud Storage notification (JSON_API_V1): the object resource.
+  if (typeof data.name === 'string' && typeof data.bucket === 'string') {
+    const location = parseObjectName(data.name);
+    if (!location || location.pipeline !== pipeline) return { kind: 'undecodable', why: `object ${data.name} is not one of this pipeline's files` };
+    return { kind: 'file', runId: location.runId, fileKey: fileKeyOf(location.path), name: baseName(location.path) };
+  }
+  return { kind: 'undecodable', why: 'not a message of any Sluice stage' };
+}
+
+// Pure: what a dead letter is about and the error to record.
+export function describeDeadLetter(pipeline: string, message: IncomingMessage): DeadLetter {
+  let data: unknown;
+  try {
+    data = JSON.parse(message.data.toString('utf8'));
+  } catch {
+    data = undefined;
+  }
+  const record = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+  const attrs = message.attributes;
+  const stage = stageOfSubscription(attrs[DEAD_LETTER_SUBSCRIPTION]) ?? (isStage(attrs[SLUICE_SOURCE_STAGE]) ? attrs[SLUICE_SOURCE_STAGE] : undefined) ?? (record ? stageOfData(record) : undefined) ?? 'unknown';
+  const attempts = Number(attrs[DEAD_LETTER_DELIVERY_COUNT]);
+  const rejected = attrs[SLUICE_ERROR];
+  const error = rejected !== undefined
+    ? `failed permanently in ${stage}: ${rejected}`
+    : `gave up after ${Number.isFinite(attempts) && attempts > 0 ? attempts : 'repeated'} attempts in ${stage}`;
+  // The runner names the original message; Pub/Sub's own forwarding does not, so we also try the id
+  // this copy arrived with.
+  const messageIds = [...new Set([attrs[SLUICE_SOURCE_MESSAGE_ID], message.messageId].filter((id): id is string => !!id))];
+  const target: DeadLetterTarget = record ? targetOf(pipeline, record, messageIds) : { kind: 'undecodable', why: 'data is not a JSON object' };
+  return { stage, error, target };
+}
+
+export async function handleDeadLetter(ctx: StageContext, message: IncomingMessage): Promise<void> {
+  const letter = describeDeadLetter(ctx.pipeline.name, message);
+  const { stage, error, target } = letter;
+  const log = ctx.logger.child({ sourceStage: stage, deadLetter: message.messageId });
+
+  if (target.kind === 'undecodable') {
+    // Nothing to end or alert on; acknowledged so it does not loop. The log line is the record.
+    log.error('undecodable dead letter acknowledged', { why: target.why, error, attributes: message.attributes, bytes: message.data.length });
+    return;
+  }
+  const runId = target.kind === 'trigger' ? await runOfTrigger(ctx, target.messageIds) : target.runId;
+  const run = runId ? await readRun(ctx.firestore, runId) : undefined;
+  if (runId && target.kind === 'trigger' && run) {
+    log.error('trigger given up; failing its run', { runId, error });
+    await ctx.failRun(runId, error);
+    return;
+  }
+  if (!run) {
+    const detail = { ...(target.kind === 'trigger' ? target.detail : { runId, ...(target.kind === 'file' ? { fileKey: target.fileKey, file: target.name } : {}) }) };
+    log.error('dead letter for no recorded run; alerting', { error, ...detail });
+    const mail = renderOrphanDeadLetterAlert({ pipeline: ctx.pipeline, stage, error, messageId: message.messageId, detail });
+    await sendMail(await ctx.secrets.read(ctx.pipeline.mail.smtpUrl.secret), mail);
+    return;
+  }
+  if (target.kind === 'run') {
+    log.error('trigger given up; failing the run', { runId: target.runId, error });
+    await ctx.failRun(target.runId, error);
+    return;
+  }
+  if (target.kind !== 'file') throw new InvalidMessageError('unreachable dead-letter target');
+  const file = await readFile(ctx.firestore, target.runId, target.fileKey);
+  if (file?.status && file.status !== 'pending') {
+    log.warn('dead letter for a file that already ended; nothing to do', { runId: target.runId, fileKey: target.fileKey, status: file.status });
+    return;
+  }
+  log.error('file given up; ending it failed', { runId: target.runId, fileKey: target.fileKey, file: target.name ?? file?.name, error });
+  if (stage !== 'unknown') await ctx.runs.stageFailed(target.runId, target.fileKey, stage, error);
+  if (target.name && !file?.name) {
+    // The file may have died before any stage named it on the run; the alert should say which it was.
+    await ctx.firestore.collection(RUNS_COLLECTION).doc(target.runId).collection(FILES_SUBCOLLECTION).doc(target.fileKey).set({ fileKey: target.fileKey, name: target.name }, { merge: true });
+  }
+  await ctx.finishFile(target.runId, target.fileKey, 'failed', { ...(stage !== 'unknown' ? { stage } : {}), error });
+}
+
+// A run records the message id of the trigger that started it.
+async function runOfTrigger(ctx: StageContext, messageIds: string[]): Promise<string | undefined> {
+  if (messageIds.length === 0) return undefined;
+  const snap = await ctx.firestore.collection(RUNS_COLLECTION).where('messageId', 'in', messageIds).limit(10).get();
+  return snap.docs.find((doc) => doc.get('pipeline') === ctx.pipeline.name)?.id;
+}

@@ -1,0 +1,68 @@
+// Reads and settles a run's record for notify: the run document, its files, its final status, and
+// which mails have already gone out.
+import type { Firestore } from '@google-cloud/firestore';
+import { PermanentError } from '../../shared/errors';
+import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from '../runtime/run-record';
+
+export type NotificationKey = keyof NonNullable<RunRecord['notifications']>;
+
+const runRef = (firestore: Firestore, runId: string) => firestore.collection(RUNS_COLLECTION).doc(runId);
+
+export async function readRun(firestore: Firestore, runId: string): Promise<RunRecord | undefined> {
+  return (await runRef(firestore, runId).get()).data() as RunRecord | undefined;
+}
+
+export async function readFiles(firestore: Firestore, runId: string): Promise<FileRecord[]> {
+  const snap = await runRef(firestore, runId).collection(FILES_SUBCOLLECTION).get();
+  return snap.docs.map((doc) => ({ fileKey: doc.id, ...(doc.data() as Omit<FileRecord, 'fileKey'>) }));
+}
+
+export async function readFile(firestore: Firestore, runId: string, fileKey: string): Promise<FileRecord | undefined> {
+  return (await runRef(firestore, runId).collection(FILES_SUBCOLLECTION).doc(fileKey).get()).data() as FileRecord | undefined;
+}
+
+// Gives a completed run its final status and end time unless it has them already; returns the record
+// as it now stands. In a transaction, so two deliveries agree on one status.
+export async function settleRun(firestore: Firestore, runId: string): Promise<RunRecord> {
+  return firestore.runTransaction(async (tx) => {
+    const ref = runRef(firestore, runId);
+    const run = (await tx.get(ref)).data() as RunRecord | undefined;
+    if (!run) throw new PermanentError(`run ${runId} has no record`);
+    if (run.status !== 'running' && run.finishedAt) return run;
+    const at = new Date().toISOString();
+    const status = run.status !== 'running' ? run.status : finalStatus(run.counts ?? { loaded: 0, skipped: 0, quarantined: 0, failed: 0 }, run.error);
+    const finishedAt = run.finishedAt ?? at;
+    tx.update(ref, { status, finishedAt, updatedAt: at });
+    return { ...run, status, finishedAt };
+  });
+}
+
+// A run failed as a whole: failed, with the first error recorded, whatever its files say.
+export async function settleFailedRun(firestore: Firestore, runId: string, failure: { pipeline: string; stage: string; error: string }): Promise<RunRecord> {
+  return firestore.runTransaction(async (tx) => {
+    const ref = runRef(firestore, runId);
+    const run = (await tx.get(ref)).data() as RunRecord | undefined;
+    const at = new Date().toISOString();
+    if (!run) {
+      // Fetch may fail before it recorded the run; record enough to hang the alert mark on.
+      const created = {
+        runId, pipeline: failure.pipeline, trigger: 'unknown', messageId: '', dates: [], status: 'failed', createdAt: at, updatedAt: at, finishedAt: at,
+        expectedFiles: null, endedFiles: 0, counts: { loaded: 0, skipped: 0, quarantined: 0, failed: 0 }, stages: {},
+        error: { stage: failure.stage, message: failure.error },
+      } satisfies RunRecord;
+      tx.create(ref, created);
+      return created;
+    }
+    if (run.status === 'failed' && run.finishedAt && run.error) return run;
+    const error = run.error ?? { stage: failure.stage, message: failure.error };
+    const finishedAt = run.finishedAt ?? at;
+    tx.update(ref, { status: 'failed', error, finishedAt, updatedAt: at });
+    return { ...run, status: 'failed', error, finishedAt };
+  });
+}
+
+// Recorded after the mail went out; see the handlers for why after and not before.
+export async function markNotified(firestore: Firestore, runId: string, key: NotificationKey): Promise<void> {
+  const at = new Date().toISOString();
+  await runRef(firestore, runId).update({ [`notifications.${key}`]: at, updatedAt: at });
+}

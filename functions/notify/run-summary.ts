@@ -1,0 +1,97 @@
+// The short run summary every report and alert carries: file outcomes, rows, and how long each stage took.
+import type { FileOutcome } from '../runtime/context';
+import type { FileRecord, RunRecord, StageTiming } from '../runtime/run-record';
+import { escapeHtml, htmlTable, textTable } from './html';
+
+export interface StageTimingSummary {
+  stage: string;
+  // Files (or, for run-level stages, 1) with a start and an end recorded.
+  timed: number;
+  totalSeconds: number;
+  longestSeconds: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  pipeline: string;
+  status: string;
+  runDate: string;
+  files: Record<FileOutcome, number> & { total: number };
+  rows: number;
+  durationSeconds?: number;
+  stages: StageTimingSummary[];
+}
+
+const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'quarantined', 'failed'];
+const STAGE_ORDER = ['fetch', 'transform', 'load', 'aggregate', 'notify'];
+
+function seconds(from?: string, to?: string): number | undefined {
+  if (!from || !to) return undefined;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : undefined;
+}
+
+// The date a run is about: its export date(s), else the day it started.
+export function runDateOf(run: Pick<RunRecord, 'dates' | 'createdAt'>): string {
+  if (run.dates?.length) return run.dates.length === 1 ? run.dates[0]! : `${[...run.dates].sort()[0]}..${[...run.dates].sort().at(-1)}`;
+  return (run.createdAt ?? new Date().toISOString()).slice(0, 10);
+}
+
+export function summarizeRun(run: RunRecord, files: FileRecord[]): RunSummary {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, run.counts?.[o] ?? files.filter((f) => f.status === o).length])) as Record<FileOutcome, number>;
+  const timings = new Map<string, StageTimingSummary>();
+  const addTiming = (stage: string, timing: StageTiming | undefined) => {
+    const s = seconds(timing?.startedAt, timing?.endedAt);
+    if (s === undefined) return;
+    const entry = timings.get(stage) ?? { stage, timed: 0, totalSeconds: 0, longestSeconds: 0 };
+    entry.timed += 1;
+    entry.totalSeconds += s;
+    entry.longestSeconds = Math.max(entry.longestSeconds, s);
+    timings.set(stage, entry);
+  };
+  for (const [stage, timing] of Object.entries(run.stages ?? {})) addTiming(stage, timing);
+  for (const file of files) for (const [stage, timing] of Object.entries(file.stages ?? {})) addTiming(stage, timing);
+  const stages = [...timings.values()].sort((a, b) => STAGE_ORDER.indexOf(a.stage) - STAGE_ORDER.indexOf(b.stage));
+  const duration = seconds(run.createdAt, run.finishedAt ?? run.completedAt);
+  return {
+    runId: run.runId,
+    pipeline: run.pipeline,
+    status: run.status,
+    runDate: runDateOf(run),
+    files: { ...counts, total: OUTCOMES.reduce((n, o) => n + counts[o], 0) },
+    rows: files.filter((f) => f.status === 'loaded').reduce((n, f) => n + (typeof f.rows === 'number' ? f.rows : 0), 0),
+    ...(duration !== undefined ? { durationSeconds: duration } : {}),
+    stages,
+  };
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+
+function stageRows(summary: RunSummary): Array<Record<string, unknown>> {
+  return summary.stages.map((s) => ({ stage: s.stage, timed: s.timed, 'total s': round(s.totalSeconds), 'longest s': round(s.longestSeconds) }));
+}
+
+const STAGE_COLUMNS = ['stage', 'timed', 'total s', 'longest s'];
+
+export function summaryHtml(summary: RunSummary): string {
+  const f = summary.files;
+  const lines = [
+    `<h3>Run summary</h3>`,
+    `<p>Pipeline <b>${escapeHtml(summary.pipeline)}</b>, run <code>${escapeHtml(summary.runId)}</code> for ${escapeHtml(summary.runDate)}: <b>${escapeHtml(summary.status)}</b>` +
+      (summary.durationSeconds !== undefined ? ` in ${round(summary.durationSeconds)} s` : '') + '.</p>',
+    `<p>Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed. Rows loaded: ${summary.rows}.</p>`,
+  ];
+  if (summary.stages.length) lines.push(htmlTable(STAGE_COLUMNS, stageRows(summary)));
+  return lines.join('\n');
+}
+
+export function summaryText(summary: RunSummary): string {
+  const f = summary.files;
+  const lines = [
+    `Run summary: pipeline ${summary.pipeline}, run ${summary.runId} for ${summary.runDate}: ${summary.status}` +
+      (summary.durationSeconds !== undefined ? ` in ${round(summary.durationSeconds)} s` : '') + '.',
+    `Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed. Rows loaded: ${summary.rows}.`,
+  ];
+  if (summary.stages.length) lines.push('', textTable(STAGE_COLUMNS, stageRows(summary)));
+  return lines.join('\n');
+}

@@ -15,6 +15,9 @@ import { renderTimeline, waitForRun } from './run-watch';
 import { writeEnvFile } from './env-file';
 import { endpointsToEnv, startLocalCloud } from './stack';
 
+// Locally no GCE metadata server exists; without this every Google client probes for one and warns.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+
 const once = process.argv.includes('--once');
 const verbose = process.argv.includes('--verbose');
 // Function logs are JSON lines; the demo shows only warnings and errors unless asked.

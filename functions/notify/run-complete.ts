@@ -5,14 +5,14 @@
 // AFTER the SMTP server accepted it, and skipped when already recorded, so a redelivered run-complete
 // sends nothing more. Recording before sending would instead lose the mail for good if the function
 // died in between; we prefer a rare duplicate to a lost report. That duplicate (crash after send,
-// before the record; or two deliveries racing) carries the same deterministic Message-ID
+// before the record; two deliveries racing are kept apart by a claim, see run-state.ts) carries the same deterministic Message-ID
 // (`<runId.report@sluice>`), which mail clients and many servers collapse into one message.
 import type { RunCompleteMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
 import { badFilesOf, renderRunAlert } from './render-alert';
 import { renderReport } from './render-report';
 import { runReportQueries } from './report-queries';
-import { markNotified, readFiles, settleRun } from './run-state';
+import { markNotified, mayNotify, readFiles, settleRun } from './run-state';
 import { summarizeRun } from './run-summary';
 import { sendMail } from './send-mail';
 
@@ -27,8 +27,8 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
 
   if (ctx.pipeline.reports.length === 0) {
     log.info('no report declared');
-  } else if (run.notifications?.reportSentAt) {
-    log.info('report already sent; not sending again', { reportSentAt: run.notifications.reportSentAt });
+  } else if (run.notifications?.reportSentAt || !(await mayNotify(ctx.firestore, runId, 'reportSentAt'))) {
+    log.info('report already sent; not sending again');
   } else {
     for (const [index, report] of ctx.pipeline.reports.entries()) {
       const results = await runReportQueries(ctx, report);
@@ -40,8 +40,8 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
   }
 
   if (run.status !== 'partial' && run.status !== 'failed') return;
-  if (run.notifications?.alertSentAt) {
-    log.info('alert already sent; not sending again', { alertSentAt: run.notifications.alertSentAt });
+  if (run.notifications?.alertSentAt || !(await mayNotify(ctx.firestore, runId, 'alertSentAt'))) {
+    log.info('alert already sent; not sending again');
     return;
   }
   const badFiles = badFilesOf(files);

@@ -4,7 +4,7 @@
 import type { RunFailedMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
 import { renderFailureAlert } from './render-alert';
-import { markNotified, settleFailedRun } from './run-state';
+import { markNotified, mayNotify, settleFailedRun } from './run-state';
 import { runDateOf } from './run-summary';
 import { sendMail } from './send-mail';
 
@@ -12,8 +12,8 @@ export async function handleRunFailed(ctx: StageContext, message: RunFailedMessa
   const { runId } = message;
   const log = ctx.logger.child({ runId });
   const run = await settleFailedRun(ctx.firestore, runId, { pipeline: message.pipeline, stage: message.stage, error: message.error });
-  if (run.notifications?.failureAlertSentAt) {
-    log.info('failure alert already sent; not sending again', { failureAlertSentAt: run.notifications.failureAlertSentAt });
+  if (run.notifications?.failureAlertSentAt || !(await mayNotify(ctx.firestore, runId, 'failureAlertSentAt'))) {
+    log.info('failure alert already sent; not sending again');
     return;
   }
   const mail = renderFailureAlert({ pipeline: ctx.pipeline, runId, stage: message.stage, error: message.error, runDate: runDateOf(run) });

@@ -1,0 +1,37 @@
+// The database goes away while files are loading: load fails transiently, Pub/Sub redelivers with
+// backoff, and the run finishes with everything loaded once the database is back.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
+import { startDemoHarness, type DemoHarness } from './demo-harness';
+import { tableCounts } from './assertions';
+
+const DATE = '2026-08-03';
+let h: DemoHarness;
+
+beforeAll(async () => {
+  h = await startDemoHarness();
+});
+afterAll(async () => h?.close());
+
+it('recovers by redelivery when the database comes back', async () => {
+  const fixture = h.generate([DATE], 40, 5);
+  h.proxy.down();
+  const runPromise = h.runOnce({ date: DATE, timeoutMs: 120_000 });
+  // Wait until a load attempt has failed against the missing database, then bring it back.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no load attempt failed while the database was down')), 60_000);
+    const unsubscribe = h.firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot((snap) => {
+      const failedLoad = snap.docs.some((d) => d.ref.parent.parent?.parent.id === RUNS_COLLECTION && d.get('stages.load.error'));
+      if (failedLoad) {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }
+    }, reject);
+  });
+  h.proxy.up();
+  const run = await runPromise;
+  expect(run.run.status).toBe('succeeded');
+  expect(run.files.some((f) => (f.stages.load?.attempts ?? 0) > 1)).toBe(true);
+  expect(await tableCounts(h)).toEqual(fixture.rows);
+});

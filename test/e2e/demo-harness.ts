@@ -1,0 +1,155 @@
+// One isolated deployment of the demo pipeline on the shared local cloud, for an end-to-end test file:
+// its own project id (Pub/Sub topics, Firestore data), bucket, PostgreSQL database, SFTP export folder,
+// and an optional TCP proxy in front of PostgreSQL that a test can cut to play "database down".
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { Firestore } from '@google-cloud/firestore';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import pg from 'pg';
+import { deployPipelines, type LocalDeployment } from '../../emulator/deploy-pipelines';
+import { generatePosExport, type PosExportSummary } from '../../emulator/demo/pos-export';
+import { waitForRun, type FinishedRun } from '../../emulator/run-watch';
+import { handlers } from '../../functions/handlers';
+import { restaurantPos } from '../../pipelines/restaurant-pos';
+import { createGoogleClients, type GoogleClients } from '../../shared/google-clients';
+import { silentLogger } from '../../shared/logger';
+import { definePipeline, type Pipeline } from '../../shared/pipeline-definition';
+import { localCloud, uniqueName, uniqueProjectId } from '../support/local-cloud';
+
+export interface DatabaseProxy {
+  url: string;
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+// A loopback TCP proxy to the real server. down(): existing connections are cut and new ones refused,
+// which is what a function sees when its database restarts.
+async function startDatabaseProxy(targetUrl: string): Promise<DatabaseProxy> {
+  const target = new URL(targetUrl);
+  const sockets = new Set<net.Socket>();
+  let isUp = true;
+  const server = net.createServer((client) => {
+    if (!isUp) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const url = new URL(targetUrl);
+  url.port = String(port);
+  url.hostname = '127.0.0.1';
+  return {
+    url: url.toString(),
+    down() {
+      isUp = false;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      isUp = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface DemoHarness {
+  pipeline: Pipeline;
+  deployment: LocalDeployment;
+  clients: GoogleClients;
+  firestore: Firestore;
+  db: pg.Pool;
+  databaseUrl: string;
+  proxy: DatabaseProxy;
+  exportRoot: string;
+  generate(dates: string[], ordersPerDay?: number, seed?: number): PosExportSummary;
+  runOnce(options?: { date?: string; timeoutMs?: number }): Promise<FinishedRun>;
+  mailsFor(runId: string): Promise<ParsedMail[]>;
+  close(): Promise<void>;
+}
+
+export async function startDemoHarness(options: { deliverTwice?: 'sequential' | 'concurrent'; pipelineOverrides?: (p: Pipeline) => Pipeline } = {}): Promise<DemoHarness> {
+  const endpoints = localCloud();
+  const projectId = uniqueProjectId('e2e');
+  const exportId = uniqueName('x').replace(/-/g, '');
+  const base = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
+  const pipeline = options.pipelineOverrides ? options.pipelineOverrides(base) : base;
+
+  const dbName = uniqueName('e2e').replace(/-/g, '_');
+  const admin = new pg.Client({ connectionString: endpoints.databaseUrl });
+  await admin.connect();
+  await admin.query(`create database "${dbName}"`);
+  await admin.end();
+  const direct = new URL(endpoints.databaseUrl);
+  direct.pathname = `/${dbName}`;
+  const proxy = await startDatabaseProxy(direct.toString());
+
+  const deployment = await deployPipelines({
+    endpoints,
+    pipelines: [pipeline],
+    handlers,
+    projectId,
+    secrets: {
+      'pos-sftp-password': endpoints.sftp.password,
+      'pos-database-url': proxy.url,
+      'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
+    },
+    backoffOverride: { minSeconds: 1, maxSeconds: 2 },
+    ...(options.deliverTwice ? { deliverTwice: options.deliverTwice } : {}),
+    logger: silentLogger,
+    logLevel: 'ERROR',
+  });
+  const clients = createGoogleClients({ projectId, firestoreHost: endpoints.firestoreHost });
+  const db = new pg.Pool({ connectionString: direct.toString(), max: 2 });
+  let runs = 0;
+
+  return {
+    pipeline,
+    deployment,
+    clients,
+    firestore: clients.firestore,
+    db,
+    databaseUrl: direct.toString(),
+    proxy,
+    exportRoot: path.join(endpoints.sftp.root, 'exports', exportId),
+    generate(dates, ordersPerDay = 60, seed = 7) {
+      return generatePosExport({ root: endpoints.sftp.root, dates, exportId, ordersPerDay, seed });
+    },
+    async runOnce(runOptions = {}) {
+      const runId = `${projectId}-run${++runs}`;
+      await deployment.trigger(pipeline.name, { runId, ...(runOptions.date ? { date: runOptions.date } : {}) });
+      return waitForRun(clients.firestore, runId, { expectsReport: pipeline.reports.length > 0, timeoutMs: runOptions.timeoutMs ?? 90_000 });
+    },
+    async mailsFor(runId) {
+      const dir = endpoints.smtp.outboxDir;
+      const mails: ParsedMail[] = [];
+      for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.eml'))) {
+        const raw = fs.readFileSync(path.join(dir, name));
+        if (!raw.includes(runId)) continue;
+        mails.push(await simpleParser(raw));
+      }
+      return mails;
+    },
+    async close() {
+      await deployment.stop();
+      await clients.close();
+      await db.end();
+      await proxy.close();
+      fs.rmSync(path.join(endpoints.sftp.root, 'exports', exportId), { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// The demo pipeline end to end on the local cloud, real clients and servers throughout:
+// SFTP → Cloud Storage → transform → PostgreSQL → Firestore roll-ups → report e-mail.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoHarness, type DemoHarness } from './demo-harness';
+import type { FinishedRun } from '../../emulator/run-watch';
+import { expectRollupsMatchSql, tableCounts } from './assertions';
+
+const DATES = ['2026-11-18', '2026-11-19', '2026-11-20'];
+
+describe('demo pipeline end to end', () => {
+  let h: DemoHarness;
+  let run: FinishedRun;
+  let fixture: ReturnType<DemoHarness['generate']>;
+
+  beforeAll(async () => {
+    h = await startDemoHarness();
+    fixture = h.generate(DATES);
+    run = await h.runOnce({ date: DATES[2] });
+  });
+  afterAll(async () => h?.close());
+
+  it('succeeds with every file loaded', () => {
+    expect(run.run.status).toBe('succeeded');
+    expect(run.run.expectedFiles).toBe(9);
+    expect(run.run.counts.loaded).toBe(9);
+    expect(run.files.every((f) => f.status === 'loaded')).toBe(true);
+  });
+
+  it("loads every table's fixture rows exactly once", async () => {
+    expect(await tableCounts(h)).toEqual(fixture.rows);
+  });
+
+  it('keeps Firestore roll-ups equal to the same roll-ups computed by SQL', async () => {
+    await expectRollupsMatchSql(h);
+  });
+
+  it('mails the report with an HTML table and a CSV attachment', async () => {
+    const mails = await h.mailsFor(run.run.runId);
+    const report = mails.find((m) => (m.attachments ?? []).some((a) => a.filename?.endsWith('.csv')));
+    expect(report, 'report e-mail').toBeDefined();
+    expect(report?.html).toContain('<table');
+    expect(report?.html).toContain('Dessert');
+    const csv = report?.attachments.find((a) => a.filename?.includes('category'))?.content.toString('utf8') ?? '';
+    expect(csv.split(/\r?\n/)[0]).toContain('category');
+    expect(csv).toContain('2026-11-19');
+  });
+
+  it('archives the raw files and leaves nothing staged', async () => {
+    const [raw] = await h.deployment.storage.bucket(h.deployment.bucket).getFiles({ prefix: `raw/${h.pipeline.name}/` });
+    const [staged] = await h.deployment.storage.bucket(h.deployment.bucket).getFiles({ prefix: `staged/${h.pipeline.name}/` });
+    const [archived] = await h.deployment.storage.bucket(h.deployment.bucket).getFiles({ prefix: `archive/${h.pipeline.name}/` });
+    expect(raw).toHaveLength(0);
+    expect(staged).toHaveLength(0);
+    expect(archived).toHaveLength(9);
+  });
+
+  it('skips every file on a second run, as already fetched', async () => {
+    const second = await h.runOnce({ date: DATES[2] });
+    expect(second.run.status).toBe('succeeded');
+    expect(second.run.expectedFiles).toBe(0);
+    expect(second.run.counts.skipped).toBe(9);
+    expect(await tableCounts(h)).toEqual(fixture.rows);
+  });
+});

@@ -21,14 +21,19 @@ export function waitForRun(firestore: Firestore, runId: string, options: { expec
   const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
   return new Promise((resolve, reject) => {
     let settled = false;
+    let last: RunRecord | undefined;
     const timer = setTimeout(() => {
       settled = true;
       unsubscribe();
-      reject(new Error(`run ${runId} did not finish within ${options.timeoutMs ?? 120_000} ms`));
+      const seen = last
+        ? `last seen: status ${last.status}, expected ${last.expectedFiles}, ended ${last.endedFiles}, counts ${JSON.stringify(last.counts)}, notifications ${JSON.stringify(last.notifications ?? {})}`
+        : 'no record seen';
+      reject(new Error(`run ${runId} did not finish within ${options.timeoutMs ?? 120_000} ms (${seen})`));
     }, options.timeoutMs ?? 120_000);
     const unsubscribe = ref.onSnapshot(
       (snap) => {
         const run = snap.data() as RunRecord | undefined;
+        last = run ?? last;
         if (settled || !run || !runIsOver(run, options.expectsReport)) return;
         settled = true;
         clearTimeout(timer);

@@ -17,11 +17,12 @@ it('recovers by redelivery when the database comes back', async () => {
   const fixture = h.generate([DATE], 40, 5);
   h.proxy.down();
   const runPromise = h.runOnce({ date: DATE, timeoutMs: 120_000 });
-  // Wait until a load attempt has failed against the missing database, then bring it back.
+  // Wait until Pub/Sub has redelivered a load that failed against the missing database (a second
+  // attempt started), then bring the database back.
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no load attempt failed while the database was down')), 60_000);
     const unsubscribe = h.firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot((snap) => {
-      const failedLoad = snap.docs.some((d) => d.ref.parent.parent?.parent.id === RUNS_COLLECTION && d.get('stages.load.error'));
+      const failedLoad = snap.docs.some((d) => d.ref.parent.parent?.parent.id === RUNS_COLLECTION && Number(d.get('stages.load.attempts') ?? 0) >= 2);
       if (failedLoad) {
         clearTimeout(timer);
         unsubscribe();

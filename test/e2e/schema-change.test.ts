@@ -30,8 +30,8 @@ it('evolves order_items and quarantines payments (strict) when a column appears'
   const second = await h.runOnce({ date: '2026-07-02' });
   expect(second.run.status).toBe('partial');
 
-  const items = second.files.find((f) => f.name.endsWith('/ItemSelectionDetails.csv'));
-  const payments = second.files.find((f) => f.name.endsWith('/PaymentDetails.csv'));
+  const items = second.files.find((f) => f.name === '20260702/ItemSelectionDetails.csv');
+  const payments = second.files.find((f) => f.name === '20260702/PaymentDetails.csv');
   expect(items?.status).toBe('loaded');
   expect(payments?.status).toBe('quarantined');
   expect(payments?.error?.message).toMatch(/card_brand/);

@@ -1,0 +1,85 @@
+// Bytes of a raw file → text. A byte-order mark says what the file really is and wins over the
+// declared encoding (exporters add one precisely because the declared one is often wrong); it is
+// stripped so it never becomes part of the first header name.
+import iconv from 'iconv-lite';
+
+export type DetectedBom = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+export interface DecodedText {
+  // The encoding actually used: the BOM's, else the declared one.
+  encoding: string;
+  bom: DetectedBom | null;
+  chunks: AsyncGenerator<string>;
+}
+
+export class UnknownEncodingError extends Error {
+  override name = 'UnknownEncodingError';
+}
+
+const BOMS: Array<{ bytes: number[]; encoding: DetectedBom }> = [
+  { bytes: [0xef, 0xbb, 0xbf], encoding: 'utf-8' },
+  { bytes: [0xff, 0xfe], encoding: 'utf-16le' },
+  { bytes: [0xfe, 0xff], encoding: 'utf-16be' },
+];
+
+function detectBom(head: Buffer): { encoding: DetectedBom; length: number } | null {
+  for (const bom of BOMS) {
+    if (head.length >= bom.bytes.length && bom.bytes.every((b, i) => head[i] === b)) {
+      return { encoding: bom.encoding, length: bom.bytes.length };
+    }
+  }
+  return null;
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
+  throw new TypeError('decodeStream expects a byte stream');
+}
+
+// Reads just enough of the stream to see a BOM (3 bytes), then decodes chunk by chunk. Bytes that are
+// not valid in the encoding come out as U+FFFD; the row reader reports those with their row number.
+export async function decodeStream(source: AsyncIterable<unknown>, declaredEncoding: string): Promise<DecodedText> {
+  const iterator = source[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < 3) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head = Buffer.concat([head, toBuffer(next.value)]);
+  }
+  const bom = detectBom(head);
+  const encoding = bom?.encoding ?? declaredEncoding;
+  if (!iconv.encodingExists(encoding)) {
+    await iterator.return?.();
+    throw new UnknownEncodingError(`unknown encoding "${declaredEncoding}" (iconv-lite does not know it)`);
+  }
+  const decoder = iconv.getDecoder(encoding, { stripBOM: false });
+  const first = bom ? head.subarray(bom.length) : head;
+
+  async function* chunks(): AsyncGenerator<string> {
+    try {
+      if (first.length > 0) {
+        const text = decoder.write(first);
+        if (text) yield text;
+      }
+      while (!ended) {
+        const next = await iterator.next();
+        if (next.done) break;
+        const text = decoder.write(toBuffer(next.value));
+        if (text) yield text;
+      }
+      const rest = decoder.end();
+      if (rest) yield rest;
+    } finally {
+      // Stops the underlying download when the reader gives up early (malformed file).
+      await iterator.return?.();
+    }
+  }
+
+  return { encoding, bom: bom?.encoding ?? null, chunks: chunks() };
+}

@@ -1,0 +1,95 @@
+// The transform stage: a raw object finalized in the bucket → normalized CSV + sidecar in the staged
+// area → a StagedMessage to load. Files that can never be read are quarantined (and the message
+// acknowledged); storage trouble is thrown so Pub/Sub redelivers. A redelivery rewrites the same
+// staged objects and publishes again; load keeps one load per raw generation.
+import type { StagedMessage } from '../../shared/messages';
+import { baseName, fileKeyOf } from '../../shared/object-names';
+import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { MalformedFileError } from './malformed-file-error';
+import { matchImportRule, noRuleReason } from './match-import-rule';
+import { parseObjectEvent } from './parse-object-event';
+import { RawObjectGoneError, writeStaged } from './write-staged';
+
+export interface TransformOptions {
+  resumableThresholdBytes?: number;
+  maxRecordChars?: number;
+}
+
+export function createTransformHandler(options: TransformOptions = {}): StageHandler {
+  return async (ctx: StageContext, message: IncomingMessage): Promise<void> => {
+    const outcome = parseObjectEvent(message.attributes, message.data, ctx.pipeline.name);
+    if (outcome.kind === 'ignore') {
+      ctx.logger.info('storage event ignored', { reason: outcome.reason, messageId: message.messageId });
+      return;
+    }
+    const { raw, location, size } = outcome.event;
+    const { runId } = location;
+    const fileKey = fileKeyOf(location.path);
+    const log = ctx.logger.child({ runId, fileKey, object: raw.object, generation: raw.generation });
+    await ctx.runs.stageStarted(runId, fileKey, 'transform', { name: location.path, raw });
+
+    const fileName = baseName(location.path);
+    const rule = matchImportRule(ctx.pipeline.imports, fileName);
+    if (!rule) {
+      const reason = noRuleReason(ctx.pipeline.imports, fileName);
+      log.warn('file quarantined', { reason });
+      await ctx.quarantine({ runId, fileKey, object: raw, reason });
+      return;
+    }
+
+    const started = Date.now();
+    let result;
+    try {
+      result = await writeStaged({
+        bucket: ctx.storage.bucket(raw.bucket),
+        raw,
+        rawSize: size,
+        location,
+        rule,
+        resumableThresholdBytes: options.resumableThresholdBytes,
+        csv: { maxRecordChars: options.maxRecordChars },
+      });
+    } catch (error) {
+      if (error instanceof MalformedFileError) {
+        const reason = `${fileName} (rule ${rule.name}): ${error.message}`;
+        log.warn('file quarantined', { reason, row: error.row });
+        await ctx.quarantine({ runId, fileKey, object: raw, reason, row: error.row });
+        return;
+      }
+      if (error instanceof RawObjectGoneError) {
+        // That generation is gone: already loaded and archived, quarantined, or replaced by a newer
+        // upload (which has its own notification). Nothing left to do for this one.
+        log.info('raw object generation no longer exists; nothing to transform');
+        return;
+      }
+      throw error;
+    }
+
+    const staged: StagedMessage = {
+      v: 1,
+      type: 'sluice.staged',
+      pipeline: ctx.pipeline.name,
+      runId,
+      fileKey,
+      raw,
+      staged: result.staged,
+      schemaObject: result.schemaObject,
+      rule: rule.name,
+      table: rule.table,
+      rows: result.sidecar.rows,
+    };
+    await ctx.publish('load', staged);
+    log.info('file transformed', {
+      rule: rule.name, rows: result.sidecar.rows, columns: result.sidecar.columns.length,
+      encoding: result.sidecar.encoding, delimiter: result.sidecar.delimiter, ms: Date.now() - started,
+    });
+    await ctx.runs.stageSucceeded(runId, fileKey, 'transform', {
+      rows: result.sidecar.rows,
+      details: { rule: rule.name, table: rule.table, staged: result.staged.object, columns: result.sidecar.columns.map((c) => `${c.name}:${c.type}`) },
+    });
+  };
+}
+
+export const transformHandler: StageHandler = createTransformHandler();
+// Same handler under the name the other stages use (handleFetch, handleAggregate).
+export const handleTransform = transformHandler;

@@ -1,0 +1,236 @@
+// Column types from the values, over all rows, and the time range of date/time columns. Only formats
+// PostgreSQL reads the same way whatever its DateStyle/locale settings are: plain decimal numbers and
+// ISO-8601 dates/times. Anything else stays text, so COPY never guesses.
+import type { ColumnType } from '../../shared/pipeline-definition';
+
+// Candidate bits: a column keeps the candidates every value so far fits.
+const INTEGER = 1;
+const BIGINT = 2;
+const NUMERIC = 4;
+const BOOLEAN = 8;
+const DATE = 16;
+const TIMESTAMP = 32; // without time zone; plain dates fit it too
+const TIMESTAMPTZ = 64;
+const ALL = INTEGER | BIGINT | NUMERIC | BOOLEAN | DATE | TIMESTAMP | TIMESTAMPTZ;
+const TIME_CANDIDATES = DATE | TIMESTAMP | TIMESTAMPTZ;
+
+// No leading zeros: "007" is an identifier (zip code, item code), not the number 7.
+const INTEGER_RE = /^[+-]?(?:0|[1-9]\d*)$/;
+const NUMERIC_RE = /^[+-]?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d{1,3})?$/;
+const BOOLEAN_RE = /^(?:true|false|t|f|yes|no)$/i;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const INT32_MAX = 2147483647n;
+const INT64_MAX = 9223372036854775807n;
+
+export interface TimeRange {
+  min: string;
+  max: string;
+}
+
+export interface InferredColumns {
+  types: ColumnType[];
+  // Only for columns whose final type is date, timestamp or timestamptz and that had a value.
+  timeRanges: Record<string, TimeRange>;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function validCalendarDate(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : (DAYS_IN_MONTH[m - 1] as number));
+}
+
+function integerWidth(value: string): number {
+  // Short strings cannot overflow; only parse the long ones.
+  const digits = value.length - (value[0] === '-' || value[0] === '+' ? 1 : 0);
+  if (digits <= 9) return INTEGER | BIGINT | NUMERIC;
+  const n = BigInt(value);
+  const abs = n < 0n ? -n : n;
+  if (abs <= INT32_MAX && n >= -INT32_MAX - 1n) return INTEGER | BIGINT | NUMERIC;
+  if (n <= INT64_MAX && n >= -INT64_MAX - 1n) return BIGINT | NUMERIC;
+  return NUMERIC;
+}
+
+function pad(n: number | string, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+// Two-digit number at value[i..i+1], or -1.
+function two(value: string, i: number): number {
+  const a = value.charCodeAt(i) - 48;
+  const b = value.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+// Which time candidates a value fits (0: none). Tests the shape with the regexes, the calendar by
+// arithmetic; allocates nothing, as it runs for every value of every time-like column.
+function timeBits(value: string): number {
+  if (value.length === 10) {
+    if (!DATE_RE.test(value)) return 0;
+    return validCalendarDate(+value.slice(0, 4), two(value, 5), two(value, 8)) ? DATE | TIMESTAMP : 0;
+  }
+  if (value.length < 16 || !DATETIME_RE.test(value)) return 0;
+  if (!validCalendarDate(+value.slice(0, 4), two(value, 5), two(value, 8))) return 0;
+  if (two(value, 11) > 23 || two(value, 14) > 59) return 0;
+  const hasSeconds = value.charCodeAt(16) === 58; // ':'
+  if (hasSeconds && two(value, 17) > 59) return 0;
+  const last = value.charCodeAt(value.length - 1);
+  const zoned = last === 90 /* Z */ || /[+-]\d{2}(?::?\d{2})?$/.test(value.slice(16 + (hasSeconds ? 3 : 0)));
+  return zoned ? TIMESTAMPTZ : TIMESTAMP;
+}
+
+// The canonical local time "YYYY-MM-DDTHH:MM:SS.ffffff" of a naive date or timestamp, character by
+// character, so comparisons against the current min/max need no new strings.
+function naiveCharAt(value: string, i: number): number {
+  if (i < 10) return value.charCodeAt(i);
+  if (value.length === 10) return i === 10 ? 84 : i === 13 || i === 16 ? 58 : i === 19 ? 46 : 48; // T : : . 0
+  if (i === 10) return 84;
+  if (i < 16) return value.charCodeAt(i);
+  if (i < 19) return value.length > 16 ? value.charCodeAt(i) : i === 16 ? 58 : 48;
+  if (i === 19) return 46;
+  return i < value.length ? value.charCodeAt(i) : 48;
+}
+
+const NAIVE_KEY_LENGTH = 26;
+
+function compareNaive(value: string, key: string): number {
+  for (let i = 0; i < NAIVE_KEY_LENGTH; i++) {
+    const d = naiveCharAt(value, i) - key.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function naiveKey(value: string): string {
+  let key = '';
+  for (let i = 0; i < NAIVE_KEY_LENGTH; i++) key += String.fromCharCode(naiveCharAt(value, i));
+  return key;
+}
+
+// Zoned values compare as instants: epoch milliseconds plus the sub-millisecond digits.
+interface Instant {
+  ms: number;
+  micros: number;
+}
+
+function instantOf(value: string): Instant | null {
+  const dt = DATETIME_RE.exec(value);
+  if (!dt) return null;
+  const [, y, mo, d, h, mi, s = '00', frac = '', zone = 'Z'] = dt as unknown as [string, string, string, string, string, string, string?, string?, string?];
+  let offsetMinutes = 0;
+  if (zone !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    offsetMinutes = sign * (+digits.slice(0, 2) * 60 + (digits.length > 2 ? +digits.slice(2, 4) : 0));
+  }
+  const micros = frac.padEnd(6, '0');
+  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, +micros.slice(0, 3)) - offsetMinutes * 60_000;
+  return { ms, micros: +micros.slice(3) };
+}
+
+const before = (a: Instant, b: Instant) => a.ms < b.ms || (a.ms === b.ms && a.micros < b.micros);
+
+function instantToIso(instant: Instant): string {
+  const iso = new Date(instant.ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  return instant.micros === 0 ? iso : `${iso.slice(0, -1)}${pad(instant.micros, 3)}Z`;
+}
+
+function trimFraction(naiveKey: string): string {
+  return naiveKey.replace(/\.?0+$/, '').replace(/:$/, ':00');
+}
+
+class ColumnState {
+  bits = ALL;
+  seen = false;
+  naiveMin: string | null = null;
+  naiveMax: string | null = null;
+  zonedMin: Instant | null = null;
+  zonedMax: Instant | null = null;
+
+  observe(value: string): void {
+    this.seen = true;
+    let bits = this.bits;
+    if (bits === 0) return;
+    if (bits & (INTEGER | BIGINT | NUMERIC)) {
+      if (INTEGER_RE.test(value)) bits &= integerWidth(value) | ~(INTEGER | BIGINT | NUMERIC);
+      else if (NUMERIC_RE.test(value)) bits &= ~(INTEGER | BIGINT);
+      else bits &= ~(INTEGER | BIGINT | NUMERIC);
+    }
+    if ((bits & BOOLEAN) && !BOOLEAN_RE.test(value)) bits &= ~BOOLEAN;
+    if (bits & TIME_CANDIDATES) {
+      const fits = timeBits(value);
+      bits &= fits | ~TIME_CANDIDATES;
+      if (fits & TIMESTAMPTZ) {
+        const instant = instantOf(value);
+        if (instant) {
+          if (this.zonedMin === null || before(instant, this.zonedMin)) this.zonedMin = instant;
+          if (this.zonedMax === null || before(this.zonedMax, instant)) this.zonedMax = instant;
+        }
+      } else if (fits !== 0) {
+        if (this.naiveMin === null || compareNaive(value, this.naiveMin) < 0) this.naiveMin = naiveKey(value);
+        if (this.naiveMax === null || compareNaive(value, this.naiveMax) > 0) this.naiveMax = naiveKey(value);
+      }
+    }
+    this.bits = bits;
+  }
+
+  type(): ColumnType {
+    const bits = this.bits;
+    // A column with no values at all says nothing: text is the type every later value fits.
+    if (!this.seen) return 'text';
+    if (bits & INTEGER) return 'integer';
+    if (bits & BIGINT) return 'bigint';
+    if (bits & NUMERIC) return 'numeric';
+    if (bits & BOOLEAN) return 'boolean';
+    if (bits & DATE) return 'date';
+    if (bits & TIMESTAMP) return 'timestamp';
+    if (bits & TIMESTAMPTZ) return 'timestamptz';
+    return 'text';
+  }
+
+  range(type: ColumnType): TimeRange | null {
+    if (type === 'date' && this.naiveMin !== null && this.naiveMax !== null) {
+      return { min: this.naiveMin.slice(0, 10), max: this.naiveMax.slice(0, 10) };
+    }
+    if (type === 'timestamp' && this.naiveMin !== null && this.naiveMax !== null) {
+      return { min: trimFraction(this.naiveMin), max: trimFraction(this.naiveMax) };
+    }
+    if (type === 'timestamptz' && this.zonedMin !== null && this.zonedMax !== null) {
+      return { min: instantToIso(this.zonedMin), max: instantToIso(this.zonedMax) };
+    }
+    return null;
+  }
+}
+
+// Fed one row at a time (values already trimmed; null for empty), answers at the end.
+export class ColumnTypeInference {
+  private readonly states: ColumnState[];
+
+  constructor(private readonly names: readonly string[], private readonly declared: Readonly<Record<string, ColumnType>> = {}) {
+    this.states = names.map(() => new ColumnState());
+  }
+
+  observe(values: ReadonlyArray<string | null>): void {
+    const states = this.states;
+    for (let i = 0; i < states.length; i++) {
+      const value = values[i];
+      if (value !== null && value !== undefined) (states[i] as ColumnState).observe(value);
+    }
+  }
+
+  result(): InferredColumns {
+    const types: ColumnType[] = [];
+    const timeRanges: Record<string, TimeRange> = {};
+    this.names.forEach((name, i) => {
+      const state = this.states[i] as ColumnState;
+      // Declared types win; the range is still reported when the values were ISO times.
+      const type = this.declared[name] ?? state.type();
+      types.push(type);
+      const range = state.range(type);
+      if (range) timeRanges[name] = range;
+    });
+    return { types, timeRanges };
+  }
+}

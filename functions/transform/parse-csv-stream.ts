@@ -1,0 +1,131 @@
+// Text → CSV records, chunk by chunk, with papaparse's incremental parser (Papa.Parser, the engine
+// under Papa.parse's streaming modes). We drive it directly rather than through Papa.NODE_STREAM_INPUT
+// because that duplex drops the parser's errors (an unterminated quote would pass silently) and the
+// readable-stream mode keeps reading while paused. Here the consumer pulls, so memory stays bounded
+// by one chunk plus one record.
+import Papa from 'papaparse';
+
+export interface CsvParseOptions {
+  // Declared delimiter; detected from the first chunk when absent.
+  delimiter?: string;
+  quote: string;
+  // A single record longer than this is refused rather than buffered (almost always an unclosed quote).
+  maxRecordChars?: number;
+}
+
+export interface CsvRecordBatch {
+  records: string[][];
+  // 0-based position in the file of records[0], counting the header record and blank lines.
+  firstIndex: number;
+}
+
+export interface ParsedCsv {
+  delimiter: string;
+  linebreak: string;
+  batches: AsyncGenerator<CsvRecordBatch>;
+}
+
+export class CsvFormatError extends Error {
+  override name = 'CsvFormatError';
+  // 0-based position of the offending record in the file, counting the header.
+  constructor(message: string, readonly recordIndex: number) {
+    super(message);
+  }
+}
+
+const SAMPLE_CHARS = 64 * 1024;
+const DEFAULT_MAX_RECORD_CHARS = 16 * 1024 * 1024;
+const DELIMITERS_TO_GUESS = [',', ';', '\t', '|'];
+
+interface PapaResult {
+  data: string[][];
+  errors: Array<{ code: string; message: string; row?: number }>;
+  meta: { cursor: number; delimiter: string; linebreak: string };
+}
+
+// Delimiter and line break from a sample of whole lines, as Papa.parse would guess them.
+function sniff(sample: string, options: CsvParseOptions): { delimiter: string; linebreak: string } {
+  const cut = sample.lastIndexOf('\n');
+  const lines = cut > 0 ? sample.slice(0, cut + 1) : sample;
+  const result = Papa.parse<string[]>(lines, {
+    preview: 100,
+    quoteChar: options.quote,
+    delimiter: options.delimiter ?? '',
+    delimitersToGuess: DELIMITERS_TO_GUESS,
+    skipEmptyLines: true,
+  });
+  const undetectable = result.errors.some((e) => e.code === 'UndetectableDelimiter');
+  // One column (no delimiter anywhere) is legitimate: Papa then falls back to ','.
+  const delimiter = options.delimiter ?? (undetectable ? ',' : result.meta.delimiter);
+  return { delimiter, linebreak: result.meta.linebreak || '\n' };
+}
+
+export async function parseCsvStream(text: AsyncIterable<string>, options: CsvParseOptions): Promise<ParsedCsv> {
+  const iterator = text[Symbol.asyncIterator]();
+  const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+  let pending = '';
+  let ended = false;
+  while (pending.length < SAMPLE_CHARS) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    pending += next.value;
+  }
+  const { delimiter, linebreak } = sniff(pending, options);
+  const parser = new Papa.Parser({ delimiter, newline: linebreak as Papa.ParseConfig['newline'], quoteChar: options.quote });
+
+  let index = 0;
+  const take = (result: PapaResult, final: boolean): CsvRecordBatch => {
+    // Before the end, an error in the trailing partial record is not final: that record is parsed again
+    // with the next chunk appended.
+    const problem = result.errors.find((e) => (e.code === 'MissingQuotes' || e.code === 'InvalidQuotes') && (final || (e.row ?? Infinity) < result.data.length));
+    if (problem) {
+      const at = index + (problem.row ?? result.data.length);
+      const what = problem.code === 'MissingQuotes' ? 'a quoted field is never closed' : 'a quoted field has text after its closing quote';
+      throw new CsvFormatError(`malformed CSV: ${what}`, at);
+    }
+    const batch = { records: result.data, firstIndex: index };
+    index += result.data.length;
+    return batch;
+  };
+
+  async function* batches(): AsyncGenerator<CsvRecordBatch> {
+    try {
+      let input = pending;
+      pending = '';
+      for (;;) {
+        if (!ended) {
+          // Keep the last, possibly partial, record for the next round (ignoreLastRow = true).
+          const result = parser.parse(input, 0, true) as PapaResult;
+          const rest = input.slice(result.meta.cursor);
+          if (result.data.length > 0) yield take(result, false);
+          if (rest.length > maxRecordChars) {
+            throw new CsvFormatError(`malformed CSV: a record runs past ${maxRecordChars} characters (unclosed quote?)`, index);
+          }
+          const next = await iterator.next();
+          if (next.done) {
+            ended = true;
+            input = rest;
+          } else {
+            input = rest + next.value;
+          }
+          continue;
+        }
+        const result = parser.parse(input, 0, false) as PapaResult;
+        if (result.data.length > 0 || result.errors.length > 0) yield take(result, true);
+        return;
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+
+  return { delimiter, linebreak, batches: batches() };
+}
+
+// A blank line parses as one empty field; such lines are skipped, not loaded as rows of NULLs.
+export function isBlankRecord(record: readonly string[]): boolean {
+  return record.length === 1 && record[0] === '';
+}

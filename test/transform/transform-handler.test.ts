@@ -1,0 +1,115 @@
+// The transform handler against the local cloud's real Cloud Storage emulator.
+import type { Bucket } from '@google-cloud/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidMessageError } from '../../shared/errors';
+import type { ObjectRef, StagedMessage } from '../../shared/messages';
+import { fileKeyOf, stagedDataName, stagedSchemaName } from '../../shared/object-names';
+import { transformHandler } from '../../functions/transform/handler';
+import { localCloud, uniqueName, uniqueProjectId } from '../support/local-cloud';
+import { createTestContext, objectFinalizedMessage, type TestStageContext } from '../load/test-context';
+import { testPipeline } from '../load/test-pipeline';
+
+const pipeline = testPipeline('unused', [
+  { name: 'orders', match: '^Orders.*\\.csv$', table: 'orders', mode: 'merge', key: ['order_id'], types: { order_id: 'text' } },
+]);
+
+let bucket: Bucket;
+let bucketName: string;
+const contexts: TestStageContext[] = [];
+
+function context(): TestStageContext {
+  const endpoints = localCloud();
+  const ctx = createTestContext({ pipeline, stage: 'transform', bucket: bucketName, storageUrl: endpoints.storageUrl, projectId: endpoints.projectId });
+  contexts.push(ctx);
+  return ctx;
+}
+
+async function upload(name: string, content: string | Buffer): Promise<ObjectRef> {
+  const file = bucket.file(name);
+  await file.save(content, { resumable: false });
+  return { bucket: bucketName, object: name, generation: String(file.metadata.generation) };
+}
+
+async function text(name: string): Promise<string> {
+  const [contents] = await bucket.file(name).download();
+  return contents.toString('utf8');
+}
+
+beforeAll(async () => {
+  const endpoints = localCloud();
+  const ctx = createTestContext({ pipeline, stage: 'transform', bucket: 'x', storageUrl: endpoints.storageUrl, projectId: uniqueProjectId() });
+  bucketName = uniqueName('sluice-transform');
+  [bucket] = await ctx.storage.createBucket(bucketName);
+  await ctx.close();
+});
+
+afterAll(async () => {
+  await Promise.all(contexts.map((c) => c.close()));
+});
+
+describe('transform handler', () => {
+  it('writes the staged CSV and sidecar, publishes to load and records the stage', async () => {
+    const source = '\uFEFFOrder ID;Placed At;Total\nA-1;2024-05-01 12:00:00;10.50\nA-2;2024-05-02 13:30:00;7\n';
+    const raw = await upload('raw/shop/run1/20240502/Orders.csv', source);
+    const ctx = context();
+    await transformHandler(ctx, objectFinalizedMessage(raw, source.length));
+
+    const location = { pipeline: 'shop', runId: 'run1', path: '20240502/Orders.csv' };
+    expect(await text(stagedDataName(location))).toBe('order_id,placed_at,total\nA-1,2024-05-01 12:00:00,10.50\nA-2,2024-05-02 13:30:00,7\n');
+    const sidecar = JSON.parse(await text(stagedSchemaName(location)));
+    expect(sidecar.columns).toEqual([
+      { name: 'order_id', sourceName: 'Order ID', type: 'text' },
+      { name: 'placed_at', sourceName: 'Placed At', type: 'timestamp' },
+      { name: 'total', sourceName: 'Total', type: 'numeric' },
+    ]);
+    expect(sidecar).toMatchObject({ rows: 2, delimiter: ';', bom: 'utf-8', raw, rule: 'orders', timeRanges: { placed_at: { min: '2024-05-01T12:00:00', max: '2024-05-02T13:30:00' } } });
+
+    expect(ctx.published).toHaveLength(1);
+    const message = ctx.published[0]!.message as StagedMessage;
+    expect(ctx.published[0]!.stage).toBe('load');
+    expect(message).toMatchObject({ type: 'sluice.staged', pipeline: 'shop', runId: 'run1', fileKey: fileKeyOf(location.path), raw, rule: 'orders', table: 'orders', rows: 2, schemaObject: stagedSchemaName(location) });
+    expect(message.staged).toEqual({ bucket: bucketName, object: stagedDataName(location), generation: sidecar.staged.generation });
+    expect(ctx.runs.of('stageStarted')[0]).toMatchObject({ runId: 'run1', stage: 'transform', detail: { name: location.path, raw } });
+    expect(ctx.runs.of('stageSucceeded')[0]).toMatchObject({ stage: 'transform', detail: { rows: 2 } });
+
+    // A redelivery rewrites the same objects and publishes again (load keeps one load per raw generation).
+    await transformHandler(ctx, objectFinalizedMessage(raw, source.length));
+    expect(ctx.published).toHaveLength(2);
+    expect((ctx.published[1]!.message as StagedMessage).staged.object).toBe(message.staged.object);
+  });
+
+  it('quarantines a file no rule matches', async () => {
+    const raw = await upload('raw/shop/run2/Payments.csv', 'a,b\n1,2\n');
+    const ctx = context();
+    await transformHandler(ctx, objectFinalizedMessage(raw, 8));
+    expect(ctx.quarantined).toHaveLength(1);
+    expect(ctx.quarantined[0]!.reason).toBe('no import rule matches "Payments.csv" (rules: orders: /^Orders.*\\.csv$/)');
+    expect((await bucket.file('quarantine/shop/run2/Payments.csv').exists())[0]).toBe(true);
+    expect((await bucket.file(raw.object).exists())[0]).toBe(false);
+    expect(ctx.published).toHaveLength(0);
+  });
+
+  it('quarantines a ragged file naming the row, and writes no staged object', async () => {
+    const raw = await upload('raw/shop/run3/Orders.csv', 'order_id,total\nA,1\nB\n');
+    const ctx = context();
+    await transformHandler(ctx, objectFinalizedMessage(raw, 20));
+    expect(ctx.quarantined[0]).toMatchObject({ row: 2, reason: 'Orders.csv (rule orders): row 2 has 1 fields, the header has 2' });
+    expect((await bucket.file(stagedDataName({ pipeline: 'shop', runId: 'run3', path: 'Orders.csv' })).exists())[0]).toBe(false);
+    expect(ctx.runs.of('finishFile')[0]).toMatchObject({ detail: { outcome: 'quarantined', row: 2 } });
+  });
+
+  it('acknowledges events it does not handle and a generation that is gone', async () => {
+    const ctx = context();
+    const raw = await upload('raw/shop/run4/Orders.csv', 'order_id\nA\n');
+    await transformHandler(ctx, objectFinalizedMessage(raw, 10, 'OBJECT_DELETE'));
+    await transformHandler(ctx, objectFinalizedMessage({ ...raw, object: 'raw/other/run4/Orders.csv' }, 10));
+    await transformHandler(ctx, objectFinalizedMessage({ ...raw, object: 'staged/shop/run4/Orders.csv.csv' }, 10));
+    await transformHandler(ctx, objectFinalizedMessage({ ...raw, generation: String(Number(raw.generation) + 1) }, 10));
+    expect(ctx.published).toHaveLength(0);
+    expect(ctx.quarantined).toHaveLength(0);
+
+    const bad = objectFinalizedMessage(raw, 10);
+    delete (bad.attributes as Record<string, string>).objectGeneration;
+    await expect(transformHandler(ctx, bad)).rejects.toBeInstanceOf(InvalidMessageError);
+  });
+});

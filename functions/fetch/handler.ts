@@ -159,6 +159,12 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   }
 
   const bucket = ctx.storage.bucket(ctx.bucket);
+  // A delivery of this run already copied it: the raw object may be gone by now (loaded and archived,
+  // or quarantined), so copying again would start the file a second time under a new generation.
+  if (claimed.kind === 'ours' && (claimed.entry.uploadedAt !== undefined || (await movedOn(scope, { pipeline, runId, path })))) {
+    log.info('file already copied by an earlier delivery of this run', { path, remotePath });
+    return 'owned';
+  }
   await ctx.runs.stageStarted(runId, fileKey, 'fetch', { name: path });
   const copied = await copyToRaw({
     bucket,
@@ -177,6 +183,16 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath } });
   log.info('file fetched', { path, remotePath, size: file.size, object: rawName, generation: copied.ref.generation, outcome: copied.outcome });
   return 'owned';
+}
+
+// Whether the pipeline already moved this run's copy of the file out of the raw area (archived after
+// loading, or quarantined): an earlier delivery that died before recording its upload leaves only that.
+async function movedOn(scope: RunScope, location: { pipeline: string; runId: string; path: string }): Promise<boolean> {
+  const bucket = scope.ctx.storage.bucket(scope.ctx.bucket);
+  const found = await Promise.all(
+    (['archive', 'quarantine'] as const).map(async (area) => (await bucket.file(objectName(area, location)).exists())[0]),
+  );
+  return found.some(Boolean);
 }
 
 // Same handler under the <stage>Handler name some stages use.

@@ -212,3 +212,23 @@ export async function waitUntilReady(what: string, probe: () => Promise<boolean>
     await delay(intervalMs);
   }
 }
+
+// Spawns a server in its own group and waits until `probe` answers; a server that never gets ready
+// is stopped before the error is passed on, so a failed start leaves nothing running.
+export async function spawnUntilReady(
+  spawnOptions: SpawnGroupOptions,
+  ready: { what: string; probe: () => Promise<boolean>; timeoutMs: number; intervalMs?: number },
+): Promise<GroupProcess> {
+  const child = spawnGroup(spawnOptions);
+  try {
+    await waitUntilReady(ready.what, ready.probe, {
+      timeoutMs: ready.timeoutMs,
+      ...(ready.intervalMs !== undefined ? { intervalMs: ready.intervalMs } : {}),
+      process: child,
+    });
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+  return child;
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../shared/logger';
 import { silentLogger } from '../shared/logger';
-import { spawnGroup, waitUntilReady } from './child-process';
+import { spawnUntilReady } from './child-process';
 import { freePort, httpAnswers } from './free-port';
 import { sdkRootCandidates, withoutUndefined, type EmulatorHandle } from './pubsub-emulator';
 
@@ -53,25 +53,19 @@ export async function startFirestoreEmulator(options: StartFirestoreEmulatorOpti
   const port = options.port ?? (await freePort(bindHost));
   const host = `${bindHost}:${port}`;
   const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
-  const child = spawnGroup({
-    name: 'firestore-emulator',
-    command: java,
-    // English messages, as the SDK script forces; the WebSocket port is left to the OS.
-    args: ['-Duser.language=en', '-cp', jar, MAIN_CLASS, `--host=${bindHost}`, `--port=${port}`],
-    // The JVM needs PATH and friends from the environment we were started with.
-    env: withoutUndefined({ ...process.env, ...env }),
-    stopSignal: 'SIGTERM',
-    logger,
-  });
-  try {
-    await waitUntilReady('The Firestore emulator', () => firestoreAnswers(host, 500), {
-      timeoutMs: options.startTimeoutMs ?? 60_000,
-      process: child,
-    });
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
+  const child = await spawnUntilReady(
+    {
+      name: 'firestore-emulator',
+      command: java,
+      // English messages, as the SDK script forces; the WebSocket port is left to the OS.
+      args: ['-Duser.language=en', '-cp', jar, MAIN_CLASS, `--host=${bindHost}`, `--port=${port}`],
+      // The JVM needs PATH and friends from the environment we were started with.
+      env: withoutUndefined({ ...process.env, ...env }),
+      stopSignal: 'SIGTERM',
+      logger,
+    },
+    { what: 'The Firestore emulator', probe: () => firestoreAnswers(host, 500), timeoutMs: options.startTimeoutMs ?? 60_000 },
+  );
   logger.info('firestore emulator ready', { host, pid: child.pid });
   return { host, owned: true, stop: () => child.stop() };
 }

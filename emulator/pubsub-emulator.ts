@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../shared/logger';
 import { silentLogger } from '../shared/logger';
-import { spawnGroup, waitUntilReady } from './child-process';
+import { spawnUntilReady } from './child-process';
 import { freePort, httpAnswers } from './free-port';
 
 export interface EmulatorHandle {
@@ -67,24 +67,18 @@ export async function startPubsubEmulator(options: StartPubsubEmulatorOptions = 
   const bindHost = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort(bindHost));
   const host = `${bindHost}:${port}`;
-  const child = spawnGroup({
-    name: 'pubsub-emulator',
-    command: script,
-    args: [`--host=${bindHost}`, `--port=${port}`],
-    // The script reads JAVA_HOME / JAVA_OPTS from the environment it is given.
-    env: withoutUndefined({ ...process.env, ...env }),
-    stopSignal: 'SIGTERM',
-    logger,
-  });
-  try {
-    await waitUntilReady('The Pub/Sub emulator', () => pubsubAnswers(host, 500), {
-      timeoutMs: options.startTimeoutMs ?? 60_000,
-      process: child,
-    });
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
+  const child = await spawnUntilReady(
+    {
+      name: 'pubsub-emulator',
+      command: script,
+      args: [`--host=${bindHost}`, `--port=${port}`],
+      // The script reads JAVA_HOME / JAVA_OPTS from the environment it is given.
+      env: withoutUndefined({ ...process.env, ...env }),
+      stopSignal: 'SIGTERM',
+      logger,
+    },
+    { what: 'The Pub/Sub emulator', probe: () => pubsubAnswers(host, 500), timeoutMs: options.startTimeoutMs ?? 60_000 },
+  );
   logger.info('pubsub emulator ready', { host, pid: child.pid });
   return { host, owned: true, stop: () => child.stop() };
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../shared/logger';
 import { silentLogger } from '../shared/logger';
-import { spawnGroup, waitUntilReady } from './child-process';
+import { spawnGroup, spawnUntilReady } from './child-process';
 import { freePort } from './free-port';
 
 export interface StartPostgresOptions {
@@ -96,14 +96,27 @@ function runAsFor(osUser: string): RunAs {
   }
 }
 
-function prepareDataDir(dataDir: string, runAs: RunAs): void {
+function reachable(dir: string, runAs: RunAs): boolean {
+  return spawnSync('test', ['-w', dir], { uid: runAs.uid, gid: runAs.gid }).status === 0;
+}
+
+// Creates the data directory for the user postgres runs as and returns where it is. As root, postgres
+// runs as another OS user, which cannot enter a data dir below a private parent (a checkout under a
+// mode-700 home or temp dir); then the cluster lives in the system temp dir instead, under a name
+// derived from the requested path, so the same checkout finds the same cluster again.
+function prepareDataDir(dataDir: string, runAs: RunAs, logger: Logger): string {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (runAs.uid === undefined || runAs.gid === undefined) return;
+  if (runAs.uid === undefined || runAs.gid === undefined) return dataDir;
   fs.chownSync(dataDir, runAs.uid, runAs.gid);
-  const probe = spawnSync('test', ['-w', dataDir], { uid: runAs.uid, gid: runAs.gid });
-  if (probe.status !== 0) {
-    throw new Error(`PostgreSQL (running as uid ${runAs.uid}) cannot reach its data directory ${dataDir}: a parent directory is not traversable for that user. Choose another data dir or set DATABASE_URL.`);
+  if (reachable(dataDir, runAs)) return dataDir;
+  const fallback = path.join(os.tmpdir(), `sluice-postgres-${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  fs.mkdirSync(fallback, { recursive: true, mode: 0o700 });
+  fs.chownSync(fallback, runAs.uid, runAs.gid);
+  if (!reachable(fallback, runAs)) {
+    throw new Error(`PostgreSQL (running as uid ${runAs.uid}) can reach neither ${dataDir} nor ${fallback}. Choose another data dir or set DATABASE_URL.`);
   }
+  logger.info('postgres data directory moved where its OS user can reach it', { requested: dataDir, dataDir: fallback });
+  return fallback;
 }
 
 async function initialise(bin: PostgresBinaries, o: Required<Pick<StartPostgresOptions, 'dataDir' | 'password' | 'user'>> & { fast: boolean }, runAs: RunAs, logger: Logger): Promise<void> {
@@ -145,11 +158,11 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const database = options.database ?? 'sluice';
   const host = options.host ?? '127.0.0.1';
   const fast = options.fast ?? false;
-  const dataDir = path.resolve(options.dataDir);
+  const requestedDataDir = path.resolve(options.dataDir);
   const bin = await loadBinaries();
   hydratePostgresSymlinks(bin.postgres);
   const runAs = runAsFor(options.osUser ?? 'postgres');
-  prepareDataDir(dataDir, runAs);
+  const dataDir = prepareDataDir(requestedDataDir, runAs, logger);
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await initialise(bin, { dataDir, password: options.password, user, fast }, runAs, logger);
   }
@@ -158,19 +171,21 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   // TCP only: no unix socket, so parallel servers never collide on a socket directory.
   const args = ['-D', dataDir, '-p', String(port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
   if (fast) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const child = spawnGroup({
-    name: 'postgres',
-    command: bin.postgres,
-    args,
-    env: { ...process.env, LC_ALL: 'C' },
-    ...runAs,
-    stopSignal: 'SIGINT', // "fast shutdown": roll back open transactions, checkpoint, exit
-    graceMs: 10_000,
-    logger,
-  });
   const adminUrl = postgresUrl({ user, password: options.password, host, port, database: 'postgres' });
+  const child = await spawnUntilReady(
+    {
+      name: 'postgres',
+      command: bin.postgres,
+      args,
+      env: { ...process.env, LC_ALL: 'C' },
+      ...runAs,
+      stopSignal: 'SIGINT', // "fast shutdown": roll back open transactions, checkpoint, exit
+      graceMs: 10_000,
+      logger,
+    },
+    { what: 'PostgreSQL', probe: () => canQuery(adminUrl, 1000), timeoutMs: 60_000, intervalMs: 100 },
+  );
   try {
-    await waitUntilReady('PostgreSQL', () => canQuery(adminUrl, 1000), { timeoutMs: 60_000, intervalMs: 100, process: child });
     await createDatabaseIfMissing(adminUrl, database);
   } catch (error) {
     await child.stop();

@@ -1,8 +1,6 @@
 // Push delivery as Google Cloud does it, on the shared local cloud: the official Pub/Sub emulator
 // pushes to functions served by the Functions Framework, applies the retry policy's backoff and
 // dead-letters after maxDeliveryAttempts; GCS finalize notifications reach functions through it.
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { PubSub, Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '@google-cloud/functions-framework';
@@ -10,7 +8,6 @@ import { pushEndpointFor, startFunctionHost, type FunctionHost, type PubsubMessa
 import { ensurePushSubscriptions, type PushSubscriptionSpec } from '../../emulator/push-subscriptions';
 import { localCloud, pubsubFor, storageFor, uniqueName, uniqueProjectId } from '../support/local-cloud';
 
-const gcsEmulatorExists = fs.existsSync(fileURLToPath(new URL('../../emulator/gcs/index.ts', import.meta.url)));
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -154,7 +151,7 @@ describe.concurrent('push delivery through the Pub/Sub emulator', () => {
     host.setDeliverTwice(false);
   });
 
-  it.skipIf(!gcsEmulatorExists)('a GCS finalize notification reaches its function with the notification attributes', async () => {
+  it('a GCS finalize notification reaches its function with the notification attributes', async () => {
     const storage = storageFor(projectId);
     const bucketName = uniqueName('finalize');
     const s = spec('finalize');
@@ -176,9 +173,3 @@ describe.concurrent('push delivery through the Pub/Sub emulator', () => {
     expect(object).toMatchObject({ name: 'exports/orders.csv', bucket: bucketName });
   });
 });
-
-if (!gcsEmulatorExists) {
-  describe('GCS finalize notifications', () => {
-    it.skip('emulator/gcs/index.ts does not exist yet: finalize → push delivery is not tested', () => undefined);
-  });
-}

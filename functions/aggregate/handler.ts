@@ -19,6 +19,7 @@ import { affectedDateRange, type DateRange } from './affected-dates';
 import { classifyDatabaseError } from './database-errors';
 import { bucketsCollection, replaceBuckets } from './rollup-documents';
 import { computeBuckets, timeColumnKind, type RollupBucket } from './rollup-sql';
+import { lockForTransaction } from '../runtime/advisory-lock';
 
 // How long to wait for another instance's recompute of the same aggregate before retrying later.
 const LOCK_TIMEOUT = '120s';
@@ -76,7 +77,7 @@ async function rollUp(ctx: StageContext, loaded: LoadedMessage, aggregate: Aggre
     await client.query('BEGIN');
     await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
     // Transaction-scoped: released by COMMIT/ROLLBACK, or by the server when this connection dies.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['sluice-aggregate', `${ctx.pipeline.name}/${aggregate.name}`]);
+    await lockForTransaction(client, `sluice:aggregate:${ctx.pipeline.name}/${aggregate.name}`);
     const kind = await timeColumnKind(client, schema, aggregate.table, aggregate.time);
     const range: DateRange | null = affectedDateRange(loaded.timeRanges[aggregate.time], aggregate.timeZone, kind !== 'timestamptz');
     if (!range) {

@@ -8,7 +8,7 @@ import type { StagedMessage } from '../../shared/messages';
 import type { ImportRule } from '../../shared/pipeline-definition';
 import type { StagedSidecar } from '../transform/staged-sidecar';
 import { isNotFound } from '../transform/storage-errors';
-import { lockForTransaction } from './advisory-lock';
+import { lockForTransaction } from '../runtime/advisory-lock';
 import { classifyPgError } from './classify-pg-error';
 import { copyIntoTable } from './copy-into-table';
 import { ensureTable, tableColumns, type TableChanges } from './ensure-table';

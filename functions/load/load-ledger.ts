@@ -2,7 +2,7 @@
 // there, the data is there, and a redelivered message only redoes the steps after the commit.
 import type { Pool, PoolClient } from 'pg';
 import type { ObjectRef } from '../../shared/messages';
-import { lockForTransaction } from './advisory-lock';
+import { lockForTransaction } from '../runtime/advisory-lock';
 import { qualifiedName, quoteIdentifier } from './quote-identifier';
 
 export const LEDGER_TABLE = 'sluice_load_ledger';

@@ -1,5 +1,6 @@
 // Transaction-scoped advisory locks keyed by a stable 64-bit hash of a name, so every load of one table
-// (any instance, any delivery) queues behind the others, and DDL on it never races.
+// and every roll-up of one aggregate (any instance, any delivery) queues behind the others, and DDL on
+// a table never races.
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 

@@ -1,7 +1,7 @@
 // Identifier quoting and the classification of database errors: pure functions, no servers.
 import { describe, expect, it } from 'vitest';
 import { classifyPgError } from '../../functions/load/classify-pg-error';
-import { advisoryKey } from '../../functions/load/advisory-lock';
+import { advisoryKey } from '../../functions/runtime/advisory-lock';
 import { InvalidIdentifierError, qualifiedName, quoteIdentifier } from '../../functions/load/quote-identifier';
 
 describe('quoteIdentifier', () => {

@@ -11,6 +11,15 @@ import type { StageDeclaration, StageName } from '../../shared/stage-declaration
 
 export type FileOutcome = 'loaded' | 'skipped' | 'quarantined' | 'failed';
 
+// What the run record keeps about how a file ended.
+export interface FileEnding {
+  stage?: StageName;
+  error?: string;
+  row?: number;
+  // Where a quarantined file now is.
+  quarantinedAs?: string;
+}
+
 export interface FileStageReport {
   rows?: number;
   // Anything else worth showing on the run record (object names, table, column changes...).
@@ -42,7 +51,7 @@ export interface RunRecorder {
   stageFailed(runId: string, fileKey: string, stage: StageName, error: string): Promise<void>;
   // Ends a file. Idempotent: a second call for a file already ended changes nothing. When this ends the
   // run's last file, exactly one caller gets `runComplete: true` and must publish the run-complete event.
-  finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: { stage?: StageName; error?: string; row?: number }): Promise<{ runComplete: boolean }>;
+  finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: FileEnding): Promise<{ runComplete: boolean }>;
 }
 
 export interface SecretReader {
@@ -77,7 +86,7 @@ export interface StageContext {
   // Local cloud only: where an SFTP source really is (the emulator's loopback server) and its key.
   overrides: { sftp?: { host: string; port: number; hostKeyFingerprint?: string } };
   // Ends a file and, when it was the run's last, publishes run-complete.
-  finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: { stage?: StageName; error?: string; row?: number }): Promise<void>;
+  finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: FileEnding): Promise<void>;
 }
 
 export interface QuarantineInput {

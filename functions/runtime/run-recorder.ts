@@ -136,6 +136,7 @@ export function createRunRecorder(firestore: Firestore): RunRecorder & {
         if (details?.error) {
           fileUpdate.error = { message: details.error, ...(details.stage ? { stage: details.stage } : {}), ...(details.row !== undefined ? { row: details.row } : {}) };
         }
+        if (details?.quarantinedAs) fileUpdate.quarantinedAs = details.quarantinedAs;
         tx.set(fileRef(runId, fileKey), fileUpdate, { merge: true });
         tx.update(runRef(runId), { endedFiles, [`counts.${outcome}`]: counts[outcome], updatedAt: at });
         return { runComplete: completeIfDone(tx, runId, run, endedFiles, counts, fileKey) };

@@ -94,10 +94,12 @@ export function createStageResources(options: StageResourcesOptions): StageResou
         const quarantinedAs = await quarantineObject(clients.storage, input, stage.name);
         logger.warn('file quarantined', { runId: input.runId, fileKey: input.fileKey, reason: input.reason, row: input.row, quarantinedAs });
         await runs.stageFailed(input.runId, input.fileKey, stage.name, input.reason);
-        await ctx.finishFile(input.runId, input.fileKey, 'quarantined', { stage: stage.name, error: input.reason, ...(input.row !== undefined ? { row: input.row } : {}) });
-        await clients.firestore
-          .collection('sluice_runs').doc(input.runId).collection('files').doc(input.fileKey)
-          .set({ quarantinedAs }, { merge: true });
+        await ctx.finishFile(input.runId, input.fileKey, 'quarantined', {
+          stage: stage.name,
+          error: input.reason,
+          quarantinedAs,
+          ...(input.row !== undefined ? { row: input.row } : {}),
+        });
       },
     };
     return ctx;

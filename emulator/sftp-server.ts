@@ -42,10 +42,17 @@ export interface SftpServer {
 // After asking clients to disconnect, how long to wait before cutting their sockets.
 const DISCONNECT_GRACE_MS = 1_000;
 
-/** An ed25519 key pair in OpenSSH formats, for test users and the demo. */
+/**
+ * An ed25519 key pair in OpenSSH formats, for the host, test users and the demo. ssh2 1.17 writes about
+ * one key in three hundred that its own parser then rejects ("Malformed OpenSSH private key"), so a key
+ * is only handed out once it parses.
+ */
 export function generateUserKeyPair(comment = 'sluice-local'): { privateKey: string; publicKey: string } {
-  const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: keys.private, publicKey: keys.public };
+  for (let attempt = 1; ; attempt++) {
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if (!(ssh2.utils.parseKey(keys.private) instanceof Error)) return { privateKey: keys.private, publicKey: keys.public };
+    if (attempt === 20) throw new Error('ssh2 produced no parsable ed25519 key in 20 attempts');
+  }
 }
 
 function parseHostKey(hostKey: string | Buffer) {
@@ -61,7 +68,7 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
   // Resolve symlinks in the root itself once, so containment checks compare real paths.
   const rootReal = await realpath(options.root);
   const users = prepareUsers(options.users);
-  const hostKeyText = options.hostKey ?? ssh2.utils.generateKeyPairSync('ed25519', { comment: 'sluice-local-sftp' }).private;
+  const hostKeyText = options.hostKey ?? generateUserKeyPair('sluice-local-sftp').privateKey;
   const hostKey = parseHostKey(hostKeyText);
   const hostKeyBlob = hostKey.getPublicSSH();
   const hostKeyFingerprint = fingerprintOfHostKey(hostKeyBlob);

@@ -96,6 +96,32 @@ function runAsFor(osUser: string): RunAs {
   }
 }
 
+// As root, postgres runs as another OS user, which must be able to execute the binaries too; a
+// checkout under a private (mode-700) directory hides node_modules from it. Then the package's native
+// tree is copied once to the system temp dir (per package version) and run from there.
+function binariesRunnableBy(bin: PostgresBinaries, runAs: RunAs, logger: Logger): PostgresBinaries {
+  if (runAs.uid === undefined || spawnSync('test', ['-x', bin.postgres], { uid: runAs.uid, gid: runAs.gid }).status === 0) return bin;
+  const nativeDir = path.resolve(path.dirname(bin.postgres), '..');
+  const version = (JSON.parse(fs.readFileSync(path.join(nativeDir, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const copy = path.join(os.tmpdir(), `sluice-postgres-native-${version}`);
+  if (!fs.existsSync(path.join(copy, 'bin', path.basename(bin.postgres)))) {
+    // Copy beside, then rename: a concurrent start sees either no copy or a whole one.
+    const partial = `${copy}.${process.pid}.partial`;
+    fs.cpSync(nativeDir, partial, { recursive: true, verbatimSymlinks: true });
+    fs.chmodSync(partial, 0o755);
+    try {
+      fs.renameSync(partial, copy);
+    } catch {
+      fs.rmSync(partial, { recursive: true, force: true });
+    }
+    logger.info('postgres binaries copied where their OS user can run them', { from: nativeDir, to: copy });
+  }
+  return {
+    postgres: path.join(copy, path.relative(nativeDir, bin.postgres)),
+    initdb: path.join(copy, path.relative(nativeDir, bin.initdb)),
+  };
+}
+
 function reachable(dir: string, runAs: RunAs): boolean {
   return spawnSync('test', ['-w', dir], { uid: runAs.uid, gid: runAs.gid }).status === 0;
 }
@@ -159,9 +185,10 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const host = options.host ?? '127.0.0.1';
   const fast = options.fast ?? false;
   const requestedDataDir = path.resolve(options.dataDir);
-  const bin = await loadBinaries();
-  hydratePostgresSymlinks(bin.postgres);
+  const packaged = await loadBinaries();
+  hydratePostgresSymlinks(packaged.postgres);
   const runAs = runAsFor(options.osUser ?? 'postgres');
+  const bin = binariesRunnableBy(packaged, runAs, logger);
   const dataDir = prepareDataDir(requestedDataDir, runAs, logger);
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     await initialise(bin, { dataDir, password: options.password, user, fast }, runAs, logger);

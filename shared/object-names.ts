@@ -14,12 +14,16 @@ export function objectName(area: BucketArea, file: FileLocation): string {
   return `${area}/${file.pipeline}/${file.runId}/${file.path}`;
 }
 
-export function stagedDataName(file: FileLocation): string {
-  return `${objectName('staged', file)}.csv`;
+// Staged objects carry a token of the transform delivery that wrote them: two deliveries of one raw
+// file running at once (a redelivery racing the first attempt) never overwrite each other's CSV or
+// sidecar, so every staged message names a pair that belongs together. Load dedupes by the raw
+// object's generation, and the staged area's lifecycle rule clears what a dead attempt left.
+export function stagedDataName(file: FileLocation, token: string): string {
+  return `${objectName('staged', file)}.${token}.csv`;
 }
 
-export function stagedSchemaName(file: FileLocation): string {
-  return `${objectName('staged', file)}.schema.json`;
+export function stagedSchemaName(file: FileLocation, token: string): string {
+  return `${objectName('staged', file)}.${token}.schema.json`;
 }
 
 // The inverse of objectName; null for a name outside the layout (such a file is not Sluice's).

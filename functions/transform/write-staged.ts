@@ -1,7 +1,9 @@
 // Raw object (at its generation) → staged CSV + sidecar JSON in the bucket, streaming both ways.
-// Names are deterministic (stagedDataName/stagedSchemaName), so a redelivery overwrites the same
-// objects. The sidecar goes last and names the CSV's generation: a sidecar always describes a CSV
-// that was completely written.
+// Each delivery writes objects of its own (a random token in the names, see stagedDataName), so a
+// redelivery racing the first attempt cannot pair one attempt's CSV with the other's sidecar. The
+// sidecar goes last and names the CSV's generation: a sidecar always describes a CSV that was
+// completely written.
+import { randomBytes } from 'node:crypto';
 import type { Bucket } from '@google-cloud/storage';
 import type { ObjectRef } from '../../shared/messages';
 import { stagedDataName, stagedSchemaName, type FileLocation } from '../../shared/object-names';
@@ -49,7 +51,8 @@ export async function writeStaged(input: WriteStagedInput): Promise<StagedResult
   // MD5 rather than the client's default CRC32C: both verify the bytes end to end, but MD5 runs in
   // OpenSSL while the client's CRC32C is plain JavaScript and costs a tenth of the transform's CPU.
   const source = readRaw(bucket.file(raw.object, { generation: raw.generation }).createReadStream({ validation: 'md5' }), raw);
-  const dataName = stagedDataName(location);
+  const token = randomBytes(6).toString('hex');
+  const dataName = stagedDataName(location, token);
   const dataFile = bucket.file(dataName);
   const resumable = (input.rawSize ?? 0) >= (input.resumableThresholdBytes ?? DEFAULT_RESUMABLE_THRESHOLD);
   const sink = dataFile.createWriteStream({ resumable, validation: 'md5', contentType: 'text/csv; charset=utf-8', metadata: { metadata: { sluiceRaw: `${raw.object}#${raw.generation}` } } });
@@ -72,7 +75,7 @@ export async function writeStaged(input: WriteStagedInput): Promise<StagedResult
     rule: rule.name,
     table: rule.table,
   };
-  const schemaObject = stagedSchemaName(location);
+  const schemaObject = stagedSchemaName(location, token);
   await bucket.file(schemaObject).save(JSON.stringify(sidecar, null, 2), { resumable: false, contentType: 'application/json' });
   return { staged, schemaObject, sidecar };
 }

@@ -55,8 +55,11 @@ describe('transform handler', () => {
     await transformHandler(ctx, objectFinalizedMessage(raw, source.length));
 
     const location = { pipeline: 'shop', runId: 'run1', path: '20240502/Orders.csv' };
-    expect(await text(stagedDataName(location))).toBe('order_id,placed_at,total\nA-1,2024-05-01 12:00:00,10.50\nA-2,2024-05-02 13:30:00,7\n');
-    const sidecar = JSON.parse(await text(stagedSchemaName(location)));
+    expect(ctx.published).toHaveLength(1);
+    const message = ctx.published[0]!.message as StagedMessage;
+    const token = /\.([0-9a-f]{12})\.csv$/.exec(message.staged.object)?.[1] ?? '(no token)';
+    expect(await text(stagedDataName(location, token))).toBe('order_id,placed_at,total\nA-1,2024-05-01 12:00:00,10.50\nA-2,2024-05-02 13:30:00,7\n');
+    const sidecar = JSON.parse(await text(stagedSchemaName(location, token)));
     expect(sidecar.columns).toEqual([
       { name: 'order_id', sourceName: 'Order ID', type: 'text' },
       { name: 'placed_at', sourceName: 'Placed At', type: 'timestamp' },
@@ -64,18 +67,21 @@ describe('transform handler', () => {
     ]);
     expect(sidecar).toMatchObject({ rows: 2, delimiter: ';', bom: 'utf-8', raw, rule: 'orders', timeRanges: { placed_at: { min: '2024-05-01T12:00:00', max: '2024-05-02T13:30:00' } } });
 
-    expect(ctx.published).toHaveLength(1);
-    const message = ctx.published[0]!.message as StagedMessage;
     expect(ctx.published[0]!.stage).toBe('load');
-    expect(message).toMatchObject({ type: 'sluice.staged', pipeline: 'shop', runId: 'run1', fileKey: fileKeyOf(location.path), raw, rule: 'orders', table: 'orders', rows: 2, schemaObject: stagedSchemaName(location) });
-    expect(message.staged).toEqual({ bucket: bucketName, object: stagedDataName(location), generation: sidecar.staged.generation });
+    expect(message).toMatchObject({ type: 'sluice.staged', pipeline: 'shop', runId: 'run1', fileKey: fileKeyOf(location.path), raw, rule: 'orders', table: 'orders', rows: 2, schemaObject: stagedSchemaName(location, token) });
+    expect(message.staged).toEqual({ bucket: bucketName, object: stagedDataName(location, token), generation: sidecar.staged.generation });
     expect(ctx.runs.of('stageStarted')[0]).toMatchObject({ runId: 'run1', stage: 'transform', detail: { name: location.path, raw } });
     expect(ctx.runs.of('stageSucceeded')[0]).toMatchObject({ stage: 'transform', detail: { rows: 2 } });
 
-    // A redelivery rewrites the same objects and publishes again (load keeps one load per raw generation).
+    // A redelivery writes objects of its own and publishes again (load keeps one load per raw
+    // generation); the first delivery's pair stays intact, so a racing load of it still succeeds.
     await transformHandler(ctx, objectFinalizedMessage(raw, source.length));
     expect(ctx.published).toHaveLength(2);
-    expect((ctx.published[1]!.message as StagedMessage).staged.object).toBe(message.staged.object);
+    const again = ctx.published[1]!.message as StagedMessage;
+    expect(again.staged.object).not.toBe(message.staged.object);
+    expect(await text(again.staged.object)).toBe(await text(message.staged.object));
+    expect(JSON.parse(await text(again.schemaObject)).staged).toEqual(again.staged);
+    expect(JSON.parse(await text(message.schemaObject)).staged).toEqual(message.staged);
   });
 
   it('quarantines a file no rule matches', async () => {
@@ -94,7 +100,7 @@ describe('transform handler', () => {
     const ctx = context();
     await transformHandler(ctx, objectFinalizedMessage(raw, 20));
     expect(ctx.quarantined[0]).toMatchObject({ row: 2, reason: 'Orders.csv (rule orders): row 2 has 1 fields, the header has 2' });
-    expect((await bucket.file(stagedDataName({ pipeline: 'shop', runId: 'run3', path: 'Orders.csv' })).exists())[0]).toBe(false);
+    expect((await bucket.getFiles({ prefix: 'staged/shop/run3/' }))[0]).toHaveLength(0);
     expect(ctx.runs.of('finishFile')[0]).toMatchObject({ detail: { outcome: 'quarantined', row: 2 } });
   });
 

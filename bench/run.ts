@@ -18,7 +18,7 @@ import { createLogger } from '../shared/logger';
 import type { StagedMessage } from '../shared/messages';
 import { sqlType } from '../functions/load/ensure-table';
 import { columnList, qualifiedName, quoteIdentifier } from '../functions/load/quote-identifier';
-import { stagedSidecarSchema } from '../functions/transform/staged-sidecar';
+import { stagedSidecarSchema } from '../shared/staged-sidecar';
 import { generateCsv } from './generate-csv';
 import type { WorkerInput, WorkerOutput } from './stage-worker';
 

@@ -4,7 +4,7 @@ import { transformHandler } from '../functions/transform/handler';
 import { loadHandler } from '../functions/load/handler';
 import { createLogger } from '../shared/logger';
 import type { StageMessage } from '../shared/messages';
-import { createTestContext, objectFinalizedMessage, stageMessage } from '../test/load/test-context';
+import { createTestContext, objectFinalizedMessage, stageMessage } from '../test/support/stage-test-context';
 import { testPipeline } from '../test/load/test-pipeline';
 
 export interface WorkerInput {

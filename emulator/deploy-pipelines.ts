@@ -1,34 +1,58 @@
 // Deploys pipelines onto the local cloud the way the Pulumi program deploys them onto Google Cloud:
 // from the same topology (shared/topology.ts) it creates the topics, push subscriptions with retry
 // and dead-letter policies, the bucket with its finalize notification, the schedules — and serves
-// every (pipeline, stage) function with the functions framework, each with its own configuration.
+// every (pipeline, stage) function with the functions framework, each with its own configuration:
+// in-process from the TypeScript handlers (default), or from the built bundles, one functions-framework
+// process per function as Cloud Functions runs them (`bundles`).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
 import type { StageHandler } from '../functions/runtime/context';
 import { createStageRuntime, type StageRuntime } from '../functions/runtime/stage-runtime';
 import { stageList } from '../functions/stages';
+import { pipelines as bundledPipelines } from '../pipelines/index';
 import { createLogger, type Logger } from '../shared/logger';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { StageName } from '../shared/stage-declaration';
 import { topicName, topologyOf, type PipelineTopology } from '../shared/topology';
+import { startBundleHost, type BundleHost, type BundledFunction } from './bundle-host';
 import { pushEndpointFor, startFunctionHost, type DeliverTwiceMode, type FunctionHost, type HostedFunction } from './function-host';
 import { ensurePushSubscriptions, ensureTopic } from './push-subscriptions';
 import { startScheduler, type LocalScheduler } from './scheduler';
 import type { LocalCloudEndpoints } from './stack';
 
+export interface BundleOptions {
+  // The built functions folder (dist/functions): one stage directory per stage, each opaque.
+  dir: string;
+  // Where node_modules is, for the functions-framework CLI and the bundles' external dependencies;
+  // default: this repository.
+  root?: string;
+  // Environment every function process gets under its own settings (PATH, METADATA_SERVER_DETECTION…);
+  // nothing of the parent's environment is passed on otherwise.
+  env?: Record<string, string | undefined>;
+  // Every raw output line of every function process.
+  onOutput?: (functionName: string, line: string) => void;
+  readyTimeoutMs?: number;
+}
+
 export interface LocalDeploymentOptions {
   endpoints: LocalCloudEndpoints;
   pipelines: readonly Pipeline[];
+  // The in-process handlers; unused with `bundles`, which carry their own.
   handlers: Record<StageName, StageHandler>;
+  // Serve the functions from built bundles instead of the handlers. The bundles read their pipeline
+  // definitions from pipelines/index.ts as built, so `pipelines` must be those definitions unchanged.
+  bundles?: BundleOptions;
   // Secret values by name, written to a secrets directory of this deployment's own.
   secrets: Record<string, string>;
   // Defaults: the stack's project, `sluice`, `<project>-sluice-data`.
   projectId?: string;
   prefix?: string;
   bucket?: string;
+  // In-process only: the host runs the handler twice per push. Rejected with `bundles`.
   deliverTwice?: DeliverTwiceMode;
   // Tests shorten Pub/Sub's retry backoff so a redelivery comes in seconds, not minutes.
   backoffOverride?: { minSeconds: number; maxSeconds: number };
@@ -43,7 +67,7 @@ export interface LocalDeployment {
   prefix: string;
   bucket: string;
   topologies: PipelineTopology[];
-  host: FunctionHost;
+  host: FunctionHost | BundleHost;
   scheduler: LocalScheduler;
   pubsub: PubSub;
   storage: Storage;
@@ -66,40 +90,33 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     fs.writeFileSync(path.join(secretsDir, name), value, { mode: 0o600 });
   }
 
+  // The same configuration whichever way the function is served.
+  const functionEnv = (pipeline: Pipeline, stage: StageName): Record<string, string> => ({
+    SLUICE_PIPELINE: pipeline.name,
+    SLUICE_STAGE: stage,
+    SLUICE_PREFIX: prefix,
+    SLUICE_BUCKET: bucket,
+    GOOGLE_CLOUD_PROJECT: projectId,
+    SLUICE_SECRETS_DIR: secretsDir,
+    PUBSUB_EMULATOR_HOST: endpoints.pubsubHost,
+    FIRESTORE_EMULATOR_HOST: endpoints.firestoreHost,
+    STORAGE_EMULATOR_HOST: endpoints.storageUrl,
+    SLUICE_SFTP_ENDPOINT_OVERRIDE: `${endpoints.sftp.host}:${endpoints.sftp.port}`,
+    SLUICE_SFTP_FINGERPRINT_OVERRIDE: endpoints.sftp.hostKeyFingerprint,
+    LOG_LEVEL: options.logLevel ?? 'INFO',
+  });
+
   const runtimes: StageRuntime[] = [];
-  const hosted: HostedFunction[] = [];
   const topologies = options.pipelines.map((pipeline) => topologyOf(pipeline, stageList, prefix));
-  for (const pipeline of options.pipelines) {
-    for (const stage of stageList) {
-      const runtime = createStageRuntime({
-        stage,
-        handler: options.handlers[stage.name],
-        pipelineNamed: (name) => {
-          const found = options.pipelines.find((p) => p.name === name);
-          if (!found) throw new Error(`SLUICE_PIPELINE: no pipeline named "${name}"`);
-          return found;
-        },
-        logger: logger.child({ component: 'function' }),
-        env: {
-          SLUICE_PIPELINE: pipeline.name,
-          SLUICE_STAGE: stage.name,
-          SLUICE_PREFIX: prefix,
-          SLUICE_BUCKET: bucket,
-          GOOGLE_CLOUD_PROJECT: projectId,
-          SLUICE_SECRETS_DIR: secretsDir,
-          PUBSUB_EMULATOR_HOST: endpoints.pubsubHost,
-          FIRESTORE_EMULATOR_HOST: endpoints.firestoreHost,
-          STORAGE_EMULATOR_HOST: endpoints.storageUrl,
-          SLUICE_SFTP_ENDPOINT_OVERRIDE: `${endpoints.sftp.host}:${endpoints.sftp.port}`,
-          SLUICE_SFTP_FINGERPRINT_OVERRIDE: endpoints.sftp.hostKeyFingerprint,
-          LOG_LEVEL: options.logLevel ?? 'INFO',
-        },
-      });
-      runtimes.push(runtime);
-      hosted.push({ name: `${prefix}-${pipeline.name}-${stage.name}`, handler: (event) => runtime.handle(event) });
-    }
+  let host: FunctionHost | BundleHost;
+  try {
+    host = options.bundles
+      ? await serveBundles(options, options.bundles, functionEnv, prefix, logger)
+      : await serveHandlers(options, functionEnv, prefix, logger, runtimes);
+  } catch (error) {
+    fs.rmSync(secretsDir, { recursive: true, force: true });
+    throw error;
   }
-  const host = await startFunctionHost(hosted, { ...(options.deliverTwice ? { deliverTwice: options.deliverTwice } : {}), logger });
 
   try {
     const [exists] = await storage.bucket(bucket).exists();
@@ -137,6 +154,8 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     }
   } catch (error) {
     await host.stop();
+    await Promise.allSettled(runtimes.map((r) => r.close()));
+    fs.rmSync(secretsDir, { recursive: true, force: true });
     throw error;
   }
 
@@ -167,4 +186,66 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
       fs.rmSync(secretsDir, { recursive: true, force: true });
     },
   };
+}
+
+type FunctionEnv = (pipeline: Pipeline, stage: StageName) => Record<string, string>;
+
+async function serveHandlers(options: LocalDeploymentOptions, functionEnv: FunctionEnv, prefix: string, logger: Logger, runtimes: StageRuntime[]): Promise<FunctionHost> {
+  const hosted: HostedFunction[] = [];
+  try {
+    for (const pipeline of options.pipelines) {
+      for (const stage of stageList) {
+        const runtime = createStageRuntime({
+          stage,
+          handler: options.handlers[stage.name],
+          pipelineNamed: (name) => {
+            const found = options.pipelines.find((p) => p.name === name);
+            if (!found) throw new Error(`SLUICE_PIPELINE: no pipeline named "${name}"`);
+            return found;
+          },
+          logger: logger.child({ component: 'function' }),
+          env: functionEnv(pipeline, stage.name),
+        });
+        runtimes.push(runtime);
+        hosted.push({ name: `${prefix}-${pipeline.name}-${stage.name}`, handler: (event) => runtime.handle(event) });
+      }
+    }
+    return await startFunctionHost(hosted, { ...(options.deliverTwice ? { deliverTwice: options.deliverTwice } : {}), logger });
+  } catch (error) {
+    await Promise.allSettled(runtimes.map((r) => r.close()));
+    throw error;
+  }
+}
+
+const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function serveBundles(options: LocalDeploymentOptions, bundles: BundleOptions, functionEnv: FunctionEnv, prefix: string, logger: Logger): Promise<BundleHost> {
+  // Delivering twice is done by the in-process host around the handler; a bundle's framework
+  // answers each push once, so the option would silently test nothing.
+  if (options.deliverTwice) throw new Error('deliverTwice works with in-process handlers only, not with bundles');
+  // A bundle resolves SLUICE_PIPELINE in the definitions built into it, not in `pipelines`: a
+  // definition changed here (another SFTP folder, say) would deploy topics for one pipeline and run
+  // another. Refused, naming the pipeline. (Bundles older than the sources cannot be detected here.)
+  for (const pipeline of options.pipelines) {
+    const built = bundledPipelines.find((p) => p.name === pipeline.name);
+    if (!built) throw new Error(`pipeline "${pipeline.name}" is not in pipelines/index.ts, so the bundles cannot serve it`);
+    if (JSON.stringify(built) !== JSON.stringify(pipeline)) {
+      throw new Error(`pipeline "${pipeline.name}" differs from its definition in pipelines/index.ts, which the bundles serve; deploy that definition unchanged`);
+    }
+  }
+  const fns: BundledFunction[] = options.pipelines.flatMap((pipeline) =>
+    stageList.map((stage) => ({
+      name: `${prefix}-${pipeline.name}-${stage.name}`,
+      target: stage.name,
+      sourceDir: path.resolve(bundles.dir, stage.name),
+      env: functionEnv(pipeline, stage.name),
+    })),
+  );
+  return startBundleHost(fns, {
+    root: bundles.root ?? REPOSITORY_ROOT,
+    ...(bundles.env ? { baseEnv: bundles.env } : {}),
+    ...(bundles.onOutput ? { onOutput: bundles.onOutput } : {}),
+    ...(bundles.readyTimeoutMs !== undefined ? { readyTimeoutMs: bundles.readyTimeoutMs } : {}),
+    logger: logger.child({ component: 'function' }),
+  });
 }

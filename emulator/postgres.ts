@@ -49,9 +49,10 @@ async function loadBinaries(): Promise<PostgresBinaries> {
 }
 
 /**
- * npm 11 does not run dependency install scripts, so the package's postinstall
- * (scripts/hydrate-symlinks.js) never recreated the shared-library symlinks listed in
- * native/pg-symlinks.json. We do it here, idempotently: a link that exists is left alone.
+ * npm 11 may skip dependency install scripts (ones not covered by `allowScripts` only warn in 11.19,
+ * but are meant to be skipped), and then the package's postinstall (scripts/hydrate-symlinks.js) never
+ * recreates the shared-library symlinks listed in native/pg-symlinks.json. We do it here,
+ * idempotently: a link that exists is left alone.
  */
 export function hydratePostgresSymlinks(postgresBinary: string): void {
   const packageRoot = path.resolve(path.dirname(postgresBinary), '..', '..');

@@ -1,7 +1,10 @@
 // `npm start`: the whole chain on one machine. Starts the local cloud, drops a generated POS export on
 // its SFTP server, deploys the pipelines onto it, triggers the demo once, prints the run's timeline and
 // where to look, then keeps the schedules running until Ctrl-C. `npm start -- --once` exits after the
-// first run: 0 if it succeeded, 1 otherwise.
+// first run: 0 if it succeeded, 1 otherwise. `--bundles` serves the functions from the deployment
+// packages `npm run build` wrote (dist/functions), one functions-framework process each, instead of
+// in-process from the TypeScript sources.
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { handlers } from '../functions/handlers';
@@ -20,6 +23,7 @@ process.env.METADATA_SERVER_DETECTION ??= 'none';
 
 const once = process.argv.includes('--once');
 const verbose = process.argv.includes('--verbose');
+const bundleDir = process.argv.includes('--bundles') ? path.resolve('dist', 'functions') : undefined;
 // Function logs are JSON lines; the demo shows only warnings and errors unless asked.
 const logger = createLogger({}, (line) => process.stderr.write(line + '\n'), verbose ? 'DEBUG' : 'WARNING');
 const say = (text: string) => process.stdout.write(text + '\n');
@@ -41,6 +45,7 @@ async function freshDatabase(adminUrl: string, name: string): Promise<string> {
 }
 
 async function main(): Promise<number> {
+  if (bundleDir && !fs.existsSync(bundleDir)) throw new Error(`--bundles: ${bundleDir} does not exist; run \`npm run build\` first`);
   const dataDir = path.resolve('.sluice');
   say('starting the local cloud (Pub/Sub, Firestore, Cloud Storage, PostgreSQL, SFTP, SMTP)...');
   const cloud = await startLocalCloud({ dataDir, env: process.env, logger });
@@ -71,6 +76,7 @@ async function main(): Promise<number> {
         'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
       },
       runSchedules: !once,
+      ...(bundleDir ? { bundles: { dir: bundleDir } } : {}),
       logger,
       logLevel: verbose ? 'DEBUG' : 'WARNING',
     });

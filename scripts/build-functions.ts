@@ -1,23 +1,41 @@
-// `npm run build`: one esbuild bundle per stage function, so a cold start loads only what that stage
-// needs. For each `functions/<stage>/main.ts` it writes dist/functions/<stage>/{index.js,package.json}
-// and dist/functions/<stage>.zip, which infra/ uploads and deploys.
+// `npm run build`: one package per stage function, so a cold start loads only what that stage needs.
+// For each `functions/<stage>/main.ts` it writes dist/functions/<stage>/ and dist/functions/<stage>.zip,
+// which infra/ uploads and deploys. A package holds (names in function-package/package-layout.ts):
+//   stage.js            the esbuild bundle of the stage and everything it imports;
+//   index.js            the loader ("main"): runs stage.js with a V8 code cache when one is valid;
+//   write-code-cache.js writes that cache; package.json runs it as "gcp-build", so the deploy build
+//                       makes it with the Node.js the function runs on;
+//   package.json        the dependencies left external.
+// `npm run build` also writes stage.cache here for the local Node.js (not into the zip: the cache is
+// only valid for the exact Node.js build that made it, and it is not byte-stable across builds).
 //
 // The bundle is CommonJS: the Cloud Functions Node.js runtime starts `functions-framework
 // --target=<stage>` and loads the package's `main` with require() unless package.json says
-// "type": "module"; CJS needs neither that nor top-level await support. @google-cloud/functions-framework
-// stays external and is a dependency of the deployed package: the runtime's copy owns the registry
-// that --target is looked up in, and a second bundled copy would register into one nobody reads.
+// "type": "module"; CJS needs neither that nor top-level await support.
+// External, and dependencies of the deployed package:
+// - @google-cloud/functions-framework: the runtime's copy owns the registry that --target is looked
+//   up in, and a second bundled copy would register into one nobody reads.
+// - @google-cloud/secret-manager: deployed functions get their secrets as environment variables
+//   (secretEnvironmentVariables); the client is a fallback loaded on first use, so bundling it would
+//   only make every cold start parse 0.7 MB it never runs.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, type BuildOptions as EsbuildOptions } from 'esbuild';
+import { omitModulesPlugin } from './function-package/omitted-modules';
+import { CACHE_WRITER_FILE, CODE_CACHE_FILE, LOADER_FILE, STAGE_BUNDLE_FILE } from './function-package/package-layout';
 
 export const FUNCTIONS_FRAMEWORK = '@google-cloud/functions-framework';
+export const EXTERNAL_DEPENDENCIES = [FUNCTIONS_FRAMEWORK, '@google-cloud/secret-manager'] as const;
 
 // Optional native add-ons some dependencies try to load inside try/catch; they are not installed
 // and the pure-JS fallbacks are what runs, so they stay unresolved instead of failing the build.
 const OPTIONAL_NATIVE = ['pg-native', 'cpu-features', '*.node'];
+
+// The files that make up a deployed package, in zip order.
+export const PACKAGE_FILES = [LOADER_FILE, STAGE_BUNDLE_FILE, CACHE_WRITER_FILE, 'package.json'] as const;
 
 export interface StageEntry {
   stage: string;
@@ -28,8 +46,11 @@ export interface BuiltBundle {
   stage: string;
   dir: string;
   zip: string;
+  // Size of stage.js, the bundle itself.
   bytes: number;
   zipBytes: number;
+  // Size of the code cache written for this machine's Node.js; null when writing it was skipped.
+  cacheBytes: number | null;
 }
 
 export interface BuildOptions {
@@ -39,6 +60,11 @@ export interface BuildOptions {
   outDir?: string;
   // Default: every functions/<stage>/main.ts under root.
   entries?: StageEntry[];
+  // A pipeline the bundles define: the cache writer starts the stage up with it. Default: the first
+  // one in pipelines/index.ts.
+  warmupPipeline?: string;
+  // Write stage.cache for this machine's Node.js (default true).
+  writeCodeCache?: boolean;
 }
 
 export function findStageEntries(root: string): StageEntry[] {
@@ -50,58 +76,101 @@ export function findStageEntries(root: string): StageEntry[] {
     .map((stage) => ({ stage, entry: join(functionsDir, stage, 'main.ts') }));
 }
 
-function functionsFrameworkVersion(root: string): string {
+function externalVersions(root: string): Record<string, string> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  const version = pkg.dependencies?.[FUNCTIONS_FRAMEWORK];
-  if (!version) throw new Error(`${FUNCTIONS_FRAMEWORK} is not a dependency in ${join(root, 'package.json')}`);
-  return version;
+  const versions: Record<string, string> = {};
+  for (const name of EXTERNAL_DEPENDENCIES) {
+    const version = pkg.dependencies?.[name];
+    if (!version) throw new Error(`${name} is not a dependency in ${join(root, 'package.json')}`);
+    versions[name] = version;
+  }
+  return versions;
 }
+
+async function firstPipelineName(root: string): Promise<string> {
+  const { pipelines } = (await import(pathToFileURL(join(root, 'pipelines', 'index.ts')).href)) as { pipelines: ReadonlyArray<{ name: string }> };
+  const first = pipelines[0];
+  if (!first) throw new Error('pipelines/index.ts defines no pipeline: the code cache writer needs one to start a stage');
+  return first.name;
+}
+
+const COMMON: EsbuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  // The bundle runs through vm.Script (function-package/compile-stage.ts), which has no dynamic
+  // import() hook; CommonJS require() does the same job for a lazily loaded dependency.
+  supported: { 'dynamic-import': false },
+  logLevel: 'silent',
+};
 
 export async function buildFunctionBundles(options: BuildOptions): Promise<BuiltBundle[]> {
   const root = resolve(options.root);
   const outDir = resolve(options.outDir ?? join(root, 'dist', 'functions'));
   const entries = options.entries ?? findStageEntries(root);
-  const ffVersion = functionsFrameworkVersion(root);
+  const dependencies = externalVersions(root);
+  const warmupPipeline = options.warmupPipeline ?? (await firstPipelineName(root));
+  const packageDir = join(dirname(fileURLToPath(import.meta.url)), 'function-package');
   const built: BuiltBundle[] = [];
   for (const { stage, entry } of entries) {
     const dir = join(outDir, stage);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const result = await build({
+      ...COMMON,
       entryPoints: [entry],
-      outfile: join(dir, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      legalComments: 'none',
-      external: [FUNCTIONS_FRAMEWORK, ...OPTIONAL_NATIVE],
+      outfile: join(dir, STAGE_BUNDLE_FILE),
+      external: [...EXTERNAL_DEPENDENCIES, ...OPTIONAL_NATIVE],
       nodePaths: [join(root, 'node_modules')],
+      plugins: [omitModulesPlugin()],
       // ESM sources may use import.meta.url; in a CJS bundle it is derived from __filename.
       define: { 'import.meta.url': '__sluiceImportMetaUrl' },
       banner: { js: 'var __sluiceImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-      logLevel: 'silent',
     });
     for (const warning of result.warnings) {
       console.warn(JSON.stringify({ severity: 'WARNING', message: 'esbuild warning', stage, text: warning.text, file: warning.location?.file }));
     }
+    await build({ ...COMMON, entryPoints: [join(packageDir, 'stage-loader.ts')], outfile: join(dir, LOADER_FILE) });
+    await build({
+      ...COMMON,
+      entryPoints: [join(packageDir, 'write-code-cache.ts')],
+      outfile: join(dir, CACHE_WRITER_FILE),
+      define: { __SLUICE_WARMUP__: JSON.stringify({ stage, pipeline: warmupPipeline }) },
+    });
     const packageJson = {
       name: `sluice-${stage}`,
       version: '1.0.0',
       private: true,
       description: `Sluice ${stage} stage function (generated by scripts/build-functions.ts)`,
-      main: 'index.js',
+      main: LOADER_FILE,
       engines: { node: '>=20' },
-      dependencies: { [FUNCTIONS_FRAMEWORK]: ffVersion },
+      // Google's Node.js buildpack runs this after `npm install`, with the runtime's own Node.js.
+      scripts: { 'gcp-build': `node ${CACHE_WRITER_FILE}` },
+      dependencies,
     };
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
-    const files = ['index.js', 'package.json'].map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+    const files = PACKAGE_FILES.map((name) => ({ name, data: readFileSync(join(dir, name)) }));
     const zip = join(outDir, `${stage}.zip`);
     writeZip(zip, files);
-    built.push({ stage, dir, zip, bytes: files[0]!.data.length, zipBytes: statSync(zip).size });
+    const cacheBytes = options.writeCodeCache === false ? null : writeCodeCache(root, dir);
+    built.push({ stage, dir, zip, bytes: statSync(join(dir, STAGE_BUNDLE_FILE)).size, zipBytes: statSync(zip).size, cacheBytes });
   }
   return built;
+}
+
+// Runs the package's own cache writer, as the deploy build does, resolving the external dependencies
+// from our node_modules.
+export function writeCodeCache(root: string, dir: string): number {
+  execFileSync(process.execPath, [join(dir, CACHE_WRITER_FILE)], {
+    cwd: dir,
+    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    timeout: 60_000,
+  });
+  return statSync(join(dir, CODE_CACHE_FILE)).size;
 }
 
 // A minimal deterministic zip writer (deflate, fixed timestamps): identical inputs give an identical
@@ -194,7 +263,7 @@ async function main(): Promise<void> {
   }
   const built = await buildFunctionBundles({ root, entries });
   for (const bundle of built) {
-    console.log(JSON.stringify({ severity: 'INFO', message: 'bundle written', stage: bundle.stage, bytes: bundle.bytes, zipBytes: bundle.zipBytes, zip: bundle.zip }));
+    console.log(JSON.stringify({ severity: 'INFO', message: 'bundle written', stage: bundle.stage, bytes: bundle.bytes, zipBytes: bundle.zipBytes, cacheBytes: bundle.cacheBytes, zip: bundle.zip }));
   }
 }
 

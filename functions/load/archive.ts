@@ -3,7 +3,7 @@
 import type { Bucket } from '@google-cloud/storage';
 import type { Logger } from '../../shared/logger';
 import type { ObjectRef } from '../../shared/messages';
-import { isNotFound, isPreconditionFailed } from '../transform/storage-errors';
+import { isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
 
 export type ArchiveOutcome = 'archived' | 'already-archived' | 'raw-missing';
 

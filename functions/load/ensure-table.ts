@@ -4,7 +4,7 @@
 import type { PoolClient } from 'pg';
 import { PermanentError } from '../../shared/errors';
 import type { ColumnType } from '../../shared/pipeline-definition';
-import type { StagedColumn } from '../transform/staged-sidecar';
+import type { StagedColumn } from '../../shared/staged-sidecar';
 import { columnList, qualifiedName, quoteIdentifier } from './quote-identifier';
 
 export interface TableSpec {

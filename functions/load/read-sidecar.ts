@@ -2,8 +2,8 @@
 import type { Bucket } from '@google-cloud/storage';
 import { PermanentError } from '../../shared/errors';
 import type { ObjectRef } from '../../shared/messages';
-import { stagedSidecarSchema, type StagedSidecar } from '../transform/staged-sidecar';
-import { isNotFound } from '../transform/storage-errors';
+import { stagedSidecarSchema, type StagedSidecar } from '../../shared/staged-sidecar';
+import { isNotFound } from '../../shared/storage-errors';
 
 export interface SidecarObject {
   ref: ObjectRef;

@@ -104,6 +104,8 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
   const letter = describeDeadLetter(ctx.pipeline.name, message);
   const { stage, error, target } = letter;
   const log = ctx.logger.child({ sourceStage: stage, deadLetter: message.messageId });
+  // The run failed in the stage that gave the message up, not in notify, which only records it.
+  const failedStage = stage === 'unknown' ? undefined : stage;
 
   if (target.kind === 'undecodable') {
     // Nothing to end or alert on; acknowledged so it does not loop. The log line is the record.
@@ -114,7 +116,7 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
   const run = runId ? await readRun(ctx.firestore, runId) : undefined;
   if (runId && target.kind === 'trigger' && run) {
     log.error('trigger given up; failing its run', { runId, error });
-    await ctx.failRun(runId, error);
+    await ctx.failRun(runId, error, failedStage);
     return;
   }
   if (!run) {
@@ -126,7 +128,7 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
   }
   if (target.kind === 'run') {
     log.error('trigger given up; failing the run', { runId: target.runId, error });
-    await ctx.failRun(target.runId, error);
+    await ctx.failRun(target.runId, error, failedStage);
     return;
   }
   if (target.kind !== 'file') throw new InvalidMessageError('unreachable dead-letter target');

@@ -81,8 +81,10 @@ export interface StageContext {
   // Tells the run how many files it has and, when all of them already ended, publishes run-complete.
   setExpectedFiles(runId: string, count: number): Promise<void>;
   // Marks the whole run failed (a failure no file can get past, e.g. the source refusing us) and
-  // publishes a run-failed event so the notify stage alerts. Idempotent.
-  failRun(runId: string, error: string): Promise<void>;
+  // publishes a run-failed event so the notify stage alerts. Idempotent. `stage` is the stage the
+  // failure happened in, this one unless said: notify failing a run for a message another stage gave
+  // up on (a dead letter) names that stage, so the run record and the alert point at the right place.
+  failRun(runId: string, error: string, stage?: StageName): Promise<void>;
   // Local cloud only: where an SFTP source really is (the emulator's loopback server) and its key.
   overrides: { sftp?: { host: string; port: number; hostKeyFingerprint?: string } };
   // Ends a file and, when it was the run's last, publishes run-complete.

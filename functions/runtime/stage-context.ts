@@ -7,7 +7,7 @@ import { encodeMessage, type StageMessage } from '../../shared/messages';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 import { topicName } from '../../shared/topology';
-import type { SecretReader, StageContext } from './context';
+import type { RunRecorder, SecretReader, StageContext } from './context';
 import { quarantineObject } from './quarantine-object';
 import { createRunRecorder } from './run-recorder';
 
@@ -22,7 +22,16 @@ export interface StageResourcesOptions {
   overrides?: StageContext['overrides'];
   // Pool size per instance; stages run one message at a time per instance, so a few suffice.
   maxDatabaseConnections?: number;
+  // Tests that only observe what a handler records and publishes hand in their own; by default the run
+  // record is Firestore's and messages go to the pipeline's topics.
+  runs?: StageRunRecorder;
+  publish?: StageContext['publish'];
 }
+
+// The recorder the runtime needs: what handlers see, and failing the whole run.
+export type StageRunRecorder = RunRecorder & {
+  failRun(runId: string, stage: StageName, error: string): Promise<{ firstFailure: boolean }>;
+};
 
 export interface StageResources {
   options: StageResourcesOptions;
@@ -30,9 +39,18 @@ export interface StageResources {
   close(): Promise<void>;
 }
 
+// Publishes to another stage's topic of this pipeline, with the attributes its subscribers and logs use.
+export function topicPublisher(clients: GoogleClients, prefix: string, pipeline: Pipeline): StageContext['publish'] {
+  return async (target: StageName, message: StageMessage) => {
+    const attributes: Record<string, string> = { sluiceType: message.type, pipeline: pipeline.name };
+    if ('runId' in message && message.runId) attributes.runId = message.runId;
+    return clients.pubsub.topic(topicName(prefix, pipeline.name, target)).publishMessage({ data: encodeMessage(message), attributes });
+  };
+}
+
 export function createStageResources(options: StageResourcesOptions): StageResources {
   const { pipeline, stage, prefix, bucket, clients, secrets } = options;
-  const runs = createRunRecorder(clients.firestore);
+  const runs = options.runs ?? createRunRecorder(clients.firestore);
   let pool: Promise<pg.Pool> | undefined;
 
   function database(): Promise<pg.Pool> {
@@ -48,11 +66,7 @@ export function createStageResources(options: StageResourcesOptions): StageResou
     return pool;
   }
 
-  async function publish(target: StageName, message: StageMessage): Promise<string> {
-    const attributes: Record<string, string> = { sluiceType: message.type, pipeline: pipeline.name };
-    if ('runId' in message && message.runId) attributes.runId = message.runId;
-    return clients.pubsub.topic(topicName(prefix, pipeline.name, target)).publishMessage({ data: encodeMessage(message), attributes });
-  }
+  const publish = options.publish ?? topicPublisher(clients, prefix, pipeline);
 
   function contextFor(messageId: string, logger: Logger): StageContext {
     const ctx: StageContext = {
@@ -83,11 +97,11 @@ export function createStageResources(options: StageResourcesOptions): StageResou
           await publish('notify', { v: 1, type: 'sluice.run-complete', pipeline: pipeline.name, runId });
         }
       },
-      async failRun(runId, error) {
-        const { firstFailure } = await runs.failRun(runId, stage.name, error);
+      async failRun(runId, error, failedStage = stage.name) {
+        const { firstFailure } = await runs.failRun(runId, failedStage, error);
         if (firstFailure) {
-          logger.error('run failed', { runId, error });
-          await publish('notify', { v: 1, type: 'sluice.run-failed', pipeline: pipeline.name, runId, stage: stage.name, error });
+          logger.error('run failed', { runId, failedStage, error });
+          await publish('notify', { v: 1, type: 'sluice.run-failed', pipeline: pipeline.name, runId, stage: failedStage, error });
         }
       },
       async quarantine(input) {

@@ -10,7 +10,7 @@ import { ColumnTypeInference, type TimeRange } from './infer-column-types';
 import { MalformedFileError } from './malformed-file-error';
 import { normalizeHeader } from './normalize-header';
 import { CsvFormatError, isBlankRecord, parseCsvStream } from './parse-csv-stream';
-import type { StagedColumn } from './staged-sidecar';
+import type { StagedColumn } from '../../shared/staged-sidecar';
 
 export interface TransformSummary {
   columns: StagedColumn[];

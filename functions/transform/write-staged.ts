@@ -8,8 +8,8 @@ import type { Bucket } from '@google-cloud/storage';
 import type { ObjectRef } from '../../shared/messages';
 import { stagedDataName, stagedSchemaName, type FileLocation } from '../../shared/object-names';
 import type { ImportRule } from '../../shared/pipeline-definition';
-import type { StagedSidecar } from './staged-sidecar';
-import { isNotFound } from './storage-errors';
+import type { StagedSidecar } from '../../shared/staged-sidecar';
+import { isNotFound } from '../../shared/storage-errors';
 import { transformCsv, type TransformCsvOptions } from './transform-csv';
 
 export interface WriteStagedInput {

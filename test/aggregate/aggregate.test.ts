@@ -5,11 +5,11 @@ import { handleAggregate } from '../../functions/aggregate/handler';
 import { bucketsCollection } from '../../functions/aggregate/rollup-documents';
 import { TransientError } from '../../shared/errors';
 import type { Pipeline } from '../../shared/pipeline-definition';
-import { harness, startWorld, testPipeline, type Harness, type TestWorld } from './test-context';
+import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
 const ZONE = 'America/New_York';
 
-let world: TestWorld;
+let world: StageTestWorld;
 
 const aggregates = [
   { name: 'sales-by-category', table: 'order_items', time: 'ordered_at', timeZone: ZONE, by: ['category'], granularities: ['hour', 'date'] as Array<'hour' | 'date'>, sum: ['quantity', 'line_total'] },
@@ -17,7 +17,7 @@ const aggregates = [
 ];
 
 beforeAll(async () => {
-  world = await startWorld('agg');
+  world = await startStageTestWorld({ label: 'agg', database: true });
   await world.db.query(`
     create table order_items (order_id text, category text, quantity integer, line_total numeric(12,2), ordered_at timestamptz);
     create table payments (payment_id text, method text, amount numeric(12,2), tip numeric(12,2), paid_at timestamp);
@@ -93,12 +93,12 @@ function view(docs: Map<string, BucketView & Record<string, unknown>>): BucketVi
 
 const sorted = (buckets: BucketView[]) => [...buckets].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-async function newHarness(): Promise<Harness> {
-  return harness(world, testPipeline(world, { aggregates }));
+async function newHarness(): Promise<StageHarness> {
+  return stageHarness(world, testPipeline(world, { aggregates }));
 }
 
 describe('aggregate stage', () => {
-  let h: Harness;
+  let h: StageHarness;
   let snapshot: Map<string, BucketView & Record<string, unknown>>;
 
   it('sets roll-up documents equal to a SQL GROUP BY, ends the file and completes the run', async () => {
@@ -212,7 +212,7 @@ describe('aggregate stage', () => {
 
   it('an unavailable database is a transient error and names no secret', async () => {
     const pipeline = testPipeline(world, { aggregates, database: { url: { secret: 'dead-db-url' }, schema: world.schema.schema } });
-    const x = await harness(world, pipeline);
+    const x = await stageHarness(world, pipeline);
     await x.startRun('run-d', [{ fileKey: 'fa', name: 'Items-A.csv' }]);
     const attempt = x.deliver('aggregate', handleAggregate, loaded(pipeline, 'run-d', 'fa', 'order_items', { ordered_at: rangeOf(FILE_A) }));
     await expect(attempt).rejects.toBeInstanceOf(TransientError);

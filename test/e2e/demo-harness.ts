@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pg from 'pg';
-import { deployPipelines, type LocalDeployment } from '../../emulator/deploy-pipelines';
+import { deployPipelines, type BundleOptions, type LocalDeployment } from '../../emulator/deploy-pipelines';
 import { generatePosExport, type PosExportSummary } from '../../emulator/demo/pos-export';
 import { waitForRun, type FinishedRun } from '../../emulator/run-watch';
 import { handlers } from '../../functions/handlers';
@@ -82,10 +82,22 @@ export interface DemoHarness {
   close(): Promise<void>;
 }
 
-export async function startDemoHarness(options: { deliverTwice?: 'sequential' | 'concurrent'; pipelineOverrides?: (p: Pipeline) => Pipeline } = {}): Promise<DemoHarness> {
+export interface DemoHarnessOptions {
+  deliverTwice?: 'sequential' | 'concurrent';
+  pipelineOverrides?: (p: Pipeline) => Pipeline;
+  // Serve the functions from built bundles (see deployPipelines). The bundles run the pipeline as
+  // defined in pipelines/, so the export folder is the definition's own, not a unique one: one test
+  // file at a time may use this.
+  bundles?: BundleOptions;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+}
+
+export async function startDemoHarness(options: DemoHarnessOptions = {}): Promise<DemoHarness> {
   const endpoints = localCloud();
   const projectId = uniqueProjectId('e2e');
-  const exportId = uniqueName('x').replace(/-/g, '');
+  if (options.bundles && options.pipelineOverrides) throw new Error('pipelineOverrides cannot reach the pipeline built into bundles');
+  const exportId = options.bundles ? restaurantPos.source.params.exportId : uniqueName('x').replace(/-/g, '');
+  if (exportId === undefined) throw new Error('the demo pipeline names no exportId');
   const base = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
   const pipeline = options.pipelineOverrides ? options.pipelineOverrides(base) : base;
 
@@ -110,8 +122,9 @@ export async function startDemoHarness(options: { deliverTwice?: 'sequential' | 
     },
     backoffOverride: { minSeconds: 1, maxSeconds: 2 },
     ...(options.deliverTwice ? { deliverTwice: options.deliverTwice } : {}),
+    ...(options.bundles ? { bundles: options.bundles } : {}),
     logger: silentLogger,
-    logLevel: 'ERROR',
+    logLevel: options.logLevel ?? 'ERROR',
   });
   const clients = createGoogleClients({ projectId, firestoreHost: endpoints.firestoreHost });
   const db = new pg.Pool({ connectionString: direct.toString(), max: 2 });

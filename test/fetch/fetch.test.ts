@@ -1,6 +1,8 @@
 // The fetch stage against real parts: an SFTP server on loopback, the GCS and Firestore emulators
 // with the real clients, the runtime's StageContext and Firestore RunRecorder.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
@@ -8,9 +10,9 @@ import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';
 import { InvalidMessageError, TransientError } from '../../shared/errors';
-import type { Pipeline } from '../../shared/pipeline-definition';
-import { SFTP_PASSWORD, USER_KEYS, pipelineHarness, startFetchWorld, testPipeline, trigger, writeExportFile } from './test-context';
-import type { FetchWorld, PipelineHarness } from './test-context';
+import type { Pipeline, PipelineInput } from '../../shared/pipeline-definition';
+import { generateUserKeyPair } from '../../emulator/sftp-server';
+import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
 // 12:00 UTC on 2 March: 2 March in New York; offset -1 and lookback 3 → 27 Feb, 28 Feb, 1 Mar.
 const NOW = new Date('2026-03-02T12:00:00Z');
@@ -19,11 +21,21 @@ const NAMES = ['OrderDetails.csv', 'PaymentDetails.csv'];
 const handler = createFetchHandler({ now: () => NOW });
 const runOf = (messageId: string) => `run-20260302110000-${messageId}`;
 
-let world: FetchWorld;
-const harnesses: PipelineHarness[] = [];
+const SFTP_PASSWORD = 'vendor-pass-Zq81x';
+const USER_KEYS = generateUserKeyPair('sluice-fetch-test');
+// The runs' trigger time: run ids are derived from it.
+const PUBLISH_TIME = '2026-03-02T11:00:00.123Z';
+
+let world: StageTestWorld;
+const harnesses: StageHarness[] = [];
 
 beforeAll(async () => {
-  world = await startFetchWorld();
+  world = await startStageTestWorld({
+    label: 'fetch',
+    bucket: true,
+    sftpUsers: [{ username: 'vendor', password: SFTP_PASSWORD }, { username: 'keyed', publicKey: USER_KEYS.publicKey }],
+    secrets: { 'vendor-password': SFTP_PASSWORD, 'vendor-key': USER_KEYS.privateKey, 'wrong-password': 'not-the-password' },
+  });
 });
 
 afterAll(async () => {
@@ -40,18 +52,42 @@ function contentOf(pipeline: Pipeline, dir: string, name: string): string {
 async function writeExport(pipeline: Pipeline, dirs = DATE_DIRS): Promise<void> {
   const base = `/exports/${pipeline.name}`;
   for (const dir of dirs) {
-    for (const name of NAMES) await writeExportFile(world, `${base}/${dir}/${name}`, contentOf(pipeline, dir, name));
-    await writeExportFile(world, `${base}/${dir}/notes.txt`, 'not a csv');
-    await writeExportFile(world, `${base}/${dir}/.partial.csv`, 'an upload in progress');
-    await writeExportFile(world, `${base}/${dir}/archive.csv/inner.csv`, 'a directory named like a csv');
+    for (const name of NAMES) await writeExportFile(`${base}/${dir}/${name}`, contentOf(pipeline, dir, name));
+    await writeExportFile(`${base}/${dir}/notes.txt`, 'not a csv');
+    await writeExportFile(`${base}/${dir}/.partial.csv`, 'an upload in progress');
+    await writeExportFile(`${base}/${dir}/archive.csv/inner.csv`, 'a directory named like a csv');
   }
 }
 
-async function setup(source: Parameters<typeof testPipeline>[1] = {}): Promise<PipelineHarness> {
-  const pipeline = testPipeline(world, source);
-  const harness = await pipelineHarness(world, pipeline);
+// A pipeline reading /exports/<its name>/<yyyyMMdd>/ from the world's SFTP server.
+async function setup(source: Partial<PipelineInput['source']> = {}): Promise<StageHarness> {
+  const name = world.uniqueName('p');
+  const pipeline = testPipeline(world, {
+    name,
+    schedule: { cron: '0 6 * * *', timeZone: 'America/New_York' },
+    source: {
+      kind: 'sftp', host: world.sftp.host, port: world.sftp.port, username: 'vendor', password: { secret: 'vendor-password' },
+      hostKeyFingerprint: world.sftp.hostKeyFingerprint, path: '/exports/{exportId}/{yyyyMMdd}/', params: { exportId: name },
+      glob: '*.csv', dateOffsetDays: -1, lookbackDays: 3,
+      ...source,
+    } as PipelineInput['source'],
+    imports: [{ name: 'all', match: '.*', table: 'rows' }],
+  });
+  const harness = await stageHarness(world, pipeline, { publishTime: PUBLISH_TIME });
   harnesses.push(harness);
   return harness;
+}
+
+// Writes one export file with a fixed mtime (identity includes it) under the served root.
+async function writeExportFile(remotePath: string, content: string | Buffer, mtime = new Date('2026-03-01T05:00:00Z')): Promise<void> {
+  const local = path.join(world.root, remotePath);
+  await mkdir(path.dirname(local), { recursive: true });
+  await writeFile(local, content);
+  await utimes(local, mtime, mtime);
+}
+
+function trigger(pipeline: Pipeline, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { v: 1, type: 'sluice.trigger', pipeline: pipeline.name, trigger: 'schedule', ...extra };
 }
 
 async function ledgerOf(pipeline: Pipeline) {
@@ -83,7 +119,7 @@ describe('fetch: copying an export', () => {
   it('copies three dates of files to raw with the right names, metadata and run record', async () => {
     const h = await setup();
     await writeExport(h.pipeline);
-    await h.deliver(handler, { messageId: '1001', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '1001' });
 
     const runId = runOf('1001');
     const objects = await h.rawObjects();
@@ -114,7 +150,7 @@ describe('fetch: copying an export', () => {
 
     // A second trigger is a second run: it fetches nothing, records every file as skipped, and
     // completes at once (expected 0), so notify hears of it.
-    await h.deliver(handler, { messageId: '1002', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '1002' });
     const second = runOf('1002');
     expect(await h.rawObjects()).toEqual(objects);
     const skipped = await h.files(second);
@@ -127,16 +163,16 @@ describe('fetch: copying an export', () => {
   it('uploads each file once when the same trigger is delivered twice, one after the other and at once', async () => {
     const h = await setup();
     await writeExport(h.pipeline);
-    await h.deliver(handler, { messageId: '2001', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '2001' });
     const once = await h.rawObjects();
-    await h.deliver(handler, { messageId: '2001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '2001', deliveryAttempt: 2 });
     expect(await h.rawObjects()).toEqual(once); // same names, same generations
     expect(await h.runs.getRun(runOf('2001'))).toMatchObject({ expectedFiles: 6 });
 
     const c = await setup();
     await writeExport(c.pipeline);
     const data = trigger(c.pipeline);
-    await Promise.all([c.deliver(handler, { messageId: '2002', data }), c.deliver(handler, { messageId: '2002', data })]);
+    await Promise.all([c.deliver('fetch', handler, data, { messageId: '2002' }), c.deliver('fetch', handler, data, { messageId: '2002' })]);
     const objects = await c.rawObjects();
     expect(objects).toHaveLength(6);
     expect(await c.runs.getRun(runOf('2002'))).toMatchObject({ expectedFiles: 6 });
@@ -147,20 +183,20 @@ describe('fetch: copying an export', () => {
     const h = await setup();
     await writeExport(h.pipeline);
     const beforeUpload = dyingOnce('stageStarted');
-    await expect(h.deliver(beforeUpload.handler, { messageId: '3001', data: trigger(h.pipeline) })).rejects.toThrow(/died/);
+    await expect(h.deliver('fetch', beforeUpload.handler, trigger(h.pipeline), { messageId: '3001' })).rejects.toThrow(/died/);
     expect(await h.rawObjects()).toHaveLength(0);
     expect(await ledgerOf(h.pipeline)).toHaveLength(1); // claimed, not uploaded
-    await h.deliver(handler, { messageId: '3001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '3001', deliveryAttempt: 2 });
     expect(await h.rawObjects()).toHaveLength(6);
     expect(await h.runs.getRun(runOf('3001'))).toMatchObject({ expectedFiles: 6 });
 
     const g = await setup();
     await writeExport(g.pipeline);
     const afterUpload = dyingOnce('stageSucceeded');
-    await expect(g.deliver(afterUpload.handler, { messageId: '3002', data: trigger(g.pipeline) })).rejects.toThrow(/died/);
+    await expect(g.deliver('fetch', afterUpload.handler, trigger(g.pipeline), { messageId: '3002' })).rejects.toThrow(/died/);
     const uploaded = await g.rawObjects();
     expect(uploaded).toHaveLength(1);
-    await g.deliver(handler, { messageId: '3002', data: trigger(g.pipeline), deliveryAttempt: 2 });
+    await g.deliver('fetch', handler, trigger(g.pipeline), { messageId: '3002', deliveryAttempt: 2 });
     const all = await g.rawObjects();
     expect(all).toHaveLength(6);
     expect(all.find((o) => o.name === uploaded[0]!.name)).toEqual(uploaded[0]); // not written again
@@ -171,16 +207,16 @@ describe('fetch: copying an export', () => {
     const h = await setup();
     await writeExport(h.pipeline);
     const dead = dyingOnce('stageStarted');
-    await expect(h.deliver(dead.handler, { messageId: '4001', data: trigger(h.pipeline) })).rejects.toThrow(/died/);
+    await expect(h.deliver('fetch', dead.handler, trigger(h.pipeline), { messageId: '4001' })).rejects.toThrow(/died/);
     // A minute later, with a threshold the dead run's claim is past.
     const impatient = createFetchHandler({ now: () => new Date(NOW.getTime() + 60_000), staleClaimAfterMs: 30_000 });
-    await h.deliver(impatient, { messageId: '4002', data: trigger(h.pipeline) });
+    await h.deliver('fetch', impatient, trigger(h.pipeline), { messageId: '4002' });
     const objects = await h.rawObjects();
     expect(objects).toHaveLength(6);
     expect(objects.every((o) => o.name.includes(runOf('4002')))).toBe(true);
     expect(await h.runs.getRun(runOf('4002'))).toMatchObject({ expectedFiles: 6 });
     // The old run coming back finds every file taken.
-    await h.deliver(handler, { messageId: '4001', data: trigger(h.pipeline), deliveryAttempt: 5 });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '4001', deliveryAttempt: 5 });
     expect(await h.rawObjects()).toEqual(objects);
     expect(await h.runs.getRun(runOf('4001'))).toMatchObject({ expectedFiles: 0 });
   });
@@ -189,12 +225,12 @@ describe('fetch: copying an export', () => {
     const h = await setup();
     await writeExport(h.pipeline, ['20260301']);
     const afterUpload = dyingOnce('stageSucceeded');
-    await expect(h.deliver(afterUpload.handler, { messageId: '5001', data: trigger(h.pipeline) })).rejects.toThrow(/died/);
+    await expect(h.deliver('fetch', afterUpload.handler, trigger(h.pipeline), { messageId: '5001' })).rejects.toThrow(/died/);
     const path = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
-    await writeExportFile(world, path, 'id,amount\nre-exported\n', new Date('2026-03-01T09:00:00Z'));
-    await h.deliver(handler, { messageId: '5001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    await writeExportFile(path, 'id,amount\nre-exported\n', new Date('2026-03-01T09:00:00Z'));
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5001', deliveryAttempt: 2 });
     expect(await h.runs.getRun(runOf('5001'))).toMatchObject({ expectedFiles: 2 });
-    await h.deliver(handler, { messageId: '5002', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5002' });
     const objects = await h.rawObjects();
     expect(objects.map((o) => o.name)).toEqual([
       `raw/${h.pipeline.name}/${runOf('5001')}/20260301/OrderDetails.csv`,
@@ -208,11 +244,11 @@ describe('fetch: copying an export', () => {
   it('streams a file above the resumable threshold once, byte for byte', async () => {
     const h = await setup();
     const big = Buffer.alloc(9 * 1024 * 1024 + 17, 'abcdefgh,');
-    await writeExportFile(world, `/exports/${h.pipeline.name}/20260301/Big.csv`, big);
+    await writeExportFile(`/exports/${h.pipeline.name}/20260301/Big.csv`, big);
     const started = Date.now();
-    await h.deliver(handler, { messageId: '6001', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '6001' });
     const copyMs = Date.now() - started;
-    await h.deliver(handler, { messageId: '6001', data: trigger(h.pipeline), deliveryAttempt: 2 });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '6001', deliveryAttempt: 2 });
     const objects = await h.rawObjects();
     expect(objects).toHaveLength(1);
     expect(objects[0]!.size).toBe(big.length);
@@ -224,7 +260,7 @@ describe('fetch: copying an export', () => {
   it('notes a missing date directory and fetches the other days', async () => {
     const h = await setup();
     await writeExport(h.pipeline, ['20260227', '20260301']);
-    await h.deliver(handler, { messageId: '7001', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '7001' });
     expect(await h.rawObjects()).toHaveLength(4);
     expect(await h.runs.getRun(runOf('7001'))).toMatchObject({ expectedFiles: 4 });
     const line = world.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'no export for date' && l.runId === runOf('7001'));
@@ -260,7 +296,7 @@ describe('fetch: the source connection', () => {
   it('logs in with a private key', async () => {
     const h = await setup({ username: 'keyed', password: undefined, privateKey: { secret: 'vendor-key' } });
     await writeExport(h.pipeline, ['20260301']);
-    await h.deliver(handler, { messageId: '8001', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8001' });
     expect(await h.rawObjects()).toHaveLength(2);
     const logs = world.logLines.join('\n');
     expect(logs).not.toContain(USER_KEYS.privateKey.split('\n')[1]!);
@@ -269,7 +305,7 @@ describe('fetch: the source connection', () => {
   it('connects where the local-cloud override says, pinning its key', async () => {
     const h = await setup({ host: 'sftp.vendor.invalid', port: 22, hostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) });
     await writeExport(h.pipeline, ['20260301']);
-    await h.deliver(handler, { messageId: '8002', data: trigger(h.pipeline) }, { sftp: { host: world.sftp.host, port: world.sftp.port, hostKeyFingerprint: world.sftp.hostKeyFingerprint } });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8002', overrides: { sftp: { host: world.sftp.host, port: world.sftp.port, hostKeyFingerprint: world.sftp.hostKeyFingerprint } } });
     expect(await h.rawObjects()).toHaveLength(2);
   });
 
@@ -277,7 +313,7 @@ describe('fetch: the source connection', () => {
     const pinned = 'SHA256:' + 'B'.repeat(43);
     const h = await setup({ hostKeyFingerprint: pinned });
     await writeExport(h.pipeline, ['20260301']);
-    await h.deliver(handler, { messageId: '8003', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8003' });
     const run = await h.runs.getRun(runOf('8003'));
     expect(run).toMatchObject({ status: 'failed', error: { stage: 'fetch' } });
     expect(run?.error?.message).toContain(pinned);
@@ -291,7 +327,7 @@ describe('fetch: the source connection', () => {
   it('fails the run on a refused login, without the password anywhere', async () => {
     const h = await setup({ password: { secret: 'wrong-password' } });
     await writeExport(h.pipeline, ['20260301']);
-    await h.deliver(handler, { messageId: '8004', data: trigger(h.pipeline) });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8004' });
     const run = await h.runs.getRun(runOf('8004'));
     expect(run).toMatchObject({ status: 'failed' });
     expect(run?.error?.message).toMatch(/refused the login of user "vendor"/);
@@ -302,15 +338,15 @@ describe('fetch: the source connection', () => {
   it('leaves an unreachable server to a retry (transient), with the run still open', async () => {
     const port = await freePort();
     const h = await setup({ port });
-    await expect(h.deliver(handler, { messageId: '8005', data: trigger(h.pipeline) })).rejects.toThrow(TransientError);
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8005' })).rejects.toThrow(TransientError);
     expect(await h.runs.getRun(runOf('8005'))).toMatchObject({ status: 'running', expectedFiles: null });
   });
 
   it('rejects a message that is not a trigger for this pipeline', async () => {
     const h = await setup();
-    await expect(h.deliver(handler, { messageId: '8006', data: '{not json' })).rejects.toThrow(InvalidMessageError);
-    await expect(h.deliver(handler, { messageId: '8007', data: { ...trigger(h.pipeline), type: 'sluice.staged' } })).rejects.toThrow(InvalidMessageError);
-    await expect(h.deliver(handler, { messageId: '8008', data: trigger(h.pipeline, { pipeline: 'someone-else' }) })).rejects.toThrow(InvalidMessageError);
-    await expect(h.deliver(handler, { messageId: '8009', data: trigger(h.pipeline, { date: '2026-02-30' }) })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver('fetch', handler, '{not json', { messageId: '8006' })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver('fetch', handler, { ...trigger(h.pipeline), type: 'sluice.staged' }, { messageId: '8007' })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline, { pipeline: 'someone-else' }), { messageId: '8008' })).rejects.toThrow(InvalidMessageError);
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline, { date: '2026-02-30' }), { messageId: '8009' })).rejects.toThrow(InvalidMessageError);
   });
 });

@@ -10,7 +10,7 @@ import { loadFile } from '../../functions/load/load-file';
 import { readSidecar } from '../../functions/load/read-sidecar';
 import { transformHandler } from '../../functions/transform/handler';
 import { createTestSchema, localCloud, uniqueName, uniqueProjectId, type TestSchema } from '../support/local-cloud';
-import { createTestContext, objectFinalizedMessage, stageMessage, type TestStageContext } from './test-context';
+import { createTestContext, objectFinalizedMessage, stageMessage, type TestStageContext } from '../support/stage-test-context';
 import { testPipeline } from './test-pipeline';
 
 let bucket: Bucket;

@@ -8,10 +8,10 @@ import { handleNotify } from '../../functions/notify/handler';
 import { TransientError } from '../../shared/errors';
 import { fileKeyOf } from '../../shared/object-names';
 import { pushSubscriptionName } from '../../shared/topology';
-import { SMTP_PASSWORD, harness, outbox, startWorld, testPipeline, type Harness, type TestWorld } from '../aggregate/test-context';
+import { SMTP_PASSWORD, stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
-let world: TestWorld;
-let h: Harness;
+let world: StageTestWorld;
+let h: StageHarness;
 
 const NASTY = [
   { day: '2026-11-21', category: '<script>alert("x")</script>', revenue: '10.50' },
@@ -33,10 +33,10 @@ const reports = [
 ];
 
 beforeAll(async () => {
-  world = await startWorld('ntf');
+  world = await startStageTestWorld({ label: 'ntf', database: true, smtp: true });
   await world.db.query('create table sales (day text, category text, revenue numeric(12,2))');
   for (const row of NASTY) await world.db.query('insert into sales values ($1, $2, $3)', [row.day, row.category, row.revenue]);
-  h = await harness(world, testPipeline(world, { reports }));
+  h = await stageHarness(world, testPipeline(world, { reports }));
 });
 
 afterAll(async () => {
@@ -46,7 +46,7 @@ afterAll(async () => {
 
 // Mails stored since `before` mails were there, parsed.
 async function mailsAfter(before: number): Promise<ParsedMail[]> {
-  const files = (await outbox(world)).slice(before);
+  const files = (await world.outbox()).slice(before);
   return Promise.all(files.map(async (f) => simpleParser(await readFile(f))));
 }
 
@@ -71,7 +71,7 @@ async function completeRun(runId: string, files: Array<{ fileKey: string; name: 
 
 describe('notify: run-complete', () => {
   it('mails the report with an HTML table and a CSV attachment per query, once', async () => {
-    const before = (await outbox(world)).length;
+    const before = (await world.outbox()).length;
     const event = await completeRun('r-ok', [
       { fileKey: 'fa', name: 'Items-A.csv', outcome: 'loaded', rows: 120 },
       { fileKey: 'fb', name: 'Items-B.csv', outcome: 'loaded', rows: 30 },
@@ -116,7 +116,7 @@ describe('notify: run-complete', () => {
   });
 
   it('alerts on a partial run, naming the file, stage, row and reason, once', async () => {
-    const before = (await outbox(world)).length;
+    const before = (await world.outbox()).length;
     const reason = 'column quantity: "lots" is not an integer';
     const event = await completeRun('r-part', [
       { fileKey: 'fa', name: 'Items-A.csv', outcome: 'loaded', rows: 10 },
@@ -145,7 +145,7 @@ describe('notify: run-complete', () => {
 
 describe('notify: run-failed', () => {
   it('marks the run failed and alerts once', async () => {
-    const before = (await outbox(world)).length;
+    const before = (await world.outbox()).length;
     const eventsBefore = h.events.length;
     await h.runs.startRun('r-fail', { pipeline: h.pipeline.name, trigger: 'schedule', messageId: 'x', dates: ['2026-11-20'] });
     await h.context('fetch').failRun('r-fail', 'SFTP host key mismatch');
@@ -172,7 +172,7 @@ describe('notify: dead letters', () => {
   });
 
   it('ends the file of a dead-lettered staged message failed, which completes the run and alerts', async () => {
-    const before = (await outbox(world)).length;
+    const before = (await world.outbox()).length;
     const eventsBefore = h.events.length;
     await h.startRun('r-dl', [{ fileKey: 'fs', name: 'Payments.csv' }], 'load');
     const staged = {
@@ -181,7 +181,7 @@ describe('notify: dead letters', () => {
       staged: { bucket: 'b', object: `staged/${h.pipeline.name}/r-dl/Payments.csv.csv`, generation: '2' },
       schemaObject: `staged/${h.pipeline.name}/r-dl/Payments.csv.schema.json`, rule: 'payments', table: 'payments', rows: 3,
     };
-    await h.deliver('notify', handleNotify, staged, deadLetter('load', 8));
+    await h.deliver('notify', handleNotify, staged, { attributes: deadLetter('load', 8) });
 
     const [file] = await h.files('r-dl');
     expect(file).toMatchObject({ status: 'failed', error: { stage: 'load', message: 'gave up after 8 attempts in load' } });
@@ -194,7 +194,7 @@ describe('notify: dead letters', () => {
     expect((await h.run('r-dl'))?.status).toBe('failed');
 
     // The same dead letter again changes nothing.
-    await h.deliver('notify', handleNotify, staged, deadLetter('load', 8));
+    await h.deliver('notify', handleNotify, staged, { attributes: deadLetter('load', 8) });
     expect(h.events.length).toBe(eventsBefore + 1);
   });
 
@@ -205,7 +205,7 @@ describe('notify: dead letters', () => {
     await h.runs.setExpectedFiles('r-gcs', 2);
     await h.runs.stageStarted('r-gcs', fileKey, 'fetch');
     const object = { kind: 'storage#object', name: `raw/${h.pipeline.name}/r-gcs/${path}`, bucket: 'b', generation: '17' };
-    await h.deliver('notify', handleNotify, object, { ...deadLetter('transform', 5), objectId: object.name, bucketId: 'b', eventType: 'OBJECT_FINALIZE' });
+    await h.deliver('notify', handleNotify, object, { attributes: { ...deadLetter('transform', 5), objectId: object.name, bucketId: 'b', eventType: 'OBJECT_FINALIZE' } });
     const files = await h.files('r-gcs');
     expect(files).toHaveLength(1);
     expect(files[0]).toMatchObject({ fileKey, name: 'ItemSelectionDetails.csv', status: 'failed', error: { stage: 'transform', message: 'gave up after 5 attempts in transform' } });
@@ -215,32 +215,40 @@ describe('notify: dead letters', () => {
   it('ends a file the runner dead-lettered as failed permanently (sluiceError)', async () => {
     await h.startRun('r-inv', [{ fileKey: 'fi', name: 'Items.csv' }, { fileKey: 'fj', name: 'Other.csv' }], 'load');
     const loaded = { v: 1, type: 'sluice.loaded', pipeline: h.pipeline.name, runId: 'r-inv', fileKey: 'fi', table: 'order_items' };
-    await h.deliver('notify', handleNotify, loaded, { sluiceError: 'invalid loaded message: raw: Required', sluiceSourceStage: 'aggregate', sluiceSourceMessageId: '42' });
+    await h.deliver('notify', handleNotify, loaded, { attributes: { sluiceError: 'invalid loaded message: raw: Required', sluiceSourceStage: 'aggregate', sluiceSourceMessageId: '42' } });
     const file = (await h.files('r-inv')).find((f) => f.fileKey === 'fi');
     expect(file).toMatchObject({ status: 'failed', error: { stage: 'aggregate', message: 'failed permanently in aggregate: invalid loaded message: raw: Required' } });
   });
 
-  it('fails the run of a dead-lettered trigger', async () => {
+  it('fails the run of a dead-lettered trigger in the stage that gave it up, and the alert says so', async () => {
+    const before = (await world.outbox()).length;
     const eventsBefore = h.events.length;
     await h.runs.startRun('r-trig', { pipeline: h.pipeline.name, trigger: 'manual', messageId: 'z', dates: ['2026-11-21'] });
-    await h.deliver('notify', handleNotify, { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'manual', runId: 'r-trig' }, deadLetter('fetch', 5));
+    await h.deliver('notify', handleNotify, { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'manual', runId: 'r-trig' }, { attributes: deadLetter('fetch', 5) });
     const event = (await h.waitForEvents(eventsBefore + 1))[eventsBefore]!;
-    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: 'r-trig', error: 'gave up after 5 attempts in fetch' });
-    expect((await h.run('r-trig'))?.status).toBe('failed');
+    // Notify only records the failure; the run failed in fetch.
+    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: 'r-trig', stage: 'fetch', error: 'gave up after 5 attempts in fetch' });
+    expect(await h.run('r-trig')).toMatchObject({ status: 'failed', error: { stage: 'fetch', message: 'gave up after 5 attempts in fetch' } });
+    await h.deliver('notify', handleNotify, event);
+    const mails = await mailsAfter(before);
+    expect(mails.map((m) => m.messageId)).toEqual(['<r-trig.failure-alert@sluice>']);
+    expect(mails[0]!.text).toContain('failed in stage fetch');
+    expect(mails[0]!.text).not.toContain('stage notify');
   });
 
   it('finds the run of a trigger without run id by the trigger message id the runner names', async () => {
     const eventsBefore = h.events.length;
     await h.runs.startRun('r-trig2', { pipeline: h.pipeline.name, trigger: 'schedule', messageId: '777001', dates: ['2026-11-21'] });
     const trigger = { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'schedule' };
-    await h.deliver('notify', handleNotify, trigger, { sluiceError: 'source refused', sluiceSourceStage: 'fetch', sluiceSourceMessageId: '777001' });
+    await h.deliver('notify', handleNotify, trigger, { attributes: { sluiceError: 'source refused', sluiceSourceStage: 'fetch', sluiceSourceMessageId: '777001' } });
     const event = (await h.waitForEvents(eventsBefore + 1))[eventsBefore]!;
-    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: 'r-trig2', error: 'failed permanently in fetch: source refused' });
+    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: 'r-trig2', stage: 'fetch', error: 'failed permanently in fetch: source refused' });
+    expect((await h.run('r-trig2'))?.error).toEqual({ stage: 'fetch', message: 'failed permanently in fetch: source refused' });
   });
 
   it('acknowledges an undecodable dead letter with an ERROR log line', async () => {
     const linesBefore = world.logLines.length;
-    await h.deliver('notify', handleNotify, 'not json at all', deadLetter('load', 8));
+    await h.deliver('notify', handleNotify, 'not json at all', { attributes: deadLetter('load', 8) });
     const logged = world.logLines.slice(linesBefore).map((l) => JSON.parse(l) as { severity: string; message: string });
     expect(logged).toContainEqual(expect.objectContaining({ severity: 'ERROR', message: 'undecodable dead letter acknowledged' }));
   });
@@ -249,7 +257,7 @@ describe('notify: dead letters', () => {
 describe('notify: failures', () => {
   it('an unreachable SMTP server is a transient error, names no secret, and records nothing', async () => {
     const pipeline = testPipeline(world, { reports, mail: { from: 'sluice@example.com', smtpUrl: { secret: 'dead-smtp-url' } } });
-    const x = await harness(world, pipeline);
+    const x = await stageHarness(world, pipeline);
     await x.startRun('r-smtp', [{ fileKey: 'fa', name: 'A.csv' }]);
     await x.context('aggregate').finishFile('r-smtp', 'fa', 'loaded', { stage: 'aggregate' });
     const [event] = await x.waitForEvents(1);
@@ -265,7 +273,7 @@ describe('notify: failures', () => {
     const logs = world.logLines.join('\n');
     expect(logs).not.toContain(SMTP_PASSWORD);
     expect(logs).not.toContain(dbPassword);
-    for (const file of await outbox(world)) {
+    for (const file of await world.outbox()) {
       const raw = await readFile(file, 'utf8');
       expect(raw).not.toContain(SMTP_PASSWORD);
       expect(raw).not.toContain(dbPassword);
@@ -275,12 +283,14 @@ describe('notify: failures', () => {
 
 describe('notify: dead letter for no recorded run', () => {
   it('mails an alert (nothing to record it on)', async () => {
-    const before = (await outbox(world)).length;
+    const before = (await world.outbox()).length;
     await h.deliver(
       'notify', handleNotify,
       { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'schedule', date: '2026-11-21' },
-      { CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, 'fetch')}`, CloudPubSubDeadLetterSourceDeliveryCount: '5' },
-      'dl-orphan-1',
+      {
+        attributes: { CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, 'fetch')}`, CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+        messageId: 'dl-orphan-1',
+      },
     );
     const mails = await mailsAfter(before);
     expect(mails).toHaveLength(1);

@@ -6,7 +6,7 @@ import type { ObjectRef, StagedMessage } from '../../shared/messages';
 import { fileKeyOf, stagedDataName, stagedSchemaName } from '../../shared/object-names';
 import { transformHandler } from '../../functions/transform/handler';
 import { localCloud, uniqueName, uniqueProjectId } from '../support/local-cloud';
-import { createTestContext, objectFinalizedMessage, type TestStageContext } from '../load/test-context';
+import { createTestContext, objectFinalizedMessage, type TestStageContext } from '../support/stage-test-context';
 import { testPipeline } from '../load/test-pipeline';
 
 const pipeline = testPipeline('unused', [

@@ -1,8 +1,9 @@
 // The JSON written beside each staged CSV: what load needs to create or check the table, and what the
-// run record shows. Written by transform, read by load; validated on read like any message.
+// run record shows. Written by transform, read by load; validated on read like any message. It is the
+// contract between the two stages, so it lives in shared/ rather than in either of them.
 import { z } from 'zod';
-import { columnTypeSchema } from '../../shared/pipeline-definition';
-import { objectRefSchema } from '../../shared/messages';
+import { columnTypeSchema } from './pipeline-definition';
+import { objectRefSchema } from './messages';
 
 export const stagedColumnSchema = z.object({
   // Column name in the staged CSV and the table.

@@ -1,7 +1,10 @@
 // Serves BUILT stage bundles (dist/functions/<stage>/, see scripts/build-functions.ts) the way Cloud
 // Functions gen2 runs them: one process per function running the Functions Framework's own CLI,
-//   node …/functions-framework/build/src/main.js --target=<stage> --signature-type=cloudevent
+//   node …/functions-framework/build/src/main.js --target=<stage> --signature-type=http
 //        --source=<stageDir> --port=<port>
+// `http` is what Cloud Functions starts a function without an event trigger with (ours are reached
+// by push subscriptions, not Eventarc); the stage's own cloudEvent registration overrides it, and
+// running it this way proves that.
 // with the function's environment and nothing of ours loaded in-process. This is what proves a
 // bundle works when Pub/Sub pushes into it; function-host.ts serves the TypeScript handlers instead.
 //
@@ -100,7 +103,7 @@ function childEnv(fn: BundledFunction, port: number, root: string, baseEnv: Reco
     K_SERVICE: fn.name,
     K_REVISION: `${fn.name}-local`,
     FUNCTION_TARGET: fn.target,
-    FUNCTION_SIGNATURE_TYPE: 'cloudevent',
+    FUNCTION_SIGNATURE_TYPE: 'http',
     PORT: String(port),
     ...fn.env,
     NODE_PATH: path.join(root, 'node_modules'),
@@ -118,7 +121,7 @@ async function startOne(fn: BundledFunction, options: BundleHostOptions, logger:
         {
           name: fn.name,
           command: process.execPath,
-          args: [cli, `--target=${fn.target}`, '--signature-type=cloudevent', `--source=${fn.sourceDir}`, `--port=${port}`],
+          args: [cli, `--target=${fn.target}`, '--signature-type=http', `--source=${fn.sourceDir}`, `--port=${port}`],
           env: childEnv(fn, port, options.root, options.baseEnv ?? {}),
           cwd: fn.sourceDir,
           stopSignal: 'SIGTERM', // the framework answers it by exiting at once

@@ -14,11 +14,13 @@ import type { StageHandler } from '../functions/runtime/context';
 import { createStageRuntime, type StageRuntime } from '../functions/runtime/stage-runtime';
 import { stageList } from '../functions/stages';
 import { pipelines as bundledPipelines } from '../pipelines/index';
+import { localStorageIdentity, objectBindingsFor } from '../shared/bucket-access';
 import { createLogger, type Logger } from '../shared/logger';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { StageName } from '../shared/stage-declaration';
-import { topicName, topologyOf, type PipelineTopology } from '../shared/topology';
+import { functionName, topicName, topologyOf, type PipelineTopology } from '../shared/topology';
 import { startBundleHost, type BundleHost, type BundledFunction } from './bundle-host';
+import { registerStorageIdentity, removeStorageIdentity } from './gcs/identities-client';
 import { pushEndpointFor, startFunctionHost, type DeliverTwiceMode, type FunctionHost, type HostedFunction } from './function-host';
 import { ensurePushSubscriptions, ensureTopic } from './push-subscriptions';
 import { startScheduler, type LocalScheduler } from './scheduler';
@@ -108,12 +110,16 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
 
   const runtimes: StageRuntime[] = [];
   const topologies = options.pipelines.map((pipeline) => topologyOf(pipeline, stageList, prefix));
+  let identities: StorageIdentities | undefined;
   let host: FunctionHost | BundleHost;
   try {
+    // Before any function can run: the emulator enforces each one's declared bucket access.
+    identities = await registerStorageIdentities(endpoints.storageUrl, options.pipelines, { projectId, prefix, bucket }, logger);
     host = options.bundles
       ? await serveBundles(options, options.bundles, functionEnv, prefix, logger)
       : await serveHandlers(options, functionEnv, prefix, logger, runtimes);
   } catch (error) {
+    await identities?.remove();
     fs.rmSync(secretsDir, { recursive: true, force: true });
     throw error;
   }
@@ -155,6 +161,7 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
   } catch (error) {
     await host.stop();
     await Promise.allSettled(runtimes.map((r) => r.close()));
+    await identities.remove();
     fs.rmSync(secretsDir, { recursive: true, force: true });
     throw error;
   }
@@ -182,6 +189,7 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
       scheduler.stop();
       await host.stop();
       await Promise.allSettled(runtimes.map((r) => r.close()));
+      await identities.remove();
       await pubsub.close().catch(() => undefined);
       fs.rmSync(secretsDir, { recursive: true, force: true });
     },
@@ -248,4 +256,44 @@ async function serveBundles(options: LocalDeploymentOptions, bundles: BundleOpti
     ...(bundles.readyTimeoutMs !== undefined ? { readyTimeoutMs: bundles.readyTimeoutMs } : {}),
     logger: logger.child({ component: 'function' }),
   });
+}
+
+// Simulated IAM: every function's Storage client presents `sluice-fn:<function>` (stage-runtime.ts),
+// and the Cloud Storage emulator is told what that identity may do: the object roles of the stage's
+// declared `uses.bucket`, confined to `<area>/<pipeline>/`, derived by shared/bucket-access.ts as
+// infra/ grants them in Google Cloud. A stage touching an area its declaration does not grant then
+// fails here with the 403 the cloud would answer.
+interface StorageIdentities {
+  // Unregisters them; idempotent, and logs rather than throws (it runs on the way down).
+  remove(): Promise<void>;
+}
+
+async function registerStorageIdentities(storageUrl: string, pipelines: readonly Pipeline[], names: { projectId: string; prefix: string; bucket: string }, logger: Logger): Promise<StorageIdentities> {
+  const registered: string[] = [];
+  let removed = false;
+  const identities: StorageIdentities = {
+    async remove() {
+      if (removed) return;
+      removed = true;
+      const results = await Promise.allSettled(registered.map((identity) => removeStorageIdentity(storageUrl, identity)));
+      for (const r of results) if (r.status === 'rejected') logger.warn('storage identity not removed', { error: r.reason });
+    },
+  };
+  const { projectId, prefix, bucket } = names;
+  try {
+    for (const pipeline of pipelines) {
+      for (const stage of stageList) {
+        const identity = localStorageIdentity(functionName(prefix, pipeline.name, stage.name), projectId);
+        if (!(await registerStorageIdentity(storageUrl, identity, objectBindingsFor(bucket, pipeline.name, stage.uses.bucket)))) {
+          logger.warn('this Cloud Storage emulator does not simulate IAM: functions get full bucket access', { storageUrl });
+          return identities;
+        }
+        registered.push(identity);
+      }
+    }
+  } catch (error) {
+    await identities.remove();
+    throw error;
+  }
+  return identities;
 }

@@ -1,20 +1,17 @@
 // Serves stage functions the way Cloud Functions gen2 does: each one registered with the
-// Functions Framework as a `cloudEvent` function and served by the framework's own Express
-// server (getTestServer, its supported in-process entry point), on its own free port. A Pub/Sub
-// push request body {message, subscription} goes through the framework's middleware, which turns
-// it into a `google.cloud.pubsub.topic.v1.messagePublished` CloudEvent; a handler that throws
-// makes the framework answer 500, and the Pub/Sub emulator redelivers with backoff.
-// Framework limitation to know: its push middleware only converts messages whose `data` is
-// non-empty; every Sluice message carries a JSON body, so publish at least `{}`.
+// Functions Framework (as an HTTP function answering Pub/Sub push requests, the same wrapper the
+// deployed entry uses: functions/runtime/serve-push.ts) and served by the framework's own Express
+// server (getTestServer, its supported in-process entry point), on its own free port. A handler
+// that throws makes the function answer 500, and the Pub/Sub emulator redelivers with backoff.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as functions from '@google-cloud/functions-framework';
-import type { CloudEvent } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { servePush } from '../functions/runtime/serve-push';
 import type { Logger } from '../shared/logger';
 import { silentLogger } from '../shared/logger';
 
-/** `data` of a messagePublished CloudEvent, as the Functions Framework builds it from a push request. */
+/** The body of a Pub/Sub push request. */
 export interface PubsubMessageData {
   message: {
     '@type'?: string;
@@ -25,11 +22,19 @@ export interface PubsubMessageData {
     publishTime: string;
   };
   subscription?: string;
+  deliveryAttempt?: number;
+}
+
+/** What a hosted handler gets: the push body as `data`, with the message id and the messagePublished type. */
+export interface PushEvent {
+  id?: string;
+  type: string;
+  data?: PubsubMessageData;
 }
 
 export interface HostedFunction {
   name: string;
-  handler: (event: CloudEvent<PubsubMessageData>) => Promise<void>;
+  handler: (event: PushEvent) => Promise<void>;
 }
 
 export type DeliverTwiceMode = false | 'sequential' | 'concurrent';
@@ -48,8 +53,8 @@ export interface FunctionHostOptions {
 }
 
 /**
- * The push endpoint for a subscription on `topic`: the framework reads the topic from the URL
- * path (projects/P/topics/T) to fill the CloudEvent's `source`, as Eventarc does.
+ * The push endpoint for a subscription on `topic`, with the topic in the path
+ * (projects/P/topics/T) as the Pulumi program configures it in the cloud.
  */
 export function pushEndpointFor(functionUrl: string, projectId: string, topic: string): string {
   return `${functionUrl}/projects/${encodeURIComponent(projectId)}/topics/${encodeURIComponent(topic)}`;
@@ -74,11 +79,11 @@ function close(server: Server): Promise<void> {
 }
 
 /**
- * A redelivery runs the handler again with the same CloudEvent (same message id). Both runs
+ * A redelivery runs the handler again with the same event (same message id). Both runs
  * must succeed for a 2xx answer; any failure becomes a 500, so Pub/Sub redelivers it as usual.
  * Each run gets its own copy of the event so one run cannot alter what the other sees.
  */
-async function runTwice(handler: HostedFunction['handler'], event: CloudEvent<PubsubMessageData>, mode: 'sequential' | 'concurrent'): Promise<void> {
+async function runTwice(handler: HostedFunction['handler'], event: PushEvent, mode: 'sequential' | 'concurrent'): Promise<void> {
   const runs: Array<PromiseSettledResult<void>> = [];
   if (mode === 'concurrent') {
     runs.push(...(await Promise.allSettled([handler(structuredClone(event)), handler(structuredClone(event))])));
@@ -101,10 +106,11 @@ export async function startFunctionHost(fns: HostedFunction[], opts: FunctionHos
     for (const fn of fns) {
       if (urls.has(fn.name)) throw new Error(`function "${fn.name}" is declared twice`);
       const registeredName = `sluice-fn-${++registrations}`;
-      functions.cloudEvent<PubsubMessageData>(registeredName, (event: CloudEvent<PubsubMessageData>) => {
+      functions.http(registeredName, servePush((event) => {
+        const pushEvent = event as PushEvent;
         const mode = deliverTwice; // read per request: tests switch it while the host runs
-        return mode ? runTwice(fn.handler, event, mode) : fn.handler(event);
-      });
+        return mode ? runTwice(fn.handler, pushEvent, mode) : fn.handler(pushEvent);
+      }));
       const server = getTestServer(registeredName);
       servers.push(server);
       const port = await listen(server, host);

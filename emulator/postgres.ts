@@ -127,6 +127,38 @@ function reachable(dir: string, runAs: RunAs): boolean {
   return spawnSync('test', ['-w', dir], { uid: runAs.uid, gid: runAs.gid }).status === 0;
 }
 
+const FALLBACK_PREFIX = 'sluice-postgres-';
+const ORIGIN_SUFFIX = '.origin';
+
+function isRunning(pidFile: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A fallback cluster outlives its checkout (CI clones into a fresh temp dir each time, ~70 MB a
+// cluster); when the data dir it stood in for is gone and no postgres runs on it, it goes too.
+export function sweepOrphanedFallbacks(logger: Logger, tmp = os.tmpdir()): void {
+  for (const entry of fs.readdirSync(tmp)) {
+    if (!entry.startsWith(FALLBACK_PREFIX) || !entry.endsWith(ORIGIN_SUFFIX)) continue;
+    const marker = path.join(tmp, entry);
+    const cluster = marker.slice(0, -ORIGIN_SUFFIX.length);
+    try {
+      const origin = fs.readFileSync(marker, 'utf8');
+      if (fs.existsSync(origin) || isRunning(path.join(cluster, 'postmaster.pid'))) continue;
+      fs.rmSync(cluster, { recursive: true, force: true });
+      fs.rmSync(marker, { force: true });
+      logger.info('removed a fallback postgres cluster whose checkout is gone', { cluster, origin });
+    } catch {
+      // Another start may be sweeping the same entry; whatever is left is tried next time.
+    }
+  }
+}
+
 // Creates the data directory for the user postgres runs as and returns where it is. As root, postgres
 // runs as another OS user, which cannot enter a data dir below a private parent (a checkout under a
 // mode-700 home or temp dir); then the cluster lives in the system temp dir instead, under a name
@@ -136,7 +168,10 @@ function prepareDataDir(dataDir: string, runAs: RunAs, logger: Logger): string {
   if (runAs.uid === undefined || runAs.gid === undefined) return dataDir;
   fs.chownSync(dataDir, runAs.uid, runAs.gid);
   if (reachable(dataDir, runAs)) return dataDir;
-  const fallback = path.join(os.tmpdir(), `sluice-postgres-${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  sweepOrphanedFallbacks(logger);
+  const fallback = path.join(os.tmpdir(), `${FALLBACK_PREFIX}${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
+  // Beside the cluster (initdb wants its directory to itself): which checkout it belongs to.
+  fs.writeFileSync(`${fallback}${ORIGIN_SUFFIX}`, dataDir);
   fs.mkdirSync(fallback, { recursive: true, mode: 0o700 });
   fs.chownSync(fallback, runAs.uid, runAs.gid);
   if (!reachable(fallback, runAs)) {

@@ -2,15 +2,14 @@
 // and the pipeline definition. Plain data: the program turns it into IAM members, the tests check
 // it against the declared resources, and infra/README.md explains it. Nothing here is granted
 // project-wide except Firestore and Cloud SQL client, which have no narrower resource to bind to.
+import { bucketGrantsFor, OBJECT_ROLES, type BucketGrant } from '../shared/bucket-access';
 import type { Pipeline } from '../shared/pipeline-definition';
-import type { BucketArea, StageDeclaration } from '../shared/stage-declaration';
+import type { StageDeclaration } from '../shared/stage-declaration';
 import { secretsForStage } from '../shared/stage-secrets';
 import { deadLetterTopicName, functionName, topicName } from '../shared/topology';
 
 export const ROLES = {
-  objectViewer: 'roles/storage.objectViewer',
-  objectCreator: 'roles/storage.objectCreator',
-  objectUser: 'roles/storage.objectUser',
+  ...OBJECT_ROLES,
   publisher: 'roles/pubsub.publisher',
   subscriber: 'roles/pubsub.subscriber',
   firestoreUser: 'roles/datastore.user',
@@ -20,10 +19,9 @@ export const ROLES = {
   tokenCreator: 'roles/iam.serviceAccountTokenCreator',
 } as const;
 
-export interface BucketGrant {
-  area: BucketArea;
-  role: string;
-}
+// The object grants are derived in shared/bucket-access.ts, which the local cloud's Cloud Storage
+// emulator enforces too; re-exported here for the program and its tests.
+export { bucketGrantsFor, type BucketGrant };
 
 export interface FunctionAccess {
   functionName: string;
@@ -37,22 +35,6 @@ export interface FunctionAccess {
   firestore: boolean;
   cloudSql: boolean;
   secrets: string[];
-}
-
-// The narrowest predefined object roles covering an area's use: objectUser is the smallest one
-// that can delete (and so overwrite or move); otherwise objectViewer to read, objectCreator to write.
-export function bucketGrantsFor(uses: StageDeclaration['uses']['bucket']): BucketGrant[] {
-  const areas = [...new Set([...uses.read, ...uses.write, ...uses.delete])].sort();
-  const grants: BucketGrant[] = [];
-  for (const area of areas) {
-    if (uses.delete.includes(area)) {
-      grants.push({ area, role: 'roles/storage.objectUser' });
-      continue;
-    }
-    if (uses.read.includes(area)) grants.push({ area, role: 'roles/storage.objectViewer' });
-    if (uses.write.includes(area)) grants.push({ area, role: 'roles/storage.objectCreator' });
-  }
-  return grants;
 }
 
 export function accessOf(

@@ -18,6 +18,9 @@ export interface SluiceConfig {
   // An existing Firestore database to use; unset → the program creates "(default)".
   firestoreDatabase?: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+  // Cloud Functions runtime, e.g. "nodejs22". The deploy build writes each stage's V8 code cache with
+  // this runtime's Node.js (scripts/build-functions.ts), so the cache always matches it.
+  nodeRuntime: string;
 }
 
 export class SluiceConfigError extends Error {
@@ -27,6 +30,8 @@ export class SluiceConfigError extends Error {
 export type ConfigReader = (key: string) => string | undefined;
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const;
+// Node.js 20 reached end of life in April 2026; 22 is the oldest maintained runtime.
+export const DEFAULT_NODE_RUNTIME = 'nodejs22';
 
 export function parseSluiceConfig(read: ConfigReader): SluiceConfig {
   const text = (key: string): string | undefined => {
@@ -60,6 +65,7 @@ export function parseSluiceConfig(read: ConfigReader): SluiceConfig {
   const cloudSqlInstance = text('sluice:cloudSqlInstance');
   const firestoreDatabase = text('sluice:firestoreDatabase');
   const logLevel = (text('sluice:logLevel') ?? 'INFO').toUpperCase();
+  const nodeRuntime = text('sluice:nodeRuntime') ?? DEFAULT_NODE_RUNTIME;
 
   match('gcp:project', project, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id');
   match('sluice:region', region, /^[a-z]+-[a-z]+\d+$/, 'must be a region such as "us-east1"');
@@ -68,6 +74,8 @@ export function parseSluiceConfig(read: ConfigReader): SluiceConfig {
   match('sluice:alertEmail', alertEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address');
   match('sluice:cloudSqlInstance', cloudSqlInstance, /^[^:\s]+(:[^:\s]+)?:[a-z]+-[a-z]+\d+:[a-z][a-z0-9-]*$/, 'must be a connection name "project:region:instance"');
   match('sluice:firestoreDatabase', firestoreDatabase, /^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'must be "(default)" or a Firestore database id');
+  // The bundles target Node.js 20 syntax (scripts/build-functions.ts); older runtimes cannot run them.
+  match('sluice:nodeRuntime', nodeRuntime, /^nodejs(2\d|[3-9]\d)$/, 'must be a Cloud Functions Node.js runtime of version 20 or later, such as "nodejs22"');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new SluiceConfigError(`configuration "sluice:logLevel" must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
@@ -83,6 +91,7 @@ export function parseSluiceConfig(read: ConfigReader): SluiceConfig {
     ...(cloudSqlInstance !== undefined ? { cloudSqlInstance } : {}),
     ...(firestoreDatabase !== undefined ? { firestoreDatabase } : {}),
     logLevel: logLevel as SluiceConfig['logLevel'],
+    nodeRuntime,
   };
 }
 

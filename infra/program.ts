@@ -58,8 +58,10 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
 
   // Google-managed service agents that act for us: Pub/Sub (dead-lettering, OIDC tokens for push)
   // and Cloud Storage (bucket notifications).
-  const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }).number;
-  const pubsubAgentMember = pulumi.interpolate`serviceAccount:service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
+  // The Pub/Sub agent is created on demand by Google; declaring it makes sure it exists before the
+  // grants to it, which a brand-new project would otherwise reject.
+  const pubsubAgent = new gcp.projects.ServiceIdentity('pubsub-agent', { project, service: 'pubsub.googleapis.com' }, afterApis);
+  const pubsubAgentMember = pubsubAgent.member;
   const storageAgent = gcp.storage.getProjectServiceAccountOutput({ project });
   const storageAgentMember = pulumi.interpolate`serviceAccount:${storageAgent.emailAddress}`;
 
@@ -111,10 +113,11 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
     displayName: `${config.prefix} function builder`,
     description: 'Builds Sluice stage functions from their uploaded bundles.',
   }, afterApis);
+  const builderGrants: pulumi.Resource[] = [];
   for (const role of ['roles/logging.logWriter', 'roles/artifactregistry.writer']) {
-    new gcp.projects.IAMMember(`builder-${role.split('/')[1]!.replace('.', '-')}`, { project, role, member: builder.member });
+    builderGrants.push(new gcp.projects.IAMMember(`builder-${role.split('/')[1]!.replace('.', '-')}`, { project, role, member: builder.member }, afterApis));
   }
-  new gcp.storage.BucketIAMMember('builder-reads-sources', { bucket: buckets.sources.name, role: ROLES.objectViewer, member: builder.member });
+  builderGrants.push(new gcp.storage.BucketIAMMember('builder-reads-sources', { bucket: buckets.sources.name, role: ROLES.objectViewer, member: builder.member }));
 
   const topologies: PipelineTopology[] = pipelines.map((p) => topologyOf(p, stages, config.prefix));
   const topics = new Map<string, gcp.pubsub.Topic>();
@@ -147,6 +150,8 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
         access,
         source: { bucket: bundle.bucket, object: bundle.outputName },
         builderServiceAccountId: builder.id,
+        builderGrants,
+        after: apis,
         environment: {
           SLUICE_PIPELINE: pipeline.name,
           SLUICE_STAGE: stage.name,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger';
 import type { BlobStore } from './blob-store';
+import type { Access, IamPolicies } from './iam';
 import type { GcsState } from './state';
 import type { UploadSessions } from './upload-sessions';
 
@@ -9,6 +10,8 @@ export interface GcsContext {
   state: GcsState;
   blobs: BlobStore;
   sessions: UploadSessions;
+  /** Simulated IAM: registered identities and their bindings. */
+  iam: IamPolicies;
   logger: Logger;
 }
 
@@ -19,6 +22,8 @@ export interface GcsRequest {
   query: URLSearchParams;
   /** `http://host:port` as the client addressed us; links in resources use it. */
   baseUrl: string;
+  /** What the caller may do (unrestricted for the operator). */
+  access: Access;
 }
 
 export type Handler = (ctx: GcsContext, r: GcsRequest) => Promise<void>;

@@ -40,7 +40,15 @@ export async function finalizeUpload(
   ctx: GcsContext,
   staging: StagingBlob,
   hashes: ContentHashes,
-  target: { bucket: string; name: string; fields: ObjectFields; preconditions: Preconditions; expected?: ClientHashes },
+  target: {
+    bucket: string;
+    name: string;
+    fields: ObjectFields;
+    preconditions: Preconditions;
+    expected?: ClientHashes;
+    /** Access.write of the uploader: may it create, or replace, the object? */
+    authorize?: (previous: ObjectRecord | undefined) => void;
+  },
 ): Promise<ObjectRecord> {
   try {
     verifyHashes(hashes, target.expected ?? {});
@@ -52,5 +60,6 @@ export async function finalizeUpload(
   return ctx.state.putObject(
     { bucket: target.bucket, name: target.name, blobId, fields: target.fields, ...hashes },
     target.preconditions,
+    target.authorize,
   );
 }

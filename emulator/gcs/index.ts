@@ -7,6 +7,7 @@ import { createMemoryBlobStore } from './blob-store-memory';
 import type { GcsContext } from './context';
 import { GcsError, NotModified } from './errors';
 import { baseUrlOf, sendEmpty, sendError } from './http';
+import { IamPolicies, identityOf } from './iam';
 import { createDiskMetaStore, memoryMetaStore } from './meta-store';
 import { createNotifier } from './notifier';
 import { route } from './router';
@@ -41,13 +42,15 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
   const state = await GcsState.open(meta, blobs, logger, (bucket, event) => notifier.onEvent(bucket, event));
   const sessions = await UploadSessions.open(blobs, options.dataDir);
   if (options.dataDir) await clearStaging(options.dataDir, sessions.liveIds());
-  const ctx: GcsContext = { state, blobs, sessions, logger };
+  const ctx: GcsContext = { state, blobs, sessions, iam: new IamPolicies(logger), logger };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const parsed = new URL(req.url ?? '/', 'http://emulator');
     const started = Date.now();
+    const identity = identityOf(req);
     try {
-      await route(ctx, { req, res, query: parsed.searchParams, baseUrl: baseUrlOf(req, url) }, parsed.pathname);
+      const access = ctx.iam.accessFor(identity);
+      await route(ctx, { req, res, query: parsed.searchParams, baseUrl: baseUrlOf(req, url), access }, parsed.pathname);
     } catch (err) {
       if (res.headersSent) {
         res.destroy();
@@ -60,7 +63,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
         sendError(res, new GcsError(500, 'Internal error in the GCS emulator.', { domain: 'global', reason: 'backendError' }));
       }
     } finally {
-      logger.debug('gcs request', { method: req.method, path: parsed.pathname, status: res.statusCode, ms: Date.now() - started });
+      logger.debug('gcs request', { method: req.method, path: parsed.pathname, status: res.statusCode, ms: Date.now() - started, identity: identity ?? 'operator' });
     }
   };
 

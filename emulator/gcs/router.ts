@@ -4,6 +4,7 @@ import { createBucket, deleteBucket, getBucket, listBuckets, patchBucket } from 
 import { composeObject } from './handlers/compose';
 import { copyToObject, moveObject, rewriteObject } from './handlers/copy';
 import { downloadObject } from './handlers/download';
+import { identities } from './handlers/identities';
 import { listObjects } from './handlers/list';
 import { createNotification, deleteNotification, getNotification, listNotifications } from './handlers/notifications';
 import { deleteObject, getObjectMetadata, patchObject } from './handlers/objects';
@@ -27,10 +28,18 @@ function segmentsOf(path: string): string[] {
 
 export async function route(ctx: GcsContext, r: GcsRequest, pathname: string): Promise<void> {
   const method = r.req.method ?? 'GET';
+  if (pathname === '/_sluice/identities' || pathname.startsWith('/_sluice/identities/')) {
+    const s = segmentsOf(pathname.slice('/_sluice/identities'.length));
+    if (s.length > 1) throw gcsErrors.notFoundPath(pathname);
+    return identities(ctx, r, s[0]);
+  }
   if (pathname.startsWith('/upload/storage/v1/')) return routeUpload(ctx, r, method, segmentsOf(pathname.slice(18)));
   if (pathname.startsWith('/download/storage/v1/')) {
     const s = segmentsOf(pathname.slice(20));
-    if (method === 'GET' && s[0] === 'b' && s[2] === 'o' && s.length >= 4) return downloadObject(ctx, r, s[1]!, s.slice(3).join('/'));
+    if (method === 'GET' && s[0] === 'b' && s[2] === 'o' && s.length >= 4) {
+      r.access.object('storage.objects.get', s[1]!, s.slice(3).join('/'));
+      return downloadObject(ctx, r, s[1]!, s.slice(3).join('/'));
+    }
     throw gcsErrors.notFoundPath(pathname);
   }
   const jsonPath = pathname.startsWith('/storage/v1/') || pathname === '/storage/v1' ? pathname.slice(11) : pathname;
@@ -59,19 +68,27 @@ async function routeUpload(ctx: GcsContext, r: GcsRequest, method: string, s: st
 async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: string[], pathname: string): Promise<void> {
   if (s[0] !== 'b') throw gcsErrors.notFoundPath(pathname);
   const n = s.length;
+  // Permissions are checked here, before any lookup, so a caller without access learns nothing
+  // about what exists (403, not 404), as in GCS. Writes are also checked where they replace an
+  // object (Access.write), since replacing needs delete as well.
+  const { access } = r;
+  const project = r.query.get('project') ?? 'emulator-project';
   if (n === 1) {
+    access.project(method === 'POST' ? 'storage.buckets.create' : 'storage.buckets.list', project);
     if (method === 'GET') return listBuckets(ctx, r);
     if (method === 'POST') return createBucket(ctx, r);
     throw gcsErrors.methodNotAllowed();
   }
   const bucket = s[1]!;
   if (n === 2) {
+    access.bucket(method === 'GET' ? 'storage.buckets.get' : method === 'DELETE' ? 'storage.buckets.delete' : 'storage.buckets.update', bucket);
     if (method === 'GET') return getBucket(ctx, r, bucket);
     if (method === 'PATCH' || method === 'PUT') return patchBucket(ctx, r, bucket, method === 'PUT');
     if (method === 'DELETE') return deleteBucket(ctx, r, bucket);
     throw gcsErrors.methodNotAllowed();
   }
   if (s[2] === 'notificationConfigs') {
+    access.bucket(method === 'GET' ? 'storage.buckets.get' : 'storage.buckets.update', bucket);
     if (n === 3 && method === 'GET') return listNotifications(ctx, r, bucket);
     if (n === 3 && method === 'POST') return createNotification(ctx, r, bucket);
     if (n === 4 && method === 'GET') return getNotification(ctx, r, bucket, s[3]!);
@@ -80,6 +97,7 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
   }
   if (s[2] !== 'o') throw gcsErrors.notFoundPath(pathname);
   if (n === 3) {
+    access.bucket('storage.objects.list', bucket);
     if (method === 'GET') return listObjects(ctx, r, bucket);
     throw gcsErrors.methodNotAllowed();
   }
@@ -87,22 +105,34 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
   if (n >= 8 && (s[n - 5] === 'rewriteTo' || s[n - 5] === 'copyTo') && s[n - 4] === 'b' && s[n - 2] === 'o' && method === 'POST') {
     const src = { bucket, name: s.slice(3, n - 5).join('/') };
     const dest = { bucket: s[n - 3]!, name: s[n - 1]! };
+    access.object('storage.objects.get', src.bucket, src.name);
+    access.object('storage.objects.create', dest.bucket, dest.name);
     return s[n - 5] === 'rewriteTo' ? rewriteObject(ctx, r, src, dest) : copyToObject(ctx, r, src, dest);
   }
   // .../o/SRC/moveTo/o/DEST
   if (n >= 7 && s[n - 3] === 'moveTo' && s[n - 2] === 'o' && method === 'POST') {
-    return moveObject(ctx, r, bucket, s.slice(3, n - 3).join('/'), s[n - 1]!);
+    const from = s.slice(3, n - 3).join('/');
+    access.object('storage.objects.get', bucket, from);
+    access.object('storage.objects.delete', bucket, from);
+    access.object('storage.objects.create', bucket, s[n - 1]!);
+    return moveObject(ctx, r, bucket, from, s[n - 1]!);
   }
-  if (n >= 5 && s[n - 1] === 'compose' && method === 'POST') return composeObject(ctx, r, bucket, s.slice(3, n - 1).join('/'));
+  // The sources are named in the body: composeObject checks them.
+  if (n >= 5 && s[n - 1] === 'compose' && method === 'POST') {
+    access.object('storage.objects.create', bucket, s.slice(3, n - 1).join('/'));
+    return composeObject(ctx, r, bucket, s.slice(3, n - 1).join('/'));
+  }
   const name = s.slice(3).join('/');
   switch (method) {
     case 'GET':
+      access.object('storage.objects.get', bucket, name);
       return r.query.get('alt') === 'media' ? downloadObject(ctx, r, bucket, name) : getObjectMetadata(ctx, r, bucket, name);
     case 'PATCH':
-      return patchObject(ctx, r, bucket, name, false);
     case 'PUT':
-      return patchObject(ctx, r, bucket, name, true);
+      access.object('storage.objects.update', bucket, name);
+      return patchObject(ctx, r, bucket, name, method === 'PUT');
     case 'DELETE':
+      access.object('storage.objects.delete', bucket, name);
       return deleteObject(ctx, r, bucket, name);
     default:
       throw gcsErrors.methodNotAllowed();

@@ -128,15 +128,18 @@ export class GcsState {
 
   /**
    * Makes a new generation of an object live if the preconditions hold. Takes ownership of
-   * `next.blobId`: on failure the blob is removed, on success the replaced blob is.
+   * `next.blobId`: on failure the blob is removed, on success the replaced blob is. `authorize`
+   * sees the object about to be replaced (simulated IAM: replacing needs more than creating); it
+   * runs in the same synchronous step, before the preconditions, and throws to refuse.
    */
-  async putObject(next: NewObject, pre: Preconditions): Promise<ObjectRecord> {
+  async putObject(next: NewObject, pre: Preconditions, authorize?: (previous: ObjectRecord | undefined) => void): Promise<ObjectRecord> {
     let record: ObjectRecord;
     let previous: ObjectRecord | undefined;
     try {
       const bucket = this.getBucket(next.bucket);
       const objects = this.objects.get(bucket.name)!;
       previous = objects.get(next.name);
+      authorize?.(previous);
       checkPreconditions(previous, pre);
       const now = new Date().toISOString();
       record = { ...next, generation: this.nextGeneration(), metageneration: 1, timeCreated: now, updated: now };

@@ -19,6 +19,8 @@ export interface SessionInfo {
   /** Total object size, once the client has told us (X-Upload-Content-Length or Content-Range). */
   total?: number;
   createdAt: string;
+  /** Simulated IAM: the identity that opened the session (absent: the operator). */
+  identity?: string;
   /** Set once finalized: the object it created. */
   result?: ObjectRecord;
   /** Set when finalizing failed (412, bad hash): every later request gets the same answer. */

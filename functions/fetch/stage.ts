@@ -12,5 +12,6 @@ export const fetchStage = declareStage({
   timeoutSeconds: 540,
   maxInstances: 2,
   concurrency: 1,
-  uses: { bucket: { read: ['raw'], write: ['raw'], delete: [] }, firestore: true, database: false, secrets: ['source'] },
+  // archive and quarantine are read on a redelivery: a file already moved on there is not fetched again.
+  uses: { bucket: { read: ['raw', 'archive', 'quarantine'], write: ['raw'], delete: [] }, firestore: true, database: false, secrets: ['source'] },
 });

@@ -7,13 +7,23 @@ import { isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
 
 export type ArchiveOutcome = 'archived' | 'already-archived' | 'raw-missing';
 
+// Load may read and create in the archive, not overwrite; Cloud Storage may refuse a create-only copy
+// onto an existing object with 403 rather than 412, so an existing copy is looked for first, and a
+// refused copy is accepted once the copy is seen to exist.
 export async function archiveRaw(bucket: Bucket, raw: ObjectRef, archiveName: string, logger: Logger): Promise<ArchiveOutcome> {
   let outcome: ArchiveOutcome = 'archived';
+  const archived = bucket.file(archiveName);
   try {
-    // ifGenerationMatch 0: only if the archive copy does not exist yet.
-    await bucket.file(raw.object, { generation: raw.generation }).copy(bucket.file(archiveName), { preconditionOpts: { ifGenerationMatch: 0 } });
+    if ((await archived.exists())[0]) {
+      outcome = 'already-archived';
+    } else {
+      // ifGenerationMatch 0: only if the archive copy does not exist yet.
+      await bucket.file(raw.object, { generation: raw.generation }).copy(archived, { preconditionOpts: { ifGenerationMatch: 0 } });
+    }
   } catch (error) {
     if (isPreconditionFailed(error)) {
+      outcome = 'already-archived';
+    } else if (Number((error as { code?: unknown }).code) === 403 && (await archived.exists())[0]) {
       outcome = 'already-archived';
     } else if (isNotFound(error)) {
       const [exists] = await bucket.file(archiveName).exists();

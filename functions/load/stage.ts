@@ -13,7 +13,8 @@ export const loadStage = declareStage({
   maxInstances: 5,
   concurrency: 1,
   uses: {
-    bucket: { read: ['raw', 'staged'], write: ['archive', 'quarantine'], delete: ['raw', 'staged'] },
+    // archive and quarantine are read to find a copy an earlier delivery already made (it may not overwrite).
+    bucket: { read: ['raw', 'staged', 'archive', 'quarantine'], write: ['archive', 'quarantine'], delete: ['raw', 'staged'] },
     firestore: true, database: true, secrets: ['database'],
   },
 });

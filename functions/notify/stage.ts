@@ -4,7 +4,8 @@ export const notifyStage = declareStage({
   name: 'notify',
   description: "Sends the run's report when all its files are done, and alerts on failures and dead letters.",
   input: 'run-event',
-  publishesTo: [],
+  // Its own topic: ending a run for a dead letter publishes run-complete / run-failed, which notify handles.
+  publishesTo: ['notify'],
   maxAttempts: 5,
   backoff: { minSeconds: 30, maxSeconds: 600 },
   ackDeadlineSeconds: 300,

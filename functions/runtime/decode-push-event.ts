@@ -1,5 +1,6 @@
-// Turns the CloudEvent the functions framework makes of a Pub/Sub push request
-// (google.cloud.pubsub.topic.v1.messagePublished) back into the message that was published.
+// Turns a Pub/Sub push request (as an event whose data is the push body, see serve-push.ts; the
+// same shape as the framework's google.cloud.pubsub.topic.v1.messagePublished CloudEvent) back into
+// the message that was published.
 import { InvalidMessageError } from '../../shared/errors';
 import type { IncomingMessage } from './context';
 

@@ -4,10 +4,11 @@ import * as functions from '@google-cloud/functions-framework';
 import { pipelineNamed } from '../../pipelines/index';
 import type { StageDeclaration } from '../../shared/stage-declaration';
 import type { StageHandler } from './context';
+import { servePush } from './serve-push';
 import { createStageRuntime } from './stage-runtime';
 
 export function registerStageFunction(stage: Readonly<StageDeclaration>, handler: StageHandler, env: Record<string, string | undefined>): void {
   const runtime = createStageRuntime({ stage, handler, env, pipelineNamed });
   // The entry point name is the stage name (the Pulumi program sets buildConfig.entryPoint to it).
-  functions.cloudEvent(stage.name, (event: functions.CloudEvent<unknown>) => runtime.handle(event));
+  functions.http(stage.name, servePush(runtime.handle));
 }

@@ -1,6 +1,7 @@
 // Builds what a stage handler is given. Per function instance: clients, the database pool, the run
 // recorder (StageResources). Per message: a logger with the message id, and the helpers bound to it.
 import pg from 'pg';
+import { PermanentError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { GoogleClients } from '../../shared/google-clients';
 import { encodeMessage, type StageMessage } from '../../shared/messages';
@@ -66,7 +67,16 @@ export function createStageResources(options: StageResourcesOptions): StageResou
     return pool;
   }
 
-  const publish = options.publish ?? topicPublisher(clients, prefix, pipeline);
+  const send = options.publish ?? topicPublisher(clients, prefix, pipeline);
+  // The deployed identity may publish only to the topics the stage declares (infra/access-plan.ts);
+  // checking here turns a declaration that forgot a topic into a clear error in every local run and
+  // test, instead of a PERMISSION_DENIED that only the cloud would show.
+  const publish: StageContext['publish'] = (target, message) => {
+    if (!stage.publishesTo.includes(target)) {
+      return Promise.reject(new PermanentError(`stage ${stage.name} publishes to ${target}, which its declaration (publishesTo) does not list`));
+    }
+    return send(target, message);
+  };
 
   function contextFor(messageId: string, logger: Logger): StageContext {
     const ctx: StageContext = {
@@ -105,7 +115,7 @@ export function createStageResources(options: StageResourcesOptions): StageResou
         }
       },
       async quarantine(input) {
-        const quarantinedAs = await quarantineObject(clients.storage, input, stage.name);
+        const quarantinedAs = await quarantineObject(clients.storage, input, stage.name, pipeline.name);
         logger.warn('file quarantined', { runId: input.runId, fileKey: input.fileKey, reason: input.reason, row: input.row, quarantinedAs });
         await runs.stageFailed(input.runId, input.fileKey, stage.name, input.reason);
         await ctx.finishFile(input.runId, input.fileKey, 'quarantined', {

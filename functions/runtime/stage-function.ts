@@ -44,8 +44,14 @@ export function createStageFunction(resources: StageResources, handler: StageHan
       if (isPermanent(error)) {
         // The handler quarantines files it can name; what reaches here could not be tied to a file,
         // so it goes to the dead-letter topic where notify alerts on it.
+        try {
+          await deadLetter(event, reason);
+        } catch (publishError) {
+          // Not lost: the caller answers 500 and Pub/Sub delivers the message again.
+          logger.warn('permanent failure, dead-lettering failed, will be retried', { error: reason, deadLetterError: errorMessage(publishError) });
+          throw publishError;
+        }
         logger.error(isInvalidMessage(error) ? 'invalid message, dead-lettered' : 'permanent failure, dead-lettered', { error: reason });
-        await deadLetter(event, reason);
         return;
       }
       logger.warn('transient failure, will be retried', { error: reason, ms: Date.now() - started });

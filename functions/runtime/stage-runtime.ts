@@ -1,11 +1,13 @@
 // Everything one deployed function needs, built once from its configuration: the same path in the
 // cloud (from process.env) and in the local cloud (from an explicit env per function).
+import { localStorageIdentity } from '../../shared/bucket-access';
 import { createGoogleClients } from '../../shared/google-clients';
 import { createLogger, type Logger, type Severity } from '../../shared/logger';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../shared/runtime-config';
 import type { StageDeclaration } from '../../shared/stage-declaration';
 import { secretsForStage } from '../../shared/stage-secrets';
+import { functionName } from '../../shared/topology';
 import type { StageContext, StageHandler } from './context';
 import { createSecretReader } from './secret-reader';
 import { createStageFunction } from './stage-function';
@@ -51,7 +53,14 @@ export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
     firestoreDatabase: config.SLUICE_FIRESTORE_DATABASE === '(default)' ? undefined : config.SLUICE_FIRESTORE_DATABASE,
     ...(config.PUBSUB_EMULATOR_HOST ? { pubsubHost: config.PUBSUB_EMULATOR_HOST } : {}),
     ...(config.FIRESTORE_EMULATOR_HOST ? { firestoreHost: config.FIRESTORE_EMULATOR_HOST } : {}),
-    ...(config.STORAGE_EMULATOR_HOST ? { storageUrl: config.STORAGE_EMULATOR_HOST } : {}),
+    // Against the local Cloud Storage the function presents its own identity, so the emulator
+    // enforces the access its declaration grants, as IAM does for its service account in the cloud.
+    ...(config.STORAGE_EMULATOR_HOST
+      ? {
+          storageUrl: config.STORAGE_EMULATOR_HOST,
+          storageIdentity: localStorageIdentity(functionName(config.SLUICE_PREFIX, config.SLUICE_PIPELINE, options.stage.name), config.GOOGLE_CLOUD_PROJECT),
+        }
+      : {}),
   });
   const secrets = createSecretReader({
     env: options.env,

@@ -12,5 +12,6 @@ export const transformStage = declareStage({
   timeoutSeconds: 540,
   maxInstances: 10,
   concurrency: 1,
-  uses: { bucket: { read: ['raw'], write: ['staged', 'quarantine'], delete: ['raw', 'staged'] }, firestore: true, database: false, secrets: [] },
+  // quarantine is read to find a copy an earlier delivery already made (it may not overwrite).
+  uses: { bucket: { read: ['raw', 'quarantine'], write: ['staged', 'quarantine'], delete: ['raw', 'staged'] }, firestore: true, database: false, secrets: [] },
 });

@@ -18,6 +18,10 @@ export interface StageFunctionArgs {
   // The stage's bundle in the sources bucket (shared by every pipeline's function of this stage).
   source: { bucket: pulumi.Input<string>; object: pulumi.Input<string> };
   builderServiceAccountId: pulumi.Input<string>;
+  // The builder account's grants: the function's first build runs as that account and fails without them.
+  builderGrants: readonly pulumi.Resource[];
+  // What every child must wait for: the project's APIs being enabled.
+  after?: readonly pulumi.Resource[];
   // Non-secret settings (shared/runtime-config.ts).
   environment: Record<string, pulumi.Input<string>>;
   topics: ReadonlyMap<string, gcp.pubsub.Topic>;
@@ -39,7 +43,10 @@ export class StageFunction extends pulumi.ComponentResource {
   constructor(name: string, args: StageFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sluice:infra:StageFunction', name, {}, opts);
     const { config, stage, access } = args;
-    const parent = { parent: this };
+    // A component's dependsOn does not reach its children; each child carries `after` itself, so
+    // nothing here is created before the APIs it calls are enabled.
+    const after = [...(args.after ?? [])];
+    const parent: pulumi.CustomResourceOptions = { parent: this, dependsOn: after };
     const topic = (topicName: string): gcp.pubsub.Topic => {
       const found = args.topics.get(topicName);
       if (!found) throw new Error(`${name}: topic ${topicName} is not declared`);
@@ -69,7 +76,7 @@ export class StageFunction extends pulumi.ComponentResource {
         role: grant.role,
         member,
         condition: objectPrefixCondition(args.dataBucket.name, grant.area, access.pipeline),
-      }, { parent: this, dependsOn: [args.dataBucket.resource] });
+      }, { parent: this, dependsOn: [...after, args.dataBucket.resource] });
     }
 
     // Firestore and Cloud SQL have no resource-level IAM for these roles: project level is the narrowest.
@@ -101,7 +108,7 @@ export class StageFunction extends pulumi.ComponentResource {
       name,
       description: stage.description,
       buildConfig: {
-        runtime: 'nodejs20',
+        runtime: config.nodeRuntime,
         // functions/<stage>/main.ts registers itself under the stage's name.
         entryPoint: stage.name,
         serviceAccount: args.builderServiceAccountId,
@@ -122,7 +129,7 @@ export class StageFunction extends pulumi.ComponentResource {
         allTrafficOnLatestRevision: true,
       },
       labels: { sluice: 'true', 'sluice-pipeline': access.pipeline, 'sluice-stage': stage.name },
-    }, { parent: this, dependsOn: secretGrants });
+    }, { parent: this, dependsOn: [...after, ...secretGrants, ...args.builderGrants] });
 
     this.url = pulumi.all([this.function.serviceConfig, this.function.url]).apply(([service, url]) => service?.uri || url);
 
@@ -145,12 +152,15 @@ export class StageFunction extends pulumi.ComponentResource {
         retryPolicy: { minimumBackoff: `${plan.minBackoffSeconds}s`, maximumBackoff: `${plan.maxBackoffSeconds}s` },
         deadLetterPolicy: { deadLetterTopic: topic(plan.deadLetterTopic).id, maxDeliveryAttempts: plan.maxDeliveryAttempts },
         pushConfig: {
-          pushEndpoint: this.url,
+          // The topic in the path is where the functions framework reads the CloudEvent's source from
+          // (without it, it logs two plain-text warnings per delivery); the local cloud pushes the same.
+          pushEndpoint: pulumi.interpolate`${this.url}/projects/${config.project}/topics/${plan.topic}`,
+          // Cloud Run checks the token's audience against the service URL, not the path.
           oidcToken: { serviceAccountEmail: args.invoker.email, audience: this.url },
         },
         // Never expire for inactivity: a pipeline may be quiet for months.
         expirationPolicy: { ttl: '' },
-      }, { parent: this, dependsOn: [invokerGrant] });
+      }, { parent: this, dependsOn: [...after, invokerGrant] });
       // Dead-lettering forwards a message only if the Pub/Sub service agent may consume the source subscription.
       new gcp.pubsub.SubscriptionIAMMember(`${plan.subscription}-agent-subscriber`, {
         project: config.project,

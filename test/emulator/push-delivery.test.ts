@@ -3,8 +3,7 @@
 // dead-letters after maxDeliveryAttempts; GCS finalize notifications reach functions through it.
 import type { PubSub, Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CloudEvent } from '@google-cloud/functions-framework';
-import { pushEndpointFor, startFunctionHost, type FunctionHost, type PubsubMessageData } from '../../emulator/function-host';
+import { pushEndpointFor, startFunctionHost, type FunctionHost, type PushEvent } from '../../emulator/function-host';
 import { ensurePushSubscriptions, type PushSubscriptionSpec } from '../../emulator/push-subscriptions';
 import { localCloud, pubsubFor, storageFor, uniqueName, uniqueProjectId } from '../support/local-cloud';
 
@@ -22,10 +21,10 @@ let pubsub: PubSub;
 let host: FunctionHost;
 
 // What each function saw.
-const bulk = new Map<string, string>(); // messageId → CloudEvent type
+const bulk = new Map<string, string>(); // messageId → event type
 const failingCalls: number[] = [];
-const twiceCalls = new Map<string, CloudEvent<PubsubMessageData>[]>();
-const finalizeEvents: CloudEvent<PubsubMessageData>[] = [];
+const twiceCalls = new Map<string, PushEvent[]>();
+const finalizeEvents: PushEvent[] = [];
 
 function spec(fn: string, overrides: Partial<PushSubscriptionSpec> = {}): PushSubscriptionSpec {
   const topic = uniqueName(fn);
@@ -84,7 +83,7 @@ afterAll(async () => {
 });
 
 describe.concurrent('push delivery through the Pub/Sub emulator', () => {
-  it('delivers 10,000 messages published with batching to a functions-framework function as CloudEvents', async () => {
+  it('delivers 10,000 messages published with batching to a functions-framework function as messagePublished events', async () => {
     const s = spec('bulk');
     await ensurePushSubscriptions(pubsub, [s]);
     const topic = pubsub.topic(s.topic, { batching: { maxMessages: 1000, maxMilliseconds: 20 } });
@@ -125,7 +124,7 @@ describe.concurrent('push delivery through the Pub/Sub emulator', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(gaps[0]! * 0.8);
   });
 
-  it('deliverTwice makes the handler see each message twice with the same CloudEvent, and a failed second run is redelivered', async () => {
+  it('deliverTwice makes the handler see each message twice with the same event, and a failed second run is redelivered', async () => {
     const s = spec('twice');
     await ensurePushSubscriptions(pubsub, [s]);
     const topic = pubsub.topic(s.topic);
@@ -141,7 +140,7 @@ describe.concurrent('push delivery through the Pub/Sub emulator', () => {
     for (const id of [...sequentialIds, ...concurrentIds]) {
       const [first, second] = twiceCalls.get(id)!;
       expect(first!.data!.message.messageId).toBe(id);
-      expect(second).toEqual(first); // same id, same payload, same CloudEvent
+      expect(second).toEqual(first); // same id, same payload, same event
     }
 
     // Second run fails → the push is answered 500 → Pub/Sub redelivers (both runs again).

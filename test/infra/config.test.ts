@@ -18,6 +18,7 @@ describe('parseSluiceConfig', () => {
       quarantineRetentionDays: 30,
       stagedRetentionDays: 7,
       logLevel: 'INFO',
+      nodeRuntime: 'nodejs22',
     });
   });
 
@@ -32,8 +33,9 @@ describe('parseSluiceConfig', () => {
       'sluice:cloudSqlInstance': 'demo-project:us-east1:warehouse',
       'sluice:firestoreDatabase': '(default)',
       'sluice:logLevel': 'debug',
+      'sluice:nodeRuntime': 'nodejs24',
     }));
-    expect(config).toMatchObject({ prefix: 'acme', alertEmail: 'ops@example.com', archiveRetentionDays: 400, quarantineRetentionDays: 14, stagedRetentionDays: 3, cloudSqlInstance: 'demo-project:us-east1:warehouse', firestoreDatabase: '(default)', logLevel: 'DEBUG' });
+    expect(config).toMatchObject({ prefix: 'acme', alertEmail: 'ops@example.com', archiveRetentionDays: 400, quarantineRetentionDays: 14, stagedRetentionDays: 3, cloudSqlInstance: 'demo-project:us-east1:warehouse', firestoreDatabase: '(default)', logLevel: 'DEBUG', nodeRuntime: 'nodejs24' });
   });
 
   it.each([
@@ -52,6 +54,8 @@ describe('parseSluiceConfig', () => {
     ['sluice:cloudSqlInstance', 'just-a-name'],
     ['sluice:alertEmail', 'not-an-address'],
     ['sluice:logLevel', 'LOUD'],
+    ['sluice:nodeRuntime', 'nodejs18'],
+    ['sluice:nodeRuntime', 'python312'],
   ])('rejects a bad %s naming it', (key, value) => {
     expect(() => parseSluiceConfig(reader({ ...minimal, [key]: value }))).toThrow(SluiceConfigError);
     expect(() => parseSluiceConfig(reader({ ...minimal, [key]: value }))).toThrow(key);

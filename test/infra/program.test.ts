@@ -94,7 +94,7 @@ describe.each(scenarios)('$label', (s) => {
       expect(fn.inputs.name.endsWith(`-${stage.name}`)).toBe(true);
       expect(fn.inputs.serviceConfig.serviceAccountEmail).toBe(functionEmail(s, fn.inputs.name));
       expect(fn.inputs.location).toBe(s.config.region);
-      expect(fn.inputs.buildConfig.runtime).toMatch(/^nodejs\d+$/);
+      expect(fn.inputs.buildConfig.runtime).toBe(s.config.nodeRuntime);
       expect(fn.inputs.buildConfig.source.storageSource.object).toBe(`functions/${stage.name}.zip`);
       expect(fn.inputs.serviceConfig).toMatchObject({
         availableMemory: stage.memory,
@@ -121,7 +121,11 @@ describe.each(scenarios)('$label', (s) => {
           deadLetterTopic: `projects/${s.config.project}/topics/${plan.deadLetterTopic}`,
           maxDeliveryAttempts: plan.maxDeliveryAttempts,
         });
-        expect(sub.inputs.pushConfig).toEqual({ pushEndpoint: url, oidcToken: { serviceAccountEmail: invokerEmail(s), audience: url } });
+        // The topic in the path, as the functions framework expects; the audience is the service URL.
+        expect(sub.inputs.pushConfig).toEqual({
+          pushEndpoint: `${url}/projects/${s.config.project}/topics/${plan.topic}`,
+          oidcToken: { serviceAccountEmail: invokerEmail(s), audience: url },
+        });
       }
       for (const plan of topology.pullSubscriptions) {
         const sub = named(s, 'pubsub/subscription:Subscription', plan.subscription);
@@ -152,6 +156,9 @@ describe.each(scenarios)('$label', (s) => {
     const tokenCreator = pubsub.filter((g) => g.inputs.role === 'roles/iam.serviceAccountTokenCreator');
     expect(tokenCreator.map((g) => g.inputs.serviceAccountId)).toEqual([`projects/${s.config.project}/serviceAccounts/${invokerEmail(s)}`]);
     expect(pubsub).toHaveLength(dlTopics.length + tokenCreator.length + pubsub.filter((g) => g.inputs.role === 'roles/pubsub.subscriber').length);
+
+    // The Pub/Sub agent is declared, so it exists before anything is granted to it.
+    expect(ofType(s, 'projects/serviceIdentity:ServiceIdentity').map((r) => r.inputs.service)).toEqual(['pubsub.googleapis.com']);
 
     const storage = agentGrants(STORAGE_AGENT);
     expect(storage.every((g) => g.inputs.role === 'roles/pubsub.publisher')).toBe(true);

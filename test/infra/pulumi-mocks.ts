@@ -39,6 +39,10 @@ function computedState(type: string, inputs: Record<string, any>): { id: string;
       return { id: `projects/${project}/secrets/${inputs.secretId}`, state: { name: `projects/${project}/secrets/${inputs.secretId}` } };
     case 'gcp:storage/bucketObject:BucketObject':
       return { id: `${inputs.bucket}-${inputs.name}`, state: { outputName: inputs.name } };
+    case 'gcp:projects/serviceIdentity:ServiceIdentity': {
+      const email = PUBSUB_AGENT.slice('serviceAccount:'.length);
+      return { id: `${inputs.service}-identity`, state: { email, member: PUBSUB_AGENT } };
+    }
     case 'gcp:cloudscheduler/job:Job':
       return { id: `projects/${project}/locations/${inputs.region}/jobs/${inputs.name}`, state: {} };
     case 'gcp:monitoring/notificationChannel:NotificationChannel':

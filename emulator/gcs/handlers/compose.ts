@@ -23,6 +23,7 @@ export async function composeObject(ctx: GcsContext, r: GcsRequest, bucket: stri
   if (sources.length > 32) throw gcsErrors.invalid('The number of source components provided (' + sources.length + ') exceeds the maximum (32)');
   const records: ObjectRecord[] = (sources as SourceObject[]).map((s) => {
     if (typeof s.name !== 'string' || !s.name) throw gcsErrors.required('sourceObjects.name');
+    r.access.object('storage.objects.get', bucket, s.name);
     const o = ctx.state.requireObject(bucket, s.name, s.generation == null ? null : String(s.generation));
     const expected = s.objectPreconditions?.ifGenerationMatch;
     if (expected != null && String(expected) !== o.generation) throw gcsErrors.preconditionFailed();
@@ -43,6 +44,6 @@ export async function composeObject(ctx: GcsContext, r: GcsRequest, bucket: stri
   const fields = fieldsFromResource(body.destination);
   if (!fields.contentType && records[0]!.fields.contentType) fields.contentType = records[0]!.fields.contentType;
   const componentCount = records.reduce((n, o) => n + (o.componentCount ?? 1), 0);
-  const record = await ctx.state.putObject({ bucket, name, blobId, fields, componentCount, ...hasher.digest() }, destPre);
+  const record = await ctx.state.putObject({ bucket, name, blobId, fields, componentCount, ...hasher.digest() }, destPre, r.access.write(bucket, name));
   sendJson(r.res, 200, objectResource(record, r.baseUrl));
 }

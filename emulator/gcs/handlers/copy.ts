@@ -41,6 +41,7 @@ async function copyObject(
       fields: overrideFields(source.fields, body),
     },
     destPre,
+    r.access.write(dest.bucket, dest.name),
   );
   return { source, record };
 }

@@ -22,6 +22,9 @@ export async function startResumable(ctx: GcsContext, r: GcsRequest, bucket: str
   const body = ((await readJson(r.req)) ?? {}) as Record<string, unknown>;
   const name = r.query.get('name') ?? (typeof body.name === 'string' ? body.name : '');
   if (!name) throw gcsErrors.required('object name');
+  // The session URI is the credential from here on: the session keeps the identity that opened
+  // it, and replacing an existing object is checked for that identity when the upload completes.
+  r.access.object('storage.objects.create', bucket, name);
   // Like GCS, preconditions are only recorded here and enforced when the upload completes.
   const preconditions = readPreconditions(r.query);
 
@@ -32,7 +35,10 @@ export async function startResumable(ctx: GcsContext, r: GcsRequest, bucket: str
   const total = typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
 
   const id = randomUUID().replace(/-/g, '');
-  await ctx.sessions.create({ id, bucket, name, fields, preconditions, total, createdAt: new Date().toISOString() });
+  await ctx.sessions.create({
+    id, bucket, name, fields, preconditions, total, createdAt: new Date().toISOString(),
+    ...(r.access.identity !== undefined ? { identity: r.access.identity } : {}),
+  });
   const location =
     `${r.baseUrl}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o` +
     `?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${id}`;
@@ -77,6 +83,7 @@ async function finalize(ctx: GcsContext, r: GcsRequest, s: Session): Promise<voi
       name: info.name,
       fields: info.fields,
       preconditions: info.preconditions,
+      authorize: (previous) => ctx.iam.accessFor(info.identity).write(info.bucket, info.name)(previous),
       expected: hashesFromHeader(r.req.headers['x-goog-hash']),
     });
   } catch (err) {

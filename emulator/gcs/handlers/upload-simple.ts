@@ -13,7 +13,10 @@ import { objectResource } from '../resources';
 // into a staging blob; the object appears only once the whole body has arrived.
 
 export async function uploadMediaOrMultipart(ctx: GcsContext, r: GcsRequest, bucket: string, multipart: boolean): Promise<void> {
-  ctx.state.getBucket(bucket); // 404 before reading a possibly large body
+  // 403 and 404 before reading a possibly large body (the client names the object in the query).
+  const queryName = r.query.get('name');
+  if (queryName) r.access.object('storage.objects.create', bucket, queryName);
+  ctx.state.getBucket(bucket);
   const preconditions = readPreconditions(r.query);
   const staging = await ctx.blobs.staging(`simple-${randomUUID()}`);
   const hasher = new ContentHasher();
@@ -55,6 +58,7 @@ export async function uploadMediaOrMultipart(ctx: GcsContext, r: GcsRequest, buc
     name,
     fields,
     preconditions,
+    authorize: r.access.write(bucket, name),
     expected: {
       md5Hash: typeof metadata.md5Hash === 'string' ? metadata.md5Hash : hashesFromHeader(r.req.headers['x-goog-hash']).md5Hash,
       crc32c: typeof metadata.crc32c === 'string' ? metadata.crc32c : hashesFromHeader(r.req.headers['x-goog-hash']).crc32c,

@@ -1,6 +1,7 @@
 // Checks shared by the end-to-end tests.
 import { expect } from 'vitest';
 import { AGGREGATES_COLLECTION } from '../../functions/runtime/run-record';
+import type { FinishedRun } from '../../emulator/run-watch';
 import type { DemoHarness } from './demo-harness';
 
 export async function expectRollupsMatchSql(h: DemoHarness): Promise<void> {
@@ -38,3 +39,11 @@ export async function tableCounts(h: DemoHarness): Promise<Record<string, number
   return counts;
 }
 
+
+// A run of the demo in which every one of its files loaded.
+export function expectEveryFileLoaded(run: FinishedRun, files: number): void {
+  expect(run.run.status).toBe('succeeded');
+  expect(run.run.expectedFiles).toBe(files);
+  expect(run.run.counts.loaded).toBe(files);
+  expect(run.files.every((f) => f.status === 'loaded')).toBe(true);
+}

@@ -11,7 +11,7 @@ import type { BundleHost } from '../../emulator/bundle-host';
 import type { FinishedRun } from '../../emulator/run-watch';
 import { RUNS_COLLECTION } from '../../functions/runtime/run-record';
 import { buildFunctionBundles } from '../../scripts/build-functions';
-import { expectRollupsMatchSql, tableCounts } from './assertions';
+import { expectEveryFileLoaded, expectRollupsMatchSql, tableCounts } from './assertions';
 import { startDemoHarness, type DemoHarness } from './demo-harness';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -103,10 +103,7 @@ describe('demo pipeline through the built bundles (functions-framework processes
   });
 
   it('succeeds with every file loaded', () => {
-    expect(run.run.status).toBe('succeeded');
-    expect(run.run.expectedFiles).toBe(9);
-    expect(run.run.counts.loaded).toBe(9);
-    expect(run.files.every((f) => f.status === 'loaded')).toBe(true);
+    expectEveryFileLoaded(run, 9);
   });
 
   it("loads every table's fixture rows exactly once", async () => {

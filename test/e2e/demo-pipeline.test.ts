@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoHarness, type DemoHarness } from './demo-harness';
 import type { FinishedRun } from '../../emulator/run-watch';
-import { expectRollupsMatchSql, tableCounts } from './assertions';
+import { expectEveryFileLoaded, expectRollupsMatchSql, tableCounts } from './assertions';
 
 const DATES = ['2026-11-18', '2026-11-19', '2026-11-20'];
 
@@ -20,10 +20,7 @@ describe('demo pipeline end to end', () => {
   afterAll(async () => h?.close());
 
   it('succeeds with every file loaded', () => {
-    expect(run.run.status).toBe('succeeded');
-    expect(run.run.expectedFiles).toBe(9);
-    expect(run.run.counts.loaded).toBe(9);
-    expect(run.files.every((f) => f.status === 'loaded')).toBe(true);
+    expectEveryFileLoaded(run, 9);
   });
 
   it("loads every table's fixture rows exactly once", async () => {

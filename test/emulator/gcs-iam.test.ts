@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { ApiError, Bucket, Storage } from '@google-cloud/storage';
+import type { Bucket, Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localStorageIdentity, OBJECT_ROLES, type ObjectBinding } from '../../shared/bucket-access';
 import { createGoogleClients, type GoogleClients } from '../../shared/google-clients';
 import { createLogger } from '../../shared/logger';
 import { startGcsEmulator, type GcsEmulator } from '../../emulator/gcs/index';
 import { registerStorageIdentity, removeStorageIdentity } from '../../emulator/gcs/identities-client';
+import { apiError } from '../support/api-error';
 
 // Simulated IAM in the Cloud Storage emulator, through the real @google-cloud/storage client built
 // the way a stage function builds it (createGoogleClients with a storageIdentity). One identity holds
@@ -26,15 +27,6 @@ let asFn: Bucket;
 const NOWHERE = '127.0.0.1:9';
 const clientsAs = (storageIdentity?: string) =>
   createGoogleClients({ projectId: project, storageUrl: emulator.url, pubsubHost: NOWHERE, firestoreHost: NOWHERE, ...(storageIdentity ? { storageIdentity } : {}) });
-
-async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function expectDenied(promise: Promise<unknown>, permission: string, object: string): Promise<void> {
   const err = await apiError(promise);

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { CRC32C, Storage, type ApiError } from '@google-cloud/storage';
+import { CRC32C, Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../shared/logger';
 import { startGcsEmulator, type GcsEmulator } from '../../emulator/gcs/index';
+import { apiError } from '../support/api-error';
 
 // Buckets, objects, metadata, ranges, listing, copy/move and error bodies — all through the real
 // @google-cloud/storage client against the in-memory emulator.
@@ -17,15 +18,6 @@ const crc32c = (data: Buffer | string) => {
   c.update(Buffer.from(data));
   return c.toString();
 };
-
-async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ApiError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function newBucket(tag: string) {
   const [bucket] = await storage.createBucket(uniqueBucket(tag));

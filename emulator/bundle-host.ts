@@ -2,11 +2,11 @@
 // Functions gen2 runs them: one process per function running the Functions Framework's own CLI,
 //   node …/functions-framework/build/src/main.js --target=<stage> --signature-type=http
 //        --source=<stageDir> --port=<port>
-// `http` is what Cloud Functions starts a function without an event trigger with (ours are reached
-// by push subscriptions, not Eventarc); the stage's own cloudEvent registration overrides it, and
-// running it this way proves that.
-// with the function's environment and nothing of ours loaded in-process. This is what proves a
-// bundle works when Pub/Sub pushes into it; function-host.ts serves the TypeScript handlers instead.
+// with the function's environment and nothing of ours loaded in-process (`http` is what Cloud
+// Functions starts a function without an event trigger with; ours are reached by push
+// subscriptions, and the stage registers itself as an HTTP function, functions/runtime/serve-push.ts).
+// This is what proves a bundle works when Pub/Sub pushes into it; function-host.ts serves the
+// TypeScript handlers instead.
 //
 // A stage directory is opaque here: the framework loads its package.json `main`, whatever the
 // layout behind it. NODE_PATH points at our node_modules so the bundle resolves the framework (one

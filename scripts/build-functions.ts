@@ -163,14 +163,19 @@ export async function buildFunctionBundles(options: BuildOptions): Promise<Built
 
 // Runs the package's own cache writer, as the deploy build does, resolving the external dependencies
 // from our node_modules.
-export function writeCodeCache(root: string, dir: string): number {
+export function writeCodeCache(root: string, dir: string, env: Record<string, string> = {}): number {
+  rmSync(join(dir, CODE_CACHE_FILE), { force: true });
   execFileSync(process.execPath, [join(dir, CACHE_WRITER_FILE)], {
     cwd: dir,
-    env: { ...process.env, NODE_PATH: join(root, 'node_modules') },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_PATH: join(root, 'node_modules'), ...env },
+    // Its JSON lines (cache written, or why not) are part of the build's output.
+    stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 60_000,
   });
-  return statSync(join(dir, CODE_CACHE_FILE)).size;
+  const cache = join(dir, CODE_CACHE_FILE);
+  // The writer never fails a deploy build; here a missing cache is worth stopping for.
+  if (!existsSync(cache)) throw new Error(`no code cache was written in ${dir}; the writer's warning above says why`);
+  return statSync(cache).size;
 }
 
 // A minimal deterministic zip writer (deflate, fixed timestamps): identical inputs give an identical

@@ -128,8 +128,10 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
   try {
     await pipeline(input.open(), new ExactSize(stamp.size, stamp.sourcePath), upload);
   } catch (error) {
-    if (httpCode(error) === 412) {
-      // Lost a race with another delivery of the same run: its object stands.
+    // Lost a race with another delivery of the same run: its object stands. Fetch may only create in
+    // raw/, and Cloud Storage may refuse a create-only write onto an existing object with 403 rather
+    // than 412; either way, what is there now decides.
+    if (httpCode(error) === 412 || httpCode(error) === 403) {
       const after = await existingMetadata(bucket, objectName);
       if (after) return classifyExisting(bucket, objectName, after, stamp);
     }

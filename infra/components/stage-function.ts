@@ -152,8 +152,8 @@ export class StageFunction extends pulumi.ComponentResource {
         retryPolicy: { minimumBackoff: `${plan.minBackoffSeconds}s`, maximumBackoff: `${plan.maxBackoffSeconds}s` },
         deadLetterPolicy: { deadLetterTopic: topic(plan.deadLetterTopic).id, maxDeliveryAttempts: plan.maxDeliveryAttempts },
         pushConfig: {
-          // The topic in the path is where the functions framework reads the CloudEvent's source from
-          // (without it, it logs two plain-text warnings per delivery); the local cloud pushes the same.
+          // The stage answers any path; the topic in it makes request logs say where a push came from,
+          // and the local cloud pushes to the same shape.
           pushEndpoint: pulumi.interpolate`${this.url}/projects/${config.project}/topics/${plan.topic}`,
           // Cloud Run checks the token's audience against the service URL, not the path.
           oidcToken: { serviceAccountEmail: args.invoker.email, audience: this.url },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { buildFunctionBundles, crc32, EXTERNAL_DEPENDENCIES, findStageEntries, FUNCTIONS_FRAMEWORK, PACKAGE_FILES, type BuiltBundle } from '../../scripts/build-functions';
+import { buildFunctionBundles, crc32, EXTERNAL_DEPENDENCIES, findStageEntries, FUNCTIONS_FRAMEWORK, PACKAGE_FILES, writeCodeCache, type BuiltBundle } from '../../scripts/build-functions';
 import { omitModulesPlugin } from '../../scripts/function-package/omitted-modules';
 import { formatTable, LOAD_GOAL_MS, measureBundles } from '../../scripts/measure-bundles';
 
@@ -94,6 +94,19 @@ describe('build-functions', () => {
 
     it('can be switched off', () => {
       expect(loadStatus({ SLUICE_CODE_CACHE: 'off' })).toMatchObject({ status: 'off', registered: 'function' });
+    });
+
+    it('is written under the heap flag the buildpack will start the function with', () => {
+      // GOOGLE_CONTAINER_MEMORY_HINT_MB=576 at build → NODE_OPTIONS=--max-old-space-size=512 at run time;
+      // V8 rejects a cache made under other flags.
+      try {
+        writeCodeCache(ROOT, join(outDir, 'fetch'), { GOOGLE_CONTAINER_MEMORY_HINT_MB: '576' });
+        expect(loadStatus({ NODE_OPTIONS: '--max-old-space-size=512' })).toMatchObject({ status: 'accepted', registered: 'function' });
+        expect(loadStatus()).toMatchObject({ status: 'rejected', registered: 'function' });
+      } finally {
+        writeCodeCache(ROOT, join(outDir, 'fetch'));
+      }
+      expect(loadStatus()).toMatchObject({ status: 'accepted' });
     });
 
     it('when missing or rejected, the stage still loads; a rejection is logged', () => {

@@ -21,7 +21,12 @@ async function copyObject(
   checkPreconditions(source, readPreconditions(r.query, true));
   ctx.state.getBucket(dest.bucket);
   const destPre = readPreconditions(r.query);
-  checkPreconditions(ctx.state.getObject(dest.bucket, dest.name), destPre);
+  const authorize = r.access.write(dest.bucket, dest.name);
+  const existing = ctx.state.getObject(dest.bucket, dest.name);
+  // Permission before preconditions, as for uploads: a caller that may not overwrite gets 403 even
+  // with ifGenerationMatch=0 (see iam.ts).
+  authorize(existing);
+  checkPreconditions(existing, destPre);
   let blobId: string;
   try {
     blobId = await ctx.blobs.duplicate(source.blobId);
@@ -41,7 +46,7 @@ async function copyObject(
       fields: overrideFields(source.fields, body),
     },
     destPre,
-    r.access.write(dest.bucket, dest.name),
+    authorize,
   );
   return { source, record };
 }

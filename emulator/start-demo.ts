@@ -76,7 +76,8 @@ async function main(): Promise<number> {
         'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
       },
       runSchedules: !once,
-      ...(bundleDir ? { bundles: { dir: bundleDir } } : {}),
+      // The function processes get nothing of ours but PATH, and no metadata-server probe (none exists locally).
+      ...(bundleDir ? { bundles: { dir: bundleDir, env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none' } } } : {}),
       logger,
       logLevel: verbose ? 'DEBUG' : 'WARNING',
     });

@@ -34,6 +34,11 @@ export class CsvFormatError extends Error {
 }
 
 const SAMPLE_CHARS = 64 * 1024;
+// The parser is fed this much text per call, whatever size the stream's chunks are. Every record of a
+// call stays alive until the whole batch is consumed; with big batches V8 sees most of papaparse's row
+// arrays survive a scavenge while its young generation is still small (startup) and starts allocating
+// them in old space, where, dead, they keep every field string they reference alive until a full GC.
+const PARSE_CHARS = 16 * 1024;
 const DEFAULT_MAX_RECORD_CHARS = 16 * 1024 * 1024;
 const DELIMITERS_TO_GUESS = [',', ';', '\t', '|'];
 
@@ -93,27 +98,41 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
 
   async function* batches(): AsyncGenerator<CsvRecordBatch> {
     try {
-      let input = pending;
+      if (ended) {
+        // The whole file came with the sample: one final parse.
+        const result = parser.parse(pending, 0, false) as PapaResult;
+        pending = '';
+        if (result.data.length > 0 || result.errors.length > 0) yield take(result, true);
+        return;
+      }
+      // Text received but not yet parsed: chunk[offset..]. The parser gets it PARSE_CHARS at a time.
+      let chunk = pending;
+      let offset = 0;
+      // The last, possibly partial, record of the previous round, parsed again with the next piece.
+      let rest = '';
       pending = '';
       for (;;) {
-        if (!ended) {
-          // Keep the last, possibly partial, record for the next round (ignoreLastRow = true).
+        if (offset < chunk.length) {
+          // A record longer than a piece takes the rest of the chunk, so it is not re-parsed piece by piece.
+          const end = rest.length < PARSE_CHARS ? Math.min(chunk.length, offset + PARSE_CHARS) : chunk.length;
+          const input = rest + chunk.slice(offset, end);
+          offset = end;
           const result = parser.parse(input, 0, true) as PapaResult;
-          const rest = input.slice(result.meta.cursor);
+          rest = input.slice(result.meta.cursor);
           if (result.data.length > 0) yield take(result, false);
-          if (rest.length > maxRecordChars) {
+          // Judged once per received chunk, as the stream delivers it.
+          if (offset === chunk.length && rest.length > maxRecordChars) {
             throw new CsvFormatError(`malformed CSV: a record runs past ${maxRecordChars} characters (unclosed quote?)`, index);
-          }
-          const next = await iterator.next();
-          if (next.done) {
-            ended = true;
-            input = rest;
-          } else {
-            input = rest + next.value;
           }
           continue;
         }
-        const result = parser.parse(input, 0, false) as PapaResult;
+        const next = await iterator.next();
+        if (!next.done) {
+          chunk = next.value;
+          offset = 0;
+          continue;
+        }
+        const result = parser.parse(rest, 0, false) as PapaResult;
         if (result.data.length > 0 || result.errors.length > 0) yield take(result, true);
         return;
       }

@@ -25,8 +25,10 @@ export interface TransformCsvOptions {
   maxRecordChars?: number;
 }
 
-// Flush the output in pieces of about this size: few enough writes, small enough buffers.
-const FLUSH_CHARS = 256 * 1024;
+// Flush the output in pieces of about this size: few enough writes, small enough buffers. As Latin-1
+// text a piece stays under V8's large-object size (128 KiB): a bigger one, flattened for the write, is a
+// large object, and one alive at a scavenge goes straight to old space (steady old-space growth).
+const FLUSH_CHARS = 64 * 1024;
 
 // Throws MalformedFileError (with the data row when there is one) for a file to quarantine; any
 // other error comes from the source or the sink and is for the caller to classify.

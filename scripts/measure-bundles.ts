@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { pipelines } from '../pipelines/index';
-import { CODE_CACHE_FILE, LOADER_FILE, STAGE_BUNDLE_FILE } from './function-package/package-layout';
+import { CODE_CACHE_FILE, CODE_CACHE_STATUS, LOADER_FILE, STAGE_BUNDLE_FILE } from './function-package/package-layout';
 
 const run = promisify(execFile);
 
@@ -49,7 +49,7 @@ const PROBE = `
 const start = process.hrtime.bigint();
 require(process.argv[1]);
 const ms = Number(process.hrtime.bigint() - start) / 1e6;
-process.stdout.write(JSON.stringify({ ms, cache: globalThis[Symbol.for('sluice.codeCacheStatus')] ?? 'none' }));
+process.stdout.write(JSON.stringify({ ms, cache: globalThis[Symbol.for(${JSON.stringify(CODE_CACHE_STATUS.description)})] ?? 'none' }));
 `;
 
 function median(values: number[]): number {

@@ -10,3 +10,4 @@ export function storageStatus(error: unknown): number | undefined {
 
 export const isNotFound = (error: unknown): boolean => storageStatus(error) === 404;
 export const isPreconditionFailed = (error: unknown): boolean => storageStatus(error) === 412;
+export const isForbidden = (error: unknown): boolean => storageStatus(error) === 403;

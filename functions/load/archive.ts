@@ -4,28 +4,18 @@ import type { Bucket } from '@google-cloud/storage';
 import type { Logger } from '../../shared/logger';
 import type { ObjectRef } from '../../shared/messages';
 import { isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
+import { copyOnce } from '../runtime/copy-once';
 
 export type ArchiveOutcome = 'archived' | 'already-archived' | 'raw-missing';
 
-// Load may read and create in the archive, not overwrite; Cloud Storage may refuse a create-only copy
-// onto an existing object with 403 rather than 412, so an existing copy is looked for first, and a
-// refused copy is accepted once the copy is seen to exist.
+// Load may read and create in the archive, not overwrite (copyOnce).
 export async function archiveRaw(bucket: Bucket, raw: ObjectRef, archiveName: string, logger: Logger): Promise<ArchiveOutcome> {
-  let outcome: ArchiveOutcome = 'archived';
-  const archived = bucket.file(archiveName);
+  let outcome: ArchiveOutcome;
   try {
-    if ((await archived.exists())[0]) {
-      outcome = 'already-archived';
-    } else {
-      // ifGenerationMatch 0: only if the archive copy does not exist yet.
-      await bucket.file(raw.object, { generation: raw.generation }).copy(archived, { preconditionOpts: { ifGenerationMatch: 0 } });
-    }
+    const copied = await copyOnce(bucket.file(raw.object, { generation: raw.generation }), bucket.file(archiveName));
+    outcome = copied === 'present' ? 'already-archived' : 'archived';
   } catch (error) {
-    if (isPreconditionFailed(error)) {
-      outcome = 'already-archived';
-    } else if (Number((error as { code?: unknown }).code) === 403 && (await archived.exists())[0]) {
-      outcome = 'already-archived';
-    } else if (isNotFound(error)) {
+    if (isNotFound(error)) {
       const [exists] = await bucket.file(archiveName).exists();
       outcome = exists ? 'already-archived' : 'raw-missing';
       if (!exists) logger.warn('raw object gone and not in the archive; nothing to archive', { raw: raw.object, generation: raw.generation, archive: archiveName });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
 import { buildFunctionBundles, crc32, EXTERNAL_DEPENDENCIES, findStageEntries, FUNCTIONS_FRAMEWORK, PACKAGE_FILES, writeCodeCache, type BuiltBundle } from '../../scripts/build-functions';
 import { omitModulesPlugin } from '../../scripts/function-package/omitted-modules';
+import { CODE_CACHE_STATUS } from '../../scripts/function-package/package-layout';
 import { formatTable, LOAD_GOAL_MS, measureBundles } from '../../scripts/measure-bundles';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -79,7 +80,7 @@ describe('build-functions', () => {
       const probe = `
         require(${JSON.stringify(join(outDir, 'fetch', 'index.js'))});
         const { getFunction } = require('${FUNCTIONS_FRAMEWORK}/testing');
-        process.stdout.write(JSON.stringify({ status: globalThis[Symbol.for('sluice.codeCacheStatus')], registered: typeof getFunction('fetch') }));
+        process.stdout.write(JSON.stringify({ status: globalThis[Symbol.for(${JSON.stringify(CODE_CACHE_STATUS.description)})], registered: typeof getFunction('fetch') }));
       `;
       const env = { ...process.env, NODE_PATH: join(ROOT, 'node_modules'), SLUICE_PIPELINE: 'p', SLUICE_STAGE: 'fetch', SLUICE_BUCKET: 'bucket', GOOGLE_CLOUD_PROJECT: 'project', ...extraEnv };
       const stdout = execFileSync(process.execPath, ['-e', probe], { env, encoding: 'utf8' });

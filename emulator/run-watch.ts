@@ -9,15 +9,13 @@ export interface FinishedRun {
   files: FileRecord[];
 }
 
-// A run is over for its watcher once its status is final and notify has mailed what it owes.
-export function runIsOver(run: RunRecord, expectsReport: boolean): boolean {
-  if (run.status === 'running') return false;
-  const sent = run.notifications ?? {};
-  if (run.status === 'failed' || run.status === 'partial') return Boolean(sent.alertSentAt ?? sent.failureAlertSentAt);
-  return !expectsReport || Boolean(sent.reportSentAt);
+// A run is over for its watcher once its status is final and notify has sent what it owes (which
+// notify records as notifications.doneAt, whatever reports and alerts that meant).
+export function runIsOver(run: RunRecord): boolean {
+  return run.status !== 'running' && Boolean(run.notifications?.doneAt);
 }
 
-export function waitForRun(firestore: Firestore, runId: string, options: { expectsReport: boolean; timeoutMs?: number }): Promise<FinishedRun> {
+export function waitForRun(firestore: Firestore, runId: string, options: { timeoutMs?: number } = {}): Promise<FinishedRun> {
   const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -34,7 +32,7 @@ export function waitForRun(firestore: Firestore, runId: string, options: { expec
       (snap) => {
         const run = snap.data() as RunRecord | undefined;
         last = run ?? last;
-        if (settled || !run || !runIsOver(run, options.expectsReport)) return;
+        if (settled || !run || !runIsOver(run)) return;
         settled = true;
         clearTimeout(timer);
         unsubscribe();

@@ -86,7 +86,7 @@ async function main(): Promise<number> {
     await deployment.trigger(restaurantPos.name, { runId });
     say(`triggered ${restaurantPos.name} as run ${runId}; waiting for it to finish...`);
     const clients = createGoogleClients({ projectId: deployment.projectId, firestoreHost: endpoints.firestoreHost });
-    const finished = await waitForRun(clients.firestore, runId, { expectsReport: restaurantPos.reports.length > 0, timeoutMs: 300_000 });
+    const finished = await waitForRun(clients.firestore, runId, { timeoutMs: 300_000 });
     await clients.close();
 
     say('');

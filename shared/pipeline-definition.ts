@@ -129,6 +129,9 @@ export const reportSchema = z.object({
   // Each query's result becomes an HTML table in the body and a CSV attachment. Queries are the
   // pipeline author's own text, never built from input.
   queries: z.array(z.object({ title: z.string().min(1), sql: z.string().min(1) }).strict()).min(1),
+  // 'new-data': mailed only for runs that loaded or quarantined something (a re-trigger that finds every
+  // file already fetched mails nothing); 'always': every run that completes, saying when nothing was new.
+  when: z.enum(['new-data', 'always']).default('new-data'),
 }).strict();
 export type ReportDefinition = z.infer<typeof reportSchema>;
 

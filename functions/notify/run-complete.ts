@@ -1,20 +1,27 @@
-// sluice.run-complete: settle the run's status, mail the declared reports, and alert when the run is
-// partial or failed.
+// sluice.run-complete: settle the run's status, alert when the run is partial or failed, and mail the
+// declared reports that apply to it.
 //
-// Exactly-once-ish mail: each mail is recorded on the run (notifications.reportSentAt / alertSentAt)
-// AFTER the SMTP server accepted it, and skipped when already recorded, so a redelivered run-complete
-// sends nothing more. Recording before sending would instead lose the mail for good if the function
-// died in between; we prefer a rare duplicate to a lost report. That duplicate (crash after send,
-// before the record; two deliveries racing are kept apart by a claim, see run-state.ts) carries the same deterministic Message-ID
+// The alert goes first: it needs no database, so a PostgreSQL outage that makes the report queries
+// wait for a retry cannot hold it back. Each mail is delivered once through deliver-once.ts (claimed
+// after its queries ran, released when the send fails, recorded after the SMTP server accepted it); a
+// crash between the send and the record can repeat a mail with the same deterministic Message-ID
 // (`<runId.report@sluice>`), which mail clients and many servers collapse into one message.
 import type { RunCompleteMessage } from '../../shared/messages';
+import type { ReportDefinition } from '../../shared/pipeline-definition';
 import type { StageContext } from '../runtime/context';
+import { RUNS_COLLECTION, type RunRecord } from '../runtime/run-record';
+import { deliverOnce, deliveryLeaseMs, wasDelivered, type DeliveryKey } from './deliver-once';
 import { badFilesOf, renderRunAlert } from './render-alert';
 import { renderReport } from './render-report';
 import { runReportQueries } from './report-queries';
-import { markNotified, mayNotify, readFiles, settleRun } from './run-state';
+import { markNotifyDone, readFiles, settleRun } from './run-state';
 import { summarizeRun } from './run-summary';
 import { sendMail } from './send-mail';
+
+// Whether a report is mailed for a run that ended with this status.
+export function reportApplies(report: ReportDefinition, status: RunRecord['status']): boolean {
+  return report.when === 'always' || status !== 'no-new-data';
+}
 
 export async function handleRunComplete(ctx: StageContext, message: RunCompleteMessage): Promise<void> {
   const { runId } = message;
@@ -24,29 +31,40 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
   const summary = summarizeRun(run, files);
   let smtpUrl: string | undefined;
   const smtp = async () => (smtpUrl ??= await ctx.secrets.read(ctx.pipeline.mail.smtpUrl.secret));
+  const once = (key: DeliveryKey, deliver: () => Promise<unknown>) =>
+    deliverOnce({ firestore: ctx.firestore, runId, key, leaseMs: deliveryLeaseMs(ctx.stage.timeoutSeconds), logger: log }, deliver);
 
-  if (ctx.pipeline.reports.length === 0) {
-    log.info('no report declared');
-  } else if (run.notifications?.reportSentAt || !(await mayNotify(ctx.firestore, runId, 'reportSentAt'))) {
-    log.info('report already sent; not sending again');
-  } else {
-    for (const [index, report] of ctx.pipeline.reports.entries()) {
-      const results = await runReportQueries(ctx, report);
-      const mail = renderReport({ pipeline: ctx.pipeline, report, reportIndex: index, results, summary });
-      const sent = await sendMail(await smtp(), mail);
-      log.info('report sent', { report: report.name, messageId: sent.messageId, to: mail.to, attachments: mail.attachments?.length ?? 0 });
+  if (run.status === 'partial' || run.status === 'failed') {
+    const badFiles = badFilesOf(files);
+    const mail = renderRunAlert({ pipeline: ctx.pipeline, summary, badFiles, ...(run.error ? { runError: run.error } : {}) });
+    const outcome = await once('alertSentAt', async () => sendMail(await smtp(), mail));
+    if (outcome === 'delivered') log.warn('run alert sent', { status: run.status, badFiles: badFiles.length, messageId: mail.messageId, to: mail.to });
+    else log.info('alert already sent; not sending again');
+  }
+
+  let applied = 0;
+  for (const [index, report] of ctx.pipeline.reports.entries()) {
+    const key: DeliveryKey = `report-${index}`;
+    if (!reportApplies(report, run.status)) {
+      log.info('report not mailed: the run brought no new data', { report: report.name, status: run.status });
+      continue;
     }
-    await markNotified(ctx.firestore, runId, 'reportSentAt');
+    applied += 1;
+    if (wasDelivered(run, key)) {
+      log.info('report already sent; not sending again', { report: report.name });
+      continue;
+    }
+    // Queries first: an outage fails this attempt before anything is claimed.
+    const results = await runReportQueries(ctx, report);
+    const mail = renderReport({ pipeline: ctx.pipeline, report, reportIndex: index, results, summary });
+    const outcome = await once(key, async () => sendMail(await smtp(), mail));
+    if (outcome === 'delivered') log.info('report sent', { report: report.name, messageId: mail.messageId, to: mail.to, attachments: mail.attachments?.length ?? 0 });
+    else log.info('report already sent; not sending again', { report: report.name });
   }
-
-  if (run.status !== 'partial' && run.status !== 'failed') return;
-  if (run.notifications?.alertSentAt || !(await mayNotify(ctx.firestore, runId, 'alertSentAt'))) {
-    log.info('alert already sent; not sending again');
-    return;
+  // Everything this run was owed has gone out: watchers (npm start, tests, the ops surface) wait for this.
+  if (applied > 0 && !run.notifications?.reportSentAt) {
+    const at = new Date().toISOString();
+    await ctx.firestore.collection(RUNS_COLLECTION).doc(runId).update({ 'notifications.reportSentAt': at, updatedAt: at });
   }
-  const badFiles = badFilesOf(files);
-  const mail = renderRunAlert({ pipeline: ctx.pipeline, summary, badFiles, ...(run.error ? { runError: run.error } : {}) });
-  const sent = await sendMail(await smtp(), mail);
-  await markNotified(ctx.firestore, runId, 'alertSentAt');
-  log.warn('run alert sent', { status: run.status, badFiles: badFiles.length, messageId: sent.messageId, to: mail.to });
+  if (!run.notifications?.doneAt) await markNotifyDone(ctx.firestore, runId);
 }

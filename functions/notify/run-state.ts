@@ -1,11 +1,8 @@
-// Reads and settles a run's record for notify: the run document, its files, its final status, and
-// which mails have already gone out.
+// Reads and settles a run's record for notify: the run document, its files and its final status.
+// Which mails went out is deliver-once.ts's.
 import type { Firestore } from '@google-cloud/firestore';
-import { randomUUID } from 'node:crypto';
-import { PermanentError, TransientError } from '../../shared/errors';
+import { PermanentError } from '../../shared/errors';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from '../runtime/run-record';
-
-export type NotificationKey = keyof NonNullable<RunRecord['notifications']>;
 
 const runRef = (firestore: Firestore, runId: string) => firestore.collection(RUNS_COLLECTION).doc(runId);
 
@@ -62,37 +59,8 @@ export async function settleFailedRun(firestore: Firestore, runId: string, failu
   });
 }
 
-// Recorded after the mail went out; see the handlers for why after and not before.
-export async function markNotified(firestore: Firestore, runId: string, key: NotificationKey): Promise<void> {
+// Notify has sent everything the run's end owed; watchers wait for this mark.
+export async function markNotifyDone(firestore: Firestore, runId: string): Promise<void> {
   const at = new Date().toISOString();
-  await runRef(firestore, runId).update({ [`notifications.${key}`]: at, updatedAt: at });
-}
-
-// How long a delivery that claimed a mail may take to send it before another may take over: longer
-// than nodemailer's own connection and send timeouts, so a live sender is never doubled.
-const MAIL_CLAIM_LEASE_MS = 3 * 60_000;
-
-// Before sending, a delivery claims the mail in a transaction. A concurrent redelivery of the same
-// event then finds the claim and backs off (TransientError → Pub/Sub retries it later, when the mail
-// is recorded as sent); a claim whose holder died expires after the lease. This closes the window
-// where two deliveries racing would both send; only a crash between send and record is left.
-export async function claimNotification(firestore: Firestore, runId: string, key: NotificationKey): Promise<'claimed' | 'sent' | 'busy'> {
-  const claimant = randomUUID();
-  return firestore.runTransaction(async (tx) => {
-    const ref = runRef(firestore, runId);
-    const run = (await tx.get(ref)).data() as (RunRecord & { notificationClaims?: Record<string, { by: string; at: string }> }) | undefined;
-    if (!run) throw new PermanentError(`run ${runId} has no record`);
-    if (run.notifications?.[key]) return 'sent';
-    const claim = run.notificationClaims?.[key];
-    if (claim && Date.now() - Date.parse(claim.at) < MAIL_CLAIM_LEASE_MS) return 'busy';
-    tx.update(ref, { [`notificationClaims.${key}`]: { by: claimant, at: new Date().toISOString() } });
-    return 'claimed';
-  });
-}
-
-// Claims the mail or says why not: 'sent' → nothing to do; busy → retry later.
-export async function mayNotify(firestore: Firestore, runId: string, key: NotificationKey): Promise<boolean> {
-  const claim = await claimNotification(firestore, runId, key);
-  if (claim === 'busy') throw new TransientError(`another delivery is sending ${key.replace(/At$/, '')} for run ${runId}`);
-  return claim === 'claimed';
+  await runRef(firestore, runId).update({ 'notifications.doneAt': at, updatedAt: at });
 }

@@ -73,6 +73,14 @@ function stageRows(summary: RunSummary): Array<Record<string, unknown>> {
 
 const STAGE_COLUMNS = ['stage', 'timed', 'total s', 'longest s'];
 
+// Said in so many words, so a report over a run that found nothing is never read as fresh data.
+export function nothingNewLine(summary: RunSummary): string | undefined {
+  if (summary.status !== 'no-new-data') return undefined;
+  return summary.files.skipped > 0
+    ? `Nothing new: all ${summary.files.skipped} file(s) this run saw had already been fetched by earlier runs; no rows were loaded.`
+    : 'Nothing new: the source offered no file for this run; no rows were loaded.';
+}
+
 export function summaryHtml(summary: RunSummary): string {
   const f = summary.files;
   const lines = [
@@ -81,6 +89,8 @@ export function summaryHtml(summary: RunSummary): string {
       (summary.durationSeconds !== undefined ? ` in ${round(summary.durationSeconds)} s` : '') + '.</p>',
     `<p>Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed. Rows loaded: ${summary.rows}.</p>`,
   ];
+  const nothingNew = nothingNewLine(summary);
+  if (nothingNew) lines.push(`<p><b>${escapeHtml(nothingNew)}</b></p>`);
   if (summary.stages.length) lines.push(htmlTable(STAGE_COLUMNS, stageRows(summary)));
   return lines.join('\n');
 }
@@ -92,6 +102,8 @@ export function summaryText(summary: RunSummary): string {
       (summary.durationSeconds !== undefined ? ` in ${round(summary.durationSeconds)} s` : '') + '.',
     `Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed. Rows loaded: ${summary.rows}.`,
   ];
+  const nothingNew = nothingNewLine(summary);
+  if (nothingNew) lines.push(nothingNew);
   if (summary.stages.length) lines.push('', textTable(STAGE_COLUMNS, stageRows(summary)));
   return lines.join('\n');
 }

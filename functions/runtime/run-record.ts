@@ -9,7 +9,11 @@ export const FILES_SUBCOLLECTION = 'files';
 export const FETCH_LEDGER_COLLECTION = 'sluice_fetch_ledger';
 export const AGGREGATES_COLLECTION = 'sluice_aggregates';
 
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
+// `no-new-data`: the run ended with nothing loaded, quarantined or failed — every file it saw was already
+// fetched by an earlier run (or there was none). Not a success over missing rows: reports declared
+// `when: 'new-data'` (the default) are not mailed for it.
+export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'no-new-data';
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'partial', 'failed', 'no-new-data'];
 
 export interface StageTiming {
   attempts: number;
@@ -39,7 +43,9 @@ export interface RunRecord {
   // Run-level stages (fetch, notify); per-file stages live on the file records.
   stages: Partial<Record<StageName, StageTiming>>;
   error?: { stage: string; message: string };
-  notifications?: { reportSentAt?: string; alertSentAt?: string; failureAlertSentAt?: string };
+  // When each mail went out (reportSentAt: every declared report that applied; reports: each by key),
+  // and doneAt: when notify had sent everything the run's end owed.
+  notifications?: { reportSentAt?: string; alertSentAt?: string; failureAlertSentAt?: string; reports?: Record<string, string>; doneAt?: string };
 }
 
 export interface FileRecord {
@@ -58,9 +64,11 @@ export interface FileRecord {
   endedAt?: string;
 }
 
-// A run's final status from its file counts: any failure fails it, any quarantine makes it partial.
+// A run's final status from its file counts: any failure fails it, any quarantine makes it partial, a
+// run that loaded nothing says so.
 export function finalStatus(counts: Record<FileOutcome, number>, runError?: unknown): RunStatus {
   if (runError || counts.failed > 0) return 'failed';
   if (counts.quarantined > 0) return 'partial';
+  if (counts.loaded === 0) return 'no-new-data';
   return 'succeeded';
 }

@@ -5,6 +5,7 @@
 import type { StagedMessage } from '../../shared/messages';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { MalformedFileError } from './malformed-file-error';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
@@ -57,9 +58,11 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
         return;
       }
       if (error instanceof RawObjectGoneError) {
-        // That generation is gone: already loaded and archived, quarantined, or replaced by a newer
-        // upload (which has its own notification). Nothing left to do for this one.
-        log.info('raw object generation no longer exists; nothing to transform');
+        // That generation is gone: quarantined by an earlier delivery (which may have died before
+        // ending the file or announcing the run's end: finish that), or loaded and archived (load's
+        // own redeliveries finish that file).
+        const settled = await settleQuarantinedFile(ctx, runId, fileKey, location);
+        log.info('raw object generation no longer exists; nothing to transform', { settled });
         return;
       }
       throw error;

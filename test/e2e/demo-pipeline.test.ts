@@ -51,11 +51,13 @@ describe('demo pipeline end to end', () => {
     expect(archived).toHaveLength(9);
   });
 
-  it('skips every file on a second run, as already fetched', async () => {
+  it('skips every file on a second run, as already fetched, and says the run brought nothing new', async () => {
     const second = await h.runOnce({ date: DATES[2] });
-    expect(second.run.status).toBe('succeeded');
+    expect(second.run.status).toBe('no-new-data');
     expect(second.run.expectedFiles).toBe(0);
     expect(second.run.counts.skipped).toBe(9);
     expect(await tableCounts(h)).toEqual(fixture.rows);
+    // The demo's report is mailed for new data only: a re-trigger does not mail "succeeded" over old rows.
+    expect(await h.mailsFor(second.run.runId)).toHaveLength(0);
   });
 });

@@ -297,8 +297,12 @@ let messageCounter = 0;
 // Record 'cloud' contexts for one pipeline of the world, and its notify topic read back.
 export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, options: { publishTime?: string } = {}): Promise<StageHarness> {
   const notifyTopic = topicName(world.prefix, pipeline.name, 'notify');
-  const [topic] = await world.clients.pubsub.createTopic(notifyTopic);
-  const [subscription] = await topic.createSubscription(`${notifyTopic}-test`);
+  // Two harnesses may serve one pipeline (a later instance with other secrets): the topic may exist.
+  const topic = world.clients.pubsub.topic(notifyTopic);
+  await topic.create().catch((error: unknown) => {
+    if ((error as { code?: number }).code !== 6) throw error; // ALREADY_EXISTS
+  });
+  const [subscription] = await topic.createSubscription(`${notifyTopic}-test-${++messageCounter}`);
   const events: Array<Record<string, unknown>> = [];
   subscription.on('message', (message: Message) => {
     events.push(JSON.parse(message.data.toString('utf8')) as Record<string, unknown>);

@@ -118,4 +118,25 @@ describe('transform handler', () => {
     delete (bad.attributes as Record<string, string>).objectGeneration;
     await expect(transformHandler(ctx, bad)).rejects.toBeInstanceOf(InvalidMessageError);
   });
+
+  it('a redelivery after a quarantine that died before ending the file ends it, so the run can complete', async () => {
+    const ctx = context();
+    const raw = await upload('raw/shop/run5/20240502/Orders.csv', 'order_id,total\nA-1\n');
+    // The first delivery got as far as moving the file: its quarantine copy exists, the raw object is
+    // gone, and it died before recording the file's end (and so before announcing the run's end).
+    await bucket.file(raw.object).copy(bucket.file('quarantine/shop/run5/20240502/Orders.csv'), {
+      metadata: { sluiceRunId: 'run5', sluiceStage: 'transform', sluiceReason: 'Orders.csv (rule orders): row 1 has 1 fields, the header has 2', sluiceRow: '1' },
+    });
+    await bucket.file(raw.object).delete();
+
+    await transformHandler(ctx, objectFinalizedMessage(raw, 20));
+    expect(ctx.runs.of('finishFile')).toEqual([
+      expect.objectContaining({
+        runId: 'run5',
+        fileKey: fileKeyOf('20240502/Orders.csv'),
+        detail: expect.objectContaining({ outcome: 'quarantined', stage: 'transform', row: 1, quarantinedAs: 'quarantine/shop/run5/20240502/Orders.csv', error: expect.stringContaining('row 1 has 1 fields') }),
+      }),
+    ]);
+    expect(ctx.published).toHaveLength(0);
+  });
 });

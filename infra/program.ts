@@ -204,7 +204,7 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
         project,
         region: config.region,
         name: plan.name,
-        description: `Triggers pipeline ${topology.pipeline}`,
+        description: plan.description,
         schedule: plan.cron,
         timeZone: plan.timeZone,
         pubsubTarget: { topicName: topic(plan.topic).id, data: Buffer.from(JSON.stringify(plan.payload)).toString('base64') },

@@ -82,6 +82,14 @@ export const runFailedMessageSchema = z.object({
 }).strict();
 export type RunFailedMessage = z.infer<typeof runFailedMessageSchema>;
 
+// Published by the pipeline's watchdog schedule to the notify topic: fail the runs that stopped moving.
+export const sweepMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.sweep'),
+  pipeline: z.string().min(1),
+}).passthrough();
+export type SweepMessage = z.infer<typeof sweepMessageSchema>;
+
 export type StageMessage = TriggerMessage | StagedMessage | LoadedMessage | RunCompleteMessage | RunFailedMessage;
 
 export function encodeMessage(message: StageMessage): Buffer {

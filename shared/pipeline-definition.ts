@@ -149,6 +149,14 @@ export const pipelineSchema = z.object({
   }).strict(),
   aggregates: z.array(aggregateSchema).default([]),
   reports: z.array(reportSchema).default([]),
+  // The sweep that fails runs which stopped making progress (a message lost, a function that never
+  // answers) and alerts once. It fires on `cron` (UTC); a run is stalled when nothing moved for longer
+  // than the stage it waits on can take (attempts × (timeout + longest backoff)), or
+  // `stalledAfterMinutes` when given.
+  watchdog: z.object({
+    cron: cron.default('*/10 * * * *'),
+    stalledAfterMinutes: z.number().int().positive().optional(),
+  }).strict().default({ cron: '*/10 * * * *' }),
   alerts: z.object({ to: z.array(z.string().email()).min(1), from: z.string().email().optional() }).strict(),
   mail: z.object({
     from: z.string().email(),

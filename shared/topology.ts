@@ -19,6 +19,9 @@ export function pushSubscriptionName(prefix: string, pipeline: string, stage: St
 export function scheduleJobName(prefix: string, pipeline: string): string {
   return `${prefix}-${pipeline}-schedule`;
 }
+export function watchdogJobName(prefix: string, pipeline: string): string {
+  return `${prefix}-${pipeline}-watchdog`;
+}
 // Object names are `<area>/<pipeline>/<run id>/<file>`; areas are prefixes of one bucket.
 export function areaPrefix(area: BucketArea, pipeline: string): string {
   return `${area}/${pipeline}/`;
@@ -51,7 +54,7 @@ export interface PipelineTopology {
   pushSubscriptions: PushSubscriptionPlan[];
   pullSubscriptions: PullSubscriptionPlan[];
   bucketNotifications: Array<{ topic: string; objectNamePrefix: string; eventTypes: ['OBJECT_FINALIZE']; payloadFormat: 'JSON_API_V1' }>;
-  schedules: Array<{ name: string; cron: string; timeZone: string; topic: string; payload: Record<string, string> }>;
+  schedules: Array<{ name: string; description: string; cron: string; timeZone: string; topic: string; payload: Record<string, string> }>;
 }
 
 export function topologyOf(
@@ -116,10 +119,22 @@ export function topologyOf(
   if (pipeline.schedule) {
     topology.schedules.push({
       name: scheduleJobName(prefix, p),
+      description: `Triggers pipeline ${p}`,
       cron: pipeline.schedule.cron,
       timeZone: pipeline.schedule.timeZone,
       topic: topicName(prefix, p, 'fetch'),
       payload: { ...pipeline.schedule.payload, v: '1', type: 'sluice.trigger', pipeline: p, trigger: 'schedule' },
+    });
+  }
+  // Every pipeline, scheduled or not: manual runs can stall too.
+  if (notify) {
+    topology.schedules.push({
+      name: watchdogJobName(prefix, p),
+      description: `Fails stalled runs of pipeline ${p} and alerts`,
+      cron: pipeline.watchdog.cron,
+      timeZone: 'Etc/UTC',
+      topic: topicName(prefix, p, 'notify'),
+      payload: { v: '1', type: 'sluice.sweep', pipeline: p },
     });
   }
   return topology;

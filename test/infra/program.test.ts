@@ -169,11 +169,12 @@ describe.each(scenarios)('$label', (s) => {
     expect(notifications.every((n) => n.inputs.bucket === dataBucketName(s.config))).toBe(true);
   });
 
-  it('schedules each scheduled pipeline with its cron, time zone and payload on the fetch topic', () => {
+  it('schedules each scheduled pipeline on its fetch topic, and every pipeline\'s watchdog on its notify topic', () => {
     const jobs = ofType(s, 'cloudscheduler/job:Job');
     const scheduled = s.pipelines.filter((p) => p.schedule);
-    expect(jobs).toHaveLength(scheduled.length);
+    expect(jobs).toHaveLength(scheduled.length + s.pipelines.length);
     for (const job of jobs) expect(job.inputs.timeZone).toMatch(/^[A-Za-z_]+\/[A-Za-z_]+$/);
+    expect(jobs.filter((j) => String(j.inputs.pubsubTarget.topicName).endsWith('-notify'))).toHaveLength(s.pipelines.length);
     for (const plan of topologies(s).flatMap((t) => t.schedules)) {
       const job = named(s, 'cloudscheduler/job:Job', plan.name);
       expect(job.inputs).toMatchObject({ schedule: plan.cron, timeZone: plan.timeZone, region: s.config.region });
@@ -281,7 +282,7 @@ describe.each(scenarios)('$label', (s) => {
     expect(Object.keys(s.outputs.functionUrls).sort()).toEqual(fnNames);
     expect(Object.values(s.outputs.functionUrls).every((u) => String(u).startsWith('https://'))).toBe(true);
     expect(Object.keys(s.outputs.serviceAccounts).sort()).toEqual(['builder', 'invoker', ...fnNames].sort());
-    expect(Object.keys(s.outputs.schedules)).toHaveLength(s.pipelines.filter((p) => p.schedule).length);
+    expect(Object.keys(s.outputs.schedules)).toHaveLength(s.pipelines.filter((p) => p.schedule).length + s.pipelines.length);
   });
 });
 
@@ -295,8 +296,10 @@ describe('the synthetic set', () => {
     expect(ofType(synthetic, 'secretmanager/secret:Secret').filter((r) => r.inputs.secretId === 'shared-smtp-url')).toHaveLength(1);
   });
 
-  it('has no schedule for the unscheduled pipeline', () => {
-    expect(ofType(synthetic, 'cloudscheduler/job:Job').map((j) => j.inputs.name).sort()).toEqual(['acme-inventory-schedule', 'acme-payroll-schedule']);
+  it('has no trigger schedule for the unscheduled pipeline, and a watchdog for every pipeline', () => {
+    const names = ofType(synthetic, 'cloudscheduler/job:Job').map((j) => String(j.inputs.name));
+    expect(names.filter((n) => n.endsWith('-schedule')).sort()).toEqual(['acme-inventory-schedule', 'acme-payroll-schedule']);
+    expect(names.filter((n) => n.endsWith('-watchdog'))).toHaveLength(synthetic.pipelines.length);
   });
 });
 

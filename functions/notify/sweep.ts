@@ -1,0 +1,110 @@
+// sluice.sweep (the pipeline's watchdog schedule): fail every run of the pipeline that stopped making
+// progress, naming what was last seen, so no run stays `running` in silence. A run is stalled when
+// nothing on it moved for longer than the stages it waits on can legitimately take (stall-limit.ts):
+// by then every message that could still move it has been dead-lettered (and handled) or was lost.
+// Failing the run publishes run-failed once; notify then alerts once (deliver-once.ts). A sweep
+// delivered twice finds the run failed and does nothing more.
+import { parseMessage, sweepMessageSchema } from '../../shared/messages';
+import { stallLimitsOf } from '../../shared/stall-limit';
+import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
+import type { IncomingMessage, StageContext } from '../runtime/context';
+import { RUNS_COLLECTION, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
+import { stageList } from '../stages';
+import { readFiles } from './run-state';
+
+// How many running runs one sweep looks at; the next sweep takes the rest.
+const SWEEP_BATCH = 200;
+const FILE_STAGES: StageName[] = ['transform', 'load', 'aggregate'];
+
+export interface Waiting {
+  stage: StageName;
+  file?: string;
+  attempt: number;
+  at?: string;
+}
+
+export interface StallVerdict {
+  stalled: boolean;
+  lastProgressAt: string;
+  limitSeconds: number;
+  waitingOn: Waiting[];
+  // The most recent thing seen moving, for the alert.
+  lastSeen: Waiting;
+}
+
+const latest = (...times: Array<string | undefined>): string | undefined =>
+  times.filter((t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t))).sort().at(-1);
+
+const timingTimes = (t: StageTiming | undefined) => [t?.startedAt, t?.endedAt];
+
+// Which stage a pending file waits on: the last one it started, or the one after a stage it finished.
+function waitingOf(file: FileRecord): Waiting {
+  const started = FILE_STAGES.filter((s) => file.stages?.[s]?.startedAt);
+  const current = started.at(-1);
+  if (!current) return { stage: 'transform', file: file.name, attempt: 0 };
+  const timing = file.stages[current]!;
+  if (timing.endedAt) {
+    const next = FILE_STAGES[FILE_STAGES.indexOf(current) + 1] ?? current;
+    return { stage: next, file: file.name, attempt: file.stages[next]?.attempts ?? 0, at: timing.endedAt };
+  }
+  return { stage: current, file: file.name, attempt: timing.attempts ?? 1, ...(timing.startedAt ? { at: timing.startedAt } : {}) };
+}
+
+// Pure: whether a running run is stalled at `now`, and what it waits on.
+export function judgeRun(run: RunRecord, files: FileRecord[], limits: Record<StageName, number>, now: Date): StallVerdict {
+  const waitingOn: Waiting[] = [];
+  if (run.expectedFiles === null || run.expectedFiles === undefined) {
+    const fetch = run.stages?.fetch;
+    waitingOn.push({ stage: 'fetch', attempt: fetch?.attempts ?? 0, ...(fetch?.startedAt ? { at: fetch.startedAt } : {}) });
+  }
+  const pending = files.filter((f) => !f.status || f.status === 'pending');
+  for (const file of pending) waitingOn.push(waitingOf(file));
+  // Files fetch counted that no later stage ever recorded (their storage notification never came).
+  const unrecorded = (run.expectedFiles ?? 0) - (run.endedFiles ?? 0) - pending.length;
+  if (unrecorded > 0) waitingOn.push({ stage: 'transform', file: `${unrecorded} file(s) never seen after fetch`, attempt: 0 });
+  if (waitingOn.length === 0) waitingOn.push({ stage: 'notify', attempt: 0 });
+
+  const lastProgressAt = latest(
+    run.createdAt, run.updatedAt, ...timingTimes(run.stages?.fetch),
+    ...files.flatMap((f) => [f.endedAt, ...STAGE_NAMES.flatMap((s) => timingTimes(f.stages?.[s]))]),
+  ) ?? now.toISOString();
+  const limitSeconds = Math.max(...waitingOn.map((w) => limits[w.stage]));
+  const lastSeen = [...waitingOn].sort((a, b) => (a.at ?? '').localeCompare(b.at ?? '')).at(-1)!;
+  const stalled = now.getTime() - Date.parse(lastProgressAt) > limitSeconds * 1000;
+  return { stalled, lastProgressAt, limitSeconds, waitingOn, lastSeen };
+}
+
+export function describeStall(verdict: StallVerdict, now: Date): string {
+  const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
+  const seen = verdict.lastSeen;
+  const what = `${seen.stage}${seen.file ? ` on ${seen.file}` : ''}${seen.attempt ? `, attempt ${seen.attempt}` : ''}${seen.at ? ` at ${seen.at}` : ''}`;
+  const others = verdict.waitingOn.length > 1 ? `; ${verdict.waitingOn.length} item(s) unfinished` : '';
+  return `stalled: no progress for ${minutes(now.getTime() - Date.parse(verdict.lastProgressAt))} (limit ${minutes(verdict.limitSeconds * 1000)}); last seen: ${what}${others}`;
+}
+
+export interface SweepOptions {
+  now?: () => Date;
+}
+
+export async function handleSweep(ctx: StageContext, message: IncomingMessage, options: SweepOptions = {}): Promise<{ failed: string[] }> {
+  const sweep = parseMessage(sweepMessageSchema, JSON.parse(message.data.toString('utf8')), 'sweep');
+  const now = (options.now ?? (() => new Date()))();
+  const limits = stallLimitsOf(stageList, ctx.pipeline.watchdog.stalledAfterMinutes);
+  const snap = await ctx.firestore.collection(RUNS_COLLECTION)
+    .where('pipeline', '==', sweep.pipeline)
+    .where('status', '==', 'running')
+    .limit(SWEEP_BATCH)
+    .get();
+  const failed: string[] = [];
+  for (const doc of snap.docs) {
+    const run = doc.data() as RunRecord;
+    const verdict = judgeRun(run, await readFiles(ctx.firestore, doc.id), limits, now);
+    if (!verdict.stalled) continue;
+    const reason = describeStall(verdict, now);
+    ctx.logger.error('stalled run failed by the watchdog', { runId: doc.id, reason, waitingOn: verdict.waitingOn.length });
+    await ctx.failRun(doc.id, reason, verdict.lastSeen.stage);
+    failed.push(doc.id);
+  }
+  ctx.logger.info('watchdog sweep done', { running: snap.size, failed: failed.length });
+  return { failed };
+}

@@ -10,6 +10,7 @@ import type { RunCompleteMessage } from '../../shared/messages';
 import type { ReportDefinition } from '../../shared/pipeline-definition';
 import type { StageContext } from '../runtime/context';
 import { RUNS_COLLECTION, type RunRecord } from '../runtime/run-record';
+import { removeStagedLeftovers } from './cleanup-run';
 import { deliverOnce, deliveryLeaseMs, wasDelivered, type DeliveryKey } from './deliver-once';
 import { badFilesOf, renderRunAlert } from './render-alert';
 import { renderReport } from './render-report';
@@ -66,5 +67,8 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
     const at = new Date().toISOString();
     await ctx.firestore.collection(RUNS_COLLECTION).doc(runId).update({ 'notifications.reportSentAt': at, updatedAt: at });
   }
-  if (!run.notifications?.doneAt) await markNotifyDone(ctx.firestore, runId);
+  if (!run.notifications?.doneAt) {
+    await removeStagedLeftovers(ctx, runId, files);
+    await markNotifyDone(ctx.firestore, runId);
+  }
 }

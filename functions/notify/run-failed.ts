@@ -5,7 +5,8 @@ import type { RunFailedMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
 import { deliverOnce, deliveryLeaseMs } from './deliver-once';
 import { renderFailureAlert } from './render-alert';
-import { markNotifyDone, settleFailedRun } from './run-state';
+import { removeStagedLeftovers } from './cleanup-run';
+import { markNotifyDone, readFiles, settleFailedRun } from './run-state';
 import { runDateOf } from './run-summary';
 import { sendMail } from './send-mail';
 
@@ -20,5 +21,8 @@ export async function handleRunFailed(ctx: StageContext, message: RunFailedMessa
   );
   if (outcome === 'delivered') log.warn('run failure alert sent', { stage: message.stage, messageId: mail.messageId, to: mail.to });
   else log.info('failure alert already sent; not sending again');
-  if (!run.notifications?.doneAt) await markNotifyDone(ctx.firestore, runId);
+  if (!run.notifications?.doneAt) {
+    await removeStagedLeftovers(ctx, runId, await readFiles(ctx.firestore, runId));
+    await markNotifyDone(ctx.firestore, runId);
+  }
 }

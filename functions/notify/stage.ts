@@ -13,5 +13,6 @@ export const notifyStage = declareStage({
   timeoutSeconds: 300,
   maxInstances: 2,
   concurrency: 1,
-  uses: { bucket: { read: [], write: [], delete: [] }, firestore: true, database: true, secrets: ['database', 'mail'] },
+  // Deletes in staged/: what a run's transform attempts left behind (cleanup-run.ts).
+  uses: { bucket: { read: [], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database', 'mail'] },
 });

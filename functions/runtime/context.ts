@@ -43,8 +43,10 @@ export interface RunRecorder {
   setExpectedFiles(runId: string, count: number): Promise<{ runComplete: boolean }>;
   // A file the source still offers but an earlier run already fetched: recorded, not expected.
   recordSkipped(runId: string, fileKey: string, file: { name: string; reason: string; size?: number }): Promise<void>;
-  // Marks a stage attempt on a file as started (attempts + 1, startedAt).
-  stageStarted(runId: string, fileKey: string, stage: StageName, file?: { name?: string; raw?: ObjectRef }): Promise<void>;
+  // Marks a stage attempt on a file as started (attempts + 1, startedAt). `stagedToken` names the staged
+  // objects this attempt is about to write, recorded first so the run's end can remove what a killed
+  // attempt leaves behind without listing the bucket.
+  stageStarted(runId: string, fileKey: string, stage: StageName, file?: { name?: string; raw?: ObjectRef; stagedToken?: string }): Promise<void>;
   // Marks it done with its counts.
   stageSucceeded(runId: string, fileKey: string, stage: StageName, report?: FileStageReport): Promise<void>;
   // Records an error on the file's stage without ending the file (a transient failure, to be retried).

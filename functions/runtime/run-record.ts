@@ -61,6 +61,8 @@ export interface FileRecord {
   error?: { stage?: string; message: string; row?: number };
   quarantinedAs?: string;
   skippedReason?: string;
+  // Tokens of the staged objects transform attempts wrote (or began to) for this file; see cleanup-run.ts.
+  stagedTokens?: string[];
   endedAt?: string;
 }
 

@@ -94,6 +94,7 @@ export function createRunRecorder(firestore: Firestore): RunRecorder & {
           fileKey,
           ...(file?.name ? { name: file.name } : {}),
           ...(file?.raw ? { raw: file.raw } : {}),
+          ...(file?.stagedToken ? { stagedTokens: FieldValue.arrayUnion(file.stagedToken) } : {}),
           stages: { [stage]: { attempts: FieldValue.increment(1), startedAt: at } },
         },
         { merge: true },

@@ -9,7 +9,7 @@ import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { MalformedFileError } from './malformed-file-error';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
-import { RawObjectGoneError, writeStaged } from './write-staged';
+import { newStagedToken, RawObjectGoneError, writeStaged } from './write-staged';
 
 export interface TransformOptions {
   resumableThresholdBytes?: number;
@@ -27,7 +27,8 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     const { runId } = location;
     const fileKey = fileKeyOf(location.path);
     const log = ctx.logger.child({ runId, fileKey, object: raw.object, generation: raw.generation });
-    await ctx.runs.stageStarted(runId, fileKey, 'transform', { name: location.path, raw });
+    const token = newStagedToken();
+    await ctx.runs.stageStarted(runId, fileKey, 'transform', { name: location.path, raw, stagedToken: token });
 
     const fileName = baseName(location.path);
     const rule = matchImportRule(ctx.pipeline.imports, fileName);
@@ -47,6 +48,7 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
         rawSize: size,
         location,
         rule,
+        token,
         resumableThresholdBytes: options.resumableThresholdBytes,
         csv: { maxRecordChars: options.maxRecordChars },
       });

@@ -18,6 +18,8 @@ export interface WriteStagedInput {
   rawSize?: number;
   location: FileLocation;
   rule: ImportRule;
+  // Names this attempt's staged objects (recorded on the run before writing; see cleanup-run.ts).
+  token: string;
   // Uploads at least this big (judged by the raw size) go resumable; smaller ones in one request.
   resumableThresholdBytes?: number;
   csv?: TransformCsvOptions;
@@ -46,12 +48,17 @@ async function* readRaw(stream: AsyncIterable<unknown>, raw: ObjectRef): AsyncGe
   }
 }
 
+// A fresh token per attempt: two attempts never share staged objects.
+export function newStagedToken(): string {
+  return randomBytes(6).toString('hex');
+}
+
 export async function writeStaged(input: WriteStagedInput): Promise<StagedResult> {
   const { bucket, raw, location, rule } = input;
   // MD5 rather than the client's default CRC32C: both verify the bytes end to end, but MD5 runs in
   // OpenSSL while the client's CRC32C is plain JavaScript and costs a tenth of the transform's CPU.
   const source = readRaw(bucket.file(raw.object, { generation: raw.generation }).createReadStream({ validation: 'md5' }), raw);
-  const token = randomBytes(6).toString('hex');
+  const { token } = input;
   const dataName = stagedDataName(location, token);
   const dataFile = bucket.file(dataName);
   const resumable = (input.rawSize ?? 0) >= (input.resumableThresholdBytes ?? DEFAULT_RESUMABLE_THRESHOLD);

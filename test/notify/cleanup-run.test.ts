@@ -1,0 +1,60 @@
+// The run's end removes the staged objects its transform attempts left behind (a killed attempt, a
+// racing redelivery), found from the tokens recorded on the run, not by listing; files still in flight
+// keep theirs. Real Firestore and Cloud Storage emulators.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleNotify } from '../../functions/notify/handler';
+import { stagedDataName, stagedSchemaName } from '../../shared/object-names';
+import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
+
+let world: StageTestWorld;
+let h: StageHarness;
+
+beforeAll(async () => {
+  world = await startStageTestWorld({ label: 'cln', bucket: true, database: true, smtp: true });
+  h = await stageHarness(world, testPipeline(world));
+});
+afterAll(async () => {
+  await h?.close();
+  await world?.stop();
+});
+
+const exists = async (name: string) => (await world.clients.storage.bucket(world.bucket).file(name).exists())[0];
+const put = (name: string) => world.clients.storage.bucket(world.bucket).file(name).save('x', { resumable: false });
+
+describe('run cleanup', () => {
+  it('deletes the staged objects of ended files on run-complete', async () => {
+    const runId = 'r-orphans';
+    const path = '20261121/Items-A.csv';
+    const location = { pipeline: h.pipeline.name, runId, path };
+    const before = h.events.length;
+    await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'manual', messageId: 't', dates: ['2026-11-21'] });
+    await h.runs.setExpectedFiles(runId, 1);
+    // Two transform attempts: the first was killed after writing its CSV, the second wrote both.
+    await h.runs.stageStarted(runId, 'fa', 'transform', { name: path, stagedToken: 'aaaaaaaaaaaa' });
+    await h.runs.stageStarted(runId, 'fa', 'transform', { name: path, stagedToken: 'bbbbbbbbbbbb' });
+    const leftovers = [stagedDataName(location, 'aaaaaaaaaaaa'), stagedDataName(location, 'bbbbbbbbbbbb'), stagedSchemaName(location, 'bbbbbbbbbbbb')];
+    for (const name of leftovers) await put(name);
+    await h.context('aggregate').finishFile(runId, 'fa', 'loaded', { stage: 'aggregate' });
+    const event = (await h.waitForEvents(before + 1))[before]!;
+
+    await h.deliver('notify', handleNotify, event);
+    for (const name of leftovers) expect(await exists(name)).toBe(false);
+    expect((await h.run(runId))?.notifications?.doneAt).toBeTruthy();
+    // Redelivered: nothing left to remove, nothing fails.
+    await h.deliver('notify', handleNotify, event);
+  });
+
+  it('keeps the staged objects of files still in flight when the run fails as a whole', async () => {
+    const runId = 'r-failed-midway';
+    const location = { pipeline: h.pipeline.name, runId, path: '20261121/Items-B.csv' };
+    const before = h.events.length;
+    await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'manual', messageId: 't2', dates: ['2026-11-21'] });
+    await h.runs.setExpectedFiles(runId, 1);
+    await h.runs.stageStarted(runId, 'fb', 'transform', { name: location.path, stagedToken: 'cccccccccccc' });
+    await put(stagedDataName(location, 'cccccccccccc'));
+    await h.context('notify').failRun(runId, 'stalled: test');
+    const event = (await h.waitForEvents(before + 1))[before]!;
+    await h.deliver('notify', handleNotify, event);
+    expect(await exists(stagedDataName(location, 'cccccccccccc'))).toBe(true);
+  });
+});

@@ -6,7 +6,8 @@ import { silentLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
 import { authenticate, prepareUsers } from './sftp/auth';
 import type { SftpUser } from './sftp/auth';
-import { serveSftpSession } from './sftp/session';
+import { serveSftpSession, type SftpFaults } from './sftp/session';
+export type { SftpFaults } from './sftp/session';
 
 // The local cloud's SFTP server: the partner endpoint pipelines pull exports from and push files
 // to. SFTP only (no shell, no exec, no forwarding), a directory on disk served as "/", password or
@@ -26,6 +27,8 @@ export interface SftpServerOptions {
   /** PEM/OpenSSH private key; an ed25519 key is generated when absent. */
   hostKey?: string | Buffer;
   logger?: Logger;
+  // Reliability tests only: faults the server injects (see SftpFaults). Changeable while it runs.
+  faults?: SftpFaults;
 }
 
 export interface SftpServer {
@@ -35,6 +38,8 @@ export interface SftpServer {
   hostKeyFingerprint: string;
   /** OpenSSH public key line of the host key ("ssh-ed25519 AAAA..."). */
   hostPublicKey: string;
+  /** Replaces the injected faults (undefined: none). */
+  setFaults(faults: SftpFaults | undefined): void;
   /** Stops listening and ends every open client connection. */
   stop(): Promise<void>;
 }
@@ -75,6 +80,7 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
   const hostPublicKey = `${hostKey.type} ${hostKeyBlob.toString('base64')}`;
 
   const connections = new Set<Connection>();
+  let faults = options.faults;
   let connectionCounter = 0;
 
   const server = new ssh2.Server({ hostKeys: [hostKeyText] }, (client, info) => {
@@ -91,7 +97,10 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
         const session = acceptSession();
         session.on('sftp', (acceptSftp) => {
           clog.info('sftp session opened', { user: username });
-          serveSftpSession(acceptSftp(), rootReal, clog);
+          serveSftpSession(acceptSftp(), rootReal, clog, {
+            faults: { cutAfterBytes: (p) => faults?.cutAfterBytes?.(p) },
+            disconnect: () => (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy(),
+          });
         });
         // Everything that is not SFTP is refused, like an `internal-sftp` only account.
         session.on('exec', (_accept, reject) => reject());
@@ -140,5 +149,5 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
     return stopping;
   };
 
-  return { host, port: address.port, hostKeyFingerprint, hostPublicKey, stop };
+  return { host, port: address.port, hostKeyFingerprint, hostPublicKey, setFaults: (f) => (faults = f), stop };
 }

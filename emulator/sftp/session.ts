@@ -21,7 +21,7 @@ const MAX_READ_BYTES = 256 * 1024;
 const DIR_BATCH = 64;
 
 type OpenItem =
-  | { kind: 'file'; file: FileHandle }
+  | { kind: 'file'; file: FileHandle; clientPath: string }
   | { kind: 'dir'; dir: Dir; hostPath: string; finished: boolean };
 
 type IncomingAttrs = Partial<Attributes>;
@@ -92,7 +92,19 @@ async function existsNoFollow(hostPath: string): Promise<boolean> {
   }
 }
 
-export function serveSftpSession(sftp: SFTPWrapper, rootReal: string, log: Logger): void {
+// Fault injection for reliability tests (the chaos harness): cut the connection once a client has read
+// past `cutAfterBytes(path)` of a file, as a vendor's server or a flaky link does mid-transfer.
+export interface SftpFaults {
+  cutAfterBytes?(clientPath: string): number | undefined;
+}
+
+export interface SftpSessionOptions {
+  faults?: SftpFaults;
+  // Ends the client's connection (used by faults).
+  disconnect?(): void;
+}
+
+export function serveSftpSession(sftp: SFTPWrapper, rootReal: string, log: Logger, options: SftpSessionOptions = {}): void {
   const open_ = new Map<string, OpenItem>();
   let handleCounter = 0;
 
@@ -151,13 +163,20 @@ export function serveSftpSession(sftp: SFTPWrapper, rootReal: string, log: Logge
         await file.close();
         throw errnoError('EISDIR', 'is a directory');
       }
-      sftp.handle(reqid, newHandle({ kind: 'file', file }));
+      sftp.handle(reqid, newHandle({ kind: 'file', file, clientPath: filename }));
     }),
   );
 
   sftp.on('READ', (reqid, h, offset, length) =>
     handle('READ', reqid, async () => {
+      const item = itemOf(h);
       const file = fileOf(h);
+      const cutAt = item.kind === 'file' ? options.faults?.cutAfterBytes?.(item.clientPath) : undefined;
+      if (cutAt !== undefined && offset >= cutAt && options.disconnect) {
+        log.warn('sftp fault: connection cut mid-file', { path: item.kind === 'file' ? item.clientPath : '', offset });
+        options.disconnect();
+        return;
+      }
       const buffer = Buffer.allocUnsafe(Math.min(length, MAX_READ_BYTES));
       const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
       if (bytesRead === 0) return sftp.status(reqid, STATUS_CODE.EOF);

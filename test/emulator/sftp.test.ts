@@ -212,3 +212,20 @@ describe('SFTP server stop', () => {
     }
   });
 });
+
+describe('fault injection', () => {
+  it('cuts the connection once a client reads past the given offset of a file, and only while asked', async () => {
+    const name = path.join(root, 'exports', 'cut-me.bin');
+    await writeFile(name, randomBytes(1024 * 1024));
+    server.setFaults({ cutAfterBytes: (p) => (p.endsWith('/cut-me.bin') ? 300 * 1024 : undefined) });
+    try {
+      const client = await connect();
+      await expect(client.get('/exports/cut-me.bin')).rejects.toThrow();
+    } finally {
+      server.setFaults(undefined);
+    }
+    const again = await connect();
+    const data = (await again.get('/exports/cut-me.bin')) as Buffer;
+    expect(data.length).toBe(1024 * 1024);
+  });
+});

@@ -1,12 +1,12 @@
 // One isolated deployment of the demo pipeline on the shared local cloud, for an end-to-end test file:
 // its own project id (Pub/Sub topics, Firestore data), bucket, PostgreSQL database, SFTP export folder,
-// and an optional TCP proxy in front of PostgreSQL that a test can cut to play "database down".
+// and a TCP proxy in front of PostgreSQL that a test can cut to play "database down".
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pg from 'pg';
+import { startDatabaseProxy, type DatabaseProxy } from '../../emulator/faults/database-proxy';
 import { deployPipelines, type BundleOptions, type LocalDeployment } from '../../emulator/deploy-pipelines';
 import { generatePosExport, type PosExportSummary } from '../../emulator/demo/pos-export';
 import { waitForRun, type FinishedRun } from '../../emulator/run-watch';
@@ -16,56 +16,6 @@ import { createGoogleClients, type GoogleClients } from '../../shared/google-cli
 import { silentLogger } from '../../shared/logger';
 import { definePipeline, type Pipeline } from '../../shared/pipeline-definition';
 import { localCloud, uniqueName, uniqueProjectId } from '../support/local-cloud';
-
-export interface DatabaseProxy {
-  url: string;
-  down(): void;
-  up(): void;
-  close(): Promise<void>;
-}
-
-// A loopback TCP proxy to the real server. down(): existing connections are cut and new ones refused,
-// which is what a function sees when its database restarts.
-async function startDatabaseProxy(targetUrl: string): Promise<DatabaseProxy> {
-  const target = new URL(targetUrl);
-  const sockets = new Set<net.Socket>();
-  let isUp = true;
-  const server = net.createServer((client) => {
-    if (!isUp) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  const url = new URL(targetUrl);
-  url.port = String(port);
-  url.hostname = '127.0.0.1';
-  return {
-    url: url.toString(),
-    down() {
-      isUp = false;
-      for (const s of sockets) s.destroy();
-    },
-    up() {
-      isUp = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 export interface DemoHarness {
   pipeline: Pipeline;

@@ -1,7 +1,8 @@
 // What each stage function's identity may do, derived from the stage's `uses` and `publishesTo`
 // and the pipeline definition. Plain data: the program turns it into IAM members, the tests check
 // it against the declared resources, and infra/README.md explains it. Nothing here is granted
-// project-wide except Firestore and Cloud SQL client, which have no narrower resource to bind to.
+// project-wide except Cloud SQL client, which has no narrower resource to bind to, and Firestore,
+// granted on the project but conditioned on the one database (infra/naming.ts).
 import { bucketGrantsFor, OBJECT_ROLES, type BucketGrant } from '../shared/bucket-access';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { StageDeclaration } from '../shared/stage-declaration';
@@ -17,6 +18,8 @@ export const ROLES = {
   secretAccessor: 'roles/secretmanager.secretAccessor',
   runInvoker: 'roles/run.invoker',
   tokenCreator: 'roles/iam.serviceAccountTokenCreator',
+  logWriter: 'roles/logging.logWriter',
+  imageWriter: 'roles/artifactregistry.writer',
 } as const;
 
 // The object grants are derived in shared/bucket-access.ts, which the local cloud's Cloud Storage

@@ -43,6 +43,25 @@ export function firestoreDatabaseName(config: Pick<SluiceConfig, 'firestoreDatab
   return config.firestoreDatabase ?? '(default)';
 }
 
+// The Artifact Registry repository the function builds push their images to. Our own, named in the
+// build config (buildConfig.dockerRepository), rather than the `gcf-artifacts` repository Cloud
+// Functions creates on first deploy: a repository we declare exists before the builder's grant on
+// it, so that grant can be scoped to it instead of the whole project.
+export function functionImagesRepositoryId(prefix: string): string {
+  return `${prefix}-functions`;
+}
+
+// IAM condition confining a Firestore role to one database, as Google documents per-database access
+// (https://cloud.google.com/firestore/native/docs/manage-databases#configure_per-database_access_permissions):
+// `resource.name=="projects/PROJECT_ID/databases/DATABASE_ID"`.
+export function firestoreDatabaseCondition(project: string, database: string): { title: string; expression: string; description: string } {
+  return {
+    title: `firestore-${database.replace(/[()]/g, '')}`,
+    description: `Only the Firestore database ${database}`,
+    expression: `resource.name == "projects/${project}/databases/${database}"`,
+  };
+}
+
 // IAM condition confining an object grant to `<area>/<pipeline>/` of the data bucket. Object
 // resource names in IAM conditions have the form projects/_/buckets/<bucket>/objects/<object>.
 export function objectPrefixCondition(bucket: string, area: BucketArea, pipeline: string): { title: string; expression: string; description: string } {

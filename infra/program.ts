@@ -10,7 +10,7 @@ import { accessOf, ROLES } from './access-plan';
 import { declareDeadLetterAlert } from './alerting';
 import { StageFunction } from './components/stage-function';
 import type { SluiceConfig } from './config';
-import { builderAccountId, dataBucketName, firestoreDatabaseName, invokerAccountId } from './naming';
+import { builderAccountId, dataBucketName, firestoreDatabaseName, functionImagesRepositoryId, invokerAccountId } from './naming';
 import { enableApis } from './project-services';
 import { declareBuckets, declareBundles, locateBundles, type BundleOptions } from './storage';
 
@@ -113,10 +113,26 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
     displayName: `${config.prefix} function builder`,
     description: 'Builds Sluice stage functions from their uploaded bundles.',
   }, afterApis);
-  const builderGrants: pulumi.Resource[] = [];
-  for (const role of ['roles/logging.logWriter', 'roles/artifactregistry.writer']) {
-    builderGrants.push(new gcp.projects.IAMMember(`builder-${role.split('/')[1]!.replace('.', '-')}`, { project, role, member: builder.member }, afterApis));
-  }
+  // Build logs have no narrower home than the project; images go to our own repository, and the
+  // builder may write there only.
+  const images = new gcp.artifactregistry.Repository('function-images', {
+    project,
+    location: config.region,
+    repositoryId: functionImagesRepositoryId(config.prefix),
+    format: 'DOCKER',
+    description: 'Images of the Sluice stage functions, pushed by their builds.',
+    labels: { sluice: 'true' },
+  }, afterApis);
+  const builderGrants: pulumi.Resource[] = [
+    new gcp.projects.IAMMember('builder-logging-logWriter', { project, role: ROLES.logWriter, member: builder.member }, afterApis),
+    new gcp.artifactregistry.RepositoryIamMember('builder-pushes-images', {
+      project,
+      location: config.region,
+      repository: images.repositoryId,
+      role: ROLES.imageWriter,
+      member: builder.member,
+    }, afterApis),
+  ];
   builderGrants.push(new gcp.storage.BucketIAMMember('builder-reads-sources', { bucket: buckets.sources.name, role: ROLES.objectViewer, member: builder.member }));
 
   const topologies: PipelineTopology[] = pipelines.map((p) => topologyOf(p, stages, config.prefix));
@@ -150,6 +166,8 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
         access,
         source: { bucket: bundle.bucket, object: bundle.outputName },
         builderServiceAccountId: builder.id,
+        imagesRepository: images.id,
+        firestoreDatabase: firestoreName,
         builderGrants,
         after: apis,
         environment: {

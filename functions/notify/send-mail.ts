@@ -3,6 +3,7 @@
 import nodemailer from 'nodemailer';
 import SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { PermanentError, TransientError } from '../../shared/errors';
+import { redact } from '../../shared/redact';
 
 export interface OutgoingMail {
   from: string;
@@ -47,14 +48,16 @@ export async function sendMail(smtpUrl: string, mail: OutgoingMail): Promise<Sen
     throw new PermanentError('the SMTP URL secret is not a valid smtp:// or smtps:// URL');
   }
   try {
+    // The last stop before the wire: whatever a renderer put in (an error quoting a secret, a query
+    // result), no secret value or credential-shaped text leaves in a mail.
     const info = await transport.sendMail({
       from: mail.from,
       to: mail.to,
-      subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
+      subject: redact(mail.subject),
+      text: redact(mail.text),
+      html: redact(mail.html),
       messageId: mail.messageId,
-      attachments: mail.attachments?.map((a) => ({ filename: a.filename, content: a.content, contentType: a.contentType })),
+      attachments: mail.attachments?.map((a) => ({ filename: a.filename, content: redact(a.content), contentType: a.contentType })),
     });
     return { messageId: mail.messageId, accepted: (info.accepted ?? []).map(String) };
   } catch (error) {

@@ -3,6 +3,7 @@
 // A stage may only create in quarantine, not overwrite: the copy is made once (copyOnce).
 import type { Storage } from '@google-cloud/storage';
 import { baseName, objectName, parseObjectName } from '../../shared/object-names';
+import { redact } from '../../shared/redact';
 import type { StageName } from '../../shared/stage-declaration';
 import type { QuarantineInput } from './context';
 import { copyOnce } from './copy-once';
@@ -28,7 +29,8 @@ export async function quarantineObject(storage: Storage, input: QuarantineInput,
       metadata: {
         sluiceRunId: input.runId,
         sluiceStage: stage,
-        sluiceReason: input.reason.slice(0, 1024),
+        // Scrubbed before cut: a cut could halve a secret so that it no longer matches.
+        sluiceReason: redact(input.reason).slice(0, 1024),
         ...(input.row !== undefined ? { sluiceRow: String(input.row) } : {}),
       },
     });

@@ -2,6 +2,7 @@
 // effects and changes nothing, and run completion is decided inside a transaction, so exactly one
 // caller is told "this ended the run" — and told so again if it is redelivered before it could act.
 import { FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
+import { processRedactor, type Redactor } from '../../shared/redact';
 import type { StageName } from '../../shared/stage-declaration';
 import type { FileOutcome, FileStageReport, RunRecorder, RunStart } from './context';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
@@ -15,12 +16,15 @@ const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0,
 
 type StoredRun = RunRecord & { completedBy?: string };
 
-export function createRunRecorder(firestore: Firestore): RunRecorder & {
+// Every error or reason string is scrubbed as it enters (`clean`): a dependency's error text may quote
+// a secret, and the run record is read by people and mailed.
+export function createRunRecorder(firestore: Firestore, redactor: Redactor = processRedactor): RunRecorder & {
   failRun(runId: string, stage: string, error: string): Promise<{ firstFailure: boolean }>;
   getRun(runId: string): Promise<StoredRun | undefined>;
 } {
   const runRef = (runId: string) => firestore.collection(RUNS_COLLECTION).doc(runId);
   const fileRef = (runId: string, fileKey: string) => runRef(runId).collection(FILES_SUBCOLLECTION).doc(fileKey);
+  const clean = (text: string) => redactor.redact(text);
 
   // Records that the run's last file ended (or that fetch found all of them ended) and returns true once.
   function completeIfDone(tx: Transaction, runId: string, run: StoredRun, endedFiles: number, counts: Record<FileOutcome, number>, decider: string): boolean {
@@ -81,7 +85,7 @@ export function createRunRecorder(firestore: Firestore): RunRecorder & {
       await firestore.runTransaction(async (tx) => {
         const snap = await tx.get(fileRef(runId, fileKey));
         if (snap.exists) return;
-        const record: FileRecord = { fileKey, name: file.name, status: 'skipped', skippedReason: file.reason, stages: {}, endedAt: now() };
+        const record: FileRecord = { fileKey, name: file.name, status: 'skipped', skippedReason: clean(file.reason), stages: {}, endedAt: now() };
         tx.create(fileRef(runId, fileKey), { ...record, ...(file.size !== undefined ? { size: file.size } : {}) });
         tx.update(runRef(runId), { 'counts.skipped': FieldValue.increment(1), updatedAt: now() });
       });
@@ -116,7 +120,7 @@ export function createRunRecorder(firestore: Firestore): RunRecorder & {
     },
 
     async stageFailed(runId, fileKey, stage: StageName, error: string) {
-      await fileRef(runId, fileKey).set({ stages: { [stage]: { error } } }, { merge: true });
+      await fileRef(runId, fileKey).set({ stages: { [stage]: { error: clean(error) } } }, { merge: true });
     },
 
     async finishFile(runId, fileKey, outcome, details) {
@@ -135,7 +139,7 @@ export function createRunRecorder(firestore: Firestore): RunRecorder & {
         const endedFiles = (run.endedFiles ?? 0) + 1;
         const fileUpdate: Record<string, unknown> = { fileKey, status: outcome, endedAt: at };
         if (details?.error) {
-          fileUpdate.error = { message: details.error, ...(details.stage ? { stage: details.stage } : {}), ...(details.row !== undefined ? { row: details.row } : {}) };
+          fileUpdate.error = { message: clean(details.error), ...(details.stage ? { stage: details.stage } : {}), ...(details.row !== undefined ? { row: details.row } : {}) };
         }
         if (details?.quarantinedAs) fileUpdate.quarantinedAs = details.quarantinedAs;
         tx.set(fileRef(runId, fileKey), fileUpdate, { merge: true });
@@ -146,7 +150,8 @@ export function createRunRecorder(firestore: Firestore): RunRecorder & {
 
     // A failure of the run as a whole. Returns whether this call was the first to record it, so the
     // caller publishes run-failed once (and again only when redelivered as that same first caller).
-    async failRun(runId, stage, error) {
+    async failRun(runId, stage, reason) {
+      const error = clean(reason);
       return firestore.runTransaction(async (tx) => {
         const snap = await tx.get(runRef(runId));
         const run = snap.data() as StoredRun | undefined;

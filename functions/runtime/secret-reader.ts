@@ -1,9 +1,11 @@
 // Reads a secret by name from, in order: the environment variable Cloud Functions fills from Secret
 // Manager (secretEnvironmentVariables), a local secrets directory (the local cloud), or Secret Manager
-// itself. Values are cached per instance; none is ever logged or put in an error message.
+// itself. Values are cached per instance; none is ever logged or put in an error message, and each is
+// handed to the redactor as it is read, so that every sink scrubs it even when a dependency quotes it.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError, TransientError } from '../../shared/errors';
+import { processRedactor, type Redactor } from '../../shared/redact';
 import { secretEnvVarName } from '../../shared/stage-secrets';
 import type { SecretReader } from './context';
 
@@ -13,11 +15,15 @@ export interface SecretReaderOptions {
   projectId: string;
   // Only these may be read: the secrets this stage of this pipeline is granted.
   allowed: readonly string[];
+  // Where read values are registered; the process's own by default, which the logger, run recorder,
+  // mailer and dead-letter publisher all consult.
+  redactor?: Redactor;
 }
 
 export function createSecretReader(options: SecretReaderOptions): SecretReader {
   const cache = new Map<string, Promise<string>>();
   const allowed = new Set(options.allowed);
+  const redactor = options.redactor ?? processRedactor;
 
   async function fromSecretManager(name: string): Promise<string> {
     // Loaded lazily: the local cloud never needs the client.
@@ -56,7 +62,11 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
       if (!allowed.has(name)) return Promise.reject(new PermanentError(`secret "${name}" is not granted to this stage`));
       let pending = cache.get(name);
       if (!pending) {
-        pending = load(name);
+        // Registered before anyone is given the value (a URL's password is registered on its own too).
+        pending = load(name).then((value) => {
+          redactor.addSecret(value);
+          return value;
+        });
         // A failed read is not cached: the next attempt tries again.
         pending.catch(() => cache.delete(name));
         cache.set(name, pending);

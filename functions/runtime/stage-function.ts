@@ -3,6 +3,7 @@
 // the reason, acknowledged; anything else → thrown, so the framework answers 500 and Pub/Sub redelivers
 // with backoff until the subscription's max delivery attempts move it to the dead-letter topic.
 import { errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
+import { redact } from '../../shared/redact';
 import { deadLetterTopicName } from '../../shared/topology';
 import type { StageHandler } from './context';
 import { decodePushEvent, type PushEventLike } from './decode-push-event';
@@ -25,7 +26,7 @@ export function createStageFunction(resources: StageResources, handler: StageHan
     }
     await topic.publishMessage({
       data,
-      attributes: { ...attributes, sluiceError: reason.slice(0, 1024), sluiceSourceStage: stage.name, sluiceSourceMessageId: event.id ?? '' },
+      attributes: { ...attributes, sluiceError: redact(reason).slice(0, 1024), sluiceSourceStage: stage.name, sluiceSourceMessageId: event.id ?? '' },
     });
   }
 

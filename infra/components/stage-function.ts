@@ -9,7 +9,7 @@ import { secretEnvVarName } from '../../shared/stage-secrets';
 import type { PushSubscriptionPlan } from '../../shared/topology';
 import { ROLES, type FunctionAccess } from '../access-plan';
 import type { SluiceConfig } from '../config';
-import { objectPrefixCondition, serviceAccountId } from '../naming';
+import { firestoreDatabaseCondition, objectPrefixCondition, serviceAccountId } from '../naming';
 
 export interface StageFunctionArgs {
   config: SluiceConfig;
@@ -18,6 +18,10 @@ export interface StageFunctionArgs {
   // The stage's bundle in the sources bucket (shared by every pipeline's function of this stage).
   source: { bucket: pulumi.Input<string>; object: pulumi.Input<string> };
   builderServiceAccountId: pulumi.Input<string>;
+  // The Artifact Registry repository the build pushes the image to (projects/…/repositories/…).
+  imagesRepository: pulumi.Input<string>;
+  // The Firestore database the run records live in; the function's Firestore role is confined to it.
+  firestoreDatabase: string;
   // The builder account's grants: the function's first build runs as that account and fails without them.
   builderGrants: readonly pulumi.Resource[];
   // What every child must wait for: the project's APIs being enabled.
@@ -79,9 +83,16 @@ export class StageFunction extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [...after, args.dataBucket.resource] });
     }
 
-    // Firestore and Cloud SQL have no resource-level IAM for these roles: project level is the narrowest.
+    // Firestore has no resource-level IAM policy, so the role is granted on the project with an IAM
+    // condition naming the one database (a function parsing untrusted files must not reach any other
+    // database in the project). Cloud SQL client has no narrower resource at all.
     if (access.firestore) {
-      new gcp.projects.IAMMember(`${name}-firestore-user`, { project: config.project, role: ROLES.firestoreUser, member }, parent);
+      new gcp.projects.IAMMember(`${name}-firestore-user`, {
+        project: config.project,
+        role: ROLES.firestoreUser,
+        member,
+        condition: firestoreDatabaseCondition(config.project, args.firestoreDatabase),
+      }, parent);
     }
     if (access.cloudSql) {
       new gcp.projects.IAMMember(`${name}-cloudsql-client`, { project: config.project, role: ROLES.cloudSqlClient, member }, parent);
@@ -112,6 +123,7 @@ export class StageFunction extends pulumi.ComponentResource {
         // functions/<stage>/main.ts registers itself under the stage's name.
         entryPoint: stage.name,
         serviceAccount: args.builderServiceAccountId,
+        dockerRepository: args.imagesRepository,
         source: { storageSource: { bucket: args.source.bucket, object: args.source.object } },
       },
       serviceConfig: {
@@ -124,8 +136,10 @@ export class StageFunction extends pulumi.ComponentResource {
         serviceAccountEmail: this.serviceAccount.email,
         environmentVariables: args.environment,
         secretEnvironmentVariables,
-        // Reachable on its URL, but IAM decides who may call it: only the invoker account (below).
-        ingressSettings: 'ALLOW_ALL',
+        // Internal only: Pub/Sub push from this project counts as internal traffic for the Cloud Run
+        // service behind a gen2 function when it targets the service's run.app URL (this.url below);
+        // see infra/README.md, "Ingress". IAM still decides who gets through: only the invoker account.
+        ingressSettings: 'ALLOW_INTERNAL_ONLY',
         allTrafficOnLatestRevision: true,
       },
       labels: { sluice: 'true', 'sluice-pipeline': access.pipeline, 'sluice-stage': stage.name },

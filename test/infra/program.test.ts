@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stageList } from '../../functions/stages';
 import { accessOf, bucketGrantsFor } from '../../infra/access-plan';
 import { parseSluiceConfig, type SluiceConfig } from '../../infra/config';
-import { dataBucketName, invokerAccountId, serviceAccountEmail, serviceAccountId } from '../../infra/naming';
+import { builderAccountId, dataBucketName, firestoreDatabaseName, functionImagesRepositoryId, invokerAccountId, serviceAccountEmail, serviceAccountId } from '../../infra/naming';
 import { declareSluice } from '../../infra/program';
 import { MissingBundleError } from '../../infra/storage';
 import { pipelines as demoPipelines } from '../../pipelines/index';
@@ -231,6 +231,11 @@ describe.each(scenarios)('$label', (s) => {
         const project = mine.filter((g) => g.type.endsWith('projects/iAMMember:IAMMember'));
         expect(project.every((g) => allowedProjectRoles.has(g.inputs.role))).toBe(true);
         expect(project.some((g) => g.inputs.role === 'roles/datastore.user')).toBe(stage.uses.firestore);
+        // Firestore only on the deployment's own database, in the expression Google documents.
+        for (const g of project.filter((x) => x.inputs.role === 'roles/datastore.user')) {
+          expect(g.inputs.condition?.expression).toBe(`resource.name == "projects/${s.config.project}/databases/${firestoreDatabaseName(s.config)}"`);
+          expect(g.inputs.condition?.title).toMatch(/^[A-Za-z0-9 _-]{1,100}$/);
+        }
         expect(project.some((g) => g.inputs.role === 'roles/cloudsql.client')).toBe(stage.uses.database && s.config.cloudSqlInstance !== undefined);
 
         const other = mine.filter((g) => !bucket.includes(g) && !project.includes(g) && g.inputs.role !== 'roles/pubsub.publisher' && g.inputs.role !== 'roles/secretmanager.secretAccessor');
@@ -247,9 +252,42 @@ describe.each(scenarios)('$label', (s) => {
     }
     const text = JSON.stringify(s.resources.map((r) => r.inputs));
     expect(text).not.toMatch(/allUsers|allAuthenticatedUsers/);
-    // Project-wide grants: Firestore / Cloud SQL for functions, build essentials for the builder.
-    const projectRoles = new Set(grants(s).filter((g) => g.type.endsWith('projects/iAMMember:IAMMember')).map((g) => g.inputs.role));
-    expect([...projectRoles].every((r) => ['roles/datastore.user', 'roles/cloudsql.client', 'roles/logging.logWriter', 'roles/artifactregistry.writer'].includes(r))).toBe(true);
+    // Project-level grants: Firestore (conditioned on its database) and Cloud SQL for functions, build
+    // logs for the builder. Nothing else, and no unconditioned Firestore role.
+    const projectGrants = grants(s).filter((g) => g.type.endsWith('projects/iAMMember:IAMMember'));
+    expect([...new Set(projectGrants.map((g) => g.inputs.role))].every((r) => ['roles/datastore.user', 'roles/cloudsql.client', 'roles/logging.logWriter'].includes(r))).toBe(true);
+    expect(projectGrants.filter((g) => g.inputs.role === 'roles/datastore.user').every((g) => g.inputs.condition?.expression)).toBe(true);
+  });
+
+  it('lets the builder push images only to its own repository, which every function builds into', () => {
+    const builder = `serviceAccount:${serviceAccountEmail(builderAccountId(s.config.prefix), s.config.project)}`;
+    const repoId = functionImagesRepositoryId(s.config.prefix);
+    const [repo, ...more] = ofType(s, 'artifactregistry/repository:Repository');
+    expect(more).toEqual([]);
+    expect(repo?.inputs).toMatchObject({ repositoryId: repoId, location: s.config.region, format: 'DOCKER', project: s.config.project });
+    const mine = grants(s).filter((g) => g.inputs.member === builder);
+    expect(mine.map((g) => `${g.type.split(':').pop()} ${g.inputs.role}`).sort()).toEqual([
+      'BucketIAMMember roles/storage.objectViewer',
+      'IAMMember roles/logging.logWriter',
+      'RepositoryIamMember roles/artifactregistry.writer',
+    ]);
+    const writer = mine.find((g) => g.inputs.role === 'roles/artifactregistry.writer')!;
+    expect(writer.inputs).toMatchObject({ repository: repoId, location: s.config.region, project: s.config.project });
+    // No Artifact Registry role anywhere on the project.
+    expect(grants(s).some((g) => g.type.endsWith('projects/iAMMember:IAMMember') && g.inputs.role.startsWith('roles/artifactregistry.'))).toBe(false);
+    for (const fn of ofType(s, 'cloudfunctionsv2/function:Function')) {
+      expect(fn.inputs.buildConfig.dockerRepository).toBe(`projects/${s.config.project}/locations/${s.config.region}/repositories/${repoId}`);
+    }
+  });
+
+  it('takes internal traffic only, pushed to the run.app URL that Cloud Run counts as internal for Pub/Sub', () => {
+    const fns = ofType(s, 'cloudfunctionsv2/function:Function');
+    expect(fns.length).toBeGreaterThan(0);
+    for (const fn of fns) expect(fn.inputs.serviceConfig.ingressSettings).toBe('ALLOW_INTERNAL_ONLY');
+    // Not the cloudfunctions.net URL, and not a custom domain: the Cloud Run service's own URL.
+    for (const sub of ofType(s, 'pubsub/subscription:Subscription').filter((x) => x.inputs.pushConfig)) {
+      expect(sub.inputs.pushConfig.pushEndpoint).toMatch(/^https:\/\/[a-z0-9-]+-mock\.a\.run\.app\//);
+    }
   });
 
   it('enforces public access prevention and uniform access on the buckets, with retention lifecycle rules', () => {

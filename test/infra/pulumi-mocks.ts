@@ -43,6 +43,10 @@ function computedState(type: string, inputs: Record<string, any>): { id: string;
       const email = PUBSUB_AGENT.slice('serviceAccount:'.length);
       return { id: `${inputs.service}-identity`, state: { email, member: PUBSUB_AGENT } };
     }
+    case 'gcp:artifactregistry/repository:Repository': {
+      const name = `projects/${project}/locations/${inputs.location}/repositories/${inputs.repositoryId}`;
+      return { id: name, state: { name } };
+    }
     case 'gcp:cloudscheduler/job:Job':
       return { id: `projects/${project}/locations/${inputs.region}/jobs/${inputs.name}`, state: {} };
     case 'gcp:monitoring/notificationChannel:NotificationChannel':

@@ -2,6 +2,7 @@
 // recorder (StageResources). Per message: a logger with the message id, and the helpers bound to it.
 import pg from 'pg';
 import { PermanentError } from '../../shared/errors';
+import { processRedactor } from '../../shared/redact';
 import type { Logger } from '../../shared/logger';
 import type { GoogleClients } from '../../shared/google-clients';
 import { encodeMessage, type StageMessage } from '../../shared/messages';
@@ -107,7 +108,9 @@ export function createStageResources(options: StageResourcesOptions): StageResou
           await publish('notify', { v: 1, type: 'sluice.run-complete', pipeline: pipeline.name, runId });
         }
       },
-      async failRun(runId, error, failedStage = stage.name) {
+      async failRun(runId, rawError, failedStage = stage.name) {
+        // The run-failed message carries the reason to notify: scrubbed like every other sink.
+        const error = processRedactor.redact(rawError);
         const { firstFailure } = await runs.failRun(runId, failedStage, error);
         if (firstFailure) {
           logger.error('run failed', { runId, failedStage, error });

@@ -67,7 +67,7 @@ it("keeps a secret a failing database quotes out of the logs, the run record, th
   generatePosExport({ root: endpoints.sftp.root, dates: [DATE], exportId, ordersPerDay: 10, seed: 11 });
   const runId = `${projectId}-run1`;
   await deployment.trigger(pipeline.name, { runId, date: DATE });
-  const { run, files } = await waitForRun(clients.firestore, runId, { expectsReport: false, timeoutMs: 90_000 });
+  const { run, files } = await waitForRun(clients.firestore, runId, { timeoutMs: 90_000 });
 
   // The dependency did quote the password, and each file was quarantined with its error.
   expect(database.received).toContain(DB_PASSWORD);

@@ -6,6 +6,7 @@ import { clearStaging, createDiskBlobStore } from './blob-store-disk';
 import { createMemoryBlobStore } from './blob-store-memory';
 import type { GcsContext } from './context';
 import { GcsError, NotModified } from './errors';
+import { setFieldMask } from './field-mask';
 import { baseUrlOf, sendEmpty, sendError } from './http';
 import { IamPolicies, identityOf } from './iam';
 import { createDiskMetaStore, memoryMetaStore } from './meta-store';
@@ -50,6 +51,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     const identity = identityOf(req);
     try {
       const access = ctx.iam.accessFor(identity);
+      setFieldMask(res, parsed.searchParams.get('fields'));
       await route(ctx, { req, res, query: parsed.searchParams, baseUrl: baseUrlOf(req, url), access }, parsed.pathname);
     } catch (err) {
       if (res.headersSent) {

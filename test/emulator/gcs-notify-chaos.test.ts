@@ -6,6 +6,7 @@ import { createLogger, silentLogger } from '../../shared/logger';
 import { startGcsEmulator, type GcsEmulator } from '../../emulator/gcs/index';
 import { createChaosPlanner } from '../../emulator/gcs/notify-chaos';
 import { startPubsubEmulator } from '../../emulator/pubsub-emulator';
+import { parseLocalCloudSettings } from '../../emulator/stack';
 import type {} from '../support/local-cloud'; // declares inject('localCloud')
 
 // The seeded chaos mode of bucket notifications: at least once and out of order, as Pub/Sub
@@ -47,6 +48,12 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_00
 }
 
 describe('notification chaos', () => {
+  it('is turned on for the local cloud by SLUICE_GCS_NOTIFY_CHAOS=<seed>, a bad value failing naming it', () => {
+    expect(parseLocalCloudSettings({ SLUICE_GCS_NOTIFY_CHAOS: '123' }).SLUICE_GCS_NOTIFY_CHAOS).toBe('123');
+    expect(parseLocalCloudSettings({ SLUICE_GCS_NOTIFY_CHAOS: '' }).SLUICE_GCS_NOTIFY_CHAOS).toBeUndefined();
+    expect(() => parseLocalCloudSettings({ SLUICE_GCS_NOTIFY_CHAOS: 'on' })).toThrow(/SLUICE_GCS_NOTIFY_CHAOS: must be a seed/);
+  });
+
   it('makes the same decisions for the same seed', () => {
     const a = createChaosPlanner({ seed: 42 });
     const b = createChaosPlanner({ seed: 42 });

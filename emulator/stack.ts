@@ -20,7 +20,10 @@ import { startSmtpServer } from './smtp-server';
 export interface LocalCloudOptions {
   /** Persistent state (.sluice for the CLI); omitted: a temp dir removed on stop. */
   dataDir?: string;
-  /** Overrides, parsed once: PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST, STORAGE_EMULATOR_HOST, DATABASE_URL, SMTP_OUTBOX_DIR, GOOGLE_CLOUD_PROJECT, CLOUDSDK_ROOT_DIR, JAVA_HOME. */
+  /**
+   * Overrides, parsed once: PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST, STORAGE_EMULATOR_HOST, DATABASE_URL, SMTP_OUTBOX_DIR, GOOGLE_CLOUD_PROJECT, CLOUDSDK_ROOT_DIR, JAVA_HOME,
+   * and SLUICE_GCS_NOTIFY_CHAOS=<seed>: our GCS emulator publishes every bucket notification 1–3 times, reordered (emulator/gcs/notify-chaos.ts).
+   */
   env?: Record<string, string | undefined>;
   projectId?: string;
   /** PostgreSQL with fsync off: for throw-away test data. */
@@ -59,6 +62,7 @@ const settingsSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a project id (6-30 lowercase letters, digits, hyphens)').optional(),
   CLOUDSDK_ROOT_DIR: z.string().optional(),
   JAVA_HOME: z.string().optional(),
+  SLUICE_GCS_NOTIFY_CHAOS: z.string().regex(/^\d{1,10}$/, 'must be a seed: a whole number').optional(),
 });
 export type LocalCloudSettings = z.infer<typeof settingsSchema>;
 
@@ -186,7 +190,13 @@ export async function startLocalCloud(o: LocalCloudOptions = {}): Promise<LocalC
     // GCS publishes bucket notifications to Pub/Sub, so it needs the Pub/Sub host; stopped first.
     let storageUrl = settings.STORAGE_EMULATOR_HOST?.replace(/\/+$/, '') ?? '';
     if (!settings.STORAGE_EMULATOR_HOST) {
-      const gcs = await timed('gcs', () => startGcsEmulator({ host: '127.0.0.1', dataDir: persistent ? path.join(dataDir, 'gcs') : undefined, pubsubEmulatorHost: pubsub.host, logger }));
+      const gcs = await timed('gcs', () => startGcsEmulator({
+          host: '127.0.0.1',
+          dataDir: persistent ? path.join(dataDir, 'gcs') : undefined,
+          pubsubEmulatorHost: pubsub.host,
+          notificationChaos: settings.SLUICE_GCS_NOTIFY_CHAOS !== undefined ? { seed: Number(settings.SLUICE_GCS_NOTIFY_CHAOS) } : undefined,
+          logger,
+        }));
       stoppers.push([() => gcs.stop()]);
       storageUrl = gcs.url.replace(/\/+$/, '');
     }

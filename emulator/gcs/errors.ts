@@ -50,6 +50,9 @@ export const gcsErrors = {
     new GcsError(416, 'The requested range cannot be satisfied.', global('requestedRangeNotSatisfiable')),
   methodNotAllowed: () => new GcsError(405, 'Method not allowed', global('methodNotAllowed')),
   notFoundPath: (path: string) => new GcsError(404, `Not Found: ${path}`, global('notFound')),
+  /** Something Cloud Storage does that the emulator does not: refused, never silently ignored. */
+  notImplemented: (feature: string) =>
+    new GcsError(501, `The Cloud Storage emulator does not implement ${feature}.`, global('notImplemented')),
 };
 
 // 304 on reads when an if*NotMatch precondition fails: GCS answers "Not Modified" with no body.

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gcsErrors, GcsError } from './errors';
+import { applyFieldMask, fieldMaskOf } from './field-mask';
 
 // Small helpers around node:http for JSON API answers.
 
@@ -9,7 +10,8 @@ export function baseUrlOf(req: IncomingMessage, fallback: string): string {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  const mask = status < 300 ? fieldMaskOf(res) : undefined;
+  const text = JSON.stringify(mask ? applyFieldMask(body, mask) : body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=UTF-8',
     'Content-Length': Buffer.byteLength(text),

@@ -6,10 +6,12 @@ import { clearStaging, createDiskBlobStore } from './blob-store-disk';
 import { createMemoryBlobStore } from './blob-store-memory';
 import type { GcsContext } from './context';
 import { GcsError, NotModified } from './errors';
+import { setFieldMask } from './field-mask';
 import { baseUrlOf, sendEmpty, sendError } from './http';
 import { IamPolicies, identityOf } from './iam';
 import { createDiskMetaStore, memoryMetaStore } from './meta-store';
 import { createNotifier } from './notifier';
+import { DEFAULT_CHAOS_MAX_DELAY_MS, type NotificationChaosOptions } from './notify-chaos';
 import { route } from './router';
 import { GcsState } from './state';
 import { UploadSessions } from './upload-sessions';
@@ -22,6 +24,8 @@ export interface GcsEmulatorOptions {
   port?: number; // default 0 = a free port
   dataDir?: string; // objects and metadata on disk; omit for in-memory
   pubsubEmulatorHost?: string; // where notifications are published (host:port)
+  /** Publish every bucket notification 1–3 times after seeded random delays (notify-chaos.ts). */
+  notificationChaos?: NotificationChaosOptions;
   logger?: Logger;
 }
 
@@ -38,7 +42,15 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
 
   const blobs: BlobStore = options.dataDir ? await createDiskBlobStore(options.dataDir) : createMemoryBlobStore();
   const meta = options.dataDir ? createDiskMetaStore(options.dataDir) : memoryMetaStore;
-  const notifier = createNotifier({ pubsubEmulatorHost: options.pubsubEmulatorHost, logger, baseUrl: () => url });
+  const chaos = options.notificationChaos;
+  if (chaos) {
+    // Printed so a failing run can be replayed with the same seed.
+    logger.warn('gcs notification chaos on: every notification published 1-3 times, each after a random delay', {
+      seed: chaos.seed,
+      maxDelayMs: chaos.maxDelayMs ?? DEFAULT_CHAOS_MAX_DELAY_MS,
+    });
+  }
+  const notifier = createNotifier({ pubsubEmulatorHost: options.pubsubEmulatorHost, logger, baseUrl: () => url, chaos });
   const state = await GcsState.open(meta, blobs, logger, (bucket, event) => notifier.onEvent(bucket, event));
   const sessions = await UploadSessions.open(blobs, options.dataDir);
   if (options.dataDir) await clearStaging(options.dataDir, sessions.liveIds());
@@ -50,6 +62,7 @@ export async function startGcsEmulator(options: GcsEmulatorOptions = {}): Promis
     const identity = identityOf(req);
     try {
       const access = ctx.iam.accessFor(identity);
+      setFieldMask(res, parsed.searchParams.get('fields'));
       await route(ctx, { req, res, query: parsed.searchParams, baseUrl: baseUrlOf(req, url), access }, parsed.pathname);
     } catch (err) {
       if (res.headersSent) {

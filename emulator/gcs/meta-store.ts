@@ -5,8 +5,10 @@ import { KeyedQueue, removeFile, writeJsonAtomic } from './fs-util';
 import type { BucketRecord, ObjectRecord } from './types';
 
 // Where bucket and object records survive a restart. In-memory mode persists nothing.
-// Disk layout: meta/<bucket>/bucket.json and meta/<bucket>/objects/<sha1(name)>.json
-// (object names may hold any character, so they are hashed into file names).
+// Disk layout: meta/<bucket>/bucket.json, meta/<bucket>/objects/<sha1(name)>.json for live
+// objects and meta/<bucket>/versions/<sha1(name)>.<generation>.json for the noncurrent
+// generations a versioned bucket keeps (object names may hold any character, so they are hashed
+// into file names). A noncurrent record carries timeDeleted; load() returns both kinds.
 
 export interface MetaStore {
   load(): Promise<{ buckets: BucketRecord[]; objects: ObjectRecord[] }>;
@@ -14,6 +16,8 @@ export interface MetaStore {
   removeBucket(name: string): Promise<void>;
   saveObject(o: ObjectRecord): Promise<void>;
   removeObject(bucket: string, name: string): Promise<void>;
+  saveNoncurrent(o: ObjectRecord): Promise<void>;
+  removeNoncurrent(o: ObjectRecord): Promise<void>;
   drain(): Promise<void>;
 }
 
@@ -23,6 +27,8 @@ export const memoryMetaStore: MetaStore = {
   removeBucket: async () => {},
   saveObject: async () => {},
   removeObject: async () => {},
+  saveNoncurrent: async () => {},
+  removeNoncurrent: async () => {},
   drain: async () => {},
 };
 
@@ -40,6 +46,8 @@ export function createDiskMetaStore(dataDir: string): MetaStore {
   const bucketFile = (b: string) => join(root, b, 'bucket.json');
   const objectFile = (b: string, name: string) =>
     join(root, b, 'objects', `${createHash('sha1').update(name).digest('hex')}.json`);
+  const versionFile = (o: ObjectRecord) =>
+    join(root, o.bucket, 'versions', `${createHash('sha1').update(o.name).digest('hex')}.${o.generation}.json`);
 
   return {
     async load() {
@@ -55,6 +63,12 @@ export function createDiskMetaStore(dataDir: string): MetaStore {
           const o = await readJson<ObjectRecord>(join(objDir, f));
           if (o) objects.push(o);
         }
+        const versionDir = join(root, dir, 'versions');
+        for (const f of await readdir(versionDir).catch(() => [] as string[])) {
+          if (!f.endsWith('.json')) continue;
+          const o = await readJson<ObjectRecord>(join(versionDir, f));
+          if (o?.timeDeleted) objects.push(o);
+        }
       }
       return { buckets, objects };
     },
@@ -66,6 +80,14 @@ export function createDiskMetaStore(dataDir: string): MetaStore {
     },
     removeObject: (bucket, name) => {
       const path = objectFile(bucket, name);
+      return queue.run(path, () => removeFile(path));
+    },
+    saveNoncurrent: (o) => {
+      const path = versionFile(o);
+      return queue.run(path, () => writeJsonAtomic(path, o));
+    },
+    removeNoncurrent: (o) => {
+      const path = versionFile(o);
       return queue.run(path, () => removeFile(path));
     },
     drain: () => queue.drain(),

@@ -1,5 +1,6 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import type { Logger } from '../../shared/logger';
+import { createChaosPlanner, type NotificationChaosOptions } from './notify-chaos';
 import { objectResource } from './resources';
 import type { BucketRecord, ObjectEvent } from './types';
 
@@ -19,6 +20,8 @@ export interface NotifierOptions {
   logger: Logger;
   /** Base URL for selfLink/mediaLink in payloads (the emulator's own URL). */
   baseUrl: () => string;
+  /** Seeded duplicate-and-reorder delivery (notify-chaos.ts); off when absent. */
+  chaos?: NotificationChaosOptions;
 }
 
 export function createNotifier(options: NotifierOptions): Notifier {
@@ -26,6 +29,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const clients = new Map<string, Promise<PubSub>>();
   const topics = new Map<string, Topic>();
   const pending = new Set<Promise<void>>();
+  const plan = options.chaos ? createChaosPlanner(options.chaos) : undefined;
+  const track = (p: Promise<void>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
 
   const clientFor = (project: string): Promise<PubSub> => {
     let client = clients.get(project);
@@ -79,12 +87,18 @@ export function createNotifier(options: NotifierOptions): Notifier {
           logger.warn('gcs notification dropped: no Pub/Sub emulator configured', fields);
           continue;
         }
-        const p: Promise<void> = publish(config.topic, data, attributes).then(
-          () => logger.debug('gcs notification published', fields),
-          (err: unknown) => logger.error('gcs notification not published', { ...fields, err }),
-        );
-        pending.add(p);
-        void p.finally(() => pending.delete(p));
+        const send = () =>
+          publish(config.topic, data, attributes).then(
+            () => logger.debug('gcs notification published', fields),
+            (err: unknown) => logger.error('gcs notification not published', { ...fields, err }),
+          );
+        if (!plan) {
+          track(send());
+          continue;
+        }
+        const { delaysMs } = plan();
+        logger.debug('gcs notification chaos', { ...fields, generation: event.object.generation, delaysMs });
+        for (const delay of delaysMs) track(new Promise<void>((resolve) => setTimeout(resolve, delay)).then(send));
       }
     },
     async flush() {

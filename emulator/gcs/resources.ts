@@ -54,6 +54,7 @@ export function objectResource(o: ObjectRecord, baseUrl: string): Record<string,
   if (f.customTime !== undefined) resource.customTime = f.customTime;
   if (f.metadata !== undefined && Object.keys(f.metadata).length > 0) resource.metadata = { ...f.metadata };
   if (o.componentCount !== undefined) resource.componentCount = o.componentCount;
+  if (o.timeDeleted !== undefined) resource.timeDeleted = o.timeDeleted;
   return resource;
 }
 

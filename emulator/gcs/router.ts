@@ -10,6 +10,7 @@ import { createNotification, deleteNotification, getNotification, listNotificati
 import { deleteObject, getObjectMetadata, patchObject } from './handlers/objects';
 import { uploadMediaOrMultipart } from './handlers/upload-simple';
 import { resumableSession, startResumable } from './handlers/upload-resumable';
+import { refuseUnsupported } from './unsupported-params';
 
 // Maps a request to its handler. Three URL families, as on storage.googleapis.com:
 //   /storage/v1/...           JSON API (also bare /b/..., what the client sends when
@@ -37,6 +38,7 @@ export async function route(ctx: GcsContext, r: GcsRequest, pathname: string): P
   if (pathname.startsWith('/download/storage/v1/')) {
     const s = segmentsOf(pathname.slice(20));
     if (method === 'GET' && s[0] === 'b' && s[2] === 'o' && s.length >= 4) {
+      refuseUnsupported(r.query, 'objects.get');
       r.access.object('storage.objects.get', s[1]!, s.slice(3).join('/'));
       return downloadObject(ctx, r, s[1]!, s.slice(3).join('/'));
     }
@@ -51,6 +53,7 @@ async function routeUpload(ctx: GcsContext, r: GcsRequest, method: string, s: st
   if (uploadId) return resumableSession(ctx, r, uploadId);
   if (s[0] !== 'b' || s[2] !== 'o' || s.length !== 3 || method !== 'POST') throw gcsErrors.notFoundPath(`/upload/storage/v1/${s.join('/')}`);
   const bucket = s[1]!;
+  refuseUnsupported(r.query, 'objects.insert');
   const isMultipartBody = /^multipart\//i.test(String(r.req.headers['content-type'] ?? ''));
   const uploadType = r.query.get('uploadType') ?? (isMultipartBody ? 'multipart' : 'media');
   switch (uploadType) {
@@ -76,6 +79,7 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
   if (n === 1) {
     access.project(method === 'POST' ? 'storage.buckets.create' : 'storage.buckets.list', project);
     if (method === 'GET') return listBuckets(ctx, r);
+    if (method === 'POST') refuseUnsupported(r.query, 'buckets.insert');
     if (method === 'POST') return createBucket(ctx, r);
     throw gcsErrors.methodNotAllowed();
   }
@@ -83,6 +87,7 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
   if (n === 2) {
     access.bucket(method === 'GET' ? 'storage.buckets.get' : method === 'DELETE' ? 'storage.buckets.delete' : 'storage.buckets.update', bucket);
     if (method === 'GET') return getBucket(ctx, r, bucket);
+    if (method === 'PATCH' || method === 'PUT') refuseUnsupported(r.query, 'buckets.patch');
     if (method === 'PATCH' || method === 'PUT') return patchBucket(ctx, r, bucket, method === 'PUT');
     if (method === 'DELETE') return deleteBucket(ctx, r, bucket);
     throw gcsErrors.methodNotAllowed();
@@ -98,6 +103,7 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
   if (s[2] !== 'o') throw gcsErrors.notFoundPath(pathname);
   if (n === 3) {
     access.bucket('storage.objects.list', bucket);
+    refuseUnsupported(r.query, 'objects.list');
     if (method === 'GET') return listObjects(ctx, r, bucket);
     throw gcsErrors.methodNotAllowed();
   }
@@ -107,6 +113,7 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
     const dest = { bucket: s[n - 3]!, name: s[n - 1]! };
     access.object('storage.objects.get', src.bucket, src.name);
     access.object('storage.objects.create', dest.bucket, dest.name);
+    refuseUnsupported(r.query, 'objects.rewrite');
     return s[n - 5] === 'rewriteTo' ? rewriteObject(ctx, r, src, dest) : copyToObject(ctx, r, src, dest);
   }
   // .../o/SRC/moveTo/o/DEST
@@ -115,24 +122,29 @@ async function routeJson(ctx: GcsContext, r: GcsRequest, method: string, s: stri
     access.object('storage.objects.get', bucket, from);
     access.object('storage.objects.delete', bucket, from);
     access.object('storage.objects.create', bucket, s[n - 1]!);
+    refuseUnsupported(r.query, 'objects.rewrite');
     return moveObject(ctx, r, bucket, from, s[n - 1]!);
   }
   // The sources are named in the body: composeObject checks them.
   if (n >= 5 && s[n - 1] === 'compose' && method === 'POST') {
     access.object('storage.objects.create', bucket, s.slice(3, n - 1).join('/'));
+    refuseUnsupported(r.query, 'objects.compose');
     return composeObject(ctx, r, bucket, s.slice(3, n - 1).join('/'));
   }
   const name = s.slice(3).join('/');
   switch (method) {
     case 'GET':
       access.object('storage.objects.get', bucket, name);
+      refuseUnsupported(r.query, 'objects.get');
       return r.query.get('alt') === 'media' ? downloadObject(ctx, r, bucket, name) : getObjectMetadata(ctx, r, bucket, name);
     case 'PATCH':
     case 'PUT':
       access.object('storage.objects.update', bucket, name);
+      refuseUnsupported(r.query, 'objects.patch');
       return patchObject(ctx, r, bucket, name, method === 'PUT');
     case 'DELETE':
       access.object('storage.objects.delete', bucket, name);
+      refuseUnsupported(r.query, 'objects.delete');
       return deleteObject(ctx, r, bucket, name);
     default:
       throw gcsErrors.methodNotAllowed();

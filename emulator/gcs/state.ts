@@ -9,6 +9,8 @@ import type { BucketRecord, ObjectEvent, ObjectFields, ObjectRecord } from './ty
 // record in one synchronous step (no await in between), which is what makes
 // `ifGenerationMatch=0` create-only writes race-free: of two concurrent writers exactly one
 // sees "absent". Persistence is queued in the same tick, so disk follows memory in order.
+// In a bucket with versioning enabled, an overwritten or deleted live generation is kept as a
+// noncurrent generation (with timeDeleted) until it is deleted by its generation number.
 
 export type EventSink = (bucket: BucketRecord, event: ObjectEvent) => void;
 
@@ -23,6 +25,8 @@ export class GcsState {
   private buckets = new Map<string, BucketRecord>();
   private objects = new Map<string, Map<string, ObjectRecord>>();
   private sortedNames = new Map<string, string[]>();
+  /** Versioned buckets: bucket → name → noncurrent generations, oldest first. */
+  private noncurrent = new Map<string, Map<string, ObjectRecord[]>>();
   private lastGeneration = 0n;
 
   private constructor(
@@ -41,7 +45,9 @@ export class GcsState {
     }
     const referenced = new Set<string>();
     for (const o of loaded.objects) {
-      state.objects.get(o.bucket)?.set(o.name, o);
+      if (!state.buckets.has(o.bucket)) continue;
+      if (o.timeDeleted) state.keepNoncurrent(o);
+      else state.objects.get(o.bucket)!.set(o.name, o);
       referenced.add(o.blobId);
       if (BigInt(o.generation) > state.lastGeneration) state.lastGeneration = BigInt(o.generation);
     }
@@ -94,9 +100,10 @@ export class GcsState {
 
   async deleteBucket(name: string): Promise<void> {
     this.getBucket(name);
-    if ((this.objects.get(name)?.size ?? 0) > 0) throw gcsErrors.bucketNotEmpty();
+    if ((this.objects.get(name)?.size ?? 0) > 0 || (this.noncurrent.get(name)?.size ?? 0) > 0) throw gcsErrors.bucketNotEmpty();
     this.buckets.delete(name);
     this.objects.delete(name);
+    this.noncurrent.delete(name);
     this.sortedNames.delete(name);
     await this.meta.removeBucket(name);
   }
@@ -107,12 +114,48 @@ export class GcsState {
     return this.objects.get(bucket)?.get(name);
   }
 
-  /** The live object; 404 for a missing bucket or object, or a generation that is not live. */
+  /**
+   * The live object, or with `generation` that generation (live or, in a versioned bucket,
+   * noncurrent); 404 for a missing bucket, object or generation.
+   */
   requireObject(bucket: string, name: string, generation?: string | null): ObjectRecord {
     this.getBucket(bucket);
     const o = this.getObject(bucket, name);
-    if (!o || (generation != null && generation !== o.generation)) throw gcsErrors.noSuchObject(bucket, name);
-    return o;
+    if (generation == null || generation === o?.generation) {
+      if (!o) throw gcsErrors.noSuchObject(bucket, name);
+      return o;
+    }
+    const old = this.noncurrent.get(bucket)?.get(name)?.find((x) => x.generation === generation);
+    if (!old) throw gcsErrors.noSuchObject(bucket, name);
+    return old;
+  }
+
+  /** Every generation, live and noncurrent, in listing order: by name, then oldest first. */
+  allGenerations(bucket: string): ObjectRecord[] {
+    this.getBucket(bucket);
+    const out: ObjectRecord[] = [...(this.objects.get(bucket)?.values() ?? [])];
+    for (const list of this.noncurrent.get(bucket)?.values() ?? []) out.push(...list);
+    return out.sort((a, b) => compareNames(a.name, b.name) || (BigInt(a.generation) < BigInt(b.generation) ? -1 : 1));
+  }
+
+  private versioned(bucket: BucketRecord): boolean {
+    return bucket.versioning?.enabled === true;
+  }
+
+  private keepNoncurrent(o: ObjectRecord): void {
+    let names = this.noncurrent.get(o.bucket);
+    if (!names) this.noncurrent.set(o.bucket, (names = new Map()));
+    const list = names.get(o.name) ?? [];
+    list.push(o);
+    list.sort((a, b) => (BigInt(a.generation) < BigInt(b.generation) ? -1 : 1));
+    names.set(o.name, list);
+  }
+
+  /** Makes a live generation noncurrent (versioned bucket); returns the record kept. */
+  private archive(o: ObjectRecord, time: string): { record: ObjectRecord; saved: Promise<void> } {
+    const record: ObjectRecord = { ...o, timeDeleted: time };
+    this.keepNoncurrent(record);
+    return { record, saved: this.meta.saveNoncurrent(record) };
   }
 
   /** Names in listing order (cached until a name is added or removed). */
@@ -135,6 +178,7 @@ export class GcsState {
   async putObject(next: NewObject, pre: Preconditions, authorize?: (previous: ObjectRecord | undefined) => void): Promise<ObjectRecord> {
     let record: ObjectRecord;
     let previous: ObjectRecord | undefined;
+    let keepPrevious = false;
     try {
       const bucket = this.getBucket(next.bucket);
       const objects = this.objects.get(bucket.name)!;
@@ -145,16 +189,23 @@ export class GcsState {
       record = { ...next, generation: this.nextGeneration(), metageneration: 1, timeCreated: now, updated: now };
       objects.set(next.name, record);
       if (!previous) this.sortedNames.delete(bucket.name);
-      const saved = this.meta.saveObject(record);
+      const saved = [this.meta.saveObject(record)];
       const time = now;
-      if (previous) this.onEvent(bucket, { type: 'OBJECT_DELETE', object: previous, overwrittenByGeneration: record.generation, time });
+      if (previous && this.versioned(bucket)) {
+        const archived = this.archive(previous, time);
+        saved.push(archived.saved);
+        keepPrevious = true;
+        this.onEvent(bucket, { type: 'OBJECT_ARCHIVE', object: archived.record, overwrittenByGeneration: record.generation, time });
+      } else if (previous) {
+        this.onEvent(bucket, { type: 'OBJECT_DELETE', object: previous, overwrittenByGeneration: record.generation, time });
+      }
       this.onEvent(bucket, { type: 'OBJECT_FINALIZE', object: record, overwroteGeneration: previous?.generation, time });
-      await saved;
+      await Promise.all(saved);
     } catch (err) {
       await this.blobs.remove(next.blobId);
       throw err;
     }
-    if (previous) this.dropBlob(previous.blobId);
+    if (previous && !keepPrevious) this.dropBlob(previous.blobId);
     return record;
   }
 
@@ -167,6 +218,7 @@ export class GcsState {
     mutate: (fields: ObjectFields) => ObjectFields,
   ): Promise<ObjectRecord> {
     const current = this.requireObject(bucket, name, generation);
+    if (current.timeDeleted) throw gcsErrors.notImplemented('metadata changes to a noncurrent generation');
     checkPreconditions(current, pre);
     const record: ObjectRecord = {
       ...current,
@@ -181,14 +233,38 @@ export class GcsState {
     return record;
   }
 
+  /**
+   * Without a generation: the live object goes (kept as noncurrent in a versioned bucket). With
+   * one: that generation, live or noncurrent, is deleted for good, as in Cloud Storage.
+   */
   async deleteObject(bucket: string, name: string, generation: string | null, pre: Preconditions): Promise<ObjectRecord> {
     const current = this.requireObject(bucket, name, generation);
     checkPreconditions(current, pre);
+    const b = this.getBucket(bucket);
+    const time = new Date().toISOString();
+    if (current.timeDeleted) {
+      const names = this.noncurrent.get(bucket)!;
+      const rest = names.get(name)!.filter((x) => x !== current);
+      if (rest.length > 0) names.set(name, rest);
+      else names.delete(name);
+      const removed = this.meta.removeNoncurrent(current);
+      this.onEvent(b, { type: 'OBJECT_DELETE', object: current, time });
+      await removed;
+      this.dropBlob(current.blobId);
+      return current;
+    }
     this.objects.get(bucket)!.delete(name);
     this.sortedNames.delete(bucket);
-    const removed = this.meta.removeObject(bucket, name);
-    this.onEvent(this.getBucket(bucket), { type: 'OBJECT_DELETE', object: current, time: new Date().toISOString() });
-    await removed;
+    const removed = [this.meta.removeObject(bucket, name)];
+    if (generation === null && this.versioned(b)) {
+      const archived = this.archive(current, time);
+      removed.push(archived.saved);
+      this.onEvent(b, { type: 'OBJECT_ARCHIVE', object: archived.record, time });
+      await Promise.all(removed);
+      return current;
+    }
+    this.onEvent(b, { type: 'OBJECT_DELETE', object: current, time });
+    await Promise.all(removed);
     this.dropBlob(current.blobId);
     return current;
   }

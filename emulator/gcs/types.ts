@@ -27,6 +27,8 @@ export interface ObjectRecord {
   fields: ObjectFields;
   /** Composite objects only: how many components they were composed of. */
   componentCount?: number;
+  /** Noncurrent generations only (versioned buckets): when it stopped being live. */
+  timeDeleted?: string;
 }
 
 export interface NotificationRecord {
@@ -53,14 +55,15 @@ export interface BucketRecord {
   nextNotificationId: number;
 }
 
-export type ObjectEventType = 'OBJECT_FINALIZE' | 'OBJECT_DELETE' | 'OBJECT_METADATA_UPDATE';
+/** OBJECT_ARCHIVE: in a versioned bucket, the live generation became noncurrent (instead of OBJECT_DELETE). */
+export type ObjectEventType = 'OBJECT_FINALIZE' | 'OBJECT_DELETE' | 'OBJECT_ARCHIVE' | 'OBJECT_METADATA_UPDATE';
 
 export interface ObjectEvent {
   type: ObjectEventType;
   object: ObjectRecord;
   /** OBJECT_FINALIZE that replaced a live object: the generation it replaced. */
   overwroteGeneration?: string;
-  /** OBJECT_DELETE caused by an overwrite: the generation that replaced it. */
+  /** OBJECT_DELETE / OBJECT_ARCHIVE caused by an overwrite: the generation that replaced it. */
   overwrittenByGeneration?: string;
   time: string;
 }

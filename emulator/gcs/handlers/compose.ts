@@ -4,6 +4,7 @@ import { ContentHasher } from '../hashes';
 import { readJson, sendJson } from '../http';
 import { fieldsFromResource } from '../object-fields';
 import { checkPreconditions, readPreconditions } from '../preconditions';
+import { checkObjectName } from '../object-names';
 import { objectResource } from '../resources';
 import type { ObjectRecord } from '../types';
 
@@ -18,6 +19,7 @@ interface SourceObject {
 export async function composeObject(ctx: GcsContext, r: GcsRequest, bucket: string, name: string): Promise<void> {
   const body = ((await readJson(r.req)) ?? {}) as { sourceObjects?: unknown; destination?: unknown };
   ctx.state.getBucket(bucket);
+  checkObjectName(name);
   const sources = body.sourceObjects;
   if (!Array.isArray(sources) || sources.length === 0) throw gcsErrors.required('sourceObjects');
   if (sources.length > 32) throw gcsErrors.invalid('The number of source components provided (' + sources.length + ') exceeds the maximum (32)');

@@ -1,8 +1,9 @@
 import type { GcsContext, GcsRequest } from '../context';
 import { gcsErrors } from '../errors';
 import { readJson, sendJson } from '../http';
-import { overrideFields } from '../object-fields';
+import { copyFields } from '../object-fields';
 import { checkPreconditions, readPreconditions } from '../preconditions';
+import { checkObjectName } from '../object-names';
 import { objectResource } from '../resources';
 import type { ObjectRecord } from '../types';
 
@@ -17,6 +18,7 @@ async function copyObject(
   dest: { bucket: string; name: string },
 ): Promise<{ source: ObjectRecord; record: ObjectRecord }> {
   const body = await readJson(r.req);
+  checkObjectName(dest.name);
   const source = ctx.state.requireObject(src.bucket, src.name, r.query.get('sourceGeneration'));
   checkPreconditions(source, readPreconditions(r.query, true));
   ctx.state.getBucket(dest.bucket);
@@ -43,7 +45,7 @@ async function copyObject(
       md5Hash: source.md5Hash,
       crc32c: source.crc32c,
       componentCount: source.componentCount,
-      fields: overrideFields(source.fields, body),
+      fields: copyFields(source.fields, body),
     },
     destPre,
     authorize,

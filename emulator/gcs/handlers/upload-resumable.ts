@@ -5,6 +5,7 @@ import { finalizeUpload, hashesFromHeader } from '../finalize';
 import { drain, readJson, sendEmpty, sendJson } from '../http';
 import { fieldsFromResource } from '../object-fields';
 import { readPreconditions } from '../preconditions';
+import { checkObjectName } from '../object-names';
 import { objectResource } from '../resources';
 import type { Session } from '../upload-sessions';
 
@@ -15,13 +16,18 @@ import type { Session } from '../upload-sessions';
 //   PUT session, Content-Range: bytes */T|*  → status query: 308 + Range (no Range when 0 bytes)
 //   DELETE session                           → 499, session cancelled
 // Bytes of a chunk whose connection breaks are kept: the client asks for the status and
-// resumes from the persisted offset.
+// resumes from the persisted offset. Chunks other than the last should be multiples of 256 KiB;
+// of one that is not, only the bytes up to its last 256 KiB boundary are persisted (see receive).
+
+/** Cloud Storage persists the chunks of a resumable upload in multiples of 256 KiB. */
+export const CHUNK_QUANTUM = 256 * 1024;
 
 export async function startResumable(ctx: GcsContext, r: GcsRequest, bucket: string): Promise<void> {
   ctx.state.getBucket(bucket);
   const body = ((await readJson(r.req)) ?? {}) as Record<string, unknown>;
   const name = r.query.get('name') ?? (typeof body.name === 'string' ? body.name : '');
   if (!name) throw gcsErrors.required('object name');
+  checkObjectName(name);
   // The session URI is the credential from here on: the session keeps the identity that opened
   // it, and replacing an existing object is checked for that identity when the upload completes.
   r.access.object('storage.objects.create', bucket, name);
@@ -146,6 +152,10 @@ async function receive(ctx: GcsContext, r: GcsRequest, s: Session, range: Conten
   }
   // Bytes the server already has (the client resent them) are skipped, as GCS does.
   let skip = staging.size - start;
+  // A chunk that is not the last is kept only up to its last 256 KiB boundary, as GCS does: the
+  // 308's Range tells the client where to go on, and it resends the rest.
+  const final = range.end === undefined || (info.total !== undefined && range.end + 1 >= info.total);
+  const keepUpTo = final ? Infinity : Math.floor((range.end! + 1) / CHUNK_QUANTUM) * CHUNK_QUANTUM;
   try {
     for await (const raw of r.req as AsyncIterable<Buffer>) {
       let chunk = raw;
@@ -155,6 +165,8 @@ async function receive(ctx: GcsContext, r: GcsRequest, s: Session, range: Conten
         chunk = chunk.subarray(n);
         if (chunk.length === 0) continue;
       }
+      if (staging.size + chunk.length > keepUpTo) chunk = chunk.subarray(0, Math.max(0, keepUpTo - staging.size));
+      if (chunk.length === 0) continue;
       s.hasher.update(chunk);
       await staging.append(chunk);
     }

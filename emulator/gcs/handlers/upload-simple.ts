@@ -7,6 +7,7 @@ import { sendJson } from '../http';
 import { boundaryOf, readMultipartRelated } from '../multipart';
 import { fieldsFromResource } from '../object-fields';
 import { readPreconditions } from '../preconditions';
+import { checkObjectName } from '../object-names';
 import { objectResource } from '../resources';
 
 // uploadType=media (bytes only) and uploadType=multipart (JSON metadata + bytes), both streamed
@@ -16,6 +17,7 @@ export async function uploadMediaOrMultipart(ctx: GcsContext, r: GcsRequest, buc
   // 403 and 404 before reading a possibly large body (the client names the object in the query).
   const queryName = r.query.get('name');
   if (queryName) r.access.object('storage.objects.create', bucket, queryName);
+  if (queryName) checkObjectName(queryName);
   ctx.state.getBucket(bucket);
   const preconditions = readPreconditions(r.query);
   const staging = await ctx.blobs.staging(`simple-${randomUUID()}`);
@@ -47,11 +49,15 @@ export async function uploadMediaOrMultipart(ctx: GcsContext, r: GcsRequest, buc
   }
 
   const name = r.query.get('name') ?? (typeof metadata.name === 'string' ? metadata.name : '');
-  if (!name) {
+  let fields;
+  try {
+    if (!name) throw gcsErrors.required('object name');
+    checkObjectName(name);
+    fields = fieldsFromResource(metadata);
+  } catch (err) {
     await staging.discard();
-    throw gcsErrors.required('object name');
+    throw err;
   }
-  const fields = fieldsFromResource(metadata);
   if (!fields.contentType && contentType) fields.contentType = contentType;
   const record = await finalizeUpload(ctx, staging, hasher.digest(), {
     bucket,

@@ -98,7 +98,7 @@ export async function startSftpServer(options: SftpServerOptions): Promise<SftpS
         session.on('sftp', (acceptSftp) => {
           clog.info('sftp session opened', { user: username });
           serveSftpSession(acceptSftp(), rootReal, clog, {
-            faults: { cutAfterBytes: (p) => faults?.cutAfterBytes?.(p) },
+            faults: { cutAfterBytes: (p) => faults?.cutAfterBytes?.(p), onCut: (p) => faults?.onCut?.(p) },
             disconnect: () => (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy(),
           });
         });

@@ -14,7 +14,7 @@ import { connectFirestoreEmulator, startFirestoreEmulator } from './firestore-em
 import { startGcsEmulator } from './gcs/index';
 import { checkDatabaseUrl, startPostgres } from './postgres';
 import { connectPubsubEmulator, startPubsubEmulator } from './pubsub-emulator';
-import { startSftpServer, generateUserKeyPair } from './sftp-server';
+import { startSftpServer, generateUserKeyPair, type SftpFaults } from './sftp-server';
 import { startSmtpServer } from './smtp-server';
 
 export interface LocalCloudOptions {
@@ -49,6 +49,8 @@ export interface LocalCloudEndpoints {
 export interface LocalCloud {
   endpoints: LocalCloudEndpoints;
   coldStartMs: number;
+  // Reliability tests (the chaos harness): faults the local SFTP server injects; undefined for none.
+  setSftpFaults(faults: SftpFaults | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -229,6 +231,7 @@ export async function startLocalCloud(o: LocalCloudOptions = {}): Promise<LocalC
     return {
       endpoints,
       coldStartMs,
+      setSftpFaults: (faults) => sftp.setFaults(faults),
       stop: () => (stopping ??= stopAll().then(() => logger.info('local cloud stopped', { dataDir }))),
     };
   } catch (error) {

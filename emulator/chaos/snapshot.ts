@@ -38,7 +38,7 @@ export async function snapshotTables(db: pg.Pool, pipeline: Pipeline): Promise<R
       continue;
     }
     // Every value as text, rows sorted: the same multiset of rows gives the same digest whatever the load order.
-    const row = `concat_ws(E'\\x1f', ${columns.map((c) => `coalesce(${quote(c)}::text, E'\\x00')`).join(', ')})`;
+    const row = `concat_ws(E'\\x1f', ${columns.map((c) => `coalesce(${quote(c)}::text, E'\\\\N')`).join(', ')})`;
     const result = await db.query<{ rows: string; digest: string | null }>(
       `select count(*)::text as rows, md5(string_agg(r, E'\\x1e' order by r)) as digest from (select ${row} as r from ${quote(schema)}.${quote(table)}) t`,
     );

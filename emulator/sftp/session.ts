@@ -96,6 +96,8 @@ async function existsNoFollow(hostPath: string): Promise<boolean> {
 // past `cutAfterBytes(path)` of a file, as a vendor's server or a flaky link does mid-transfer.
 export interface SftpFaults {
   cutAfterBytes?(clientPath: string): number | undefined;
+  // Told after a cut, so a fault can fire once.
+  onCut?(clientPath: string): void;
 }
 
 export interface SftpSessionOptions {
@@ -172,12 +174,15 @@ export function serveSftpSession(sftp: SFTPWrapper, rootReal: string, log: Logge
       const item = itemOf(h);
       const file = fileOf(h);
       const cutAt = item.kind === 'file' ? options.faults?.cutAfterBytes?.(item.clientPath) : undefined;
-      if (cutAt !== undefined && offset >= cutAt && options.disconnect) {
-        log.warn('sftp fault: connection cut mid-file', { path: item.kind === 'file' ? item.clientPath : '', offset });
+      if (cutAt !== undefined && offset >= cutAt && options.disconnect && item.kind === 'file') {
+        log.warn('sftp fault: connection cut mid-file', { path: item.clientPath, offset });
         options.disconnect();
+        options.faults?.onCut?.(item.clientPath);
         return;
       }
-      const buffer = Buffer.allocUnsafe(Math.min(length, MAX_READ_BYTES));
+      // Up to the cut point only, so the client has part of the file when the connection goes.
+      const limit = cutAt !== undefined ? Math.max(1, cutAt - offset) : MAX_READ_BYTES;
+      const buffer = Buffer.allocUnsafe(Math.min(length, MAX_READ_BYTES, limit));
       const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
       if (bytesRead === 0) return sftp.status(reqid, STATUS_CODE.EOF);
       sftp.data(reqid, buffer.subarray(0, bytesRead));

@@ -1,0 +1,121 @@
+// The faults a chaos trial injects, each armed before a trial's runs and disarmed after. A fault acts
+// on what it watches (Firestore run records) rather than on timers, so it strikes at the moment it
+// names ("mid-load", "during notify") whatever the machine's speed. Seeded: the same seed picks the
+// same files and moments.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Firestore } from '@google-cloud/firestore';
+import type { SftpFaults } from '../sftp-server';
+import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
+import type { ChaosWorld } from './world';
+
+export interface FaultControls {
+  random: () => number;
+  setSftpFaults(faults: SftpFaults | undefined): void;
+  // How long an outage lasts (the issue's 30 s / 60 s in `npm run chaos`; shorter inside `npm test`).
+  outageMs: { load: number; notify: number };
+  log(line: string): void;
+}
+
+export interface ArmedFault {
+  // Whether the fault struck at all (a trial whose fault never fired proves nothing).
+  fired(): boolean;
+  disarm(): Promise<void>;
+}
+
+export interface Fault {
+  name: string;
+  description: string;
+  // Deployment options the fault needs (e.g. every message delivered twice, concurrently).
+  deploy?: { deliverTwice?: 'concurrent' | 'sequential' };
+  arm(world: ChaosWorld, controls: FaultControls): Promise<ArmedFault>;
+}
+
+// Calls `strike` once, the first time `test` holds for any file record of the world's runs.
+function onFirstFile(firestore: Firestore, test: (data: Record<string, unknown>) => boolean, strike: () => void): () => void {
+  let done = false;
+  return firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot((snap) => {
+    if (done) return;
+    if (snap.docs.some((d) => d.ref.parent.parent?.parent.id === RUNS_COLLECTION && test(d.data()))) {
+      done = true;
+      strike();
+    }
+  }, () => undefined);
+}
+
+function outage(world: ChaosWorld, ms: number, controls: FaultControls, what: string) {
+  let fired = false;
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    strike() {
+      fired = true;
+      controls.log(`${what}: database down for ${ms} ms`);
+      world.proxy.down();
+      timer = setTimeout(() => world.proxy.up(), ms);
+    },
+    fired: () => fired,
+    stop() {
+      if (timer) clearTimeout(timer);
+      world.proxy.up();
+    },
+  };
+}
+
+export const databaseOutageDuringLoad: Fault = {
+  name: 'database down mid-load',
+  description: 'PostgreSQL unreachable from the first load attempt on, for the load outage',
+  async arm(world, controls) {
+    const o = outage(world, controls.outageMs.load, controls, 'mid-load');
+    const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean((f.stages as Record<string, { startedAt?: string }> | undefined)?.load?.startedAt), o.strike);
+    return { fired: o.fired, async disarm() { unsubscribe(); o.stop(); } };
+  },
+};
+
+export const databaseOutageDuringNotify: Fault = {
+  name: 'database down during notify',
+  description: 'PostgreSQL unreachable from the moment the first run completes (report queries), for the notify outage',
+  async arm(world, controls) {
+    const o = outage(world, controls.outageMs.notify, controls, 'during notify');
+    let done = false;
+    const unsubscribe = world.clients.firestore.collection(RUNS_COLLECTION).onSnapshot((snap) => {
+      if (done || !snap.docs.some((d) => d.get('completedAt'))) return;
+      done = true;
+      o.strike();
+    }, () => undefined);
+    return { fired: o.fired, async disarm() { unsubscribe(); o.stop(); } };
+  },
+};
+
+export const sftpDropMidFile: Fault = {
+  name: 'SFTP connection dropped mid-file',
+  description: 'the SFTP server cuts the connection halfway through one seeded file, once',
+  async arm(world, controls) {
+    const files = ['OrderDetails.csv', 'ItemSelectionDetails.csv', 'PaymentDetails.csv'];
+    const target = files[Math.floor(controls.random() * files.length)]!;
+    // The client's path: /exports/<this world's export id>/<yyyyMMdd>/<file>.
+    const prefix = `/exports/${path.basename(world.exportRoot)}/`;
+    let fired = false;
+    controls.setSftpFaults({
+      // Halfway through the file: the client has part of it when the connection goes.
+      cutAfterBytes: (p) => (!fired && p.startsWith(prefix) && p.endsWith(`/${target}`)
+        ? Math.floor(fs.statSync(path.join(world.exportRoot, p.slice(prefix.length))).size / 2)
+        : undefined),
+      onCut: (p) => {
+        fired = true;
+        controls.log(`sftp: cut ${p}`);
+      },
+    });
+    return { fired: () => fired, async disarm() { controls.setSftpFaults(undefined); } };
+  },
+};
+
+export const duplicateDelivery: Fault = {
+  name: 'every message delivered twice, concurrently',
+  description: 'each push runs the function twice at once (both must succeed for an ack)',
+  deploy: { deliverTwice: 'concurrent' },
+  async arm() {
+    return { fired: () => true, async disarm() {} };
+  },
+};
+
+export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify];

@@ -1,0 +1,137 @@
+// The chaos harness: the demo pipeline over several days of exports, once clean and then once per
+// trial under a fault, each in a world of its own on one local cloud; after recovery every trial's
+// tables, roll-ups and mails are compared by checksum with the clean run's, every run must be
+// terminal, and every source file loaded, skipped, superseded or quarantined with a reason.
+import type { FinishedRun } from '../run-watch';
+import type { LocalCloudEndpoints } from '../stack';
+import type { SftpFaults } from '../sftp-server';
+import { FAULTS, type Fault } from './faults';
+import { compareSnapshots, snapshotMails, snapshotRollups, snapshotTables, type Snapshot } from './snapshot';
+import { startChaosWorld, type ChaosWorld } from './world';
+
+export interface ChaosOptions {
+  endpoints: LocalCloudEndpoints;
+  seed: number;
+  // Per fault; faults run in order, each trial in a world of its own.
+  trials: number;
+  faults?: readonly Fault[];
+  dates: string[];
+  ordersPerDay?: number;
+  outageMs?: { load: number; notify: number };
+  runTimeoutMs?: number;
+  setSftpFaults(faults: SftpFaults | undefined): void;
+  log?(line: string): void;
+}
+
+export interface TrialResult {
+  fault: string;
+  trial: number;
+  passed: boolean;
+  fired: boolean;
+  problems: string[];
+  ms: number;
+}
+
+export interface ChaosReport {
+  seed: number;
+  dates: string[];
+  baseline: Snapshot;
+  trials: TrialResult[];
+  summary: Array<{ fault: string; trials: number; passed: number }>;
+}
+
+// mulberry32, as the demo export uses: reproducible from the printed seed.
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ENDED_WELL = new Set(['loaded', 'skipped', 'superseded', 'quarantined']);
+
+function runProblems(runs: FinishedRun[]): string[] {
+  const problems: string[] = [];
+  for (const { run, files } of runs) {
+    if (run.status === 'running') problems.push(`run ${run.runId} still running`);
+    if (run.status === 'failed' || run.status === 'partial') problems.push(`run ${run.runId} ended ${run.status}: ${run.error?.message ?? files.find((f) => f.error)?.error?.message ?? ''}`);
+    for (const file of files) {
+      if (!ENDED_WELL.has(file.status)) problems.push(`file ${file.name} of ${run.runId} ended ${file.status}`);
+      if (file.status === 'quarantined' && !file.error?.message) problems.push(`file ${file.name} quarantined without a reason`);
+    }
+  }
+  return problems;
+}
+
+async function snapshotOf(world: ChaosWorld, outboxDir: string): Promise<Snapshot> {
+  return {
+    tables: await snapshotTables(world.db, world.pipeline),
+    rollups: await snapshotRollups(world.clients.firestore, world.pipeline),
+    mails: await snapshotMails(outboxDir, world.runIds),
+  };
+}
+
+async function runTrial(o: ChaosOptions, fault: Fault | undefined, trial: number, random: () => number): Promise<{ snapshot: Snapshot; runs: FinishedRun[]; fired: boolean; problems: string[] }> {
+  const log = o.log ?? (() => undefined);
+  const world = await startChaosWorld({
+    endpoints: o.endpoints,
+    name: fault ? `${fault.name}-${trial}` : 'clean',
+    dates: o.dates,
+    ordersPerDay: o.ordersPerDay ?? 60,
+    exportSeed: o.seed,
+    ...(fault?.deploy ? { deploy: fault.deploy } : {}),
+  });
+  try {
+    const armed = fault
+      ? await fault.arm(world, { random, setSftpFaults: o.setSftpFaults, outageMs: o.outageMs ?? { load: 30_000, notify: 60_000 }, log })
+      : undefined;
+    const runs: FinishedRun[] = [];
+    const problems: string[] = [];
+    try {
+      for (const date of o.dates) {
+        try {
+          runs.push(await world.run(date, o.runTimeoutMs ?? 300_000));
+        } catch (error) {
+          problems.push(`run for ${date}: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      await armed?.disarm();
+    }
+    const snapshot = await snapshotOf(world, o.endpoints.smtp.outboxDir);
+    return { snapshot, runs, fired: armed?.fired() ?? true, problems: [...problems, ...runProblems(runs)] };
+  } finally {
+    await world.close();
+  }
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
+  const random = seededRandom(o.seed);
+  const log = o.log ?? (() => undefined);
+  log(`chaos seed ${o.seed}: clean run over ${o.dates.join(', ')}`);
+  const clean = await runTrial(o, undefined, 0, random);
+  if (clean.problems.length > 0) throw new Error(`the clean run itself failed: ${clean.problems.join('; ')}`);
+  const trials: TrialResult[] = [];
+  for (const fault of o.faults ?? FAULTS) {
+    for (let trial = 1; trial <= o.trials; trial++) {
+      const started = Date.now();
+      const result = await runTrial(o, fault, trial, random);
+      const problems = [...result.problems, ...compareSnapshots(clean.snapshot, result.snapshot)];
+      if (result.snapshot.mails.reports !== clean.snapshot.mails.reports) problems.push(`${result.snapshot.mails.reports} report mails, clean run ${clean.snapshot.mails.reports}`);
+      if (result.snapshot.mails.alerts !== clean.snapshot.mails.alerts) problems.push(`${result.snapshot.mails.alerts} alerts, clean run ${clean.snapshot.mails.alerts}`);
+      if (!result.fired) problems.push('the fault never struck');
+      trials.push({ fault: fault.name, trial, passed: problems.length === 0, fired: result.fired, problems, ms: Date.now() - started });
+      log(`${problems.length === 0 ? 'PASS' : 'FAIL'} ${fault.name} #${trial} (${Date.now() - started} ms)${problems.length ? `: ${problems.join('; ')}` : ''}`);
+    }
+  }
+  const summary = [...new Set(trials.map((t) => t.fault))].map((fault) => ({
+    fault,
+    trials: trials.filter((t) => t.fault === fault).length,
+    passed: trials.filter((t) => t.fault === fault && t.passed).length,
+  }));
+  return { seed: o.seed, dates: o.dates, baseline: clean.snapshot, trials, summary };
+}

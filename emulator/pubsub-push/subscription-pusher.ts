@@ -34,7 +34,8 @@ export interface PushTarget {
 
 // What the dispatcher did, for tests and a chaos harness to observe.
 export type PushEvent =
-  | { kind: 'attempt'; subscription: string; messageId: string; attempt: number; copies: number; outcome: PushOutcome; ackLost: boolean; at: number }
+  // sentAt: when the push request(s) left; publishedAt: the message's publish time (both epoch ms).
+  | { kind: 'attempt'; subscription: string; messageId: string; attempt: number; copies: number; outcome: PushOutcome; ackLost: boolean; publishedAt: number; sentAt: number; at: number }
   | { kind: 'acked'; subscription: string; messageId: string; attempts: number; at: number }
   | { kind: 'retry-scheduled'; subscription: string; messageId: string; attempt: number; delayMs: number; at: number }
   | { kind: 'dead-lettered'; subscription: string; messageId: string; attempts: number; deadLetterMessageId: string; at: number }
@@ -130,6 +131,7 @@ export function startSubscriptionPusher(target: PushTarget, ctx: PusherContext):
     const key = { subscription: target.subscription, messageId: entry.messageId, attempt };
     const copies = ctx.faults.copiesOf(key);
     const body = pushRequestBody(entry.leases[0]!, subscriptionPath, attempt);
+    const sentAt = Date.now();
     const outcomes = await Promise.all(
       Array.from({ length: copies }, () => postPush(target.pushEndpoint, body, target.ackDeadlineSeconds * 1000, stopController.signal)),
     );
@@ -137,7 +139,7 @@ export function startSubscriptionPusher(target: PushTarget, ctx: PusherContext):
     // Any copy's ack acks the message, as one ack from any delivery does in Pub/Sub.
     const acked = outcomes.find((o) => o.ok) ?? outcomes[0]!;
     const ackLost = acked.ok && ctx.faults.ackLost(key);
-    emit({ kind: 'attempt', subscription: target.subscription, messageId: entry.messageId, attempt, copies, outcome: acked, ackLost, at: Date.now() });
+    emit({ kind: 'attempt', subscription: target.subscription, messageId: entry.messageId, attempt, copies, outcome: acked, ackLost, publishedAt: entry.leases[0]!.publishTime.getTime(), sentAt, at: Date.now() });
     if (acked.ok && !ackLost) {
       finish(entry);
       emit({ kind: 'acked', subscription: target.subscription, messageId: entry.messageId, attempts: attempt, at: Date.now() });

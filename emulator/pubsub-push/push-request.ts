@@ -34,7 +34,8 @@ export function isPushSuccess(status: number): boolean {
 }
 
 export function pushRequestBody(message: Message, subscriptionPath: string, deliveryAttempt: number): PushRequestBody {
-  const publishTime = message.publishTime.toISOString();
+  // Milliseconds, as in Google's examples ("2021-02-26T19:13:55.749Z"); the emulator keeps no finer time.
+  const publishTime = new Date(message.publishTime.getTime()).toISOString();
   const attributes = message.attributes ?? {};
   return {
     message: {

@@ -12,6 +12,11 @@
 // the emulator's own delivery count, which we do not use, never moves. If the emulator redelivers a
 // held message anyway (a lost lease), the copy joins the one we hold: the attempt count is kept per
 // message id and no second delivery starts.
+//
+// Concurrency follows Pub/Sub push's documented slow start: one request at a time at first, the limit
+// doubling with each success and halving with each failure (never below one). Many messages are in
+// flight once deliveries succeed, in no order; and an outage, or a stampede of contending handlers,
+// backs off instead of retrying everything at once.
 import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { Duration } from '@google-cloud/pubsub';
 import type { Logger } from '../../shared/logger';
@@ -74,6 +79,23 @@ export function startSubscriptionPusher(target: PushTarget, ctx: PusherContext):
   const stopController = new AbortController();
   const running = new Set<Promise<void>>();
   let stopping: Promise<void> | undefined;
+  // Slow start (see above): the concurrent push requests allowed, those in flight, and those waiting.
+  const MAX_CONCURRENT = 1000;
+  let limit = 1;
+  let inFlight = 0;
+  const waiting: Array<() => void> = [];
+  const acquire = (): Promise<void> => {
+    if (inFlight < limit) {
+      inFlight += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(() => { inFlight += 1; resolve(); }));
+  };
+  const release = (succeeded: boolean) => {
+    inFlight -= 1;
+    limit = succeeded ? Math.min(MAX_CONCURRENT, limit * 2) : Math.max(1, Math.floor(limit / 2));
+    while (inFlight < limit && waiting.length > 0) waiting.shift()!();
+  };
   const emit = (event: PushEvent) => {
     try {
       ctx.onEvent?.(event);
@@ -131,10 +153,13 @@ export function startSubscriptionPusher(target: PushTarget, ctx: PusherContext):
     const key = { subscription: target.subscription, messageId: entry.messageId, attempt };
     const copies = ctx.faults.copiesOf(key);
     const body = pushRequestBody(entry.leases[0]!, subscriptionPath, attempt);
+    await acquire();
+    if (stopController.signal.aborted) return release(false);
     const sentAt = Date.now();
     const outcomes = await Promise.all(
       Array.from({ length: copies }, () => postPush(target.pushEndpoint, body, target.ackDeadlineSeconds * 1000, stopController.signal)),
     );
+    release(outcomes.some((o) => o.ok));
     if (stopController.signal.aborted) return; // the lease is nacked by close()
     // Any copy's ack acks the message, as one ack from any delivery does in Pub/Sub.
     const acked = outcomes.find((o) => o.ok) ?? outcomes[0]!;
@@ -181,6 +206,8 @@ export function startSubscriptionPusher(target: PushTarget, ctx: PusherContext):
       stopping ??= (async () => {
         stopController.abort();
         for (const entry of held.values()) clearTimeout(entry.timer);
+        // Deliveries waiting for a slot go on, see the abort and end.
+        for (const next of waiting.splice(0)) next();
         await Promise.allSettled([...running]);
         subscription.removeAllListeners('message');
         // NACK: what we still hold goes back to the emulator for the next dispatcher.

@@ -178,6 +178,20 @@ describe.concurrent('local push delivery', () => {
     expect(events.filter((e) => e.kind === 'dead-lettered' && e.messageId === messageId)).toHaveLength(1);
   });
 
+  it('a message waiting out a backoff longer than the ack deadline keeps its lease: the emulator does not redeliver it', async () => {
+    // The emulator's ack deadline is 10 s; the backoff 15 s. Without lease extension it would hand the
+    // message over again after 10 s.
+    const s = spec('lease', { ackDeadlineSeconds: 10, minBackoffSeconds: 15, maxBackoffSeconds: 15 });
+    answers.set(pathOf(s), (r) => ({ status: r.body.deliveryAttempt === 1 ? 500 : 204 }));
+    await deploy([s]);
+    const messageId = await pubsub.topic(s.topic).publishMessage({ json: { lease: true } });
+    await waitFor('acked after the backoff', () => events.some((e) => e.kind === 'acked' && e.messageId === messageId), 60_000);
+    const calls = requestsFor(s);
+    expect(calls.map((c) => c.body.deliveryAttempt)).toEqual([1, 2]);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(15_000 - 50);
+    expect(events.filter((e) => e.kind === 'lease-lost' && e.messageId === messageId)).toEqual([]);
+  });
+
   it('a 2xx after the ack deadline is a failed attempt, and the message is delivered again', async () => {
     // The dispatcher's ack deadline (the push request timeout) is 1 s here; the emulator keeps its minimum of 10 s.
     const s = spec('late', { ackDeadlineSeconds: 1, minBackoffSeconds: 0, maxBackoffSeconds: 1 });

@@ -1,8 +1,13 @@
-// `npm run bench`: transform + load throughput and memory on a generated CSV, against the local GCS
-// emulator (on disk) and an embedded PostgreSQL. Each stage runs in a child process (stage-worker.ts)
-// so its peak RSS is its own. Baseline: a plain COPY FROM STDIN of the same staged bytes from a local
-// file into an identical table on the same server, in the same run.
-//   npm run bench -- [--rows 1000000] [--big-rows 10000000] [--quick]
+// `npm run bench`, in three parts (all by default; `--parts` picks some):
+// - throughput: transform + load throughput and memory on a generated CSV, against the local GCS
+//   emulator (on disk) and an embedded PostgreSQL. Each stage runs in a child process (stage-worker.ts)
+//   so its peak RSS is its own. Baseline: a plain COPY FROM STDIN of the same staged bytes from a local
+//   file into an identical table on the same server, in the same run.
+// - demo: the demo pipeline end to end on the whole local cloud, --demo-runs times (demo-latency.ts).
+// - bundles: `npm run build`, then the size and cold load time of each stage package
+//   (scripts/measure-bundles.ts, which writes .sluice/bundles.json).
+// `--quick` runs the fast parts: throughput at --rows only (no 10M part) and the demo.
+//   npm run bench -- [--rows 1000000] [--big-rows 10000000] [--demo-runs 10] [--parts throughput,demo,bundles] [--quick]
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -20,12 +25,18 @@ import { sqlType } from '../functions/load/ensure-table';
 import { columnList, qualifiedName, quoteIdentifier } from '../functions/load/quote-identifier';
 import { stagedSidecarSchema } from '../shared/staged-sidecar';
 import { generateCsv } from './generate-csv';
+import { benchDemoLatency, formatDemoLatency, type DemoLatencyResult } from './demo-latency';
 import type { WorkerInput, WorkerOutput } from './stage-worker';
+
+const PARTS = ['throughput', 'demo', 'bundles'] as const;
+type Part = (typeof PARTS)[number];
 
 interface Options {
   rows: number;
   bigRows: number;
   quick: boolean;
+  demoRuns: number;
+  parts: Part[];
   // Where the stage workers write V8 CPU profiles (--cpu-prof), when given.
   profileDir?: string;
 }
@@ -42,7 +53,7 @@ interface SizeResult {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { rows: 1_000_000, bigRows: 10_000_000, quick: false };
+  const options: Options = { rows: 1_000_000, bigRows: 10_000_000, quick: false, demoRuns: 10, parts: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -52,10 +63,17 @@ function parseArgs(argv: string[]): Options {
     };
     if (arg === '--rows') options.rows = value();
     else if (arg === '--big-rows') options.bigRows = value();
+    else if (arg === '--demo-runs') options.demoRuns = value();
     else if (arg === '--quick') options.quick = true;
-    else if (arg === '--profile') options.profileDir = path.resolve(argv[++i] ?? '.sluice/profiles');
-    else throw new Error(`unknown option ${arg} (use --rows N, --big-rows N, --quick, --profile DIR)`);
+    else if (arg === '--parts') {
+      const wanted = (argv[++i] ?? '').split(',').filter(Boolean);
+      const unknown = wanted.filter((p) => !(PARTS as readonly string[]).includes(p));
+      if (wanted.length === 0 || unknown.length > 0) throw new Error(`--parts takes a comma-separated list of ${PARTS.join(', ')}${unknown.length ? ` (not: ${unknown.join(', ')})` : ''}`);
+      options.parts = wanted as Part[];
+    } else if (arg === '--profile') options.profileDir = path.resolve(argv[++i] ?? '.sluice/profiles');
+    else throw new Error(`unknown option ${arg} (use --rows N, --big-rows N, --demo-runs N, --parts LIST, --quick, --profile DIR)`);
   }
+  if (options.parts.length === 0) options.parts = options.quick ? ['throughput', 'demo'] : [...PARTS];
   return options;
 }
 
@@ -176,9 +194,12 @@ function printTable(results: SizeResult[]): void {
   for (const line of lines) console.log(row(line));
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
-  profileDir = options.profileDir;
+interface ThroughputPart {
+  results: SizeResult[];
+  targets: { loadAtLeast08xCopy: boolean; peakRssUnder300MB: boolean };
+}
+
+async function benchThroughput(options: Options): Promise<ThroughputPart> {
   const sizes = options.quick ? [options.rows] : [options.rows, options.bigRows];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
   // PostgreSQL may run as another OS user (when we are root): it must be able to traverse here.
@@ -198,21 +219,60 @@ async function main(): Promise<void> {
 
     const results: SizeResult[] = [];
     for (const rows of sizes) results.push(await benchSize(rows, { tmp, bucket, storageUrl: gcs.url, databaseUrl: postgres.databaseUrl, db }));
-
-    console.log(`\nSluice bench (${os.cpus().length} CPU, Node ${process.version}; 8 columns; GCS emulator on disk; PostgreSQL fsync off)\n`);
-    printTable(results);
-    const targets = {
-      loadAtLeast08xCopy: results.every((r) => r.loadVsCopy >= 0.8),
-      peakRssUnder300MB: results.every((r) => r.transform.maxRssMB < 300 && r.load.maxRssMB < 300),
+    return {
+      results,
+      targets: {
+        loadAtLeast08xCopy: results.every((r) => r.loadVsCopy >= 0.8),
+        peakRssUnder300MB: results.every((r) => r.transform.maxRssMB < 300 && r.load.maxRssMB < 300),
+      },
     };
-    console.log(`\ntargets: load ≥ 0.8× raw COPY: ${targets.loadAtLeast08xCopy ? 'met' : 'NOT met'}; peak RSS < 300 MB: ${targets.peakRssUnder300MB ? 'met' : 'NOT met'}`);
-    const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), cpus: os.cpus().length, node: process.version, results, targets }, null, 2) + '\n');
-    console.log(`written to ${path.relative(process.cwd(), out)}`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`));
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// The bundle part runs as the scripts it always was, in their own processes.
+function runScript(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: path.resolve(import.meta.dirname, '..'), stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  profileDir = options.profileDir;
+  let throughput: ThroughputPart | undefined;
+  let demo: DemoLatencyResult | undefined;
+  if (options.parts.includes('throughput')) throughput = await benchThroughput(options);
+  if (options.parts.includes('demo')) demo = await benchDemoLatency({ runs: options.demoRuns, log });
+
+  console.log(`\nSluice bench (${os.cpus().length} CPU, Node ${process.version})`);
+  if (throughput) {
+    console.log('\ntransform + load (8 columns; GCS emulator on disk; PostgreSQL fsync off)\n');
+    printTable(throughput.results);
+    const t = throughput.targets;
+    console.log(`\ntargets: load ≥ 0.8× raw COPY: ${t.loadAtLeast08xCopy ? 'met' : 'NOT met'}; peak RSS < 300 MB: ${t.peakRssUnder300MB ? 'met' : 'NOT met'}`);
+  }
+  if (demo) {
+    console.log('\ndemo pipeline, trigger → run terminal (report mailed), in-process functions on the local cloud\n');
+    console.log(formatDemoLatency(demo));
+  }
+  const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({
+    at: new Date().toISOString(), cpus: os.cpus().length, node: process.version, parts: options.parts,
+    ...(throughput ? { results: throughput.results, targets: throughput.targets } : {}),
+    ...(demo ? { demo } : {}),
+  }, null, 2) + '\n');
+  console.log(`written to ${path.relative(process.cwd(), out)}`);
+
+  if (options.parts.includes('bundles')) {
+    console.log('\nstage packages (npm run build, then scripts/measure-bundles.ts)\n');
+    await runScript('npm', ['run', 'build']);
+    await runScript(process.execPath, ['--import', 'tsx', 'scripts/measure-bundles.ts']);
   }
 }
 

@@ -1,6 +1,7 @@
 // Deploys pipelines onto the local cloud the way the Pulumi program deploys them onto Google Cloud:
 // from the same topology (shared/topology.ts) it creates the topics, push subscriptions with retry
-// and dead-letter policies, the bucket with its finalize notification, the schedules — and serves
+// and dead-letter policies (delivered by the local push dispatcher, emulator/pubsub-push/, over pull
+// subscriptions of the emulator), the bucket with its finalize notification, the schedules — and serves
 // every (pipeline, stage) function with the functions framework, each with its own configuration:
 // in-process from the TypeScript handlers (default), or from the built bundles, one functions-framework
 // process per function as Cloud Functions runs them (`bundles`).
@@ -22,7 +23,8 @@ import { functionName, topicName, topologyOf, type PipelineTopology } from '../s
 import { startBundleHost, type BundleHost, type BundledFunction } from './bundle-host';
 import { registerStorageIdentity, removeStorageIdentity } from './gcs/identities-client';
 import { pushEndpointFor, startFunctionHost, type DeliverTwiceMode, type FunctionHost, type HostedFunction } from './function-host';
-import { ensurePushSubscriptions, ensureTopic } from './push-subscriptions';
+import { startPushDispatcher, type PushDispatcher, type PushEvent, type PushFaultOptions } from './pubsub-push/push-dispatcher';
+import { ensurePushSubscriptions, ensureTopic, type PushSubscriptionSpec } from './push-subscriptions';
 import { startScheduler, type LocalScheduler } from './scheduler';
 import type { LocalCloudEndpoints } from './stack';
 
@@ -58,6 +60,10 @@ export interface LocalDeploymentOptions {
   deliverTwice?: DeliverTwiceMode;
   // Tests shorten Pub/Sub's retry backoff so a redelivery comes in seconds, not minutes.
   backoffOverride?: { minSeconds: number; maxSeconds: number };
+  // Fault injection in push delivery (copies delivered at once, lost acks), seeded; off by default.
+  pushFaults?: PushFaultOptions;
+  // Every delivery attempt, ack, retry and dead letter of the push dispatcher.
+  onPushEvent?: (event: PushEvent) => void;
   // Fire schedules on their cron (npm start) or only on demand (tests).
   runSchedules?: boolean;
   logger?: Logger;
@@ -70,6 +76,8 @@ export interface LocalDeployment {
   bucket: string;
   topologies: PipelineTopology[];
   host: FunctionHost | BundleHost;
+  // Pulls from the emulator and pushes to the functions, as Pub/Sub push does.
+  dispatcher: PushDispatcher;
   scheduler: LocalScheduler;
   pubsub: PubSub;
   storage: Storage;
@@ -124,23 +132,23 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     throw error;
   }
 
+  const pushTargets: PushSubscriptionSpec[] = [];
   try {
     const [exists] = await storage.bucket(bucket).exists();
     if (!exists) await storage.createBucket(bucket);
     for (const topology of topologies) {
-      await ensurePushSubscriptions(
-        pubsub,
-        topology.pushSubscriptions.map((plan) => ({
-          topic: plan.topic,
-          subscription: plan.subscription,
-          pushEndpoint: pushEndpointFor(host.urlOf(plan.targetFunction), projectId, plan.topic),
-          ackDeadlineSeconds: plan.ackDeadlineSeconds,
-          minBackoffSeconds: options.backoffOverride?.minSeconds ?? plan.minBackoffSeconds,
-          maxBackoffSeconds: options.backoffOverride?.maxSeconds ?? plan.maxBackoffSeconds,
-          deadLetterTopic: plan.deadLetterTopic,
-          maxDeliveryAttempts: plan.maxDeliveryAttempts,
-        })),
-      );
+      const specs = topology.pushSubscriptions.map((plan) => ({
+        topic: plan.topic,
+        subscription: plan.subscription,
+        pushEndpoint: pushEndpointFor(host.urlOf(plan.targetFunction), projectId, plan.topic),
+        ackDeadlineSeconds: plan.ackDeadlineSeconds,
+        minBackoffSeconds: options.backoffOverride?.minSeconds ?? plan.minBackoffSeconds,
+        maxBackoffSeconds: options.backoffOverride?.maxSeconds ?? plan.maxBackoffSeconds,
+        deadLetterTopic: plan.deadLetterTopic,
+        maxDeliveryAttempts: plan.maxDeliveryAttempts,
+      }));
+      await ensurePushSubscriptions(pubsub, specs);
+      pushTargets.push(...specs);
       for (const pull of topology.pullSubscriptions) {
         await ensureTopic(pubsub, pull.topic);
         const [subExists] = await pubsub.subscription(pull.subscription).exists();
@@ -166,6 +174,16 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     throw error;
   }
 
+  // Last, once every subscription and function exists: from here on messages are delivered.
+  const dispatcher = startPushDispatcher({
+    pubsub,
+    projectId,
+    targets: pushTargets,
+    ...(options.pushFaults ? { faults: options.pushFaults } : {}),
+    ...(options.onPushEvent ? { onEvent: options.onPushEvent } : {}),
+    logger,
+  });
+
   const scheduler = startScheduler(
     pubsub,
     topologies.flatMap((t) => t.schedules.map((s) => ({ name: s.name, cron: s.cron, timeZone: s.timeZone, topic: s.topic, payload: s.payload }))),
@@ -178,6 +196,7 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     bucket,
     topologies,
     host,
+    dispatcher,
     scheduler,
     pubsub,
     storage,
@@ -187,6 +206,8 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     },
     async stop() {
       scheduler.stop();
+      // Before the functions go: no push may reach a closed server and count as a failed attempt.
+      await dispatcher.stop();
       await host.stop();
       await Promise.allSettled(runtimes.map((r) => r.close()));
       await identities.remove();

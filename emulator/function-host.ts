@@ -2,7 +2,8 @@
 // Functions Framework (as an HTTP function answering Pub/Sub push requests, the same wrapper the
 // deployed entry uses: functions/runtime/serve-push.ts) and served by the framework's own Express
 // server (getTestServer, its supported in-process entry point), on its own free port. A handler
-// that throws makes the function answer 500, and the Pub/Sub emulator redelivers with backoff.
+// that throws makes the function answer 500, and the local push dispatcher (emulator/pubsub-push/)
+// redelivers with the subscription's backoff.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as functions from '@google-cloud/functions-framework';
@@ -74,7 +75,7 @@ function listen(server: Server, host: string): Promise<number> {
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
-    server.closeAllConnections(); // the emulator keeps push connections alive
+    server.closeAllConnections(); // the push dispatcher keeps its connections alive
   });
 }
 

@@ -1,18 +1,21 @@
-// Declare, in the Pub/Sub emulator, the topics and push subscriptions a deployment declares.
-// The emulator itself pushes, applies the retry policy's backoff and moves messages to the
-// dead-letter topic after maxDeliveryAttempts: we only configure it, we never re-implement it.
+// Declare, in the Pub/Sub emulator, the topics and subscriptions behind a deployment's push
+// subscriptions. The local cloud does push delivery itself (emulator/pubsub-push/): the emulator
+// holds them as PULL subscriptions (no pushConfig) and the dispatcher pulls from them and POSTs to
+// the endpoint, with the retry policy, delivery-attempt count and dead-lettering Pub/Sub applies.
+//
+// Why not let the emulator push: measured without Sluice, Google's emulator stops redelivering when
+// several push messages fail at once (9 messages answered 500 for 30 s were pushed twice each, then
+// never again in 600 s, none dead-lettered; one message alone is retried), so locally an outage never
+// recovered; and it pushed late (messages waited ~3 s before their first delivery).
+//
+// So the emulator subscription carries the ack deadline and the retry policy (as the cloud's would,
+// for anyone reading its metadata) but NO dead-letter policy: the dispatcher counts attempts and
+// dead-letters; an emulator counting too, from its own view of leases, would dead-letter a second copy.
 import type { PubSub } from '@google-cloud/pubsub';
+import type { PushTarget } from './pubsub-push/push-dispatcher';
 
-export interface PushSubscriptionSpec {
-  topic: string;
-  subscription: string;
-  pushEndpoint: string;
-  ackDeadlineSeconds: number;
-  minBackoffSeconds: number;
-  maxBackoffSeconds: number;
-  deadLetterTopic: string;
-  maxDeliveryAttempts: number;
-}
+// Everything the dispatcher needs to push for one subscription.
+export type PushSubscriptionSpec = PushTarget;
 
 // gRPC status codes the admin calls answer with.
 const NOT_FOUND = 5;
@@ -31,23 +34,21 @@ export async function ensureTopic(pubsub: PubSub, name: string): Promise<void> {
   }
 }
 
-function subscriptionSettings(pubsub: PubSub, spec: PushSubscriptionSpec) {
+// Pub/Sub's bounds on an ack deadline; a test may give the dispatcher a shorter one than the emulator keeps.
+const clampAckDeadline = (seconds: number) => Math.min(600, Math.max(10, Math.ceil(seconds)));
+
+function subscriptionSettings(spec: PushSubscriptionSpec) {
   return {
-    pushConfig: { pushEndpoint: spec.pushEndpoint },
-    ackDeadlineSeconds: spec.ackDeadlineSeconds,
+    ackDeadlineSeconds: clampAckDeadline(spec.ackDeadlineSeconds),
     retryPolicy: {
       minimumBackoff: { seconds: spec.minBackoffSeconds },
       maximumBackoff: { seconds: spec.maxBackoffSeconds },
-    },
-    deadLetterPolicy: {
-      deadLetterTopic: pubsub.topic(spec.deadLetterTopic).name,
-      maxDeliveryAttempts: spec.maxDeliveryAttempts,
     },
   };
 }
 
 async function ensureSubscription(pubsub: PubSub, spec: PushSubscriptionSpec): Promise<void> {
-  const settings = subscriptionSettings(pubsub, spec);
+  const settings = subscriptionSettings(spec);
   const subscription = pubsub.subscription(spec.subscription);
   const topicName = pubsub.topic(spec.topic).name;
   let existingTopic: string | undefined;
@@ -70,10 +71,13 @@ async function ensureSubscription(pubsub: PubSub, spec: PushSubscriptionSpec): P
       if (grpcCode(error) !== ALREADY_EXISTS) throw error; // created concurrently: update below
     }
   }
+  // An existing subscription may still push (an emulator someone else runs, set up by an older
+  // Sluice): an empty push config makes it a pull subscription.
+  await subscription.modifyPushConfig({});
   await subscription.setMetadata(settings);
 }
 
-/** Idempotent: topics (dead-letter topics included) are created if absent, subscriptions created or updated. */
+/** Idempotent: topics (dead-letter topics included) are created if absent, pull subscriptions created or updated. */
 export async function ensurePushSubscriptions(pubsub: PubSub, specs: PushSubscriptionSpec[]): Promise<void> {
   const topics = new Set(specs.flatMap((spec) => [spec.topic, spec.deadLetterTopic]));
   await Promise.all([...topics].map((topic) => ensureTopic(pubsub, topic)));

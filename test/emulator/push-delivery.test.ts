@@ -1,10 +1,12 @@
 // Push delivery as Google Cloud does it, on the shared local cloud: the official Pub/Sub emulator
-// pushes to functions served by the Functions Framework, applies the retry policy's backoff and
-// dead-letters after maxDeliveryAttempts; GCS finalize notifications reach functions through it.
+// holds the messages, the local push dispatcher (emulator/pubsub-push/) pushes them to functions
+// served by the Functions Framework, applies the retry policy's backoff and dead-letters after
+// maxDeliveryAttempts; GCS finalize notifications reach functions through it.
 import type { PubSub, Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushEndpointFor, startFunctionHost, type FunctionHost, type PushEvent } from '../../emulator/function-host';
-import { ensurePushSubscriptions, type PushSubscriptionSpec } from '../../emulator/push-subscriptions';
+import { startPushDispatcher, type PushDispatcher } from '../../emulator/pubsub-push/push-dispatcher';
+import { ensurePushSubscriptions as createSubscriptions, type PushSubscriptionSpec } from '../../emulator/push-subscriptions';
 import { localCloud, pubsubFor, storageFor, uniqueName, uniqueProjectId } from '../support/local-cloud';
 
 
@@ -19,6 +21,13 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_00
 const projectId = uniqueProjectId('push');
 let pubsub: PubSub;
 let host: FunctionHost;
+const dispatchers: PushDispatcher[] = [];
+
+// The subscriptions in the emulator, and a dispatcher pushing for them, as deployPipelines does.
+async function ensurePushSubscriptions(client: PubSub, specs: PushSubscriptionSpec[]): Promise<void> {
+  await createSubscriptions(client, specs);
+  dispatchers.push(startPushDispatcher({ pubsub: client, projectId, targets: specs }));
+}
 
 // What each function saw.
 const bulk = new Map<string, string>(); // messageId → event type
@@ -78,6 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await Promise.all(dispatchers.map((d) => d.stop()));
   await host?.stop();
   await pubsub?.close();
 });
@@ -113,8 +123,8 @@ describe.concurrent('push delivery through the Pub/Sub emulator', () => {
     expect(dead.attributes.CloudPubSubDeadLetterSourceDeliveryCount).toBe('5');
     expect(dead.attributes.CloudPubSubDeadLetterSourceSubscription).toBe(s.subscription);
     expect(messageId).toBeTruthy();
-    // Pub/Sub delivers at least once: the emulator's two push loops may hand the same attempt over
-    // twice at once. Calls closer together than the minimum backoff belong to one attempt.
+    // The deliverTwice test, running concurrently, switches the shared host to run each push's handler
+    // twice: calls closer together than the minimum backoff belong to one attempt.
     const attempts = failingCalls.filter((t, i) => i === 0 || t - failingCalls[i - 1]! > 500);
     expect(attempts).toHaveLength(5);
     const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);

@@ -26,8 +26,12 @@ export interface LedgerEntry {
   attemptAt: string;
   // The raw object the owner writes to (its generation once uploaded).
   object: string;
+  // Set once the owner's object was seen in the bucket, by the owner after its upload or by anyone who
+  // found it later (in raw/, or moved on to archive/ or quarantine/): a settled claim is never stale.
   uploadedAt?: string;
+  // Generation of the object where it was seen, and that name when it was not `object` (moved on).
   generation?: string;
+  seenAs?: string;
   takenOverFrom?: string;
 }
 
@@ -111,14 +115,15 @@ export async function takeOverClaim(db: Firestore, input: ClaimInput, seen: Ledg
   });
 }
 
-// Records that the owner's object is in the bucket: from now on the claim is never stale.
-export async function markUploaded(db: Firestore, identity: string, runId: string, raw: ObjectRef, now: Date): Promise<void> {
+// Records that the owner's object is in the bucket: from now on the claim is never stale. `found` is
+// where it was seen: the raw object, or its archived or quarantined copy.
+export async function markUploaded(db: Firestore, identity: string, runId: string, found: ObjectRef, now: Date): Promise<void> {
   const doc = ledgerDoc(db, identity);
   await db.runTransaction(async (tx) => {
     const snap = await tx.get(doc);
     const entry = snap.data() as LedgerEntry | undefined;
     if (!entry || entry.runId !== runId || entry.uploadedAt !== undefined) return;
-    tx.update(doc, { uploadedAt: now.toISOString(), object: raw.object, generation: raw.generation });
+    tx.update(doc, { uploadedAt: now.toISOString(), generation: found.generation, ...(found.object !== entry.object ? { seenAs: found.object } : {}) });
   });
 }
 

@@ -7,7 +7,9 @@ import { InvalidMessageError, errorMessage, isInvalidMessage, isPermanent } from
 import type { Logger } from '../../shared/logger';
 import { parseMessage, triggerMessageSchema } from '../../shared/messages';
 import type { TriggerMessage } from '../../shared/messages';
-import { fileKeyOf, objectName } from '../../shared/object-names';
+import type { ObjectRef } from '../../shared/messages';
+import { fileKeyOf, objectName, parseObjectName } from '../../shared/object-names';
+import { isNotFound } from '../../shared/storage-errors';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { copyToRaw } from './copy-to-raw';
 import { exportDates, isValidDate } from './export-dates';
@@ -132,9 +134,14 @@ async function claim(scope: RunScope, input: ClaimInput): Promise<ClaimResult> {
   const { ctx } = scope;
   const result = await claimFile(ctx.firestore, input, { now: scope.now(), staleAfterMs: scope.staleAfterMs });
   if (result.kind !== 'stale') return result;
-  // The owner may have uploaded and died before saying so: its object settles it.
-  const [exists] = await ctx.storage.bucket(ctx.bucket).file(result.entry.object).exists();
-  if (exists) return { kind: 'taken', entry: result.entry };
+  // The owner may have uploaded and died before saying so: its object settles it, wherever the
+  // pipeline has moved it since (loaded and archived, or quarantined). Recording that here makes the
+  // claim settled for good, so no later run asks again once the object has aged out of the bucket.
+  const found = await findCopy(scope, result.entry.object);
+  if (found) {
+    await markUploaded(ctx.firestore, input.identity, result.entry.runId, found, scope.now());
+    return { kind: 'taken', entry: result.entry };
+  }
   scope.log.warn('taking over an abandoned claim', { path: input.path, from: result.entry.runId, attemptAt: result.entry.attemptAt });
   return takeOverClaim(ctx.firestore, input, result.entry, scope.now());
 }
@@ -161,9 +168,18 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   const bucket = ctx.storage.bucket(ctx.bucket);
   // A delivery of this run already copied it: the raw object may be gone by now (loaded and archived,
   // or quarantined), so copying again would start the file a second time under a new generation.
-  if (claimed.kind === 'ours' && (claimed.entry.uploadedAt !== undefined || (await movedOn(scope, { pipeline, runId, path })))) {
+  if (claimed.kind === 'ours' && claimed.entry.uploadedAt !== undefined) {
     log.info('file already copied by an earlier delivery of this run', { path, remotePath });
     return 'owned';
+  }
+  if (claimed.kind === 'ours') {
+    const moved = await findMovedOn(scope, rawName);
+    if (moved) {
+      // That delivery died before recording the upload: record it now, so the claim never looks stale.
+      await markUploaded(ctx.firestore, identity, runId, moved, scope.now());
+      log.info('file already copied by an earlier delivery of this run', { path, remotePath, movedTo: moved.object });
+      return 'owned';
+    }
   }
   await ctx.runs.stageStarted(runId, fileKey, 'fetch', { name: path });
   const copied = await copyToRaw({
@@ -185,14 +201,30 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   return 'owned';
 }
 
-// Whether the pipeline already moved this run's copy of the file out of the raw area (archived after
-// loading, or quarantined): an earlier delivery that died before recording its upload leaves only that.
-async function movedOn(scope: RunScope, location: { pipeline: string; runId: string; path: string }): Promise<boolean> {
+// Where the object a claim names is now: still in raw/, or moved on by the pipeline. Null when it is
+// nowhere, i.e. its owner never finished uploading it.
+async function findCopy(scope: RunScope, rawName: string): Promise<ObjectRef | null> {
+  return (await objectAt(scope, rawName)) ?? (await findMovedOn(scope, rawName));
+}
+
+// This raw object's copy in archive/ (loaded) or quarantine/ (refused), if the pipeline moved it there:
+// an earlier delivery that died before recording its upload leaves only that.
+async function findMovedOn(scope: RunScope, rawName: string): Promise<ObjectRef | null> {
+  const location = parseObjectName(rawName);
+  if (!location) return null;
+  const found = await Promise.all((['archive', 'quarantine'] as const).map((area) => objectAt(scope, objectName(area, location))));
+  return found.find((ref) => ref !== null) ?? null;
+}
+
+async function objectAt(scope: RunScope, name: string): Promise<ObjectRef | null> {
   const bucket = scope.ctx.storage.bucket(scope.ctx.bucket);
-  const found = await Promise.all(
-    (['archive', 'quarantine'] as const).map(async (area) => (await bucket.file(objectName(area, location)).exists())[0]),
-  );
-  return found.some(Boolean);
+  try {
+    const [metadata] = await bucket.file(name).getMetadata();
+    return { bucket: bucket.name, object: name, generation: String(metadata.generation) };
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
 }
 
 // Same handler under the <stage>Handler name some stages use.

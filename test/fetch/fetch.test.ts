@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { FieldValue } from '@google-cloud/firestore';
 import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
 import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
@@ -115,6 +116,20 @@ function dyingOnce(method: 'stageStarted' | 'stageSucceeded'): { handler: StageH
   };
 }
 
+// The state a fetch leaves when it dies right after its create-only upload, before markUploaded; then
+// the pipeline moves each raw object on (load archives it, transform quarantines it). Returns the new names.
+async function crashBeforeMarkUploadedThenMoveOn(pipeline: Pipeline, rawNames: string[], areas: Array<'archive' | 'quarantine'>): Promise<string[]> {
+  const snap = await world.clients.firestore.collection(FETCH_LEDGER_COLLECTION).where('pipeline', '==', pipeline.name).get();
+  await Promise.all(snap.docs.map((doc) => doc.ref.update({ uploadedAt: FieldValue.delete(), generation: FieldValue.delete() })));
+  const bucket = world.clients.storage.bucket(world.bucket);
+  return Promise.all(rawNames.map(async (name, i) => {
+    const target = name.replace(/^raw\//, `${areas[i]}/`);
+    await bucket.file(name).copy(bucket.file(target));
+    await bucket.file(name).delete();
+    return target;
+  }));
+}
+
 describe('fetch: copying an export', () => {
   it('copies three dates of files to raw with the right names, metadata and run record', async () => {
     const h = await setup();
@@ -219,6 +234,37 @@ describe('fetch: copying an export', () => {
     await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '4001', deliveryAttempt: 5 });
     expect(await h.rawObjects()).toEqual(objects);
     expect(await h.runs.getRun(runOf('4001'))).toMatchObject({ expectedFiles: 0 });
+  });
+
+  // A fetch that died between its create-only upload and markUploaded, after which load archived (or
+  // transform quarantined) the raw object: the claim must still count as fetched, for a later run past
+  // the stale threshold as for a redelivery of the owner.
+  it('never fetches again a file whose unrecorded upload was moved on to archive/ or quarantine/', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '4101' });
+    const owner = runOf('4101');
+    const copied = await h.rawObjects();
+    expect(copied).toHaveLength(2);
+    const moved = await crashBeforeMarkUploadedThenMoveOn(h.pipeline, copied.map((o) => o.name), ['archive', 'quarantine']);
+
+    const impatient = createFetchHandler({ now: () => new Date(NOW.getTime() + 60_000), staleClaimAfterMs: 30_000 });
+    await h.deliver('fetch', impatient, trigger(h.pipeline), { messageId: '4102' });
+    expect(await h.rawObjects()).toEqual([]);
+    expect(await h.runs.getRun(runOf('4102'))).toMatchObject({ expectedFiles: 0, status: 'succeeded' });
+    for (const file of await h.files(runOf('4102'))) expect(file).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${owner}` });
+    const ledger = await ledgerOf(h.pipeline);
+    expect(ledger.map((e) => [e.runId, typeof e.uploadedAt, e.seenAs]).sort()).toEqual(moved.map((name) => [owner, 'string', name]).sort());
+
+    // The owner's own redelivery, with the same state: nothing copied again, the claim settled.
+    const g = await setup();
+    await writeExport(g.pipeline, ['20260301']);
+    await g.deliver('fetch', handler, trigger(g.pipeline), { messageId: '4103' });
+    const gMoved = await crashBeforeMarkUploadedThenMoveOn(g.pipeline, (await g.rawObjects()).map((o) => o.name), ['archive', 'archive']);
+    await g.deliver('fetch', handler, trigger(g.pipeline), { messageId: '4103', deliveryAttempt: 2 });
+    expect(await g.rawObjects()).toEqual([]);
+    expect(await g.runs.getRun(runOf('4103'))).toMatchObject({ expectedFiles: 2 });
+    expect((await ledgerOf(g.pipeline)).map((e) => e.seenAs).sort()).toEqual([...gMoved].sort());
   });
 
   it('keeps the copied version when the source file changes between deliveries, and leaves the new one for the next run', async () => {

@@ -9,8 +9,9 @@ import { Transform } from 'node:stream';
 import type { Readable, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
-import { TransientError, errorMessage, isPermanent } from '../../shared/errors';
+import { TransientError } from '../../shared/errors';
 import type { ObjectRef } from '../../shared/messages';
+import { asStageError, isForbidden, isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
 
 // Above this, a resumable upload (chunked, survives a dropped connection); below it one request is cheaper.
 export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -88,17 +89,13 @@ function refOf(bucket: Bucket, name: string, metadata: FileMetadata): ObjectRef 
   return { bucket: bucket.name, object: name, generation: String(metadata.generation) };
 }
 
-function httpCode(error: unknown): unknown {
-  return (error as { code?: unknown }).code;
-}
-
 async function existingMetadata(bucket: Bucket, name: string): Promise<FileMetadata | null> {
   try {
     const [metadata] = await bucket.file(name).getMetadata();
     return metadata;
   } catch (error) {
-    if (httpCode(error) === 404) return null;
-    throw new TransientError(`cannot read gs://${bucket.name}/${name}: ${errorMessage(error)}`, { cause: error });
+    if (isNotFound(error)) return null;
+    throw asStageError(error, `reading gs://${bucket.name}/${name}`);
   }
 }
 
@@ -131,12 +128,13 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
     // Lost a race with another delivery of the same run: its object stands. Fetch may only create in
     // raw/, and Cloud Storage may refuse a create-only write onto an existing object with 403 rather
     // than 412; either way, what is there now decides.
-    if (httpCode(error) === 412 || httpCode(error) === 403) {
+    if (isPreconditionFailed(error) || isForbidden(error)) {
       const after = await existingMetadata(bucket, objectName);
       if (after) return classifyExisting(bucket, objectName, after, stamp);
     }
-    if (error instanceof TransientError || isPermanent(error)) throw error;
-    throw new TransientError(`copying ${stamp.sourcePath} to gs://${bucket.name}/${objectName} failed: ${errorMessage(error)}`, { cause: error });
+    // A 400 (a name or metadata Cloud Storage refuses) is permanent; 5xx, 408, 429, socket errors and
+    // anything unknown are transient (shared/storage-errors.ts says why for each status).
+    throw asStageError(error, `copying ${stamp.sourcePath} to gs://${bucket.name}/${objectName}`);
   }
   // The counter already guaranteed the byte count we sent; this checks what the bucket kept. A
   // mismatch here cannot be undone safely (transform may already be reading the object), so it is

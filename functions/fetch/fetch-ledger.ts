@@ -32,6 +32,9 @@ export interface LedgerEntry {
   // Generation of the object where it was seen, and that name when it was not `object` (moved on).
   generation?: string;
   seenAs?: string;
+  // Set when the owner refused the file (a name the layout cannot hold): settled, never stale, never fetched.
+  refusedAt?: string;
+  refusal?: string;
   takenOverFrom?: string;
 }
 
@@ -89,7 +92,7 @@ export async function claimFile(db: Firestore, input: ClaimInput, timing: ClaimT
       return { kind: 'ours', entry } as const;
     }
     const idleMs = timing.now.getTime() - Date.parse(entry.attemptAt);
-    if (entry.uploadedAt === undefined && idleMs > timing.staleAfterMs) return { kind: 'stale', entry } as const;
+    if (entry.uploadedAt === undefined && entry.refusedAt === undefined && idleMs > timing.staleAfterMs) return { kind: 'stale', entry } as const;
     return { kind: 'taken', entry } as const;
   });
 }
@@ -107,7 +110,7 @@ export async function takeOverClaim(db: Firestore, input: ClaimInput, seen: Ledg
     }
     const entry = snap.data() as LedgerEntry;
     if (entry.runId === input.runId) return { kind: 'ours', entry } as const;
-    if (entry.runId !== seen.runId || entry.attemptAt !== seen.attemptAt || entry.uploadedAt !== undefined) {
+    if (entry.runId !== seen.runId || entry.attemptAt !== seen.attemptAt || entry.uploadedAt !== undefined || entry.refusedAt !== undefined) {
       return { kind: 'taken', entry } as const;
     }
     tx.update(doc, { runId: input.runId, claimedAt: at, attemptAt: at, object: input.object, takenOverFrom: seen.runId });
@@ -127,12 +130,24 @@ export async function markUploaded(db: Firestore, identity: string, runId: strin
   });
 }
 
+// Records that the owner refused this file version for good (it failed the file on its run), so
+// later runs skip it instead of failing it again every day it stays on the server.
+export async function markRefused(db: Firestore, identity: string, runId: string, reason: string, now: Date): Promise<void> {
+  const doc = ledgerDoc(db, identity);
+  await db.runTransaction(async (tx) => {
+    const snap = await tx.get(doc);
+    const entry = snap.data() as LedgerEntry | undefined;
+    if (!entry || entry.runId !== runId || entry.refusedAt !== undefined) return;
+    tx.update(doc, { refusedAt: now.toISOString(), refusal: reason });
+  });
+}
+
 // Gives a claim back (the run could not use this version after all), so a later run fetches it.
 export async function releaseClaim(db: Firestore, identity: string, runId: string): Promise<void> {
   const doc = ledgerDoc(db, identity);
   await db.runTransaction(async (tx) => {
     const snap = await tx.get(doc);
     const entry = snap.data() as LedgerEntry | undefined;
-    if (entry && entry.runId === runId && entry.uploadedAt === undefined) tx.delete(doc);
+    if (entry && entry.runId === runId && entry.uploadedAt === undefined && entry.refusedAt === undefined) tx.delete(doc);
   });
 }

@@ -8,13 +8,14 @@ import type { Logger } from '../../shared/logger';
 import { parseMessage, triggerMessageSchema } from '../../shared/messages';
 import type { TriggerMessage } from '../../shared/messages';
 import type { ObjectRef } from '../../shared/messages';
-import { fileKeyOf, objectName, parseObjectName } from '../../shared/object-names';
-import { isNotFound } from '../../shared/storage-errors';
+import { fileKeyOf, fileLocationProblem, objectName, parseObjectName, printableName } from '../../shared/object-names';
+import { isBadRequest, isNotFound } from '../../shared/storage-errors';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { copyToRaw } from './copy-to-raw';
+import type { CopyResult } from './copy-to-raw';
 import { exportDates, isValidDate } from './export-dates';
 import { compactDate, expandPathTemplate, joinRemote } from './expand-path-template';
-import { claimFile, fileIdentity, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
+import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { runIdFor } from './run-id';
 import { connectSource } from './sftp-connection';
@@ -157,12 +158,20 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs };
   const identity = fileIdentity(version);
 
+  // Checked before anything is written: Cloud Storage would answer 400 (or transform would never see
+  // the file), so the file fails on this run with the reason and the others go on.
+  const unusable = fileLocationProblem({ pipeline, runId, path });
+
   const claimed = await claim(scope, { ...version, identity, runId, object: rawName });
   if (claimed.kind === 'taken' || claimed.kind === 'stale') {
-    const reason = `already fetched by run ${claimed.entry.runId}`;
-    await ctx.runs.recordSkipped(runId, fileKey, { name: path, reason, size: file.size });
+    const reason = claimed.entry.refusedAt !== undefined ? `refused by run ${claimed.entry.runId}: ${claimed.entry.refusal ?? ''}` : `already fetched by run ${claimed.entry.runId}`;
+    await ctx.runs.recordSkipped(runId, fileKey, { name: printableName(path), reason, size: file.size });
     log.info('file skipped', { path, remotePath, size: file.size, reason });
     return 'skipped';
+  }
+  if (unusable !== null) {
+    await refuseFile(scope, { identity, fileKey, path, remotePath }, unusable);
+    return 'owned';
   }
 
   const bucket = ctx.storage.bucket(ctx.bucket);
@@ -182,12 +191,21 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
     }
   }
   await ctx.runs.stageStarted(runId, fileKey, 'fetch', { name: path });
-  const copied = await copyToRaw({
-    bucket,
-    objectName: rawName,
-    stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs },
-    open: () => conn.openRead(remotePath),
-  });
+  let copied: CopyResult;
+  try {
+    copied = await copyToRaw({
+      bucket,
+      objectName: rawName,
+      stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs },
+      open: () => conn.openRead(remotePath),
+    });
+  } catch (error) {
+    // Cloud Storage refused this file's request itself (400): no retry can help, and it is this
+    // file's fault, not the run's. Other permanent faults (a missing bucket) fail the run.
+    if (!isBadRequest(error) && !(error instanceof Error && isBadRequest(error.cause))) throw error;
+    await refuseFile(scope, { identity, fileKey, path, remotePath }, `Cloud Storage refused it: ${errorMessage(error)}`);
+    return 'owned';
+  }
   if (copied.outcome === 'other-version') {
     // An earlier delivery of this run copied an older version of the file under this name; that
     // copy is the run's file. This version is given back so the next run fetches it.
@@ -201,9 +219,24 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   return 'owned';
 }
 
+// A file the layout cannot hold: one of the run's files, failed at once with the reason (a redelivery
+// repeats this harmlessly: finishFile is idempotent), and its claim settled so no later run retries it.
+async function refuseFile(scope: RunScope, file: { identity: string; fileKey: string; path: string; remotePath: string }, problem: string): Promise<void> {
+  const { ctx, runId, log } = scope;
+  const name = printableName(file.path);
+  const error = `source file "${printableName(file.remotePath)}" cannot be fetched: ${problem}`;
+  await markRefused(ctx.firestore, file.identity, runId, problem, scope.now());
+  await ctx.runs.stageStarted(runId, file.fileKey, 'fetch', { name });
+  await ctx.finishFile(runId, file.fileKey, 'failed', { stage: 'fetch', error });
+  log.warn('file refused', { path: file.path, remotePath: file.remotePath, reason: problem });
+}
+
 // Where the object a claim names is now: still in raw/, or moved on by the pipeline. Null when it is
 // nowhere, i.e. its owner never finished uploading it.
 async function findCopy(scope: RunScope, rawName: string): Promise<ObjectRef | null> {
+  // A name the layout refuses was never uploaded (and asking Cloud Storage about it is a 400).
+  const location = parseObjectName(rawName);
+  if (!location || fileLocationProblem(location)) return null;
   return (await objectAt(scope, rawName)) ?? (await findMovedOn(scope, rawName));
 }
 

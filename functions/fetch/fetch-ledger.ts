@@ -13,6 +13,8 @@ export interface SourceFileVersion {
   path: string;
   size: number;
   mtimeMs: number;
+  // Hex SHA-256 of the content, with content change detection: then it, not the mtime, names the version.
+  sha256?: string;
 }
 
 export interface LedgerEntry {
@@ -21,6 +23,7 @@ export interface LedgerEntry {
   path: string;
   size: number;
   mtime: string;
+  sha256?: string;
   claimedAt: string;
   // Refreshed by every attempt of the owning run that reaches this file: how stale claims are told apart.
   attemptAt: string;
@@ -46,9 +49,12 @@ export type ClaimResult =
   // (its trigger was dead-lettered): the caller checks for that run's object, then may take it over.
   | { kind: 'stale'; entry: LedgerEntry };
 
-// A new version (size or mtime changed) is a new file: the vendor re-exported it.
+// A new version is a new file: the vendor re-exported it. By metadata, a version is its size and
+// mtime; by content, its bytes' hash (a file touched without a change is the same version). The
+// metadata form is the one ledgers kept before content detection existed, so it must not change.
 export function fileIdentity(file: SourceFileVersion): string {
-  return createHash('sha256').update(`${file.pipeline}|${file.path}|${file.size}|${file.mtimeMs}`).digest('hex');
+  const version = file.sha256 !== undefined ? `sha256:${file.sha256}` : `${file.size}|${file.mtimeMs}`;
+  return createHash('sha256').update(`${file.pipeline}|${file.path}|${version}`).digest('hex');
 }
 
 export interface ClaimInput extends SourceFileVersion {
@@ -79,6 +85,7 @@ export async function claimFile(db: Firestore, input: ClaimInput, timing: ClaimT
         path: input.path,
         size: input.size,
         mtime: new Date(input.mtimeMs).toISOString(),
+        ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
         claimedAt: at,
         attemptAt: at,
         object: input.object,

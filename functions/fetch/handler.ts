@@ -18,7 +18,8 @@ import { compactDate, expandPathTemplate, joinRemote } from './expand-path-templ
 import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { runIdFor } from './run-id';
-import { connectSource } from './sftp-connection';
+import { classifyOperationError, connectSource } from './sftp-connection';
+import { hashSource } from './exact-content';
 import type { RemoteFile, SourceConnection } from './sftp-connection';
 
 export interface FetchHandlerOptions {
@@ -155,12 +156,19 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   const remotePath = joinRemote(dir, file.name);
   const fileKey = fileKeyOf(path);
   const rawName = objectName('raw', { pipeline, runId, path });
-  const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs };
-  const identity = fileIdentity(version);
-
-  // Checked before anything is written: Cloud Storage would answer 400 (or transform would never see
-  // the file), so the file fails on this run with the reason and the others go on.
+  // Checked before anything is read or written: Cloud Storage would answer 400 (or transform would
+  // never see the file), so the file fails on this run with the reason and the others go on.
   const unusable = fileLocationProblem({ pipeline, runId, path });
+  // By content, the version is known only once the bytes are hashed, and it must be known to claim
+  // it: so the file is read here once to hash (memory bounded), claimed, then copied with the hash
+  // checked again before the object is finalized. A refused name is never read.
+  const sha256 = ctx.pipeline.source.changeDetection === 'content' && unusable === null
+    ? await hashSource(conn.openRead(remotePath), file.size, remotePath).catch((error: unknown) => {
+      throw classifyOperationError(error, `hashing ${remotePath}`);
+    })
+    : undefined;
+  const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs, ...(sha256 !== undefined ? { sha256 } : {}) };
+  const identity = fileIdentity(version);
 
   const claimed = await claim(scope, { ...version, identity, runId, object: rawName });
   if (claimed.kind === 'taken' || claimed.kind === 'stale') {
@@ -196,7 +204,7 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
     copied = await copyToRaw({
       bucket,
       objectName: rawName,
-      stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs },
+      stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs, ...(sha256 !== undefined ? { sha256 } : {}) },
       open: () => conn.openRead(remotePath),
     });
   } catch (error) {
@@ -214,7 +222,8 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   } else {
     await markUploaded(ctx.firestore, identity, runId, copied.ref, scope.now());
   }
-  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath } });
+  const contentSha256 = copied.outcome === 'created' ? copied.sha256 : sha256;
+  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath, ...(contentSha256 ? { sha256: contentSha256 } : {}) } });
   log.info('file fetched', { path, remotePath, size: file.size, object: rawName, generation: copied.ref.generation, outcome: copied.outcome });
   return 'owned';
 }

@@ -1,4 +1,5 @@
 // Unit tests: which dates a run looks at, which directories that makes, which run a trigger is.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -101,6 +102,10 @@ describe('copy guards', () => {
   it('fails a short or a growing file before the end, so the upload is never finalized', async () => {
     await expect(pipeline(Readable.from([Buffer.alloc(3)]), new ExactSize(7, 'f'), sink())).rejects.toThrow(TransientError);
     await expect(pipeline(Readable.from([Buffer.alloc(5), Buffer.alloc(5)]), new ExactSize(7, 'f'), sink())).rejects.toThrow(/grew/);
+    // With the content hash known in advance, other bytes of the right length are refused too.
+    const sha = createHash('sha256').update(Buffer.alloc(7)).digest('hex');
+    await expect(pipeline(Readable.from([Buffer.alloc(7)]), new ExactSize(7, 'f', sha), sink())).resolves.toBeUndefined();
+    await expect(pipeline(Readable.from([Buffer.alloc(7, 1)]), new ExactSize(7, 'f', sha), sink())).rejects.toThrow(/changed while being copied/);
   });
 
   it('names content types by extension', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { FieldValue } from '@google-cloud/firestore';
 import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
@@ -44,6 +45,8 @@ afterAll(async () => {
   if (process.env.FETCH_TEST_LOG) (await import('node:fs')).writeFileSync(process.env.FETCH_TEST_LOG, world.logLines.join('\n'));
   await world?.stop();
 });
+
+const sha256Of = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 function contentOf(pipeline: Pipeline, dir: string, name: string): string {
   return `id,amount\n${pipeline.name},${dir},${name}\n`;
@@ -147,6 +150,7 @@ describe('fetch: copying an export', () => {
       sluiceSourcePath: `/exports/${h.pipeline.name}/20260227/OrderDetails.csv`,
       sluiceSourceSize: String(data.length),
       sluiceSourceMtime: '2026-03-01T05:00:00.000Z',
+      sluiceSourceSha256: sha256Of(data),
     });
     const [meta] = await world.clients.storage.bucket(world.bucket).file(first.name).getMetadata();
     expect(meta.contentType).toBe('text/csv');
@@ -287,6 +291,51 @@ describe('fetch: copying an export', () => {
     expect(await h.runs.getRun(runOf('5002'))).toMatchObject({ expectedFiles: 1 });
   });
 
+  // SFTP gives whole seconds: a vendor rewriting a file within the same second, or restoring its
+  // mtime, with the same length, leaves size and mtime as they were.
+  it.each([
+    ['metadata', 'skipped'],
+    ['content', 'fetched as a new version'],
+  ] as const)('an edit keeping size and mtime, with changeDetection %s: %s', async (mode, _outcome) => {
+    // Run ids are global to the project: each mode's triggers are messages of their own.
+    const [first, next] = mode === 'metadata' ? ['5101', '5102'] : ['5111', '5112'];
+    const h = await setup({ changeDetection: mode });
+    const remote = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
+    await writeExportFile(remote, 'id,amount\nA-1,10.50\n');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: first });
+    await writeExportFile(remote, 'id,amount\nA-1,10.60\n');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: next });
+    // A redelivery of the second trigger changes nothing (content mode re-hashes and finds its claim).
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: next, deliveryAttempt: 2 });
+
+    const objects = await h.rawObjects();
+    const [second] = await h.files(runOf(next));
+    if (mode === 'metadata') {
+      expect(objects.map((o) => o.name)).toEqual([`raw/${h.pipeline.name}/${runOf(first)}/20260301/OrderDetails.csv`]);
+      expect(second).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${runOf(first)}` });
+      expect(await h.runs.getRun(runOf(next))).toMatchObject({ expectedFiles: 0 });
+    } else {
+      expect(objects.map((o) => [o.name, o.metadata.sluiceSourceSha256])).toEqual([
+        [`raw/${h.pipeline.name}/${runOf(first)}/20260301/OrderDetails.csv`, sha256Of('id,amount\nA-1,10.50\n')],
+        [`raw/${h.pipeline.name}/${runOf(next)}/20260301/OrderDetails.csv`, sha256Of('id,amount\nA-1,10.60\n')],
+      ]);
+      expect(second?.stages.fetch?.details).toMatchObject({ sha256: sha256Of('id,amount\nA-1,10.60\n') });
+      expect(await h.runs.getRun(runOf(next))).toMatchObject({ expectedFiles: 1 });
+      expect((await ledgerOf(h.pipeline)).map((e) => e.sha256).sort()).toEqual([sha256Of('id,amount\nA-1,10.50\n'), sha256Of('id,amount\nA-1,10.60\n')].sort());
+    }
+  });
+
+  it('with changeDetection content, a file touched without a change is not fetched again', async () => {
+    const h = await setup({ changeDetection: 'content' });
+    const remote = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
+    await writeExportFile(remote, 'id,amount\nA-1,10.50\n');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5201' });
+    await writeExportFile(remote, 'id,amount\nA-1,10.50\n', new Date('2026-03-01T07:00:00Z'));
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5202' });
+    expect(await h.rawObjects()).toHaveLength(1);
+    expect(await h.runs.getRun(runOf('5202'))).toMatchObject({ expectedFiles: 0 });
+  });
+
   it('streams a file above the resumable threshold once, byte for byte', async () => {
     const h = await setup();
     const big = Buffer.alloc(9 * 1024 * 1024 + 17, 'abcdefgh,');
@@ -300,6 +349,7 @@ describe('fetch: copying an export', () => {
     expect(objects[0]!.size).toBe(big.length);
     const [data] = await world.clients.storage.bucket(world.bucket).file(objects[0]!.name).download();
     expect(data.equals(big)).toBe(true);
+    expect(objects[0]!.metadata.sluiceSourceSha256).toBe(sha256Of(big));
     console.log(`9 MiB SFTP → GCS (resumable) fetch: ${copyMs} ms`);
   });
 

@@ -5,8 +5,6 @@
 import picomatch from 'picomatch';
 import { InvalidMessageError, errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { parseMessage, triggerMessageSchema } from '../../shared/messages';
-import type { TriggerMessage } from '../../shared/messages';
 import type { ObjectRef } from '../../shared/messages';
 import { fileKeyOf, fileLocationProblem, objectName, parseObjectName, printableName } from '../../shared/object-names';
 import { isBadRequest, isNotFound } from '../../shared/storage-errors';
@@ -17,6 +15,7 @@ import { exportDates, isValidDate } from './export-dates';
 import { compactDate, expandPathTemplate, joinRemote } from './expand-path-template';
 import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
+import { parseTrigger } from './parse-trigger';
 import { runIdFor } from './run-id';
 import { classifyOperationError, connectSource } from './sftp-connection';
 import { hashSource } from './exact-content';
@@ -41,15 +40,7 @@ interface RunScope {
 
 type FileFate = 'owned' | 'skipped';
 
-export function parseTrigger(data: Buffer): TriggerMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(data.toString('utf8'));
-  } catch {
-    throw new InvalidMessageError('invalid trigger message: data is not JSON');
-  }
-  return parseMessage(triggerMessageSchema, json, 'trigger');
-}
+export { parseTrigger } from './parse-trigger';
 
 function defaultStaleAfterMs(ctx: StageContext): number {
   return (2 * ctx.stage.timeoutSeconds + ctx.stage.backoff.maxSeconds + 60) * 1000;

@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { FieldValue } from '@google-cloud/firestore';
 import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
+import { parseTrigger } from '../../functions/fetch/parse-trigger';
+import { runIdFor } from '../../functions/fetch/run-id';
 import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';
@@ -21,7 +23,16 @@ const NOW = new Date('2026-03-02T12:00:00Z');
 const DATE_DIRS = ['20260227', '20260228', '20260301'];
 const NAMES = ['OrderDetails.csv', 'PaymentDetails.csv'];
 const handler = createFetchHandler({ now: () => NOW });
-const runOf = (messageId: string) => `run-20260302110000-${messageId}`;
+// Run ids come from the trigger's payload and publish second (functions/fetch/run-id.ts). Every
+// trigger message of these tests gets a publish second of its own, kept by its redeliveries, as
+// Pub/Sub would give; runOf names the run of a message delivered before.
+const runs = new Map<string, string>();
+const runOf = (messageId: string): string => {
+  const runId = runs.get(messageId);
+  if (runId === undefined) throw new Error(`no trigger ${messageId} was delivered`);
+  return runId;
+};
+const publishTimeOf = (messageId: string) => new Date(Date.parse('2026-03-02T11:00:00.123Z') + Number(messageId) * 1000).toISOString();
 
 const SFTP_PASSWORD = 'vendor-pass-Zq81x';
 const USER_KEYS = generateUserKeyPair('sluice-fetch-test');
@@ -79,6 +90,16 @@ async function setup(source: Partial<PipelineInput['source']> = {}): Promise<Sta
   });
   const harness = await stageHarness(world, pipeline, { publishTime: PUBLISH_TIME });
   harnesses.push(harness);
+  const deliver = harness.deliver.bind(harness);
+  harness.deliver = async (stage, stageHandler, data, d = {}) => {
+    const publishTime = d.messageId !== undefined && /^\d+$/.test(d.messageId) ? publishTimeOf(d.messageId) : undefined;
+    try {
+      if (d.messageId) runs.set(d.messageId, runIdFor(parseTrigger(Buffer.from(JSON.stringify(data))), { messageId: d.messageId, ...(publishTime ? { publishTime } : {}) }));
+    } catch {
+      // Not a trigger: the handler refuses it.
+    }
+    return deliver(stage, stageHandler, data, { ...(publishTime ? { publishTime } : {}), ...d });
+  };
   return harness;
 }
 

@@ -17,6 +17,7 @@ import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeO
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { parseTrigger } from './parse-trigger';
 import { runIdFor } from './run-id';
+import type { TriggerMessage } from '../../shared/messages';
 import { classifyOperationError, connectSource } from './sftp-connection';
 import { hashSource } from './exact-content';
 import type { RemoteFile, SourceConnection } from './sftp-connection';
@@ -66,28 +67,49 @@ export function createFetchHandler(options: FetchHandlerOptions = {}): StageHand
       dateOffsetDays: source.dateOffsetDays,
       lookbackDays: source.lookbackDays,
     });
-    const started = Date.now();
-    await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
-    log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
-
-    const scope: RunScope = { ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) };
-    let counts: Record<FileFate, number>;
     try {
-      counts = await fetchDates(scope, dates, options.sftpReadyTimeoutMs);
+      await fetchRun({ ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) }, trigger, message, dates, options);
     } catch (error) {
-      // A permanent fault (host key, login, template, permissions) fails the run once, with the
-      // reason, and the trigger is acknowledged: redelivering it would fail the same way.
-      if (isPermanent(error) && !isInvalidMessage(error)) {
-        log.error('fetch failed', { error: errorMessage(error) });
-        await ctx.failRun(runId, errorMessage(error));
-        return;
+      // Pub/Sub dead-letters the trigger after this attempt: fail the run now, with the reason, so it
+      // ends and alerts even if nothing downstream can map the dead letter back to it. The error is
+      // still thrown, so the message takes the path Pub/Sub gives it (failRun is idempotent).
+      if (isLastAttempt(ctx, message)) {
+        const reason = `fetch gave up after attempt ${message.deliveryAttempt} of ${ctx.stage.maxAttempts}: ${errorMessage(error)}`;
+        log.error('fetch failed on its last attempt', { error: errorMessage(error), deliveryAttempt: message.deliveryAttempt });
+        await ctx.failRun(runId, reason).catch((failError: unknown) => log.error('could not fail the run', { error: errorMessage(failError) }));
       }
       throw error;
     }
-    // Also with 0: the run then completes at once and notify reports it.
-    await ctx.setExpectedFiles(runId, counts.owned);
-    log.info('fetch finished', { files: counts.owned, skipped: counts.skipped, durationMs: Date.now() - started });
   };
+}
+
+// Whether Pub/Sub says this is the last delivery before the dead letter (it says only on a
+// subscription with a dead-letter policy, which every stage subscription has).
+function isLastAttempt(ctx: StageContext, message: IncomingMessage): boolean {
+  return message.deliveryAttempt !== undefined && message.deliveryAttempt >= ctx.stage.maxAttempts;
+}
+
+async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: IncomingMessage, dates: string[], options: FetchHandlerOptions): Promise<void> {
+  const { ctx, runId, log } = scope;
+  const started = Date.now();
+  await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
+  log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
+  let counts: Record<FileFate, number>;
+  try {
+    counts = await fetchDates(scope, dates, options.sftpReadyTimeoutMs);
+  } catch (error) {
+    // A permanent fault (host key, login, template, permissions) fails the run once, with the
+    // reason, and the trigger is acknowledged: redelivering it would fail the same way.
+    if (isPermanent(error) && !isInvalidMessage(error)) {
+      log.error('fetch failed', { error: errorMessage(error) });
+      await ctx.failRun(runId, errorMessage(error));
+      return;
+    }
+    throw error;
+  }
+  // Also with 0: the run then completes at once and notify reports it.
+  await ctx.setExpectedFiles(runId, counts.owned);
+  log.info('fetch finished', { files: counts.owned, skipped: counts.skipped, durationMs: Date.now() - started });
 }
 
 export const handleFetch: StageHandler = createFetchHandler();

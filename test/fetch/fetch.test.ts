@@ -459,6 +459,24 @@ describe('fetch: the source connection', () => {
     expect(await h.runs.getRun(runOf('8005'))).toMatchObject({ status: 'running', expectedFiles: null });
   });
 
+  // On the attempt Pub/Sub dead-letters after, fetch ends the run itself (the dead letter's own path
+  // to the run may not exist), and still throws so the message is dead-lettered.
+  it('fails the run on its last delivery attempt of a transient fault, and still throws', async () => {
+    const port = await freePort();
+    const h = await setup({ port });
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 4 })).rejects.toThrow(TransientError);
+    expect(await h.runs.getRun(runOf('8010'))).toMatchObject({ status: 'running' });
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 5 })).rejects.toThrow(TransientError);
+    const run = await h.runs.getRun(runOf('8010'));
+    expect(run).toMatchObject({ status: 'failed', error: { stage: 'fetch' } });
+    expect(run?.error?.message).toMatch(/^fetch gave up after attempt 5 of 5: cannot connect to SFTP server/);
+    const [event] = await h.waitForEvents(1);
+    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: runOf('8010'), stage: 'fetch' });
+    // A redelivery past the cap (Pub/Sub's count is best effort) still throws; the run stays failed once.
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 6 })).rejects.toThrow(TransientError);
+    expect(await h.runs.getRun(runOf('8010'))).toMatchObject({ status: 'failed', error: { message: run?.error?.message } });
+  });
+
   it('rejects a message that is not a trigger for this pipeline', async () => {
     const h = await setup();
     await expect(h.deliver('fetch', handler, '{not json', { messageId: '8006' })).rejects.toThrow(InvalidMessageError);

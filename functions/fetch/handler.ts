@@ -18,7 +18,8 @@ import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { parseTrigger } from './parse-trigger';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
-import { classifyOperationError, connectSource } from './sftp-connection';
+import { connectSource } from './sftp-connection';
+import { classifyOperationError } from './sftp-errors';
 import { hashSource } from './exact-content';
 import type { RemoteFile, SourceConnection } from './sftp-connection';
 

@@ -3,13 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import { FieldValue } from '@google-cloud/firestore';
 import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
 import { parseTrigger } from '../../functions/fetch/parse-trigger';
 import { runIdFor } from '../../functions/fetch/run-id';
+import { connectSource } from '../../functions/fetch/sftp-connection';
 import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';
@@ -475,6 +477,19 @@ describe('fetch: the source connection', () => {
     // A redelivery past the cap (Pub/Sub's count is best effort) still throws; the run stays failed once.
     await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 6 })).rejects.toThrow(TransientError);
     expect(await h.runs.getRun(runOf('8010'))).toMatchObject({ status: 'failed', error: { message: run?.error?.message } });
+  });
+
+  it('gives read errors on the stream already classified: a listed file gone before it is read is transient', async () => {
+    const h = await setup();
+    const ctx = h.context('fetch');
+    const conn = await connectSource({ source: h.pipeline.source, secrets: ctx.secrets, logger: world.logger });
+    try {
+      const read = pipeline(conn.openRead(`/exports/${h.pipeline.name}/20260301/Gone.csv`), new Writable({ write: (_c, _e, done) => done() }));
+      await expect(read).rejects.toThrow(TransientError);
+      await expect(read).rejects.toThrow(/no such path reading .*Gone\.csv/);
+    } finally {
+      await conn.close();
+    }
   });
 
   it('rejects a message that is not a trigger for this pipeline', async () => {

@@ -26,12 +26,92 @@ export function stagedSchemaName(file: FileLocation, token: string): string {
   return `${objectName('staged', file)}.${token}.schema.json`;
 }
 
-// The inverse of objectName; null for a name outside the layout (such a file is not Sluice's).
+const AREAS: ReadonlySet<string> = new Set<BucketArea>(['raw', 'staged', 'archive', 'quarantine']);
+const PIPELINE_SEGMENT = /^[a-z][a-z0-9-]*$/;
+const RUN_SEGMENT = /^[A-Za-z0-9_-]+$/;
+
+// The inverse of objectName; null for a name outside the layout (such a file is not Sluice's). The
+// file path is taken as it is, whatever characters it holds (no regex over it: `.` would stop at a
+// line terminator), so every location objectName can build parses back to itself.
 export function parseObjectName(name: string): (FileLocation & { area: BucketArea }) | null {
-  const match = /^(raw|staged|archive|quarantine)\/([a-z][a-z0-9-]*)\/([A-Za-z0-9_-]+)\/(.+)$/.exec(name);
-  if (!match) return null;
-  const [, area, pipeline, runId, path] = match as unknown as [string, BucketArea, string, string, string];
-  return { area, pipeline, runId, path };
+  const first = name.indexOf('/');
+  const second = name.indexOf('/', first + 1);
+  const third = name.indexOf('/', second + 1);
+  if (first < 0 || second < 0 || third < 0) return null;
+  const area = name.slice(0, first);
+  const pipeline = name.slice(first + 1, second);
+  const runId = name.slice(second + 1, third);
+  const path = name.slice(third + 1);
+  if (!AREAS.has(area) || !PIPELINE_SEGMENT.test(pipeline) || !RUN_SEGMENT.test(runId) || path === '') return null;
+  return { area: area as BucketArea, pipeline, runId, path };
+}
+
+// Cloud Storage's own rules for an object name (cloud.google.com/storage/docs/objects#naming): 1 to
+// 1,024 bytes of UTF-8, no carriage return or line feed, not "." or "..", not under
+// ".well-known/acme-challenge/". A request breaking them is answered 400. Null when the name is fine.
+export const MAX_OBJECT_NAME_BYTES = 1024;
+// With the u flag a surrogate range matches only a surrogate that is not half of a pair.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export function cloudStorageNameProblem(name: string): string | null {
+  if (LONE_SURROGATE.test(name)) return 'it is not valid Unicode (a lone surrogate), so it has no UTF-8 form';
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes === 0) return 'it is empty';
+  if (bytes > MAX_OBJECT_NAME_BYTES) return `it is ${bytes} bytes of UTF-8, over Cloud Storage's ${MAX_OBJECT_NAME_BYTES}`;
+  if (/[\r\n]/.test(name)) return 'it holds a carriage return or line feed, which Cloud Storage refuses';
+  if (name === '.' || name === '..') return `Cloud Storage refuses the name "${name}"`;
+  if (name.startsWith('.well-known/acme-challenge/')) return 'Cloud Storage refuses names under .well-known/acme-challenge/';
+  return null;
+}
+
+// Characters no file path may hold here, beyond Cloud Storage's rules: C0 controls (NUL, tab, CR, LF,
+// ESC...), DEL and C1 controls (which Google advises against: they break XML listings), and the
+// Unicode line and paragraph separators, which break a line in logs, reports and mails as LF does.
+const UNSAFE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function hasUnsafeCharacter(name: string): boolean {
+  return UNSAFE_CHARACTER.test(name);
+}
+
+// The transform token in staged names (hex of 6 random bytes, see transform/write-staged.ts): the
+// longest name the layout derives from a location is its staged schema, so that one must fit.
+const STAGED_TOKEN_CHARS = 12;
+
+// Why the layout cannot hold a source file under this location; null when every name Sluice derives
+// from it (raw, staged, archive, quarantine) is one Cloud Storage accepts and parses back to the same
+// location. Fetch asks this before it uploads, so an unusable name fails that one file at once
+// instead of being answered 400 (and retried) or fetched and then ignored by transform.
+export function fileLocationProblem(file: FileLocation): string | null {
+  const { path } = file;
+  if (LONE_SURROGATE.test(path)) return 'its name is not valid Unicode (a lone surrogate)';
+  const unsafe = UNSAFE_CHARACTER.exec(path);
+  if (unsafe) return `its name holds the control or line-separator character ${codePointOf(unsafe[0])}`;
+  if (path.startsWith('/')) return 'its path is absolute';
+  for (const segment of path.split('/')) {
+    if (segment === '') return 'its path has an empty segment';
+    if (segment === '.' || segment === '..') return `its path has a "${segment}" segment`;
+  }
+  const longest = stagedSchemaName(file, 'x'.repeat(STAGED_TOKEN_CHARS));
+  for (const name of [objectName('raw', file), longest]) {
+    const problem = cloudStorageNameProblem(name);
+    if (problem) return `its object name ${name === longest ? 'in the staged area ' : ''}is unusable: ${problem}`;
+  }
+  for (const area of AREAS) {
+    const back = parseObjectName(objectName(area as BucketArea, file));
+    if (!back || back.pipeline !== file.pipeline || back.runId !== file.runId || back.path !== path) {
+      return 'its object name does not parse back to the same file';
+    }
+  }
+  return null;
+}
+
+function codePointOf(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+// A file name as it may appear in a message, log line or mail: control and line-separator characters
+// spelled as \uXXXX, so a hostile name cannot break a line or forge one.
+export function printableName(name: string): string {
+  return name.replace(new RegExp(UNSAFE_CHARACTER.source, 'g'), (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
 export function baseName(path: string): string {

@@ -69,6 +69,10 @@ export const sftpSourceSchema = z.object({
   // How many export dates, ending at that date, each run looks at: a run after a missed night picks
   // up the missed export too. Files already fetched are skipped.
   lookbackDays: z.number().int().min(1).max(31).default(1),
+  // How a changed file is told from one already fetched. 'metadata': by size and modification time as
+  // the listing gives them (SFTP v3: whole seconds), so an edit keeping both is not seen. 'content': by
+  // the SHA-256 of the bytes, which reads every listed file once more on every run to hash it.
+  changeDetection: z.enum(['metadata', 'content']).default('metadata'),
 }).strict().refine((s) => s.password !== undefined || s.privateKey !== undefined, {
   message: 'an SFTP source needs a password or a privateKey secret',
   path: ['password'],

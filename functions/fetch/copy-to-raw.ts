@@ -2,15 +2,19 @@
 // ifGenerationMatch=0, so whatever number of deliveries copy the same file into the same name, one
 // object generation exists and the bucket notification (which starts transform) fires once.
 //
-// Bytes are counted on their way through and the upload is aborted BEFORE it is finalized when the
-// count differs from the size the listing gave (a file still being written, a short read): a
-// wrong-size object can therefore not be created by us, and transform never sees a torn file.
-import { Transform } from 'node:stream';
-import type { Readable, TransformCallback } from 'node:stream';
+// Bytes are counted and hashed on their way through and the upload is aborted BEFORE it is finalized
+// when the count differs from the size the listing gave (a file still being written, a short read) or
+// the hash from the one the metadata declares: a wrong object can therefore not be created by us, and
+// transform never sees a torn file. The hex SHA-256 is stored as the object's sluiceSourceSha256.
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { TransientError, errorMessage, isPermanent } from '../../shared/errors';
 import type { ObjectRef } from '../../shared/messages';
+import { asStageError, isForbidden, isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
+import { ExactSize, hashSource, readSource } from './exact-content';
+
+export { ExactSize } from './exact-content';
 
 // Above this, a resumable upload (chunked, survives a dropped connection); below it one request is cheaper.
 export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -20,6 +24,9 @@ export interface SourceStamp {
   sourcePath: string;
   size: number;
   mtimeMs: number;
+  // Hex SHA-256 of the content when already known (content change detection hashed it to claim it):
+  // the copy must then hash to it, and an existing object is the same version when its hash is.
+  sha256?: string;
 }
 
 export interface CopyInput {
@@ -31,7 +38,7 @@ export interface CopyInput {
 }
 
 export type CopyResult =
-  | { outcome: 'created'; ref: ObjectRef }
+  | { outcome: 'created'; ref: ObjectRef; sha256: string }
   // An earlier delivery (or a racing one) already wrote this exact source version.
   | { outcome: 'present'; ref: ObjectRef }
   // The name holds a different version of the file (it changed at the source between two deliveries).
@@ -52,35 +59,14 @@ export function contentTypeOf(name: string): string {
   return (name.includes('.') && CONTENT_TYPES[ext]) || 'application/octet-stream';
 }
 
-// Passes bytes through and fails the stream unless exactly `expected` bytes went by.
-export class ExactSize extends Transform {
-  private seen = 0;
-  constructor(private readonly expected: number, private readonly what: string) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.expected) {
-      callback(new TransientError(`${this.what} grew while being copied (listed ${this.expected} bytes); it will be fetched again`));
-      return;
-    }
-    callback(null, chunk);
-  }
-  override _flush(callback: TransformCallback): void {
-    if (this.seen !== this.expected) {
-      callback(new TransientError(`${this.what} gave ${this.seen} bytes, the listing said ${this.expected}; not finalizing the object`));
-      return;
-    }
-    callback();
-  }
-}
-
-function stampMetadata(stamp: SourceStamp): Record<string, string> {
+// sluiceSourceSha256 (hex) is what load and later readers trust as the source content's identity.
+function stampMetadata(stamp: SourceStamp, sha256: string): Record<string, string> {
   return {
     sluiceRunId: stamp.runId,
     sluiceSourcePath: stamp.sourcePath,
     sluiceSourceSize: String(stamp.size),
     sluiceSourceMtime: new Date(stamp.mtimeMs).toISOString(),
+    sluiceSourceSha256: sha256,
   };
 }
 
@@ -88,17 +74,13 @@ function refOf(bucket: Bucket, name: string, metadata: FileMetadata): ObjectRef 
   return { bucket: bucket.name, object: name, generation: String(metadata.generation) };
 }
 
-function httpCode(error: unknown): unknown {
-  return (error as { code?: unknown }).code;
-}
-
 async function existingMetadata(bucket: Bucket, name: string): Promise<FileMetadata | null> {
   try {
     const [metadata] = await bucket.file(name).getMetadata();
     return metadata;
   } catch (error) {
-    if (httpCode(error) === 404) return null;
-    throw new TransientError(`cannot read gs://${bucket.name}/${name}: ${errorMessage(error)}`, { cause: error });
+    if (isNotFound(error)) return null;
+    throw asStageError(error, `reading gs://${bucket.name}/${name}`);
   }
 }
 
@@ -106,7 +88,12 @@ function classifyExisting(bucket: Bucket, name: string, metadata: FileMetadata, 
   const ref = refOf(bucket, name, metadata);
   const size = Number(metadata.size);
   const sourceMtime = metadata.metadata?.sluiceSourceMtime;
-  const sameVersion = size === stamp.size && sourceMtime === new Date(stamp.mtimeMs).toISOString();
+  const sourceSha256 = metadata.metadata?.sluiceSourceSha256;
+  // With the content hash known, content decides (a touched file with the same bytes is the same
+  // version); otherwise size and modification time, as the listing gives them.
+  const sameVersion = stamp.sha256 !== undefined && typeof sourceSha256 === 'string'
+    ? size === stamp.size && sourceSha256 === stamp.sha256
+    : size === stamp.size && sourceMtime === new Date(stamp.mtimeMs).toISOString();
   if (sameVersion) return { outcome: 'present', ref };
   return { outcome: 'other-version', ref, existing: { size, ...(typeof sourceMtime === 'string' ? { sourceMtime } : {}) } };
 }
@@ -116,6 +103,24 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
   const before = await existingMetadata(bucket, objectName);
   if (before) return classifyExisting(bucket, objectName, before, stamp);
 
+  // Custom metadata is fixed when an upload starts, so the hash must be known before the first byte
+  // is sent: a small file is read once into memory (at most the resumable threshold) and hashed; a
+  // larger one is read twice, once to hash and once to upload, with the hash checked again on the way.
+  let sha256 = stamp.sha256;
+  let body: () => Readable = input.open;
+  try {
+    if (sha256 === undefined && stamp.size <= RESUMABLE_THRESHOLD_BYTES) {
+      const read = await readSource(input.open(), stamp.size, stamp.sourcePath);
+      sha256 = read.sha256;
+      body = () => Readable.from([read.bytes]);
+    } else if (sha256 === undefined) {
+      sha256 = await hashSource(input.open(), stamp.size, stamp.sourcePath);
+    }
+  } catch (error) {
+    if (error instanceof TransientError || isPermanent(error)) throw error;
+    throw new TransientError(`reading ${stamp.sourcePath} failed: ${errorMessage(error)}`, { cause: error });
+  }
+
   const file = bucket.file(objectName);
   const contentType = contentTypeOf(objectName);
   const upload = file.createWriteStream({
@@ -123,20 +128,21 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
     // Create-only: fails with 412 when any generation of the name exists.
     preconditionOpts: { ifGenerationMatch: 0 },
     contentType,
-    metadata: { contentType, metadata: stampMetadata(stamp) },
+    metadata: { contentType, metadata: stampMetadata(stamp, sha256) },
   });
   try {
-    await pipeline(input.open(), new ExactSize(stamp.size, stamp.sourcePath), upload);
+    await pipeline(body(), new ExactSize(stamp.size, stamp.sourcePath, sha256), upload);
   } catch (error) {
     // Lost a race with another delivery of the same run: its object stands. Fetch may only create in
     // raw/, and Cloud Storage may refuse a create-only write onto an existing object with 403 rather
     // than 412; either way, what is there now decides.
-    if (httpCode(error) === 412 || httpCode(error) === 403) {
+    if (isPreconditionFailed(error) || isForbidden(error)) {
       const after = await existingMetadata(bucket, objectName);
       if (after) return classifyExisting(bucket, objectName, after, stamp);
     }
-    if (error instanceof TransientError || isPermanent(error)) throw error;
-    throw new TransientError(`copying ${stamp.sourcePath} to gs://${bucket.name}/${objectName} failed: ${errorMessage(error)}`, { cause: error });
+    // A 400 (a name or metadata Cloud Storage refuses) is permanent; 5xx, 408, 429, socket errors and
+    // anything unknown are transient (shared/storage-errors.ts says why for each status).
+    throw asStageError(error, `copying ${stamp.sourcePath} to gs://${bucket.name}/${objectName}`);
   }
   // The counter already guaranteed the byte count we sent; this checks what the bucket kept. A
   // mismatch here cannot be undone safely (transform may already be reading the object), so it is
@@ -146,5 +152,5 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
   if (size !== stamp.size) {
     throw new TransientError(`gs://${bucket.name}/${objectName} holds ${size} bytes, the source file ${stamp.size}`);
   }
-  return { outcome: 'created', ref: refOf(bucket, objectName, file.metadata) };
+  return { outcome: 'created', ref: refOf(bucket, objectName, file.metadata), sha256 };
 }

@@ -13,6 +13,8 @@ export interface SourceFileVersion {
   path: string;
   size: number;
   mtimeMs: number;
+  // Hex SHA-256 of the content, with content change detection: then it, not the mtime, names the version.
+  sha256?: string;
 }
 
 export interface LedgerEntry {
@@ -21,13 +23,21 @@ export interface LedgerEntry {
   path: string;
   size: number;
   mtime: string;
+  sha256?: string;
   claimedAt: string;
   // Refreshed by every attempt of the owning run that reaches this file: how stale claims are told apart.
   attemptAt: string;
   // The raw object the owner writes to (its generation once uploaded).
   object: string;
+  // Set once the owner's object was seen in the bucket, by the owner after its upload or by anyone who
+  // found it later (in raw/, or moved on to archive/ or quarantine/): a settled claim is never stale.
   uploadedAt?: string;
+  // Generation of the object where it was seen, and that name when it was not `object` (moved on).
   generation?: string;
+  seenAs?: string;
+  // Set when the owner refused the file (a name the layout cannot hold): settled, never stale, never fetched.
+  refusedAt?: string;
+  refusal?: string;
   takenOverFrom?: string;
 }
 
@@ -39,9 +49,12 @@ export type ClaimResult =
   // (its trigger was dead-lettered): the caller checks for that run's object, then may take it over.
   | { kind: 'stale'; entry: LedgerEntry };
 
-// A new version (size or mtime changed) is a new file: the vendor re-exported it.
+// A new version is a new file: the vendor re-exported it. By metadata, a version is its size and
+// mtime; by content, its bytes' hash (a file touched without a change is the same version). The
+// metadata form is the one ledgers kept before content detection existed, so it must not change.
 export function fileIdentity(file: SourceFileVersion): string {
-  return createHash('sha256').update(`${file.pipeline}|${file.path}|${file.size}|${file.mtimeMs}`).digest('hex');
+  const version = file.sha256 !== undefined ? `sha256:${file.sha256}` : `${file.size}|${file.mtimeMs}`;
+  return createHash('sha256').update(`${file.pipeline}|${file.path}|${version}`).digest('hex');
 }
 
 export interface ClaimInput extends SourceFileVersion {
@@ -72,6 +85,7 @@ export async function claimFile(db: Firestore, input: ClaimInput, timing: ClaimT
         path: input.path,
         size: input.size,
         mtime: new Date(input.mtimeMs).toISOString(),
+        ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
         claimedAt: at,
         attemptAt: at,
         object: input.object,
@@ -85,7 +99,7 @@ export async function claimFile(db: Firestore, input: ClaimInput, timing: ClaimT
       return { kind: 'ours', entry } as const;
     }
     const idleMs = timing.now.getTime() - Date.parse(entry.attemptAt);
-    if (entry.uploadedAt === undefined && idleMs > timing.staleAfterMs) return { kind: 'stale', entry } as const;
+    if (entry.uploadedAt === undefined && entry.refusedAt === undefined && idleMs > timing.staleAfterMs) return { kind: 'stale', entry } as const;
     return { kind: 'taken', entry } as const;
   });
 }
@@ -103,7 +117,7 @@ export async function takeOverClaim(db: Firestore, input: ClaimInput, seen: Ledg
     }
     const entry = snap.data() as LedgerEntry;
     if (entry.runId === input.runId) return { kind: 'ours', entry } as const;
-    if (entry.runId !== seen.runId || entry.attemptAt !== seen.attemptAt || entry.uploadedAt !== undefined) {
+    if (entry.runId !== seen.runId || entry.attemptAt !== seen.attemptAt || entry.uploadedAt !== undefined || entry.refusedAt !== undefined) {
       return { kind: 'taken', entry } as const;
     }
     tx.update(doc, { runId: input.runId, claimedAt: at, attemptAt: at, object: input.object, takenOverFrom: seen.runId });
@@ -111,14 +125,27 @@ export async function takeOverClaim(db: Firestore, input: ClaimInput, seen: Ledg
   });
 }
 
-// Records that the owner's object is in the bucket: from now on the claim is never stale.
-export async function markUploaded(db: Firestore, identity: string, runId: string, raw: ObjectRef, now: Date): Promise<void> {
+// Records that the owner's object is in the bucket: from now on the claim is never stale. `found` is
+// where it was seen: the raw object, or its archived or quarantined copy.
+export async function markUploaded(db: Firestore, identity: string, runId: string, found: ObjectRef, now: Date): Promise<void> {
   const doc = ledgerDoc(db, identity);
   await db.runTransaction(async (tx) => {
     const snap = await tx.get(doc);
     const entry = snap.data() as LedgerEntry | undefined;
     if (!entry || entry.runId !== runId || entry.uploadedAt !== undefined) return;
-    tx.update(doc, { uploadedAt: now.toISOString(), object: raw.object, generation: raw.generation });
+    tx.update(doc, { uploadedAt: now.toISOString(), generation: found.generation, ...(found.object !== entry.object ? { seenAs: found.object } : {}) });
+  });
+}
+
+// Records that the owner refused this file version for good (it failed the file on its run), so
+// later runs skip it instead of failing it again every day it stays on the server.
+export async function markRefused(db: Firestore, identity: string, runId: string, reason: string, now: Date): Promise<void> {
+  const doc = ledgerDoc(db, identity);
+  await db.runTransaction(async (tx) => {
+    const snap = await tx.get(doc);
+    const entry = snap.data() as LedgerEntry | undefined;
+    if (!entry || entry.runId !== runId || entry.refusedAt !== undefined) return;
+    tx.update(doc, { refusedAt: now.toISOString(), refusal: reason });
   });
 }
 
@@ -128,6 +155,6 @@ export async function releaseClaim(db: Firestore, identity: string, runId: strin
   await db.runTransaction(async (tx) => {
     const snap = await tx.get(doc);
     const entry = snap.data() as LedgerEntry | undefined;
-    if (entry && entry.runId === runId && entry.uploadedAt === undefined) tx.delete(doc);
+    if (entry && entry.runId === runId && entry.uploadedAt === undefined && entry.refusedAt === undefined) tx.delete(doc);
   });
 }

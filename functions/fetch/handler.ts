@@ -5,17 +5,22 @@
 import picomatch from 'picomatch';
 import { InvalidMessageError, errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { parseMessage, triggerMessageSchema } from '../../shared/messages';
-import type { TriggerMessage } from '../../shared/messages';
-import { fileKeyOf, objectName } from '../../shared/object-names';
+import type { ObjectRef } from '../../shared/messages';
+import { fileKeyOf, fileLocationProblem, objectName, parseObjectName, printableName } from '../../shared/object-names';
+import { isBadRequest, isNotFound } from '../../shared/storage-errors';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { copyToRaw } from './copy-to-raw';
+import type { CopyResult } from './copy-to-raw';
 import { exportDates, isValidDate } from './export-dates';
 import { compactDate, expandPathTemplate, joinRemote } from './expand-path-template';
-import { claimFile, fileIdentity, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
+import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
+import { parseTrigger } from './parse-trigger';
 import { runIdFor } from './run-id';
+import type { TriggerMessage } from '../../shared/messages';
 import { connectSource } from './sftp-connection';
+import { classifyOperationError } from './sftp-errors';
+import { hashSource } from './exact-content';
 import type { RemoteFile, SourceConnection } from './sftp-connection';
 
 export interface FetchHandlerOptions {
@@ -37,15 +42,7 @@ interface RunScope {
 
 type FileFate = 'owned' | 'skipped';
 
-export function parseTrigger(data: Buffer): TriggerMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(data.toString('utf8'));
-  } catch {
-    throw new InvalidMessageError('invalid trigger message: data is not JSON');
-  }
-  return parseMessage(triggerMessageSchema, json, 'trigger');
-}
+export { parseTrigger } from './parse-trigger';
 
 function defaultStaleAfterMs(ctx: StageContext): number {
   return (2 * ctx.stage.timeoutSeconds + ctx.stage.backoff.maxSeconds + 60) * 1000;
@@ -71,28 +68,49 @@ export function createFetchHandler(options: FetchHandlerOptions = {}): StageHand
       dateOffsetDays: source.dateOffsetDays,
       lookbackDays: source.lookbackDays,
     });
-    const started = Date.now();
-    await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
-    log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
-
-    const scope: RunScope = { ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) };
-    let counts: Record<FileFate, number>;
     try {
-      counts = await fetchDates(scope, dates, options.sftpReadyTimeoutMs);
+      await fetchRun({ ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) }, trigger, message, dates, options);
     } catch (error) {
-      // A permanent fault (host key, login, template, permissions) fails the run once, with the
-      // reason, and the trigger is acknowledged: redelivering it would fail the same way.
-      if (isPermanent(error) && !isInvalidMessage(error)) {
-        log.error('fetch failed', { error: errorMessage(error) });
-        await ctx.failRun(runId, errorMessage(error));
-        return;
+      // Pub/Sub dead-letters the trigger after this attempt: fail the run now, with the reason, so it
+      // ends and alerts even if nothing downstream can map the dead letter back to it. The error is
+      // still thrown, so the message takes the path Pub/Sub gives it (failRun is idempotent).
+      if (isLastAttempt(ctx, message)) {
+        const reason = `fetch gave up after attempt ${message.deliveryAttempt} of ${ctx.stage.maxAttempts}: ${errorMessage(error)}`;
+        log.error('fetch failed on its last attempt', { error: errorMessage(error), deliveryAttempt: message.deliveryAttempt });
+        await ctx.failRun(runId, reason).catch((failError: unknown) => log.error('could not fail the run', { error: errorMessage(failError) }));
       }
       throw error;
     }
-    // Also with 0: the run then completes at once and notify reports it.
-    await ctx.setExpectedFiles(runId, counts.owned);
-    log.info('fetch finished', { files: counts.owned, skipped: counts.skipped, durationMs: Date.now() - started });
   };
+}
+
+// Whether Pub/Sub says this is the last delivery before the dead letter (it says only on a
+// subscription with a dead-letter policy, which every stage subscription has).
+function isLastAttempt(ctx: StageContext, message: IncomingMessage): boolean {
+  return message.deliveryAttempt !== undefined && message.deliveryAttempt >= ctx.stage.maxAttempts;
+}
+
+async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: IncomingMessage, dates: string[], options: FetchHandlerOptions): Promise<void> {
+  const { ctx, runId, log } = scope;
+  const started = Date.now();
+  await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
+  log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
+  let counts: Record<FileFate, number>;
+  try {
+    counts = await fetchDates(scope, dates, options.sftpReadyTimeoutMs);
+  } catch (error) {
+    // A permanent fault (host key, login, template, permissions) fails the run once, with the
+    // reason, and the trigger is acknowledged: redelivering it would fail the same way.
+    if (isPermanent(error) && !isInvalidMessage(error)) {
+      log.error('fetch failed', { error: errorMessage(error) });
+      await ctx.failRun(runId, errorMessage(error));
+      return;
+    }
+    throw error;
+  }
+  // Also with 0: the run then completes at once and notify reports it.
+  await ctx.setExpectedFiles(runId, counts.owned);
+  log.info('fetch finished', { files: counts.owned, skipped: counts.skipped, durationMs: Date.now() - started });
 }
 
 export const handleFetch: StageHandler = createFetchHandler();
@@ -132,9 +150,14 @@ async function claim(scope: RunScope, input: ClaimInput): Promise<ClaimResult> {
   const { ctx } = scope;
   const result = await claimFile(ctx.firestore, input, { now: scope.now(), staleAfterMs: scope.staleAfterMs });
   if (result.kind !== 'stale') return result;
-  // The owner may have uploaded and died before saying so: its object settles it.
-  const [exists] = await ctx.storage.bucket(ctx.bucket).file(result.entry.object).exists();
-  if (exists) return { kind: 'taken', entry: result.entry };
+  // The owner may have uploaded and died before saying so: its object settles it, wherever the
+  // pipeline has moved it since (loaded and archived, or quarantined). Recording that here makes the
+  // claim settled for good, so no later run asks again once the object has aged out of the bucket.
+  const found = await findCopy(scope, result.entry.object);
+  if (found) {
+    await markUploaded(ctx.firestore, input.identity, result.entry.runId, found, scope.now());
+    return { kind: 'taken', entry: result.entry };
+  }
   scope.log.warn('taking over an abandoned claim', { path: input.path, from: result.entry.runId, attemptAt: result.entry.attemptAt });
   return takeOverClaim(ctx.firestore, input, result.entry, scope.now());
 }
@@ -147,31 +170,64 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   const remotePath = joinRemote(dir, file.name);
   const fileKey = fileKeyOf(path);
   const rawName = objectName('raw', { pipeline, runId, path });
-  const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs };
+  // Checked before anything is read or written: Cloud Storage would answer 400 (or transform would
+  // never see the file), so the file fails on this run with the reason and the others go on.
+  const unusable = fileLocationProblem({ pipeline, runId, path });
+  // By content, the version is known only once the bytes are hashed, and it must be known to claim
+  // it: so the file is read here once to hash (memory bounded), claimed, then copied with the hash
+  // checked again before the object is finalized. A refused name is never read.
+  const sha256 = ctx.pipeline.source.changeDetection === 'content' && unusable === null
+    ? await hashSource(conn.openRead(remotePath), file.size, remotePath).catch((error: unknown) => {
+      throw classifyOperationError(error, `hashing ${remotePath}`);
+    })
+    : undefined;
+  const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs, ...(sha256 !== undefined ? { sha256 } : {}) };
   const identity = fileIdentity(version);
 
   const claimed = await claim(scope, { ...version, identity, runId, object: rawName });
   if (claimed.kind === 'taken' || claimed.kind === 'stale') {
-    const reason = `already fetched by run ${claimed.entry.runId}`;
-    await ctx.runs.recordSkipped(runId, fileKey, { name: path, reason, size: file.size });
+    const reason = claimed.entry.refusedAt !== undefined ? `refused by run ${claimed.entry.runId}: ${claimed.entry.refusal ?? ''}` : `already fetched by run ${claimed.entry.runId}`;
+    await ctx.runs.recordSkipped(runId, fileKey, { name: printableName(path), reason, size: file.size });
     log.info('file skipped', { path, remotePath, size: file.size, reason });
     return 'skipped';
+  }
+  if (unusable !== null) {
+    await refuseFile(scope, { identity, fileKey, path, remotePath }, unusable);
+    return 'owned';
   }
 
   const bucket = ctx.storage.bucket(ctx.bucket);
   // A delivery of this run already copied it: the raw object may be gone by now (loaded and archived,
   // or quarantined), so copying again would start the file a second time under a new generation.
-  if (claimed.kind === 'ours' && (claimed.entry.uploadedAt !== undefined || (await movedOn(scope, { pipeline, runId, path })))) {
+  if (claimed.kind === 'ours' && claimed.entry.uploadedAt !== undefined) {
     log.info('file already copied by an earlier delivery of this run', { path, remotePath });
     return 'owned';
   }
+  if (claimed.kind === 'ours') {
+    const moved = await findMovedOn(scope, rawName);
+    if (moved) {
+      // That delivery died before recording the upload: record it now, so the claim never looks stale.
+      await markUploaded(ctx.firestore, identity, runId, moved, scope.now());
+      log.info('file already copied by an earlier delivery of this run', { path, remotePath, movedTo: moved.object });
+      return 'owned';
+    }
+  }
   await ctx.runs.stageStarted(runId, fileKey, 'fetch', { name: path });
-  const copied = await copyToRaw({
-    bucket,
-    objectName: rawName,
-    stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs },
-    open: () => conn.openRead(remotePath),
-  });
+  let copied: CopyResult;
+  try {
+    copied = await copyToRaw({
+      bucket,
+      objectName: rawName,
+      stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs, ...(sha256 !== undefined ? { sha256 } : {}) },
+      open: () => conn.openRead(remotePath),
+    });
+  } catch (error) {
+    // Cloud Storage refused this file's request itself (400): no retry can help, and it is this
+    // file's fault, not the run's. Other permanent faults (a missing bucket) fail the run.
+    if (!isBadRequest(error) && !(error instanceof Error && isBadRequest(error.cause))) throw error;
+    await refuseFile(scope, { identity, fileKey, path, remotePath }, `Cloud Storage refused it: ${errorMessage(error)}`);
+    return 'owned';
+  }
   if (copied.outcome === 'other-version') {
     // An earlier delivery of this run copied an older version of the file under this name; that
     // copy is the run's file. This version is given back so the next run fetches it.
@@ -180,19 +236,51 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   } else {
     await markUploaded(ctx.firestore, identity, runId, copied.ref, scope.now());
   }
-  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath } });
+  const contentSha256 = copied.outcome === 'created' ? copied.sha256 : sha256;
+  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath, ...(contentSha256 ? { sha256: contentSha256 } : {}) } });
   log.info('file fetched', { path, remotePath, size: file.size, object: rawName, generation: copied.ref.generation, outcome: copied.outcome });
   return 'owned';
 }
 
-// Whether the pipeline already moved this run's copy of the file out of the raw area (archived after
-// loading, or quarantined): an earlier delivery that died before recording its upload leaves only that.
-async function movedOn(scope: RunScope, location: { pipeline: string; runId: string; path: string }): Promise<boolean> {
+// A file the layout cannot hold: one of the run's files, failed at once with the reason (a redelivery
+// repeats this harmlessly: finishFile is idempotent), and its claim settled so no later run retries it.
+async function refuseFile(scope: RunScope, file: { identity: string; fileKey: string; path: string; remotePath: string }, problem: string): Promise<void> {
+  const { ctx, runId, log } = scope;
+  const name = printableName(file.path);
+  const error = `source file "${printableName(file.remotePath)}" cannot be fetched: ${problem}`;
+  await markRefused(ctx.firestore, file.identity, runId, problem, scope.now());
+  await ctx.runs.stageStarted(runId, file.fileKey, 'fetch', { name });
+  await ctx.finishFile(runId, file.fileKey, 'failed', { stage: 'fetch', error });
+  log.warn('file refused', { path: file.path, remotePath: file.remotePath, reason: problem });
+}
+
+// Where the object a claim names is now: still in raw/, or moved on by the pipeline. Null when it is
+// nowhere, i.e. its owner never finished uploading it.
+async function findCopy(scope: RunScope, rawName: string): Promise<ObjectRef | null> {
+  // A name the layout refuses was never uploaded (and asking Cloud Storage about it is a 400).
+  const location = parseObjectName(rawName);
+  if (!location || fileLocationProblem(location)) return null;
+  return (await objectAt(scope, rawName)) ?? (await findMovedOn(scope, rawName));
+}
+
+// This raw object's copy in archive/ (loaded) or quarantine/ (refused), if the pipeline moved it there:
+// an earlier delivery that died before recording its upload leaves only that.
+async function findMovedOn(scope: RunScope, rawName: string): Promise<ObjectRef | null> {
+  const location = parseObjectName(rawName);
+  if (!location) return null;
+  const found = await Promise.all((['archive', 'quarantine'] as const).map((area) => objectAt(scope, objectName(area, location))));
+  return found.find((ref) => ref !== null) ?? null;
+}
+
+async function objectAt(scope: RunScope, name: string): Promise<ObjectRef | null> {
   const bucket = scope.ctx.storage.bucket(scope.ctx.bucket);
-  const found = await Promise.all(
-    (['archive', 'quarantine'] as const).map(async (area) => (await bucket.file(objectName(area, location)).exists())[0]),
-  );
-  return found.some(Boolean);
+  try {
+    const [metadata] = await bucket.file(name).getMetadata();
+    return { bucket: bucket.name, object: name, generation: String(metadata.generation) };
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
 }
 
 // Same handler under the <stage>Handler name some stages use.

@@ -1,27 +1,71 @@
-// The run a trigger belongs to. A redelivered Pub/Sub message keeps its message id and publish time,
-// so deriving the run id from them makes a redelivery resume the same run, while a second trigger
-// (a new message) starts a new one.
+// The run a trigger belongs to, derived only from what survives dead-lettering: the trigger's payload
+// and its original publish time. A redelivery resumes the same run, and so the notify stage, holding
+// the dead-letter copy of a trigger (new message id, new publish time, the original publish time kept
+// in the CloudPubSubDeadLetterSourceTopicPublishTime attribute), finds the run that trigger started
+// and can end it.
+//
+// Precision: publish times are taken to the second. Pub/Sub gives a message's publishTime with
+// sub-second digits, the dead-letter attribute carries it to the millisecond ("…:29.732+00:00"), and
+// emulators have given whole seconds; the second is what all of them agree on. So two triggers with
+// the same payload for the same pipeline published within the same second are one run: the same
+// request made twice (a double click, a retried publish), which then behaves as a redelivery — each
+// file is fetched once, by that one run — rather than a second run that finds nothing new.
+import { createHash } from 'node:crypto';
 import type { TriggerMessage } from '../../shared/messages';
+
+export const DEAD_LETTER_PUBLISH_TIME = 'CloudPubSubDeadLetterSourceTopicPublishTime';
+
+export interface TriggerDelivery {
+  // The trigger's original publish time (RFC 3339), see triggerPublishTime.
+  publishTime?: string;
+}
 
 export interface DeliveredMessage {
   messageId: string;
   publishTime?: string;
+  attributes?: Record<string, string>;
 }
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
-function compactUtc(time: string): string | undefined {
+// yyyyMMddHHmmss in UTC, or undefined for a time that does not parse.
+function compactUtcSecond(time: string): string | undefined {
   const date = new Date(time);
   if (Number.isNaN(date.getTime())) return undefined;
-  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14); // yyyyMMddHHmmss
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-export function runIdFor(trigger: Pick<TriggerMessage, 'runId'>, message: DeliveredMessage): string {
+// The publish time of the trigger as first published: on a dead-letter copy the attribute Pub/Sub
+// sets, otherwise the message's own.
+export function triggerPublishTime(message: { publishTime?: string; attributes?: Record<string, string> }): string | undefined {
+  return message.attributes?.[DEAD_LETTER_PUBLISH_TIME] ?? message.publishTime;
+}
+
+// What of the payload names the request: the same fields give the same hash however the JSON was written.
+function payloadHash(trigger: Pick<TriggerMessage, 'pipeline' | 'trigger' | 'date'>): string {
+  const canonical = JSON.stringify([trigger.pipeline, trigger.trigger, trigger.date ?? null]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+// The run id for a trigger: its own when it names one, else `run-<publish second UTC>-<payload hash>`.
+export function runIdForTrigger(trigger: Pick<TriggerMessage, 'runId' | 'pipeline' | 'trigger' | 'date'>, delivery: TriggerDelivery): string {
   if (trigger.runId) return trigger.runId;
-  // Message ids are decimal in Pub/Sub; anything else is made safe for a document id.
-  const id = message.messageId.replace(/[^A-Za-z0-9_-]/g, '-');
-  const stamp = message.publishTime ? compactUtc(message.publishTime) : undefined;
-  const runId = (stamp ? `run-${stamp}-${id}` : `run-${id}`).slice(0, 100);
+  const stamp = delivery.publishTime ? compactUtcSecond(delivery.publishTime) : undefined;
+  if (stamp === undefined) throw new RangeError(`cannot derive a run id: the trigger has no usable publish time (${delivery.publishTime ?? 'none'})`);
+  const runId = `run-${stamp}-${payloadHash(trigger)}`;
+  if (!RUN_ID.test(runId)) throw new RangeError(`cannot derive a run id from publish time "${delivery.publishTime}"`);
+  return runId;
+}
+
+// The run id of a delivered trigger message, the original or its dead-letter copy alike.
+// Pub/Sub always gives a publish time; a message without one (hand-made) falls back to its message id,
+// a run a dead-letter copy could not name.
+export function runIdFor(trigger: Pick<TriggerMessage, 'runId' | 'pipeline' | 'trigger' | 'date'>, message: DeliveredMessage): string {
+  const publishTime = triggerPublishTime(message);
+  if (trigger.runId || (publishTime !== undefined && compactUtcSecond(publishTime) !== undefined)) {
+    return runIdForTrigger(trigger, publishTime !== undefined ? { publishTime } : {});
+  }
+  const runId = `run-${message.messageId.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 100);
   if (!RUN_ID.test(runId)) throw new RangeError(`cannot derive a run id from message id "${message.messageId}"`);
   return runId;
 }

@@ -1,15 +1,17 @@
 // One SFTP connection to a pipeline's source, opened with the pinned host key and the source's
-// secrets. Every failure leaves here as PermanentError (configuration: wrong key, refused login,
-// unreadable private key; retrying will not help) or TransientError (network, timeouts, a server
-// hiccup; Pub/Sub redelivers). Secret values never appear in a message or a log line.
+// secrets. Every failure leaves here as PermanentError or TransientError, as sftp-errors.ts decides
+// (configuration faults permanent, the network transient). Secret values never appear in a message
+// or a log line.
+import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { ConnectOptions } from 'ssh2-sftp-client';
-import { PermanentError, TransientError, errorMessage } from '../../shared/errors';
+import { errorMessage } from '../../shared/errors';
 import { fingerprintMatches, fingerprintOfHostKey } from '../../shared/host-key-fingerprint';
 import type { Logger } from '../../shared/logger';
 import type { SftpSource } from '../../shared/pipeline-definition';
 import type { SecretReader, StageContext } from '../runtime/context';
+import { classifyConnectError, classifyOperationError, isNoSuchPath } from './sftp-errors';
 
 export interface SftpEndpoint {
   host: string;
@@ -41,9 +43,6 @@ export interface ConnectSourceOptions {
   // How long the TCP connect + SSH handshake + login may take.
   readyTimeoutMs?: number;
 }
-
-// SFTP status code "no such file" (SSH_FX_NO_SUCH_FILE), as ssh2-sftp-client passes it through.
-const NO_SUCH_FILE = 2;
 
 // The local cloud points a pipeline at its own loopback server and pins that server's key instead.
 export function endpointOf(source: SftpSource, overrides?: StageContext['overrides']['sftp']): SftpEndpoint {
@@ -95,12 +94,13 @@ export async function connectSource(options: ConnectSourceOptions): Promise<Sour
     await client.connect(config);
   } catch (error) {
     await client.end().catch(() => undefined);
-    if (refusedKey !== undefined) {
-      throw new PermanentError(
-        `SFTP server ${where} offered host key ${refusedKey}, but the pipeline pins ${endpoint.hostKeyFingerprint}; refusing to connect`,
-      );
-    }
-    throw classifyConnectError(error, { where, username: source.username, level: lastLevel, usesKey: privateKey !== undefined });
+    throw classifyConnectError(error, {
+      where,
+      username: source.username,
+      level: lastLevel,
+      usesKey: privateKey !== undefined,
+      ...(refusedKey !== undefined ? { refusedKey, pinnedKey: endpoint.hostKeyFingerprint } : {}),
+    });
   }
   logger.debug('sftp connected', { host: endpoint.host, port: endpoint.port, username: source.username });
 
@@ -111,8 +111,8 @@ export async function connectSource(options: ConnectSourceOptions): Promise<Sour
       try {
         entries = await client.list(dir);
       } catch (error) {
-        if ((error as { code?: unknown }).code === NO_SUCH_FILE) return null;
-        throw classifyOperationError(error, `listing ${dir} on ${where}`);
+        if (isNoSuchPath(error)) return null;
+        throw classifyOperationError(error, `listing ${dir} on ${where}`, { missingIs: 'permanent' });
       }
       // '-' is a regular file in the ls-style long name; links are not followed on purpose (a link
       // could point at a file we would then fetch under two names).
@@ -121,42 +121,24 @@ export async function connectSource(options: ConnectSourceOptions): Promise<Sour
         .map((entry) => ({ name: entry.name, size: entry.size, mtimeMs: entry.modifyTime }));
     },
     openRead(path) {
+      const what = `reading ${path} on ${where}`;
+      let source: Readable;
       try {
-        return client.createReadStream(path) as Readable;
+        source = client.createReadStream(path) as Readable;
       } catch (error) {
-        throw classifyOperationError(error, `reading ${path} on ${where}`);
+        throw classifyOperationError(error, what);
       }
+      // Errors leave the stream classified here, so whoever consumes it (the Cloud Storage upload)
+      // sees a PermanentError or TransientError, not an SFTP status to misread as an HTTP one.
+      const out = new PassThrough();
+      source.on('error', (error: unknown) => out.destroy(classifyOperationError(error, what)));
+      out.on('close', () => {
+        if (!source.destroyed) source.destroy();
+      });
+      return source.pipe(out);
     },
     async close() {
       await client.end().catch((error: unknown) => logger.debug('sftp close failed', { error: errorMessage(error) }));
     },
   };
-}
-
-interface ConnectFailure {
-  where: string;
-  username: string;
-  level: string | undefined;
-  usesKey: boolean;
-}
-
-// Login refusals and unusable keys are configuration faults; everything else (DNS, refused or reset
-// connections, handshake timeouts) may pass.
-export function classifyConnectError(error: unknown, failure: ConnectFailure): Error {
-  const message = errorMessage(error);
-  if (failure.level === 'client-authentication' || /authentication methods failed/i.test(message)) {
-    return new PermanentError(`SFTP server ${failure.where} refused the login of user "${failure.username}" (check the source's password/privateKey secret)`);
-  }
-  if (failure.usesKey && /parse privateKey|privateKey value|encrypted private OpenSSH key/i.test(message)) {
-    // The library's own text is left out: it could quote part of the key.
-    return new PermanentError(`the SFTP source's privateKey secret does not hold a usable private key (unencrypted OpenSSH or PEM)`);
-  }
-  return new TransientError(`cannot connect to SFTP server ${failure.where}: ${message}`, { cause: error });
-}
-
-export function classifyOperationError(error: unknown, what: string): Error {
-  const code = (error as { code?: unknown }).code;
-  // SSH_FX_PERMISSION_DENIED (3) or EACCES: the account cannot see the export, a setup fault.
-  if (code === 3 || code === 'EACCES') return new PermanentError(`permission denied ${what}`);
-  return new TransientError(`failed ${what}: ${errorMessage(error)}`, { cause: error });
 }

@@ -1,11 +1,13 @@
 // Unit tests: which dates a run looks at, which directories that makes, which run a trigger is.
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { addDays, calendarDateIn, exportDates, isValidDate } from '../../functions/fetch/export-dates';
 import { compactDate, expandPathTemplate, joinRemote } from '../../functions/fetch/expand-path-template';
-import { runIdFor } from '../../functions/fetch/run-id';
+import { parseTrigger } from '../../functions/fetch/parse-trigger';
+import { DEAD_LETTER_PUBLISH_TIME, runIdFor, runIdForTrigger, triggerPublishTime } from '../../functions/fetch/run-id';
 import { fileIdentity } from '../../functions/fetch/fetch-ledger';
 import { ExactSize, contentTypeOf } from '../../functions/fetch/copy-to-raw';
 import { PermanentError, TransientError } from '../../shared/errors';
@@ -67,16 +69,49 @@ describe('path template', () => {
 });
 
 describe('run id', () => {
+  const trigger = { pipeline: 'restaurant-pos', trigger: 'schedule' as const };
+
   it('is the trigger\'s own when it names one', () => {
-    expect(runIdFor({ runId: 'manual-1' }, { messageId: '42' })).toBe('manual-1');
+    expect(runIdFor({ ...trigger, runId: 'manual-1' }, { messageId: '42' })).toBe('manual-1');
+    expect(runIdForTrigger({ ...trigger, runId: 'manual-1' }, {})).toBe('manual-1');
   });
 
-  it('is derived from publish time and message id, so a redelivery resumes the same run', () => {
-    const delivery = { messageId: '1234567890', publishTime: '2026-03-02T11:00:05.123Z' };
-    expect(runIdFor({}, delivery)).toBe('run-20260302110005-1234567890');
-    expect(runIdFor({}, { ...delivery })).toBe(runIdFor({}, delivery));
-    expect(runIdFor({}, { ...delivery, messageId: '1234567891' })).not.toBe(runIdFor({}, delivery));
-    expect(runIdFor({}, { messageId: 'a/b c' })).toBe('run-a-b-c');
+  it('is derived from the publish second and the payload, so a redelivery resumes the same run', () => {
+    const delivery = { messageId: '1234567890', publishTime: '2026-03-02T11:00:05.123456789Z' };
+    const runId = runIdFor(trigger, delivery);
+    expect(runId).toMatch(/^run-20260302110005-[0-9a-f]{16}$/);
+    expect(runIdFor({ ...trigger }, { ...delivery })).toBe(runId);
+    expect(runIdForTrigger(trigger, { publishTime: delivery.publishTime })).toBe(runId);
+    // Another payload, or another second, is another run.
+    expect(runIdFor({ ...trigger, date: '2026-03-01' }, delivery)).not.toBe(runId);
+    expect(runIdFor({ ...trigger, pipeline: 'other' }, delivery)).not.toBe(runId);
+    expect(runIdFor({ ...trigger, trigger: 'manual' }, delivery)).not.toBe(runId);
+    expect(runIdFor(trigger, { ...delivery, publishTime: '2026-03-02T11:00:06.000Z' })).not.toBe(runId);
+    // The same payload in the same second is the same request: one run (see run-id.ts).
+    expect(runIdFor(trigger, { messageId: '1234567891', publishTime: '2026-03-02T11:00:05.999Z' })).toBe(runId);
+  });
+
+  it('maps a dead-lettered copy of the trigger to the run of the original', () => {
+    const original = { messageId: '1234567890', publishTime: '2026-03-02T11:00:05.123456789Z', attributes: {} };
+    // As Pub/Sub forwards it: a new id and publish time; the original's, to the millisecond, in an attribute.
+    const deadLetter = {
+      messageId: '99887766',
+      publishTime: '2026-03-02T11:42:17.004Z',
+      attributes: { [DEAD_LETTER_PUBLISH_TIME]: '2026-03-02T11:00:05.123+00:00', CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+    };
+    expect(triggerPublishTime(deadLetter)).toBe('2026-03-02T11:00:05.123+00:00');
+    expect(runIdFor(trigger, deadLetter)).toBe(runIdFor(trigger, original));
+    expect(runIdForTrigger(trigger, { publishTime: triggerPublishTime(deadLetter) })).toBe(runIdFor(trigger, original));
+    // What notify does with the dead letter's bytes.
+    const data = Buffer.from(JSON.stringify({ v: 1, type: 'sluice.trigger', ...trigger }));
+    expect(runIdFor(parseTrigger(data), deadLetter)).toBe(runIdFor(trigger, original));
+    // The emulator's whole-second publish times agree too.
+    expect(runIdFor(trigger, { messageId: '1', publishTime: '2026-03-02T11:00:05Z' })).toBe(runIdFor(trigger, original));
+  });
+
+  it('falls back to the message id only for a message without a publish time', () => {
+    expect(runIdFor(trigger, { messageId: 'a/b c' })).toBe('run-a-b-c');
+    expect(() => runIdForTrigger(trigger, {})).toThrow(/no usable publish time/);
   });
 });
 
@@ -101,6 +136,10 @@ describe('copy guards', () => {
   it('fails a short or a growing file before the end, so the upload is never finalized', async () => {
     await expect(pipeline(Readable.from([Buffer.alloc(3)]), new ExactSize(7, 'f'), sink())).rejects.toThrow(TransientError);
     await expect(pipeline(Readable.from([Buffer.alloc(5), Buffer.alloc(5)]), new ExactSize(7, 'f'), sink())).rejects.toThrow(/grew/);
+    // With the content hash known in advance, other bytes of the right length are refused too.
+    const sha = createHash('sha256').update(Buffer.alloc(7)).digest('hex');
+    await expect(pipeline(Readable.from([Buffer.alloc(7)]), new ExactSize(7, 'f', sha), sink())).resolves.toBeUndefined();
+    await expect(pipeline(Readable.from([Buffer.alloc(7, 1)]), new ExactSize(7, 'f', sha), sink())).rejects.toThrow(/changed while being copied/);
   });
 
   it('names content types by extension', () => {

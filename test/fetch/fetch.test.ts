@@ -3,9 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { FieldValue } from '@google-cloud/firestore';
 import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
+import { parseTrigger } from '../../functions/fetch/parse-trigger';
+import { runIdFor } from '../../functions/fetch/run-id';
+import { connectSource } from '../../functions/fetch/sftp-connection';
 import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';
@@ -19,7 +25,16 @@ const NOW = new Date('2026-03-02T12:00:00Z');
 const DATE_DIRS = ['20260227', '20260228', '20260301'];
 const NAMES = ['OrderDetails.csv', 'PaymentDetails.csv'];
 const handler = createFetchHandler({ now: () => NOW });
-const runOf = (messageId: string) => `run-20260302110000-${messageId}`;
+// Run ids come from the trigger's payload and publish second (functions/fetch/run-id.ts). Every
+// trigger message of these tests gets a publish second of its own, kept by its redeliveries, as
+// Pub/Sub would give; runOf names the run of a message delivered before.
+const runs = new Map<string, string>();
+const runOf = (messageId: string): string => {
+  const runId = runs.get(messageId);
+  if (runId === undefined) throw new Error(`no trigger ${messageId} was delivered`);
+  return runId;
+};
+const publishTimeOf = (messageId: string) => new Date(Date.parse('2026-03-02T11:00:00.123Z') + Number(messageId) * 1000).toISOString();
 
 const SFTP_PASSWORD = 'vendor-pass-Zq81x';
 const USER_KEYS = generateUserKeyPair('sluice-fetch-test');
@@ -43,6 +58,8 @@ afterAll(async () => {
   if (process.env.FETCH_TEST_LOG) (await import('node:fs')).writeFileSync(process.env.FETCH_TEST_LOG, world.logLines.join('\n'));
   await world?.stop();
 });
+
+const sha256Of = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 function contentOf(pipeline: Pipeline, dir: string, name: string): string {
   return `id,amount\n${pipeline.name},${dir},${name}\n`;
@@ -75,6 +92,16 @@ async function setup(source: Partial<PipelineInput['source']> = {}): Promise<Sta
   });
   const harness = await stageHarness(world, pipeline, { publishTime: PUBLISH_TIME });
   harnesses.push(harness);
+  const deliver = harness.deliver.bind(harness);
+  harness.deliver = async (stage, stageHandler, data, d = {}) => {
+    const publishTime = d.messageId !== undefined && /^\d+$/.test(d.messageId) ? publishTimeOf(d.messageId) : undefined;
+    try {
+      if (d.messageId) runs.set(d.messageId, runIdFor(parseTrigger(Buffer.from(JSON.stringify(data))), { messageId: d.messageId, ...(publishTime ? { publishTime } : {}) }));
+    } catch {
+      // Not a trigger: the handler refuses it.
+    }
+    return deliver(stage, stageHandler, data, { ...(publishTime ? { publishTime } : {}), ...d });
+  };
   return harness;
 }
 
@@ -115,6 +142,20 @@ function dyingOnce(method: 'stageStarted' | 'stageSucceeded'): { handler: StageH
   };
 }
 
+// The state a fetch leaves when it dies right after its create-only upload, before markUploaded; then
+// the pipeline moves each raw object on (load archives it, transform quarantines it). Returns the new names.
+async function crashBeforeMarkUploadedThenMoveOn(pipeline: Pipeline, rawNames: string[], areas: Array<'archive' | 'quarantine'>): Promise<string[]> {
+  const snap = await world.clients.firestore.collection(FETCH_LEDGER_COLLECTION).where('pipeline', '==', pipeline.name).get();
+  await Promise.all(snap.docs.map((doc) => doc.ref.update({ uploadedAt: FieldValue.delete(), generation: FieldValue.delete() })));
+  const bucket = world.clients.storage.bucket(world.bucket);
+  return Promise.all(rawNames.map(async (name, i) => {
+    const target = name.replace(/^raw\//, `${areas[i]}/`);
+    await bucket.file(name).copy(bucket.file(target));
+    await bucket.file(name).delete();
+    return target;
+  }));
+}
+
 describe('fetch: copying an export', () => {
   it('copies three dates of files to raw with the right names, metadata and run record', async () => {
     const h = await setup();
@@ -132,6 +173,7 @@ describe('fetch: copying an export', () => {
       sluiceSourcePath: `/exports/${h.pipeline.name}/20260227/OrderDetails.csv`,
       sluiceSourceSize: String(data.length),
       sluiceSourceMtime: '2026-03-01T05:00:00.000Z',
+      sluiceSourceSha256: sha256Of(data),
     });
     const [meta] = await world.clients.storage.bucket(world.bucket).file(first.name).getMetadata();
     expect(meta.contentType).toBe('text/csv');
@@ -221,6 +263,37 @@ describe('fetch: copying an export', () => {
     expect(await h.runs.getRun(runOf('4001'))).toMatchObject({ expectedFiles: 0 });
   });
 
+  // A fetch that died between its create-only upload and markUploaded, after which load archived (or
+  // transform quarantined) the raw object: the claim must still count as fetched, for a later run past
+  // the stale threshold as for a redelivery of the owner.
+  it('never fetches again a file whose unrecorded upload was moved on to archive/ or quarantine/', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '4101' });
+    const owner = runOf('4101');
+    const copied = await h.rawObjects();
+    expect(copied).toHaveLength(2);
+    const moved = await crashBeforeMarkUploadedThenMoveOn(h.pipeline, copied.map((o) => o.name), ['archive', 'quarantine']);
+
+    const impatient = createFetchHandler({ now: () => new Date(NOW.getTime() + 60_000), staleClaimAfterMs: 30_000 });
+    await h.deliver('fetch', impatient, trigger(h.pipeline), { messageId: '4102' });
+    expect(await h.rawObjects()).toEqual([]);
+    expect(await h.runs.getRun(runOf('4102'))).toMatchObject({ expectedFiles: 0, status: 'succeeded' });
+    for (const file of await h.files(runOf('4102'))) expect(file).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${owner}` });
+    const ledger = await ledgerOf(h.pipeline);
+    expect(ledger.map((e) => [e.runId, typeof e.uploadedAt, e.seenAs]).sort()).toEqual(moved.map((name) => [owner, 'string', name]).sort());
+
+    // The owner's own redelivery, with the same state: nothing copied again, the claim settled.
+    const g = await setup();
+    await writeExport(g.pipeline, ['20260301']);
+    await g.deliver('fetch', handler, trigger(g.pipeline), { messageId: '4103' });
+    const gMoved = await crashBeforeMarkUploadedThenMoveOn(g.pipeline, (await g.rawObjects()).map((o) => o.name), ['archive', 'archive']);
+    await g.deliver('fetch', handler, trigger(g.pipeline), { messageId: '4103', deliveryAttempt: 2 });
+    expect(await g.rawObjects()).toEqual([]);
+    expect(await g.runs.getRun(runOf('4103'))).toMatchObject({ expectedFiles: 2 });
+    expect((await ledgerOf(g.pipeline)).map((e) => e.seenAs).sort()).toEqual([...gMoved].sort());
+  });
+
   it('keeps the copied version when the source file changes between deliveries, and leaves the new one for the next run', async () => {
     const h = await setup();
     await writeExport(h.pipeline, ['20260301']);
@@ -241,6 +314,51 @@ describe('fetch: copying an export', () => {
     expect(await h.runs.getRun(runOf('5002'))).toMatchObject({ expectedFiles: 1 });
   });
 
+  // SFTP gives whole seconds: a vendor rewriting a file within the same second, or restoring its
+  // mtime, with the same length, leaves size and mtime as they were.
+  it.each([
+    ['metadata', 'skipped'],
+    ['content', 'fetched as a new version'],
+  ] as const)('an edit keeping size and mtime, with changeDetection %s: %s', async (mode, _outcome) => {
+    // Run ids are global to the project: each mode's triggers are messages of their own.
+    const [first, next] = mode === 'metadata' ? ['5101', '5102'] : ['5111', '5112'];
+    const h = await setup({ changeDetection: mode });
+    const remote = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
+    await writeExportFile(remote, 'id,amount\nA-1,10.50\n');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: first });
+    await writeExportFile(remote, 'id,amount\nA-1,10.60\n');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: next });
+    // A redelivery of the second trigger changes nothing (content mode re-hashes and finds its claim).
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: next, deliveryAttempt: 2 });
+
+    const objects = await h.rawObjects();
+    const [second] = await h.files(runOf(next));
+    if (mode === 'metadata') {
+      expect(objects.map((o) => o.name)).toEqual([`raw/${h.pipeline.name}/${runOf(first)}/20260301/OrderDetails.csv`]);
+      expect(second).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${runOf(first)}` });
+      expect(await h.runs.getRun(runOf(next))).toMatchObject({ expectedFiles: 0 });
+    } else {
+      expect(objects.map((o) => [o.name, o.metadata.sluiceSourceSha256])).toEqual([
+        [`raw/${h.pipeline.name}/${runOf(first)}/20260301/OrderDetails.csv`, sha256Of('id,amount\nA-1,10.50\n')],
+        [`raw/${h.pipeline.name}/${runOf(next)}/20260301/OrderDetails.csv`, sha256Of('id,amount\nA-1,10.60\n')],
+      ]);
+      expect(second?.stages.fetch?.details).toMatchObject({ sha256: sha256Of('id,amount\nA-1,10.60\n') });
+      expect(await h.runs.getRun(runOf(next))).toMatchObject({ expectedFiles: 1 });
+      expect((await ledgerOf(h.pipeline)).map((e) => e.sha256).sort()).toEqual([sha256Of('id,amount\nA-1,10.50\n'), sha256Of('id,amount\nA-1,10.60\n')].sort());
+    }
+  });
+
+  it('with changeDetection content, a file touched without a change is not fetched again', async () => {
+    const h = await setup({ changeDetection: 'content' });
+    const remote = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
+    await writeExportFile(remote, 'id,amount\nA-1,10.50\n');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5201' });
+    await writeExportFile(remote, 'id,amount\nA-1,10.50\n', new Date('2026-03-01T07:00:00Z'));
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5202' });
+    expect(await h.rawObjects()).toHaveLength(1);
+    expect(await h.runs.getRun(runOf('5202'))).toMatchObject({ expectedFiles: 0 });
+  });
+
   it('streams a file above the resumable threshold once, byte for byte', async () => {
     const h = await setup();
     const big = Buffer.alloc(9 * 1024 * 1024 + 17, 'abcdefgh,');
@@ -254,6 +372,7 @@ describe('fetch: copying an export', () => {
     expect(objects[0]!.size).toBe(big.length);
     const [data] = await world.clients.storage.bucket(world.bucket).file(objects[0]!.name).download();
     expect(data.equals(big)).toBe(true);
+    expect(objects[0]!.metadata.sluiceSourceSha256).toBe(sha256Of(big));
     console.log(`9 MiB SFTP → GCS (resumable) fetch: ${copyMs} ms`);
   });
 
@@ -340,6 +459,37 @@ describe('fetch: the source connection', () => {
     const h = await setup({ port });
     await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8005' })).rejects.toThrow(TransientError);
     expect(await h.runs.getRun(runOf('8005'))).toMatchObject({ status: 'running', expectedFiles: null });
+  });
+
+  // On the attempt Pub/Sub dead-letters after, fetch ends the run itself (the dead letter's own path
+  // to the run may not exist), and still throws so the message is dead-lettered.
+  it('fails the run on its last delivery attempt of a transient fault, and still throws', async () => {
+    const port = await freePort();
+    const h = await setup({ port });
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 4 })).rejects.toThrow(TransientError);
+    expect(await h.runs.getRun(runOf('8010'))).toMatchObject({ status: 'running' });
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 5 })).rejects.toThrow(TransientError);
+    const run = await h.runs.getRun(runOf('8010'));
+    expect(run).toMatchObject({ status: 'failed', error: { stage: 'fetch' } });
+    expect(run?.error?.message).toMatch(/^fetch gave up after attempt 5 of 5: cannot connect to SFTP server/);
+    const [event] = await h.waitForEvents(1);
+    expect(event).toMatchObject({ type: 'sluice.run-failed', runId: runOf('8010'), stage: 'fetch' });
+    // A redelivery past the cap (Pub/Sub's count is best effort) still throws; the run stays failed once.
+    await expect(h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8010', deliveryAttempt: 6 })).rejects.toThrow(TransientError);
+    expect(await h.runs.getRun(runOf('8010'))).toMatchObject({ status: 'failed', error: { message: run?.error?.message } });
+  });
+
+  it('gives read errors on the stream already classified: a listed file gone before it is read is transient', async () => {
+    const h = await setup();
+    const ctx = h.context('fetch');
+    const conn = await connectSource({ source: h.pipeline.source, secrets: ctx.secrets, logger: world.logger });
+    try {
+      const read = pipeline(conn.openRead(`/exports/${h.pipeline.name}/20260301/Gone.csv`), new Writable({ write: (_c, _e, done) => done() }));
+      await expect(read).rejects.toThrow(TransientError);
+      await expect(read).rejects.toThrow(/no such path reading .*Gone\.csv/);
+    } finally {
+      await conn.close();
+    }
   });
 
   it('rejects a message that is not a trigger for this pipeline', async () => {

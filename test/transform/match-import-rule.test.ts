@@ -1,0 +1,15 @@
+// Import rules are not fooled by names holding line terminators or control characters.
+import { expect, it } from 'vitest';
+import { matchImportRule, noRuleReason } from '../../functions/transform/match-import-rule';
+import type { ImportRule } from '../../shared/pipeline-definition';
+
+const rules = [{ name: 'orders', match: '^Orders' }, { name: 'any-csv', match: 'csv$' }] as unknown as ImportRule[];
+
+it('takes no name with a control or line-separator character, and says so printably', () => {
+  for (const name of ['Orders\n.csv', 'Orders\u2028x.csv', 'x.csv\r', 'Orders\u0000.csv']) {
+    expect(matchImportRule(rules, name)).toBeNull();
+    expect(noRuleReason(rules, name)).toMatch(/^no import rule takes "Orders|^no import rule takes "x\.csv/);
+    expect(noRuleReason(rules, name)).not.toMatch(/[\r\n\u2028\u0000]/);
+  }
+  expect(matchImportRule(rules, 'Orders.csv')?.name).toBe('orders');
+});

@@ -107,7 +107,7 @@ export async function benchDemoLatency(options: { runs: number; log: (message: s
       const triggeredAt = Date.now();
       const started = performance.now();
       await deployment.trigger(pipeline.name, { runId, date });
-      const finished = await waitForRun(clients.firestore, runId, { expectsReport: pipeline.reports.length > 0, timeoutMs: 120_000 });
+      const finished = await waitForRun(clients.firestore, runId, { timeoutMs: 120_000 });
       const ms = Math.round(performance.now() - started);
       samplesMs.push(ms);
       statuses.push(finished.run.status);

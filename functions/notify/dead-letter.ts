@@ -4,6 +4,8 @@
 // `sluiceSourceMessageId`. Either way the file (or run) it was about must end, failed, so the run can
 // complete and its report and alert go out.
 import { InvalidMessageError } from '../../shared/errors';
+import { parseTrigger } from '../fetch/parse-trigger';
+import { runIdFor } from '../fetch/run-id';
 import { baseName, fileKeyOf, parseObjectName } from '../../shared/object-names';
 import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
 import type { IncomingMessage, StageContext } from '../runtime/context';
@@ -21,8 +23,10 @@ export const SLUICE_SOURCE_MESSAGE_ID = 'sluiceSourceMessageId';
 export type DeadLetterTarget =
   | { kind: 'file'; runId: string; fileKey: string; name?: string }
   | { kind: 'run'; runId: string }
-  // A trigger without a run id: its run is found by the trigger's message id, when known.
-  | { kind: 'trigger'; messageIds: string[]; detail: Record<string, unknown> }
+  // A trigger without a run id: its run id is derived as fetch derives it, from the payload and the
+  // original publish time the dead letter keeps (functions/fetch/run-id.ts); failing that, the run is
+  // looked up by the trigger's message id.
+  | { kind: 'trigger'; messageIds: string[]; detail: Record<string, unknown>; runId?: string }
   | { kind: 'undecodable'; why: string };
 
 export interface DeadLetter {
@@ -55,7 +59,7 @@ function stageOfData(data: Record<string, unknown>): StageName | undefined {
   }
 }
 
-function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: string[]): DeadLetterTarget {
+function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: string[], derivedRunId?: string): DeadLetterTarget {
   if (typeof data.pipeline === 'string' && data.pipeline !== pipeline) return { kind: 'undecodable', why: `message is for pipeline "${data.pipeline}"` };
   const runId = typeof data.runId === 'string' && RUN_ID.test(data.runId) ? data.runId : undefined;
   if (data.type === 'sluice.staged' || data.type === 'sluice.loaded') {
@@ -66,7 +70,7 @@ function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: s
     if (runId) return { kind: 'run', runId };
     const detail: Record<string, unknown> = { trigger: data.trigger };
     if (typeof data.date === 'string') detail.date = data.date;
-    return { kind: 'trigger', messageIds, detail };
+    return { kind: 'trigger', messageIds, detail, ...(derivedRunId ? { runId: derivedRunId } : {}) };
   }
   // A Cloud Storage notification (JSON_API_V1): the object resource.
   if (typeof data.name === 'string' && typeof data.bucket === 'string') {
@@ -75,6 +79,15 @@ function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: s
     return { kind: 'file', runId: location.runId, fileKey: fileKeyOf(location.path), name: baseName(location.path) };
   }
   return { kind: 'undecodable', why: 'not a message of any Sluice stage' };
+}
+
+// The run fetch gave (or would have given) a trigger, from what its dead letter keeps.
+function triggerRunId(message: IncomingMessage): string | undefined {
+  try {
+    return runIdFor(parseTrigger(message.data), message);
+  } catch {
+    return undefined; // not a valid trigger, or no publish time: fall back to the message ids
+  }
 }
 
 // Pure: what a dead letter is about and the error to record.
@@ -96,7 +109,7 @@ export function describeDeadLetter(pipeline: string, message: IncomingMessage): 
   // The runner names the original message; Pub/Sub's own forwarding does not, so we also try the id
   // this copy arrived with.
   const messageIds = [...new Set([attrs[SLUICE_SOURCE_MESSAGE_ID], message.messageId].filter((id): id is string => !!id))];
-  const target: DeadLetterTarget = record ? targetOf(pipeline, record, messageIds) : { kind: 'undecodable', why: 'data is not a JSON object' };
+  const target: DeadLetterTarget = record ? targetOf(pipeline, record, messageIds, triggerRunId(message)) : { kind: 'undecodable', why: 'data is not a JSON object' };
   return { stage, error, target };
 }
 
@@ -112,7 +125,7 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
     log.error('undecodable dead letter acknowledged', { why: target.why, error, attributes: message.attributes, bytes: message.data.length });
     return;
   }
-  const runId = target.kind === 'trigger' ? await runOfTrigger(ctx, target.messageIds) : target.runId;
+  const runId = target.kind === 'trigger' ? await runOfTrigger(ctx, target) : target.runId;
   const run = runId ? await readRun(ctx.firestore, runId) : undefined;
   if (runId && target.kind === 'trigger' && run) {
     log.error('trigger given up; failing its run', { runId, error });
@@ -146,8 +159,11 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
   await ctx.finishFile(target.runId, target.fileKey, 'failed', { ...(stage !== 'unknown' ? { stage } : {}), error });
 }
 
-// A run records the message id of the trigger that started it.
-async function runOfTrigger(ctx: StageContext, messageIds: string[]): Promise<string | undefined> {
+// The run a given-up trigger started: by its derived id when that run exists, else by the trigger's
+// message id, which the run records.
+async function runOfTrigger(ctx: StageContext, target: Extract<DeadLetterTarget, { kind: 'trigger' }>): Promise<string | undefined> {
+  if (target.runId && (await readRun(ctx.firestore, target.runId))) return target.runId;
+  const { messageIds } = target;
   if (messageIds.length === 0) return undefined;
   const snap = await ctx.firestore.collection(RUNS_COLLECTION).where('messageId', 'in', messageIds).limit(10).get();
   return snap.docs.find((doc) => doc.get('pipeline') === ctx.pipeline.name)?.id;

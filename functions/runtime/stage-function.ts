@@ -5,6 +5,7 @@
 import { errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
 import { redact } from '../../shared/redact';
 import { deadLetterTopicName } from '../../shared/topology';
+import { DEAD_LETTER_PUBLISH_TIME } from '../fetch/run-id';
 import type { StageHandler } from './context';
 import { decodePushEvent, type PushEventLike } from './decode-push-event';
 import type { StageResources } from './stage-context';
@@ -20,7 +21,9 @@ export function createStageFunction(resources: StageResources, handler: StageHan
     try {
       const decoded = decodePushEvent(event);
       data = decoded.data;
-      attributes = decoded.attributes;
+      // The original publish time, as Pub/Sub's own dead-lettering keeps it: a trigger's run id is
+      // derived from it (functions/fetch/run-id.ts), so notify can find the run.
+      attributes = { ...decoded.attributes, ...(decoded.publishTime ? { [DEAD_LETTER_PUBLISH_TIME]: decoded.publishTime } : {}) };
     } catch {
       data = Buffer.from(JSON.stringify(event.data ?? null));
     }

@@ -198,7 +198,7 @@ describe('fetch: copying an export', () => {
     const skipped = await h.files(second);
     expect(skipped).toHaveLength(6);
     for (const file of skipped) expect(file).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${runId}` });
-    expect(await h.runs.getRun(second)).toMatchObject({ expectedFiles: 0, status: 'succeeded' });
+    expect(await h.runs.getRun(second)).toMatchObject({ expectedFiles: 0, status: 'no-new-data' });
     expect(await h.waitForEvents(1)).toEqual([{ v: 1, type: 'sluice.run-complete', pipeline: h.pipeline.name, runId: second }]);
   });
 
@@ -278,7 +278,7 @@ describe('fetch: copying an export', () => {
     const impatient = createFetchHandler({ now: () => new Date(NOW.getTime() + 60_000), staleClaimAfterMs: 30_000 });
     await h.deliver('fetch', impatient, trigger(h.pipeline), { messageId: '4102' });
     expect(await h.rawObjects()).toEqual([]);
-    expect(await h.runs.getRun(runOf('4102'))).toMatchObject({ expectedFiles: 0, status: 'succeeded' });
+    expect(await h.runs.getRun(runOf('4102'))).toMatchObject({ expectedFiles: 0, status: 'no-new-data' });
     for (const file of await h.files(runOf('4102'))) expect(file).toMatchObject({ status: 'skipped', skippedReason: `already fetched by run ${owner}` });
     const ledger = await ledgerOf(h.pipeline);
     expect(ledger.map((e) => [e.runId, typeof e.uploadedAt, e.seenAs]).sort()).toEqual(moved.map((name) => [owner, 'string', name]).sort());

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runIdFor } from '../../functions/fetch/run-id';
 import { handleNotify } from '../../functions/notify/handler';
 import { TransientError } from '../../shared/errors';
 import { fileKeyOf } from '../../shared/object-names';
@@ -244,6 +245,24 @@ describe('notify: dead letters', () => {
     const event = (await h.waitForEvents(eventsBefore + 1))[eventsBefore]!;
     expect(event).toMatchObject({ type: 'sluice.run-failed', runId: 'r-trig2', stage: 'fetch', error: 'failed permanently in fetch: source refused' });
     expect((await h.run('r-trig2'))?.error).toEqual({ stage: 'fetch', message: 'failed permanently in fetch: source refused' });
+  });
+
+  it('finds the run of a scheduled trigger Pub/Sub dead-lettered, from the original publish time it keeps', async () => {
+    const eventsBefore = h.events.length;
+    const trigger = { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'schedule' } as const;
+    const firstPublished = '2026-11-21T11:00:03.412Z';
+    // The run as fetch named it from the original delivery.
+    const runId = runIdFor(trigger, { messageId: '990001', publishTime: firstPublished });
+    await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'schedule', messageId: '990001', dates: ['2026-11-20'] });
+    // The dead-letter copy: a new id and publish time; the original publish time only as an attribute.
+    await h.deliver('notify', handleNotify, trigger, {
+      messageId: '990777',
+      publishTime: '2026-11-21T11:52:40.001Z',
+      attributes: { ...deadLetter('fetch', 5), CloudPubSubDeadLetterSourceTopicPublishTime: '2026-11-21T11:00:03.412+00:00' },
+    });
+    const event = (await h.waitForEvents(eventsBefore + 1))[eventsBefore]!;
+    expect(event).toMatchObject({ type: 'sluice.run-failed', runId, stage: 'fetch', error: 'gave up after 5 attempts in fetch' });
+    expect((await h.run(runId))?.status).toBe('failed');
   });
 
   it('acknowledges an undecodable dead letter with an ERROR log line', async () => {

@@ -5,6 +5,7 @@ import { InvalidMessageError, isPermanent } from '../../shared/errors';
 import { parseMessage, stagedMessageSchema, type LoadedMessage, type ObjectRef, type StagedMessage } from '../../shared/messages';
 import { baseName, objectName, parseObjectName } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { databaseBounds } from '../runtime/postgres/database-bounds';
 import { archiveRaw, deleteObject } from './archive';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
 import { findLoad } from './load-ledger';
@@ -74,7 +75,7 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   let result;
   try {
     result = await loadFile({
-      pool, schema, rule, message, sidecar,
+      pool, schema, rule, message, sidecar, bounds: databaseBounds(ctx.stage.timeoutSeconds),
       // MD5 (OpenSSL) rather than the client's default CRC32C (JavaScript): same end-to-end check, less CPU.
       openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream({ validation: 'md5' }),
     });

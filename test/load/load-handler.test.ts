@@ -8,6 +8,9 @@ import type { Pipeline, PipelineInput } from '../../shared/pipeline-definition';
 import { loadHandler } from '../../functions/load/handler';
 import { loadFile } from '../../functions/load/load-file';
 import { readSidecar } from '../../functions/load/read-sidecar';
+import { advisoryKey } from '../../functions/runtime/advisory-lock';
+import { databaseBounds } from '../../functions/runtime/postgres/database-bounds';
+import { TransientError } from '../../shared/errors';
 import { transformHandler } from '../../functions/transform/handler';
 import { createTestSchema, localCloud, uniqueName, uniqueProjectId, type TestSchema } from '../support/local-cloud';
 import { createTestContext, objectFinalizedMessage, stageMessage, type TestStageContext } from '../support/stage-test-context';
@@ -113,7 +116,7 @@ describe('load handler', () => {
     const ctx = contextFor(pipeline, 'load');
     const found = await readSidecar(bucket, message.schemaObject);
     const committed = await loadFile({
-      pool: await ctx.database(), schema: schema.schema, rule: pipeline.imports[0]!, message, sidecar: found!.sidecar,
+      pool: await ctx.database(), schema: schema.schema, rule: pipeline.imports[0]!, message, sidecar: found!.sidecar, bounds: databaseBounds(540),
       openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream(),
     });
     expect(committed).toMatchObject({ kind: 'loaded', rows: 2 });
@@ -125,6 +128,36 @@ describe('load handler', () => {
     expect(await exists(`archive/shop/${rawPath}`)).toBe(true);
     expect(await exists(message.raw.object)).toBe(false);
     expect(await exists(message.staged.object)).toBe(false);
+  });
+
+  it('a second loader blocked by a held table lock fails transient within the lock bound, loading nothing', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    const ctx = contextFor(pipeline, 'load');
+    const found = await readSidecar(bucket, message.schemaObject);
+    const holder = await db.connect();
+    try {
+      // As a frozen instance mid-load would: the table's advisory lock, held.
+      await holder.query('begin');
+      await holder.query('select pg_advisory_xact_lock($1::bigint)', [advisoryKey(`sluice:table:${schema.schema}.sales`)]);
+      const started = Date.now();
+      const attempt = loadFile({
+        pool: await ctx.database(), schema: schema.schema, rule: pipeline.imports[0]!, message, sidecar: found!.sidecar,
+        bounds: { ...databaseBounds(540), lockMs: 300 },
+        openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream(),
+      });
+      await expect(attempt).rejects.toThrow(TransientError);
+      await expect(attempt).rejects.toThrow(/lock timeout \(55P03\)/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    const table = await db.query('select to_regclass($1) as t', [`${schema.schema}.sales`]);
+    expect(table.rows[0].t).toBeNull();
+    // Once the lock is free, the redelivery loads the file.
+    await load(pipeline, message);
+    expect(await rows('sales')).toHaveLength(1);
   });
 
   it('loads once when two deliveries of the same message race', async () => {

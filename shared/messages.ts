@@ -29,6 +29,14 @@ export const triggerMessageSchema = z.object({
 }).passthrough();
 export type TriggerMessage = z.infer<typeof triggerMessageSchema>;
 
+// The source file a raw object holds (shared/source-identity.ts derives it from the raw object's metadata).
+export const sourceIdentitySchema = z.object({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  time: z.string().datetime({ offset: true }).optional(),
+}).strict();
+export type SourceIdentity = z.infer<typeof sourceIdentitySchema>;
+
 export const columnSchema = z.object({ name: z.string(), type: z.string() }).strict();
 
 export const stagedMessageSchema = z.object({
@@ -45,6 +53,8 @@ export const stagedMessageSchema = z.object({
   rule: z.string().min(1),
   table: z.string().min(1),
   rows: z.number().int().nonnegative(),
+  // Absent in messages from older transforms: load then keys on the raw object and generation.
+  source: sourceIdentitySchema.optional(),
 }).strict();
 export type StagedMessage = z.infer<typeof stagedMessageSchema>;
 

@@ -9,7 +9,8 @@ import type { ObjectRef, StageMessage } from '../../shared/messages';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 
-export type FileOutcome = 'loaded' | 'skipped' | 'quarantined' | 'failed';
+// superseded: an older version of a source file that arrived after a newer one was loaded (not applied).
+export type FileOutcome = 'loaded' | 'skipped' | 'superseded' | 'quarantined' | 'failed';
 
 // What the run record keeps about how a file ended.
 export interface FileEnding {

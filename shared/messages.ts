@@ -92,7 +92,17 @@ export const runFailedMessageSchema = z.object({
 }).strict();
 export type RunFailedMessage = z.infer<typeof runFailedMessageSchema>;
 
-export type StageMessage = TriggerMessage | StagedMessage | LoadedMessage | RunCompleteMessage | RunFailedMessage;
+// What Cloud Storage publishes for a finalized object (payloadFormat JSON_API_V1, the attributes carry
+// the rest); load sends one to transform to re-transform a raw file whose staged data vanished.
+export interface ObjectFinalizedNotice {
+  kind: 'storage#object';
+  bucket: string;
+  name: string;
+  generation: string;
+  size?: string;
+}
+
+export type StageMessage = TriggerMessage | StagedMessage | LoadedMessage | RunCompleteMessage | RunFailedMessage | ObjectFinalizedNotice;
 
 export function encodeMessage(message: StageMessage): Buffer {
   return Buffer.from(JSON.stringify(message));

@@ -12,6 +12,7 @@ import { FileDataError, StagedObjectGoneError } from './file-data-error';
 import { findLoad, type LedgerRow } from './load-ledger';
 import { loadFile } from './load-file';
 import { readSidecar } from './read-sidecar';
+import { MAX_RETRANSFORMS, requestRetransform } from './retransform';
 import { unionTimeRanges } from './time-ranges';
 
 function decode(message: IncomingMessage): StagedMessage {
@@ -41,6 +42,7 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   const pool = await ctx.database();
 
   const source = message.source ?? rawObjectIdentity(message.raw);
+  const bounds = databaseBounds(ctx.stage.timeoutSeconds);
 
   // Moves the raw file to the archive and removes the staged objects: after the commit, and again on
   // every redelivery.
@@ -78,17 +80,33 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
     log.info('file was already loaded by an earlier delivery; finishing', { rows: ledger.rows, loadedAt: ledger.loadedAt, status: ledger.status });
     return finish(ledger.rows, timeRanges, { redelivered: true });
   };
-  // No staged data to load: loaded before (finish again) or superseded/quarantined (nothing to do).
-  const whenStagedGone = async (why: string) => {
+  // No staged data to load. Loaded before: finish again. Otherwise, when the staged data is lost (not
+  // merely replaced by a newer transform's), the file is transformed again from the raw object, or
+  // fails with the reason when that is gone too or was tried too often — never acknowledged as done.
+  const whenStagedGone = async (why: string, lost: boolean) => {
     const ledger = await findLoad(pool, schema, source, message.raw);
     if (ledger) return finishRecorded(ledger, unionTimeRanges([ledger.timeRanges, ...ledger.replacedRanges]));
-    log.warn('staged file gone and never loaded: superseded by a newer transform or quarantined; nothing to do', { why });
+    if (!lost) {
+      log.info('staged file replaced by a newer transform of the same raw file; nothing to do', { why });
+      return;
+    }
+    const outcome = await requestRetransform(ctx, pool, schema, message.raw, bounds);
+    if (outcome.kind === 'requested') {
+      log.warn('staged data gone before it was loaded; transforming the raw file again', { why, retransform: outcome.count });
+      await ctx.runs.stageFailed(runId, fileKey, 'load', `staged data gone (${why}); transforming the raw file again (${outcome.count} of ${MAX_RETRANSFORMS})`);
+      return;
+    }
+    const error = outcome.kind === 'raw-gone'
+      ? `staged data gone (${why}) before it was loaded, and the raw file ${message.raw.object} (generation ${message.raw.generation}) no longer exists`
+      : `staged data gone (${why}) before it was loaded, after transforming the raw file again ${outcome.count} times`;
+    log.error('file failed: staged data lost', { why, outcome: outcome.kind });
+    await ctx.finishFile(runId, fileKey, 'failed', { stage: 'load', error });
   };
 
   const found = await readSidecar(bucket, message.schemaObject);
-  if (!found) return whenStagedGone('sidecar missing');
+  if (!found) return whenStagedGone('sidecar missing', true);
   const { sidecar } = found;
-  if (sidecar.staged.generation !== message.staged.generation) return whenStagedGone('sidecar describes another staged generation');
+  if (sidecar.staged.generation !== message.staged.generation) return whenStagedGone('sidecar describes another staged generation', false);
 
   const quarantine = async (reason: string, row?: number) => {
     const alsoDelete: ObjectRef[] = [message.staged, found.ref];
@@ -100,12 +118,12 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   let result;
   try {
     result = await loadFile({
-      pool, schema, rule, message, sidecar, bounds: databaseBounds(ctx.stage.timeoutSeconds),
+      pool, schema, rule, message, sidecar, bounds,
       // MD5 (OpenSSL) rather than the client's default CRC32C (JavaScript): same end-to-end check, less CPU.
       openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream({ validation: 'md5' }),
     });
   } catch (error) {
-    if (error instanceof StagedObjectGoneError) return whenStagedGone(error.message);
+    if (error instanceof StagedObjectGoneError) return whenStagedGone(error.message, true);
     if (error instanceof FileDataError) return quarantine(error.message, error.row);
     if (isPermanent(error)) return quarantine((error as Error).message);
     throw error;

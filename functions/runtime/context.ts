@@ -75,7 +75,8 @@ export interface StageContext {
   // The pipeline's PostgreSQL pool, created on first use from its database secret.
   database(): Promise<Pool>;
   // Publishes a message to another stage of this pipeline; resolves with the message id.
-  publish(stage: StageName, message: StageMessage): Promise<string>;
+  // `attributes` add to the ones the runtime sets (a re-transform notice needs Cloud Storage's).
+  publish(stage: StageName, message: StageMessage, attributes?: Record<string, string>): Promise<string>;
   // Moves a file to the quarantine area with its reason, records that on the run and ends the file;
   // publishes run-complete when it was the run's last file.
   quarantine(input: QuarantineInput): Promise<void>;

@@ -234,6 +234,45 @@ describe('load handler', () => {
     expect(ctx.quarantined[0]!.reason).toMatch(/row 2: merge key \(order_id\) is empty/);
   });
 
+  it('transforms the raw file again when the staged CSV vanished before load, then loads it', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n2,3\n');
+    await bucket.file(message.staged.object).delete();
+    const first = await load(pipeline, message);
+    expect(first.runs.of('finishFile')).toEqual([]);
+    expect(first.runs.of('stageFailed')[0]).toMatchObject({ stage: 'load', detail: expect.stringMatching(/staged data gone .*transforming the raw file again \(1 of 3\)/) });
+    const notice = first.published[0]!;
+    expect(notice).toMatchObject({ stage: 'transform', attributes: { eventType: 'OBJECT_FINALIZE', objectId: message.raw.object, objectGeneration: message.raw.generation, sluiceRetransform: '1' } });
+    // Delivered to transform as the local cloud would, and on to load.
+    const transform = contextFor(pipeline, 'transform');
+    await transformHandler(transform, { messageId: 'again', attributes: notice.attributes!, data: Buffer.from(JSON.stringify(notice.message)) });
+    const restaged = transform.published[0]!.message as StagedMessage;
+    expect(restaged.staged.object).not.toBe(message.staged.object);
+    const second = await load(pipeline, restaged);
+    expect(await rows('sales')).toHaveLength(2);
+    expect(second.published[0]).toMatchObject({ stage: 'aggregate', message: { rows: 2 } });
+  });
+
+  it('fails the file, with the reason, when the staged data and the raw file are both gone', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    await bucket.file(message.schemaObject).delete();
+    await bucket.file(message.raw.object).delete();
+    const ctx = await load(pipeline, message);
+    expect(ctx.published).toEqual([]);
+    expect(ctx.runs.of('finishFile')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ outcome: 'failed', stage: 'load', error: expect.stringMatching(/staged data gone \(sidecar missing\).*raw file .* no longer exists/) }) })]);
+  });
+
+  it('fails the file after three re-transforms whose staged data vanished again', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    await bucket.file(message.schemaObject).delete();
+    for (let i = 1; i <= 3; i++) expect((await load(pipeline, message)).published[0]).toMatchObject({ stage: 'transform', attributes: { sluiceRetransform: String(i) } });
+    const last = await load(pipeline, message);
+    expect(last.published).toEqual([]);
+    expect(last.runs.of('finishFile')[0]).toMatchObject({ detail: { outcome: 'failed', error: expect.stringMatching(/after transforming the raw file again 3 times/) } });
+  });
+
   it('loads a header-only file as zero rows without creating the table', async () => {
     const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
     const ctx = await load(pipeline, (await stage(pipeline, 'Sales.csv', 'id,qty\n')).message);

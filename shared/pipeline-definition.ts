@@ -129,6 +129,11 @@ export const reportSchema = z.object({
   // Each query's result becomes an HTML table in the body and a CSV attachment. Queries are the
   // pipeline author's own text, never built from input.
   queries: z.array(z.object({ title: z.string().min(1), sql: z.string().min(1) }).strict()).min(1),
+  // Caps per query: rows fetched, and bytes of its CSV attachment. A result cut by either says so in
+  // the mail. They keep one runaway query from exhausting the function's memory or the mail server's
+  // size limit.
+  maxRows: z.number().int().min(1).max(1_000_000).default(10_000),
+  maxAttachmentBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(5 * 1024 * 1024),
 }).strict();
 export type ReportDefinition = z.infer<typeof reportSchema>;
 

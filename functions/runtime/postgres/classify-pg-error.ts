@@ -3,7 +3,7 @@
 //  - permanent: the statement or the data is wrong and will be wrong on every retry — SQLSTATE classes
 //    22 (data exception), 23 (integrity constraint), 42 (syntax / undefined object / privilege) and
 //    54 (program limit exceeded, e.g. 54011: more than 1,600 columns), and 25006 (a write in a read-only
-//    transaction). Load quarantines the file with
+//    transaction), 0A (a feature the statement needs is not supported). Load quarantines the file with
 //    the reason; aggregate and notify fail with a PermanentError.
 //  - transient: the server or the network, which heal with time — 08 (connection), 53 (resources),
 //    57 (operator intervention, including 57014 statement timeout), 58 (system), 40001 (serialization),
@@ -26,6 +26,7 @@ export interface PgErrorInfo {
 }
 
 const PERMANENT_CLASSES: Record<string, string> = {
+  '0A': 'feature not supported',
   '22': 'data exception',
   '23': 'integrity constraint violation',
   '42': 'syntax error or access rule violation',

@@ -13,7 +13,7 @@ describe('classifyPgError', () => {
   });
 
   it('treats data, integrity, definition and program-limit classes as permanent (54011: over 1,600 columns)', () => {
-    for (const code of ['22003', '23502', '42601', '42703', '42P01', '54011', '54000', '25006']) {
+    for (const code of ['22003', '23502', '42601', '42703', '42P01', '54011', '54000', '25006', '0A000']) {
       expect(classifyPgError(pgError(code)).kind, code).toBe('permanent');
     }
   });
@@ -28,7 +28,6 @@ describe('classifyPgError', () => {
 
   it('treats anything unknown as transient (bounded by max delivery attempts)', () => {
     expect(classifyPgError(pgError('XX000'))).toMatchObject({ kind: 'transient', reason: 'unknown' });
-    expect(classifyPgError(pgError('0A000'))).toMatchObject({ kind: 'transient' });
     expect(classifyPgError(new Error('something odd')).kind).toBe('transient');
     expect(classifyPgError('boom').kind).toBe('transient');
   });

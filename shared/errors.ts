@@ -22,7 +22,23 @@ export class InvalidMessageError extends PermanentError {
   override name = 'InvalidMessageError';
 }
 
-const PERMANENT_NAMES = new Set(['PermanentError', 'InvalidMessageError']);
+// Every error class the code base treats as permanent, by name: the PermanentError subclasses and the
+// plain Error classes that mean "this input can never succeed" (test/shared/errors.test.ts
+// checks the list against the source, so a new class cannot be forgotten).
+export const PERMANENT_ERROR_NAMES: readonly string[] = [
+  'PermanentError',
+  'InvalidMessageError',
+  // load: a value or schema the table refuses; a header that cannot be a SQL identifier.
+  'FileDataError',
+  'InvalidIdentifierError',
+  // transform: a file that cannot be parsed, and the parser errors it wraps.
+  'MalformedFileError',
+  'CsvFormatError',
+  'UnknownEncodingError',
+  // a pipeline definition that does not validate.
+  'PipelineDefinitionError',
+];
+const PERMANENT_NAMES = new Set(PERMANENT_ERROR_NAMES);
 
 // Match on `name` as well as `instanceof`: a bundle may carry two copies of these classes.
 export function isPermanent(error: unknown): boolean {

@@ -29,6 +29,14 @@ export const triggerMessageSchema = z.object({
 }).passthrough();
 export type TriggerMessage = z.infer<typeof triggerMessageSchema>;
 
+// The source file a raw object holds (shared/source-identity.ts derives it from the raw object's metadata).
+export const sourceIdentitySchema = z.object({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  time: z.string().datetime({ offset: true }).optional(),
+}).strict();
+export type SourceIdentity = z.infer<typeof sourceIdentitySchema>;
+
 export const columnSchema = z.object({ name: z.string(), type: z.string() }).strict();
 
 export const stagedMessageSchema = z.object({
@@ -45,6 +53,8 @@ export const stagedMessageSchema = z.object({
   rule: z.string().min(1),
   table: z.string().min(1),
   rows: z.number().int().nonnegative(),
+  // Absent in messages from older transforms: load then keys on the raw object and generation.
+  source: sourceIdentitySchema.optional(),
 }).strict();
 export type StagedMessage = z.infer<typeof stagedMessageSchema>;
 
@@ -90,7 +100,17 @@ export const sweepMessageSchema = z.object({
 }).passthrough();
 export type SweepMessage = z.infer<typeof sweepMessageSchema>;
 
-export type StageMessage = TriggerMessage | StagedMessage | LoadedMessage | RunCompleteMessage | RunFailedMessage;
+// What Cloud Storage publishes for a finalized object (payloadFormat JSON_API_V1, the attributes carry
+// the rest); load sends one to transform to re-transform a raw file whose staged data vanished.
+export interface ObjectFinalizedNotice {
+  kind: 'storage#object';
+  bucket: string;
+  name: string;
+  generation: string;
+  size?: string;
+}
+
+export type StageMessage = TriggerMessage | StagedMessage | LoadedMessage | RunCompleteMessage | RunFailedMessage | ObjectFinalizedNotice;
 
 export function encodeMessage(message: StageMessage): Buffer {
   return Buffer.from(JSON.stringify(message));

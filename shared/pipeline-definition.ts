@@ -136,6 +136,11 @@ export const reportSchema = z.object({
   // 'new-data': mailed only for runs that loaded or quarantined something (a re-trigger that finds every
   // file already fetched mails nothing); 'always': every run that completes, saying when nothing was new.
   when: z.enum(['new-data', 'always']).default('new-data'),
+  // Caps per query: rows fetched, and bytes of its CSV attachment. A result cut by either says so in
+  // the mail. They keep one runaway query from exhausting the function's memory or the mail server's
+  // size limit.
+  maxRows: z.number().int().min(1).max(1_000_000).default(10_000),
+  maxAttachmentBytes: z.number().int().min(1024).max(20 * 1024 * 1024).default(5 * 1024 * 1024),
 }).strict();
 export type ReportDefinition = z.infer<typeof reportSchema>;
 

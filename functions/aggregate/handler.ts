@@ -10,19 +10,17 @@
 // an older, smaller result can never overwrite a newer one. Replays are harmless for the same reason:
 // they recompute and set the same values. (Limit: the lock cannot fence a Firestore commit that an
 // instance sent just before it died; such a late write is corrected by the next recompute of that date.)
-import type { PoolClient } from 'pg';
 import { InvalidMessageError } from '../../shared/errors';
 import { loadedMessageSchema, parseMessage, type LoadedMessage } from '../../shared/messages';
 import type { AggregateDefinition } from '../../shared/pipeline-definition';
 import type { IncomingMessage, StageContext } from '../runtime/context';
 import { affectedDateRange, type DateRange } from './affected-dates';
-import { classifyDatabaseError } from './database-errors';
 import { bucketsCollection, replaceBuckets } from './rollup-documents';
 import { computeBuckets, timeColumnKind, type RollupBucket } from './rollup-sql';
 import { lockForTransaction } from '../runtime/advisory-lock';
-
-// How long to wait for another instance's recompute of the same aggregate before retrying later.
-const LOCK_TIMEOUT = '120s';
+import { toStageError } from '../runtime/postgres/classify-pg-error';
+import { databaseBounds } from '../runtime/postgres/database-bounds';
+import { withTransaction } from '../runtime/postgres/with-transaction';
 
 export interface AggregateOutcome {
   aggregate: string;
@@ -66,42 +64,30 @@ export async function handleAggregate(ctx: StageContext, message: IncomingMessag
 
 async function rollUp(ctx: StageContext, loaded: LoadedMessage, aggregate: AggregateDefinition): Promise<AggregateOutcome> {
   const schema = ctx.pipeline.database.schema;
-  let client: PoolClient;
+  const what = `aggregate ${aggregate.name}`;
   try {
-    client = await (await ctx.database()).connect();
-  } catch (error) {
-    throw classifyDatabaseError(error, `aggregate ${aggregate.name}`);
-  }
-  let failed = false;
-  try {
-    await client.query('BEGIN');
-    await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
-    // Transaction-scoped: released by COMMIT/ROLLBACK, or by the server when this connection dies.
-    await lockForTransaction(client, `sluice:aggregate:${ctx.pipeline.name}/${aggregate.name}`);
-    const kind = await timeColumnKind(client, schema, aggregate.table, aggregate.time);
-    const range: DateRange | null = affectedDateRange(loaded.timeRanges[aggregate.time], aggregate.timeZone, kind !== 'timestamptz');
-    if (!range) {
-      ctx.logger.info('file has no values in the time column; nothing to recompute', { runId: loaded.runId, aggregate: aggregate.name, column: aggregate.time });
-      await client.query('COMMIT');
-      return { aggregate: aggregate.name, written: 0, deleted: 0 };
-    }
-    const buckets: RollupBucket[] = [];
-    for (const granularity of aggregate.granularities) buckets.push(...(await computeBuckets(client, aggregate, schema, kind, granularity, range)));
-    // Still under the lock: the documents are written before anyone else may recompute.
-    const result = await replaceBuckets(ctx.firestore, bucketsCollection(ctx.firestore, ctx.pipeline.name, aggregate.name), range, buckets, {
-      runId: loaded.runId,
-      updatedAt: new Date().toISOString(),
+    return await withTransaction(await ctx.database(), { bounds: databaseBounds(ctx.stage.timeoutSeconds), what }, async (client) => {
+      // Transaction-scoped: released by COMMIT/ROLLBACK, or by the server when this connection dies.
+      // Waiting longer than the bound's lock_timeout for another instance's recompute fails transient.
+      await lockForTransaction(client, `sluice:aggregate:${ctx.pipeline.name}/${aggregate.name}`);
+      const kind = await timeColumnKind(client, schema, aggregate.table, aggregate.time);
+      const range: DateRange | null = affectedDateRange(loaded.timeRanges[aggregate.time], aggregate.timeZone, kind !== 'timestamptz');
+      if (!range) {
+        ctx.logger.info('file has no values in the time column; nothing to recompute', { runId: loaded.runId, aggregate: aggregate.name, column: aggregate.time });
+        return { aggregate: aggregate.name, written: 0, deleted: 0 };
+      }
+      const buckets: RollupBucket[] = [];
+      for (const granularity of aggregate.granularities) buckets.push(...(await computeBuckets(client, aggregate, schema, kind, granularity, range)));
+      // Still under the lock: the documents are written before anyone else may recompute.
+      const result = await replaceBuckets(ctx.firestore, bucketsCollection(ctx.firestore, ctx.pipeline.name, aggregate.name), range, buckets, {
+        runId: loaded.runId,
+        updatedAt: new Date().toISOString(),
+      });
+      return { aggregate: aggregate.name, from: range.from, to: range.to, ...result };
     });
-    await client.query('COMMIT');
-    return { aggregate: aggregate.name, from: range.from, to: range.to, ...result };
   } catch (error) {
-    failed = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    // Firestore errors pass through (retried as transient); database ones are sorted.
+    // Firestore errors (numeric gRPC codes) pass through, retried as transient; database ones are sorted.
     if (typeof (error as { code?: unknown }).code === 'number') throw error;
-    throw classifyDatabaseError(error, `aggregate ${aggregate.name}`);
-  } finally {
-    // A client whose connection failed must not go back into the pool.
-    client.release(failed ? true : undefined);
+    throw toStageError(error, what);
   }
 }

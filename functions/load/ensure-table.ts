@@ -1,11 +1,12 @@
 // The target table as the file needs it: created when absent (typed from the sidecar, with a unique
-// key for merge), new file columns added under schema 'evolve' or refused under 'strict'. Runs inside
+// key for merge, and the row lineage column), new file columns added under schema 'evolve' or refused under 'strict'. Runs inside
 // the load transaction, under the table's advisory lock, so DDL and COPY see one consistent table.
 import type { PoolClient } from 'pg';
 import { PermanentError } from '../../shared/errors';
 import type { ColumnType } from '../../shared/pipeline-definition';
 import type { StagedColumn } from '../../shared/staged-sidecar';
 import { columnList, qualifiedName, quoteIdentifier } from './quote-identifier';
+import { LINEAGE_COLUMN, addLineageColumn, lineageColumnDefinition } from './row-lineage';
 
 export interface TableSpec {
   schema: string;
@@ -77,15 +78,19 @@ export async function ensureTable(client: PoolClient, spec: TableSpec): Promise<
     if (missing.length > 0) throw new PermanentError(`merge key column(s) ${missing.join(', ')} are not in the file (columns: ${fileColumns.join(', ')})`);
   }
 
+  if (fileColumns.includes(LINEAGE_COLUMN)) throw new PermanentError(`the file has a column named ${LINEAGE_COLUMN}, which Sluice reserves for row lineage`);
+
   const existing = await tableColumns(client, schema, table);
   if (existing.length === 0) {
     const definitions = columns.map((c) => `${quoteIdentifier(c.name)} ${sqlType(c.type)}`);
+    definitions.push(lineageColumnDefinition());
     if (mode === 'merge') definitions.push(`primary key (${columnList(key)})`);
     await client.query(`create table ${target} (${definitions.join(', ')})`);
     return { created: true, added: [] };
   }
 
   const present = new Set(existing);
+  if (!present.has(LINEAGE_COLUMN)) await addLineageColumn(client, schema, table);
   const added = columns.filter((c) => !present.has(c.name));
   if (added.length > 0 && spec.policy === 'strict') {
     throw new PermanentError(`the file has column(s) ${added.map((c) => c.name).join(', ')} that table ${schema}.${table} does not have, and its import rule is schema 'strict'`);

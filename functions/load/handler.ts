@@ -4,12 +4,17 @@
 import { InvalidMessageError, isPermanent } from '../../shared/errors';
 import { parseMessage, stagedMessageSchema, type LoadedMessage, type ObjectRef, type StagedMessage } from '../../shared/messages';
 import { baseName, objectName, parseObjectName } from '../../shared/object-names';
+import { rawObjectIdentity } from '../../shared/source-identity';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { databaseBounds } from '../runtime/postgres/database-bounds';
+import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { archiveRaw, deleteObject } from './archive';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
-import { findLoad } from './load-ledger';
+import { findLoad, type LedgerRow } from './load-ledger';
 import { loadFile } from './load-file';
 import { readSidecar } from './read-sidecar';
+import { MAX_RETRANSFORMS, requestRetransform } from './retransform';
+import { unionTimeRanges } from './time-ranges';
 
 function decode(message: IncomingMessage): StagedMessage {
   let json: unknown;
@@ -37,32 +42,78 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   await ctx.runs.stageStarted(runId, fileKey, 'load', { name: location.path, raw: message.raw });
   const pool = await ctx.database();
 
-  // After the commit, and again on every redelivery of a loaded file.
-  const finish = async (rows: number, timeRanges: LoadedMessage['timeRanges'], details: Record<string, unknown>) => {
+  const source = message.source ?? rawObjectIdentity(message.raw);
+  const bounds = databaseBounds(ctx.stage.timeoutSeconds);
+
+  // Moves the raw file to the archive and removes the staged objects: after the commit, and again on
+  // every redelivery.
+  const cleanUp = async () => {
     const archived = await archiveRaw(rawBucket, message.raw, objectName('archive', location), log);
     await deleteObject(bucket, message.staged.object, message.staged.generation);
     await deleteObject(bucket, message.schemaObject);
+    return archived;
+  };
+  const finish = async (rows: number, timeRanges: LoadedMessage['timeRanges'], details: Record<string, unknown>) => {
+    const archived = await cleanUp();
     const loaded: LoadedMessage = {
       v: 1, type: 'sluice.loaded', pipeline: ctx.pipeline.name, runId, fileKey, raw: message.raw, table: rule.table, rule: rule.name, rows, timeRanges,
     };
     await ctx.publish('aggregate', loaded);
     await ctx.runs.stageSucceeded(runId, fileKey, 'load', { rows, details: { ...details, table: `${schema}.${rule.table}`, archive: archived } });
   };
-  // No staged data to load: loaded before (finish again) or superseded/quarantined (nothing to do).
-  const whenStagedGone = async (why: string) => {
-    const ledger = await findLoad(pool, schema, message.raw);
-    if (ledger) {
-      log.info('file was already loaded; finishing', { why, rows: ledger.rows, loadedAt: ledger.loadedAt });
-      await finish(ledger.rows, ledger.timeRanges, { redelivered: true });
+  // A file this load does not apply: its source version was loaded under another raw name, or a newer
+  // version of its source was loaded first. It ends here (no roll-up to recompute).
+  const endUnapplied = async (outcome: 'skipped' | 'superseded', reason: string, details: Record<string, unknown>) => {
+    log.info(outcome === 'skipped' ? 'source version already loaded under another raw name; not loading it again' : 'a newer version of this source was loaded; not applying this one', { reason, ...details });
+    const archived = await cleanUp();
+    await ctx.runs.stageSucceeded(runId, fileKey, 'load', { rows: 0, details: { ...details, [outcome]: reason, table: `${schema}.${rule.table}`, archive: archived } });
+    await ctx.finishFile(runId, fileKey, outcome, { stage: 'load', error: reason });
+  };
+  // The ledger already has this source version: finish as the first delivery did.
+  const finishRecorded = async (ledger: LedgerRow, timeRanges: LoadedMessage['timeRanges']) => {
+    const sameRaw = ledger.raw.object === message.raw.object && ledger.raw.generation === message.raw.generation;
+    if (ledger.status === 'superseded') {
+      return endUnapplied('superseded', `a newer version of ${source.id} was loaded before this one arrived`, { supersededBy: ledger.supersededBy });
+    }
+    if (!sameRaw) {
+      return endUnapplied('skipped', `this version of ${source.id} was already loaded from ${ledger.raw.object} (run ${ledger.runId})`, { source: source.id, version: source.version, loadedFrom: ledger.raw.object });
+    }
+    log.info('file was already loaded by an earlier delivery; finishing', { rows: ledger.rows, loadedAt: ledger.loadedAt, status: ledger.status });
+    return finish(ledger.rows, timeRanges, { redelivered: true });
+  };
+  // No staged data to load. Loaded before: finish again. Otherwise, when the staged data is lost (not
+  // merely replaced by a newer transform's), the file is transformed again from the raw object, or
+  // fails with the reason when that is gone too or was tried too often — never acknowledged as done.
+  const whenStagedGone = async (why: string, lost: boolean) => {
+    const ledger = await findLoad(pool, schema, source, message.raw);
+    if (ledger) return finishRecorded(ledger, unionTimeRanges([ledger.timeRanges, ...ledger.replacedRanges]));
+    if (!lost) {
+      log.info('staged file replaced by a newer transform of the same raw file; nothing to do', { why });
       return;
     }
-    log.warn('staged file gone and never loaded: superseded by a newer transform or quarantined; nothing to do', { why });
+    // An earlier delivery quarantined the file (which deletes the staged data) and may have died before
+    // ending it: finish that instead of treating the data as lost.
+    if ((await settleQuarantinedFile(ctx, runId, fileKey, location)) === 'quarantine-settled') {
+      log.info('file was quarantined by an earlier delivery; ended it', { why });
+      return;
+    }
+    const outcome = await requestRetransform(ctx, pool, schema, message.raw, bounds);
+    if (outcome.kind === 'requested') {
+      log.warn('staged data gone before it was loaded; transforming the raw file again', { why, retransform: outcome.count });
+      await ctx.runs.stageFailed(runId, fileKey, 'load', `staged data gone (${why}); transforming the raw file again (${outcome.count} of ${MAX_RETRANSFORMS})`);
+      return;
+    }
+    const error = outcome.kind === 'raw-gone'
+      ? `staged data gone (${why}) before it was loaded, and the raw file ${message.raw.object} (generation ${message.raw.generation}) no longer exists`
+      : `staged data gone (${why}) before it was loaded, after transforming the raw file again ${outcome.count} times`;
+    log.error('file failed: staged data lost', { why, outcome: outcome.kind });
+    await ctx.finishFile(runId, fileKey, 'failed', { stage: 'load', error });
   };
 
   const found = await readSidecar(bucket, message.schemaObject);
-  if (!found) return whenStagedGone('sidecar missing');
+  if (!found) return whenStagedGone('sidecar missing', true);
   const { sidecar } = found;
-  if (sidecar.staged.generation !== message.staged.generation) return whenStagedGone('sidecar describes another staged generation');
+  if (sidecar.staged.generation !== message.staged.generation) return whenStagedGone('sidecar describes another staged generation', false);
 
   const quarantine = async (reason: string, row?: number) => {
     const alsoDelete: ObjectRef[] = [message.staged, found.ref];
@@ -74,23 +125,28 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   let result;
   try {
     result = await loadFile({
-      pool, schema, rule, message, sidecar,
+      pool, schema, rule, message, sidecar, bounds,
       // MD5 (OpenSSL) rather than the client's default CRC32C (JavaScript): same end-to-end check, less CPU.
       openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream({ validation: 'md5' }),
     });
   } catch (error) {
-    if (error instanceof StagedObjectGoneError) return whenStagedGone(error.message);
+    if (error instanceof StagedObjectGoneError) return whenStagedGone(error.message, true);
     if (error instanceof FileDataError) return quarantine(error.message, error.row);
     if (isPermanent(error)) return quarantine((error as Error).message);
     throw error;
   }
 
-  if (result.kind === 'already-loaded') {
-    log.info('file was already loaded by an earlier delivery; finishing', { rows: result.ledger.rows });
-    return finish(result.ledger.rows, result.ledger.timeRanges, { redelivered: true });
+  if (result.kind === 'already-loaded') return finishRecorded(result.ledger, result.timeRanges);
+  if (result.kind === 'superseded') {
+    const by = result.by;
+    return endUnapplied('superseded', `a newer version of ${source.id} (${by.source.time ?? by.source.version}) was loaded before this one (${source.time ?? source.version}) arrived`, { supersededBy: by.loadId, newerFrom: by.raw.object });
   }
-  log.info('file loaded', { rows: result.rows, mode: rule.mode, created: result.changes.created, added: result.changes.added, ms: Date.now() - started });
-  await finish(result.rows, sidecar.timeRanges, { mode: rule.mode, created: result.changes.created, columnsAdded: result.changes.added });
+  const replaced = result.replaced.map((r) => ({ loadId: r.loadId, raw: r.raw.object, version: r.source.version }));
+  log.info('file loaded', { rows: result.rows, mode: rule.mode, created: result.changes.created, added: result.changes.added, replaced, removedRows: result.removedRows, ms: Date.now() - started });
+  await finish(result.rows, result.timeRanges, {
+    mode: rule.mode, created: result.changes.created, columnsAdded: result.changes.added,
+    ...(replaced.length > 0 ? { superseded: replaced, removedRows: result.removedRows } : {}),
+  });
 };
 
 // Same handler under the name the other stages use (handleFetch, handleAggregate).

@@ -1,21 +1,27 @@
-// One staged file into its table, in ONE transaction: table lock, ledger claim, DDL, COPY (or merge),
-// ledger row count, commit. Either all of it happened or none of it did; a second delivery finds the
-// ledger row and loads nothing.
+// One staged file into its table, in ONE transaction: table lock, ledger claim of the source version,
+// supersede (earlier versions' rows deleted by lineage, or this file refused as older), DDL, COPY (or
+// merge), ledger row count, commit. Either all of it happened or none of it did; a second delivery of
+// the same source version — under any raw name — finds the ledger row and loads nothing.
 import type { Readable } from 'node:stream';
-import type { Pool, PoolClient } from 'pg';
-import { PermanentError, TransientError } from '../../shared/errors';
+import type { Pool } from 'pg';
+import { TransientError, isPermanent } from '../../shared/errors';
 import type { StagedMessage } from '../../shared/messages';
 import type { ImportRule } from '../../shared/pipeline-definition';
+import { rawObjectIdentity } from '../../shared/source-identity';
 import type { StagedSidecar } from '../../shared/staged-sidecar';
 import { isNotFound } from '../../shared/storage-errors';
 import { lockForTransaction } from '../runtime/advisory-lock';
-import { classifyPgError } from './classify-pg-error';
+import { classifyPgError, toStageError } from '../runtime/postgres/classify-pg-error';
+import type { DatabaseBounds } from '../runtime/postgres/database-bounds';
+import { withTransaction } from '../runtime/postgres/with-transaction';
 import { copyIntoTable } from './copy-into-table';
 import { ensureTable, tableColumns, type TableChanges } from './ensure-table';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
-import { claimLoad, ensureLedger, findLoad, recordRows, type LedgerRow } from './load-ledger';
+import { claimLoad, ensureLedger, findLoad, loadedVersions, markReplaced, markSuperseded, recordRows, type LedgerRow, type TimeRanges } from './load-ledger';
 import { mergeFromFile } from './merge-from-temp';
 import { qualifiedName } from './quote-identifier';
+import { deleteRowsOfLoads, setLoadId } from './row-lineage';
+import { unionTimeRanges } from './time-ranges';
 
 export interface LoadFileInput {
   pool: Pool;
@@ -23,82 +29,98 @@ export interface LoadFileInput {
   rule: ImportRule;
   message: StagedMessage;
   sidecar: StagedSidecar;
+  // Every database wait of the load stays below these (derived from the stage's timeout).
+  bounds: DatabaseBounds;
   // Opens the staged CSV (at the message's generation) for reading.
   openStaged(): Readable;
 }
 
 export type LoadFileResult =
-  | { kind: 'loaded'; rows: number; changes: TableChanges }
-  | { kind: 'already-loaded'; ledger: LedgerRow };
+  // This delivery loaded the file; `replaced` are the earlier versions of the same source whose rows it
+  // removed (their time ranges are in `timeRanges`, so aggregate recomputes those dates too).
+  | { kind: 'loaded'; rows: number; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
+  // An earlier delivery (under this raw name or another) already loaded or refused this source version.
+  | { kind: 'already-loaded'; ledger: LedgerRow; timeRanges: TimeRanges }
+  // A newer version of the same source was loaded before this one arrived: recorded, not applied.
+  | { kind: 'superseded'; by: LedgerRow };
 
 export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
   const { pool, schema, rule, message, sidecar } = input;
   const table = rule.table;
-  let client: PoolClient;
+  const source = message.source ?? rawObjectIdentity(message.raw);
   try {
-    client = await pool.connect();
-  } catch (error) {
-    throw new TransientError(`cannot connect to the database: ${(error as Error).message}`, { cause: error });
-  }
-  let broken = false;
-  try {
-    await client.query('begin');
-    await lockForTransaction(client, `sluice:table:${schema}.${table}`);
-    await ensureLedger(client, schema);
-    const claimed = await claimLoad(client, schema, {
-      raw: message.raw, runId: message.runId, fileKey: message.fileKey, table, rule: rule.name, timeRanges: sidecar.timeRanges,
-    });
-    if (!claimed) {
-      await client.query('rollback');
-      const ledger = await findLoad(client, schema, message.raw);
-      if (!ledger) throw new Error(`ledger row for ${message.raw.object}#${message.raw.generation} vanished`);
-      return { kind: 'already-loaded', ledger };
-    }
-
-    let rows = 0;
-    let changes: TableChanges = { created: false, added: [] };
-    const columns = sidecar.columns.map((c) => c.name);
-    if (sidecar.rows === 0) {
-      // Nothing to load and no values to type new columns by: no DDL. Replace still means "the table
-      // is now this file", i.e. empty.
-      if (rule.mode === 'replace' && (await tableColumns(client, schema, table)).length > 0) {
-        await client.query(`delete from ${qualifiedName(schema, table)}`);
+    return await withTransaction(pool, { bounds: input.bounds, what: `load into ${schema}.${table}` }, async (client): Promise<LoadFileResult> => {
+      await lockForTransaction(client, `sluice:table:${schema}.${table}`);
+      await ensureLedger(client, schema);
+      const loadId = await claimLoad(client, schema, {
+        raw: message.raw, source, runId: message.runId, fileKey: message.fileKey, table, rule: rule.name, timeRanges: sidecar.timeRanges,
+      });
+      if (loadId === null) {
+        const ledger = await findLoad(client, schema, source, message.raw);
+        if (!ledger) throw new Error(`ledger row for ${source.id} (${source.version}) vanished`);
+        return { kind: 'already-loaded', ledger, timeRanges: unionTimeRanges([ledger.timeRanges, ...ledger.replacedRanges]) };
       }
-    } else {
-      changes = await ensureTable(client, { schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, policy: rule.schema });
-      // delete, not truncate: readers keep seeing the old rows until commit, and nothing else is locked out.
-      if (rule.mode === 'replace') await client.query(`delete from ${qualifiedName(schema, table)}`);
-      rows = rule.mode === 'merge'
-        ? await mergeFromFile(client, { schema, table, columns, key: rule.key }, input.openStaged())
-        : await copyIntoTable(client, qualifiedName(schema, table), columns, input.openStaged());
-    }
-    await recordRows(client, schema, message.raw, rows);
-    await client.query('commit');
-    return { kind: 'loaded', rows, changes };
+
+      // Earlier versions of this source file in this table: a newer one among them wins (this file is
+      // recorded as superseded); otherwise this file replaces all of them.
+      const earlier = await loadedVersions(client, schema, source, table, loadId, message.raw.bucket);
+      const newer = earlier.filter((e) => isNewer(e.source.time, source.time)).at(-1);
+      if (newer) {
+        await markSuperseded(client, schema, loadId, newer.loadId);
+        return { kind: 'superseded', by: newer };
+      }
+      const replacedIds = earlier.map((e) => e.loadId);
+      await markReplaced(client, schema, replacedIds, loadId);
+
+      let rows = 0;
+      let changes: TableChanges = { created: false, added: [] };
+      const columns = sidecar.columns.map((c) => c.name);
+      const removedRows = await deleteRowsOfLoads(client, schema, table, await tableColumns(client, schema, table), replacedIds);
+      if (sidecar.rows === 0) {
+        // Nothing to load and no values to type new columns by: no DDL. Replace still means "the table
+        // is now this file", i.e. empty.
+        if (rule.mode === 'replace' && (await tableColumns(client, schema, table)).length > 0) {
+          await client.query(`delete from ${qualifiedName(schema, table)}`);
+        }
+      } else {
+        changes = await ensureTable(client, { schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, policy: rule.schema });
+        // delete, not truncate: readers keep seeing the old rows until commit, and nothing else is locked out.
+        if (rule.mode === 'replace') await client.query(`delete from ${qualifiedName(schema, table)}`);
+        // Only now: a lineage column ensureTable just added to an existing table takes its DEFAULT's
+        // value at that moment for the rows already there, which must stay NULL (no load's rows).
+        await setLoadId(client, loadId);
+        rows = rule.mode === 'merge'
+          ? await mergeFromFile(client, { schema, table, columns, key: rule.key }, input.openStaged())
+          : await copyIntoTable(client, qualifiedName(schema, table), columns, input.openStaged());
+      }
+      await recordRows(client, schema, loadId, rows);
+      const timeRanges = unionTimeRanges([sidecar.timeRanges, ...earlier.map((e) => e.timeRanges)]);
+      return { kind: 'loaded', rows, changes, loadId, replaced: earlier, removedRows, timeRanges };
+    });
   } catch (error) {
-    await client.query('rollback').catch(() => {
-      broken = true;
-    });
-    throw translate(error, schema, table, () => {
-      broken = true;
-    });
-  } finally {
-    client.release(broken);
+    throw translate(error, schema, table);
   }
 }
 
-function translate(error: unknown, schema: string, table: string, markBroken: () => void): unknown {
-  if (error instanceof PermanentError || error instanceof StagedObjectGoneError) return error;
+// Whether a loaded version's source time is later than the arriving one's. Without both times the
+// arrival order decides: the arriving file is the newer.
+function isNewer(loaded: string | undefined, arriving: string | undefined): boolean {
+  if (!loaded || !arriving) return false;
+  return Date.parse(loaded) > Date.parse(arriving);
+}
+
+// What a failure means for the file: its data or definition is wrong (quarantine, with the row and
+// column COPY named), the staged object vanished (not an error of the file), or retry.
+function translate(error: unknown, schema: string, table: string): unknown {
+  if (isPermanent(error) || error instanceof StagedObjectGoneError || error instanceof TransientError) return error;
   if (isNotFound(error)) return new StagedObjectGoneError('the staged object at that generation no longer exists', { cause: error });
   const info = classifyPgError(error);
-  const message = (error as Error)?.message ?? String(error);
-  if (info.kind === 'data') {
+  if (info.kind === 'permanent') {
+    const message = (error as Error)?.message ?? String(error);
     // COPY counts the header as line 1, so data row = line - 1.
     const row = info.line !== undefined ? info.line - 1 : undefined;
     const where = [row !== undefined ? `row ${row}` : null, info.column ? `column ${info.column}` : null].filter(Boolean).join(', ');
     return new FileDataError(`load into ${schema}.${table} failed${where ? ` at ${where}` : ''}: ${message} (SQLSTATE ${info.code})`, row, info.column, { cause: error });
   }
-  markBroken();
-  if (info.kind === 'transient') return new TransientError(`database unavailable: ${message}`, { cause: error });
-  return error;
+  return toStageError(error, `load into ${schema}.${table}`);
 }

@@ -6,6 +6,7 @@ import type { PoolClient } from 'pg';
 import { copyIntoTable } from './copy-into-table';
 import { FileDataError } from './file-data-error';
 import { columnList, qualifiedName, quoteIdentifier } from './quote-identifier';
+import { LINEAGE_COLUMN } from './row-lineage';
 
 const TEMP_TABLE = 'sluice_merge_staging';
 // '#' cannot occur in a file column name (they are identifiers or lower_snake_case), so no clash.
@@ -38,8 +39,9 @@ export async function mergeFromFile(client: PoolClient, spec: MergeSpec, source:
     throw new FileDataError(`row ${row}: merge key (${spec.key.join(', ')}) is empty`, row, spec.key[0]);
   }
 
-  const updates = spec.columns.filter((c) => !spec.key.includes(c)).map((c) => `${quoteIdentifier(c)} = excluded.${quoteIdentifier(c)}`);
-  const onConflict = updates.length > 0 ? `do update set ${updates.join(', ')}` : 'do nothing';
+  // The lineage column moves to the load that wrote the row last (its DEFAULT filled `excluded`'s).
+  const updates = [...spec.columns.filter((c) => !spec.key.includes(c)), LINEAGE_COLUMN].map((c) => `${quoteIdentifier(c)} = excluded.${quoteIdentifier(c)}`);
+  const onConflict = `do update set ${updates.join(', ')}`;
   await client.query(
     `insert into ${target} (${columns})
      select distinct on (${keys}) ${columns} from ${temp} order by ${keys}, ${rowColumn} desc

@@ -4,7 +4,8 @@ export const loadStage = declareStage({
   name: 'load',
   description: 'Streams a staged file into PostgreSQL with COPY, once per (object, generation), then archives it.',
   input: 'staged',
-  publishesTo: ['aggregate', 'notify'],
+  // transform: a raw file whose staged data vanished before it was loaded is transformed again.
+  publishesTo: ['transform', 'aggregate', 'notify'],
   maxAttempts: 8,
   backoff: { minSeconds: 10, maxSeconds: 600 },
   ackDeadlineSeconds: 600,

@@ -1,7 +1,7 @@
 // A declared report as a mail: each query's result as an HTML table in the body and as a CSV
 // attachment, followed by the run summary.
 import type { Pipeline, ReportDefinition } from '../../shared/pipeline-definition';
-import { toCsv } from './csv';
+import { csvLine } from './csv';
 import { escapeHtml, htmlDocument, htmlTable, textTable } from './html';
 import type { RunSummary } from './run-summary';
 import { summaryHtml, summaryText } from './run-summary';
@@ -13,9 +13,27 @@ export interface QueryResult {
   rows: Array<Record<string, unknown>>;
   // Set when the query failed: the report still goes out, saying so.
   error?: string;
+  // Set when the query returned more than the report's maxRows: only the first `limit` rows are here.
+  cut?: { by: 'rows'; limit: number };
 }
 
-// The body shows at most this many rows per query; the CSV always has them all.
+// The CSV attachment of a result, cut at whole lines to at most `maxBytes` (UTF-8); how many rows it holds.
+export function cappedCsv(columns: string[], rows: Array<Record<string, unknown>>, maxBytes: number): { csv: string; rows: number } {
+  const parts = [csvLine(columns)];
+  let bytes = Buffer.byteLength(parts[0]!);
+  let kept = 0;
+  for (const row of rows) {
+    const line = csvLine(columns.map((c) => row[c]));
+    const size = Buffer.byteLength(line);
+    if (bytes + size > maxBytes) break;
+    parts.push(line);
+    bytes += size;
+    kept += 1;
+  }
+  return { csv: parts.join(''), rows: kept };
+}
+
+// The body shows at most this many rows per query; the CSV has them all, up to the report's caps.
 export const BODY_ROW_LIMIT = 500;
 
 export function slugOf(text: string): string {
@@ -64,8 +82,16 @@ export function renderReport(input: { pipeline: Pipeline; report: ReportDefiniti
       html.push(`<p>${escapeHtml(note)}</p>`);
       text.push(note);
     }
+    const attachment = cappedCsv(result.columns, result.rows, report.maxAttachmentBytes);
+    const cuts: string[] = [];
+    if (result.cut) cuts.push(`The query returned more than ${result.cut.limit} rows (the report's maxRows); only the first ${result.cut.limit} were fetched.`);
+    if (attachment.rows < result.rows.length) cuts.push(`${name} holds the first ${attachment.rows} of ${result.rows.length} rows: the attachment is capped at ${report.maxAttachmentBytes} bytes (maxAttachmentBytes).`);
+    for (const cut of cuts) {
+      html.push(`<p><b>Cut:</b> ${escapeHtml(cut)}</p>`);
+      text.push(`Cut: ${cut}`);
+    }
     text.push('');
-    attachments.push({ filename: name, content: toCsv(result.columns, result.rows), contentType: 'text/csv; charset=utf-8' });
+    attachments.push({ filename: name, content: attachment.csv, contentType: 'text/csv; charset=utf-8' });
   });
   html.push(summaryHtml(summary));
   text.push(summaryText(summary));

@@ -45,7 +45,7 @@ export async function settleFailedRun(firestore: Firestore, runId: string, failu
       // Fetch may fail before it recorded the run; record enough to hang the alert mark on.
       const created = {
         runId, pipeline: failure.pipeline, trigger: 'unknown', messageId: '', dates: [], status: 'failed', createdAt: at, updatedAt: at, finishedAt: at,
-        expectedFiles: null, endedFiles: 0, counts: { loaded: 0, skipped: 0, quarantined: 0, failed: 0 }, stages: {},
+        expectedFiles: null, endedFiles: 0, counts: { loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0 }, stages: {},
         error: { stage: failure.stage, message: failure.error },
       } satisfies RunRecord;
       tx.create(ref, created);

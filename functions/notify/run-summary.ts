@@ -22,7 +22,7 @@ export interface RunSummary {
   stages: StageTimingSummary[];
 }
 
-const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'quarantined', 'failed'];
+const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'superseded', 'quarantined', 'failed'];
 const STAGE_ORDER = ['fetch', 'transform', 'load', 'aggregate', 'notify'];
 
 function seconds(from?: string, to?: string): number | undefined {

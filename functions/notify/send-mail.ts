@@ -2,8 +2,9 @@
 // appears in a log line, an error or a mail; failures are described by their SMTP code only.
 import nodemailer from 'nodemailer';
 import SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { PermanentError, TransientError } from '../../shared/errors';
+import { PermanentError } from '../../shared/errors';
 import { redact } from '../../shared/redact';
+import { describeSmtpFailure } from './smtp-errors';
 
 export interface OutgoingMail {
   from: string;
@@ -23,20 +24,6 @@ export interface SentMail {
 
 // Short timeouts: a function instance waiting on a dead server should fail and be retried by Pub/Sub.
 const TIMEOUTS = { connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 60_000 };
-
-// Error codes nodemailer uses for a server that could not be reached or dropped us.
-const UNREACHABLE = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EPROTOCOL']);
-
-export function describeSmtpFailure(error: unknown): Error {
-  const e = error as { code?: unknown; responseCode?: unknown; command?: unknown };
-  const code = typeof e.code === 'string' ? e.code : 'unknown';
-  const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;
-  const command = typeof e.command === 'string' ? ` during ${e.command.split(' ')[0]}` : '';
-  const what = `SMTP send failed (${code}${responseCode !== undefined ? ` ${responseCode}` : ''}${command})`;
-  // 5xx: the server refused for good (bad sender, recipient, authentication); retrying will not help.
-  if (responseCode !== undefined && responseCode >= 500 && !UNREACHABLE.has(code)) return new PermanentError(what);
-  return new TransientError(what);
-}
 
 export async function sendMail(smtpUrl: string, mail: OutgoingMail): Promise<SentMail> {
   if (!/^smtps?:\/\//i.test(smtpUrl)) throw new PermanentError('the SMTP URL secret is not an smtp:// or smtps:// URL');

@@ -9,7 +9,8 @@ import type { ObjectRef, StageMessage } from '../../shared/messages';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 
-export type FileOutcome = 'loaded' | 'skipped' | 'quarantined' | 'failed';
+// superseded: an older version of a source file that arrived after a newer one was loaded (not applied).
+export type FileOutcome = 'loaded' | 'skipped' | 'superseded' | 'quarantined' | 'failed';
 
 // What the run record keeps about how a file ended.
 export interface FileEnding {
@@ -76,7 +77,8 @@ export interface StageContext {
   // The pipeline's PostgreSQL pool, created on first use from its database secret.
   database(): Promise<Pool>;
   // Publishes a message to another stage of this pipeline; resolves with the message id.
-  publish(stage: StageName, message: StageMessage): Promise<string>;
+  // `attributes` add to the ones the runtime sets (a re-transform notice needs Cloud Storage's).
+  publish(stage: StageName, message: StageMessage, attributes?: Record<string, string>): Promise<string>;
   // Moves a file to the quarantine area with its reason, records that on the run and ends the file;
   // publishes run-complete when it was the run's last file.
   quarantine(input: QuarantineInput): Promise<void>;

@@ -12,7 +12,7 @@ const FETCH_DECIDER = '(fetch)';
 const RUN_FAILED_DECIDER = '(run-failed)';
 
 const now = () => new Date().toISOString();
-const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, quarantined: 0, failed: 0 });
+const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0 });
 
 type StoredRun = RunRecord & { completedBy?: string };
 

@@ -10,6 +10,7 @@ import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 import { topicName } from '../../shared/topology';
 import type { RunRecorder, SecretReader, StageContext } from './context';
+import { databaseBounds, poolOptions } from './postgres/database-bounds';
 import { quarantineObject } from './quarantine-object';
 import { createRunRecorder } from './run-recorder';
 
@@ -43,8 +44,9 @@ export interface StageResources {
 
 // Publishes to another stage's topic of this pipeline, with the attributes its subscribers and logs use.
 export function topicPublisher(clients: GoogleClients, prefix: string, pipeline: Pipeline): StageContext['publish'] {
-  return async (target: StageName, message: StageMessage) => {
-    const attributes: Record<string, string> = { sluiceType: message.type, pipeline: pipeline.name };
+  return async (target: StageName, message: StageMessage, extra?: Record<string, string>) => {
+    const attributes: Record<string, string> = { ...extra, pipeline: pipeline.name };
+    if ('type' in message) attributes.sluiceType = message.type;
     if ('runId' in message && message.runId) attributes.runId = message.runId;
     return clients.pubsub.topic(topicName(prefix, pipeline.name, target)).publishMessage({ data: encodeMessage(message), attributes });
   };
@@ -58,7 +60,7 @@ export function createStageResources(options: StageResourcesOptions): StageResou
   function database(): Promise<pg.Pool> {
     if (!pool) {
       pool = secrets.read(pipeline.database.url.secret).then((connectionString) => {
-        const created = new pg.Pool({ connectionString, max: options.maxDatabaseConnections ?? 3 });
+        const created = new pg.Pool({ connectionString, max: options.maxDatabaseConnections ?? 3, ...poolOptions(databaseBounds(stage.timeoutSeconds)) });
         // An idle client losing its server must not crash the instance; the next query reconnects.
         created.on('error', (error) => options.logger.warn('database pool client error', { error: error.message }));
         return created;
@@ -72,11 +74,11 @@ export function createStageResources(options: StageResourcesOptions): StageResou
   // The deployed identity may publish only to the topics the stage declares (infra/access-plan.ts);
   // checking here turns a declaration that forgot a topic into a clear error in every local run and
   // test, instead of a PERMISSION_DENIED that only the cloud would show.
-  const publish: StageContext['publish'] = (target, message) => {
+  const publish: StageContext['publish'] = (target, message, attributes) => {
     if (!stage.publishesTo.includes(target)) {
       return Promise.reject(new PermanentError(`stage ${stage.name} publishes to ${target}, which its declaration (publishesTo) does not list`));
     }
-    return send(target, message);
+    return send(target, message, attributes);
   };
 
   function contextFor(messageId: string, logger: Logger): StageContext {

@@ -3,6 +3,7 @@
 // acknowledged); storage trouble is thrown so Pub/Sub redelivers. A redelivery rewrites the same
 // staged objects and publishes again; load keeps one load per raw generation.
 import type { StagedMessage } from '../../shared/messages';
+import { readSourceIdentity } from '../../shared/source-identity';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
@@ -82,6 +83,7 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
       rule: rule.name,
       table: rule.table,
       rows: result.sidecar.rows,
+      source: await readSourceIdentity(ctx.storage.bucket(raw.bucket), raw),
     };
     await ctx.publish('load', staged);
     log.info('file transformed', {

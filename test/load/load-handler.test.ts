@@ -8,6 +8,9 @@ import type { Pipeline, PipelineInput } from '../../shared/pipeline-definition';
 import { loadHandler } from '../../functions/load/handler';
 import { loadFile } from '../../functions/load/load-file';
 import { readSidecar } from '../../functions/load/read-sidecar';
+import { advisoryKey } from '../../functions/runtime/advisory-lock';
+import { databaseBounds } from '../../functions/runtime/postgres/database-bounds';
+import { TransientError } from '../../shared/errors';
 import { transformHandler } from '../../functions/transform/handler';
 import { createTestSchema, localCloud, uniqueName, uniqueProjectId, type TestSchema } from '../support/local-cloud';
 import { createTestContext, objectFinalizedMessage, stageMessage, type TestStageContext } from '../support/stage-test-context';
@@ -67,9 +70,10 @@ async function load(pipeline: Pipeline, message: StagedMessage): Promise<TestSta
   return ctx;
 }
 
+// The table's rows without the lineage column (checked on its own where it matters).
 async function rows(table: string, order = 1): Promise<Array<Record<string, unknown>>> {
   const result = await db.query(`select * from ${schema.schema}.${table} order by ${order}`);
-  return result.rows;
+  return result.rows.map(({ _sluice_load: _, ...row }) => row);
 }
 
 const exists = async (name: string) => (await bucket.file(name).exists())[0];
@@ -113,7 +117,7 @@ describe('load handler', () => {
     const ctx = contextFor(pipeline, 'load');
     const found = await readSidecar(bucket, message.schemaObject);
     const committed = await loadFile({
-      pool: await ctx.database(), schema: schema.schema, rule: pipeline.imports[0]!, message, sidecar: found!.sidecar,
+      pool: await ctx.database(), schema: schema.schema, rule: pipeline.imports[0]!, message, sidecar: found!.sidecar, bounds: databaseBounds(540),
       openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream(),
     });
     expect(committed).toMatchObject({ kind: 'loaded', rows: 2 });
@@ -125,6 +129,36 @@ describe('load handler', () => {
     expect(await exists(`archive/shop/${rawPath}`)).toBe(true);
     expect(await exists(message.raw.object)).toBe(false);
     expect(await exists(message.staged.object)).toBe(false);
+  });
+
+  it('a second loader blocked by a held table lock fails transient within the lock bound, loading nothing', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    const ctx = contextFor(pipeline, 'load');
+    const found = await readSidecar(bucket, message.schemaObject);
+    const holder = await db.connect();
+    try {
+      // As a frozen instance mid-load would: the table's advisory lock, held.
+      await holder.query('begin');
+      await holder.query('select pg_advisory_xact_lock($1::bigint)', [advisoryKey(`sluice:table:${schema.schema}.sales`)]);
+      const started = Date.now();
+      const attempt = loadFile({
+        pool: await ctx.database(), schema: schema.schema, rule: pipeline.imports[0]!, message, sidecar: found!.sidecar,
+        bounds: { ...databaseBounds(540), lockMs: 300 },
+        openStaged: () => bucket.file(message.staged.object, { generation: message.staged.generation }).createReadStream(),
+      });
+      await expect(attempt).rejects.toThrow(TransientError);
+      await expect(attempt).rejects.toThrow(/lock timeout \(55P03\)/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    const table = await db.query('select to_regclass($1) as t', [`${schema.schema}.sales`]);
+    expect(table.rows[0].t).toBeNull();
+    // Once the lock is free, the redelivery loads the file.
+    await load(pipeline, message);
+    expect(await rows('sales')).toHaveLength(1);
   });
 
   it('loads once when two deliveries of the same message race', async () => {
@@ -198,6 +232,59 @@ describe('load handler', () => {
     const ctx = await load(pipeline, (await stage(pipeline, 'Orders.csv', 'order_id,total\nA,1\n,2\n')).message);
     expect(ctx.quarantined[0]).toMatchObject({ row: 2 });
     expect(ctx.quarantined[0]!.reason).toMatch(/row 2: merge key \(order_id\) is empty/);
+  });
+
+  it('transforms the raw file again when the staged CSV vanished before load, then loads it', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n2,3\n');
+    await bucket.file(message.staged.object).delete();
+    const first = await load(pipeline, message);
+    expect(first.runs.of('finishFile')).toEqual([]);
+    expect(first.runs.of('stageFailed')[0]).toMatchObject({ stage: 'load', detail: expect.stringMatching(/staged data gone .*transforming the raw file again \(1 of 3\)/) });
+    const notice = first.published[0]!;
+    expect(notice).toMatchObject({ stage: 'transform', attributes: { eventType: 'OBJECT_FINALIZE', objectId: message.raw.object, objectGeneration: message.raw.generation, sluiceRetransform: '1' } });
+    // Delivered to transform as the local cloud would, and on to load.
+    const transform = contextFor(pipeline, 'transform');
+    await transformHandler(transform, { messageId: 'again', attributes: notice.attributes!, data: Buffer.from(JSON.stringify(notice.message)) });
+    const restaged = transform.published[0]!.message as StagedMessage;
+    expect(restaged.staged.object).not.toBe(message.staged.object);
+    const second = await load(pipeline, restaged);
+    expect(await rows('sales')).toHaveLength(2);
+    expect(second.published[0]).toMatchObject({ stage: 'aggregate', message: { rows: 2 } });
+  });
+
+  it('fails the file, with the reason, when the staged data and the raw file are both gone', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    await bucket.file(message.schemaObject).delete();
+    await bucket.file(message.raw.object).delete();
+    const ctx = await load(pipeline, message);
+    expect(ctx.published).toEqual([]);
+    expect(ctx.runs.of('finishFile')).toEqual([expect.objectContaining({ detail: expect.objectContaining({ outcome: 'failed', stage: 'load', error: expect.stringMatching(/staged data gone \(sidecar missing\).*raw file .* no longer exists/) }) })]);
+  });
+
+  it('ends the file quarantined when an earlier delivery quarantined it and died before ending it', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message, rawPath } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    // What load's quarantine leaves when it dies after moving the file: the copy, no staged data, no raw.
+    const quarantined = `quarantine/${pipeline.name}/${rawPath}`;
+    await bucket.file(message.raw.object).copy(bucket.file(quarantined), { metadata: { sluiceStage: 'load', sluiceReason: 'Sales.csv (rule sales): column qty: "x" is not an integer', sluiceRow: '4' } });
+    for (const name of [message.raw.object, message.staged.object, message.schemaObject]) await bucket.file(name).delete();
+    const ctx = await load(pipeline, message);
+    expect(ctx.published).toEqual([]);
+    expect(ctx.runs.of('finishFile')).toEqual([expect.objectContaining({
+      detail: expect.objectContaining({ outcome: 'quarantined', stage: 'load', row: 4, quarantinedAs: quarantined, error: expect.stringContaining('is not an integer') }),
+    })]);
+  });
+
+  it('fails the file after three re-transforms whose staged data vanished again', async () => {
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    const { message } = await stage(pipeline, 'Sales.csv', 'id,qty\n1,2\n');
+    await bucket.file(message.schemaObject).delete();
+    for (let i = 1; i <= 3; i++) expect((await load(pipeline, message)).published[0]).toMatchObject({ stage: 'transform', attributes: { sluiceRetransform: String(i) } });
+    const last = await load(pipeline, message);
+    expect(last.published).toEqual([]);
+    expect(last.runs.of('finishFile')[0]).toMatchObject({ detail: { outcome: 'failed', error: expect.stringMatching(/after transforming the raw file again 3 times/) } });
   });
 
   it('loads a header-only file as zero rows without creating the table', async () => {

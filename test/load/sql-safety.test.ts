@@ -1,6 +1,5 @@
-// Identifier quoting and the classification of database errors: pure functions, no servers.
+// Identifier quoting and advisory lock keys: pure functions, no servers.
 import { describe, expect, it } from 'vitest';
-import { classifyPgError } from '../../functions/load/classify-pg-error';
 import { advisoryKey } from '../../functions/runtime/advisory-lock';
 import { InvalidIdentifierError, qualifiedName, quoteIdentifier } from '../../functions/load/quote-identifier';
 
@@ -17,26 +16,6 @@ describe('quoteIdentifier', () => {
     expect(() => quoteIdentifier('x'.repeat(64))).toThrow(/longer than 63 bytes/);
     expect(() => quoteIdentifier('é'.repeat(32))).toThrow(/longer than 63 bytes/);
     expect(() => quoteIdentifier('a\u0000b')).toThrow(/control characters/);
-  });
-});
-
-describe('classifyPgError', () => {
-  it('reads the line and column of a COPY data error', () => {
-    const error = Object.assign(new Error('invalid input syntax for type integer: "lots"'), { code: '22P02', where: 'COPY stock, line 4, column qty: "lots"' });
-    expect(classifyPgError(error)).toEqual({ kind: 'data', code: '22P02', line: 4, column: 'qty' });
-    expect(classifyPgError(Object.assign(new Error('duplicate key'), { code: '23505' }))).toEqual({ kind: 'data', code: '23505' });
-  });
-
-  it('treats connection trouble, shutdown and overload as transient', () => {
-    for (const code of ['08006', '57P01', '53300', '40P01', 'ECONNREFUSED', 'ECONNRESET']) {
-      expect(classifyPgError(Object.assign(new Error('x'), { code })).kind).toBe('transient');
-    }
-    expect(classifyPgError(new Error('Connection terminated unexpectedly')).kind).toBe('transient');
-  });
-
-  it('leaves anything else unknown (rethrown, retried by default)', () => {
-    expect(classifyPgError(Object.assign(new Error('syntax error'), { code: '42601' })).kind).toBe('unknown');
-    expect(classifyPgError('boom').kind).toBe('unknown');
   });
 });
 

@@ -63,7 +63,7 @@ export class MemoryRunRecorder implements StageRunRecorder {
 
 export interface TestStageContext<Runs extends StageRunRecorder = MemoryRunRecorder> extends StageContext {
   runs: Runs;
-  published: Array<{ stage: StageName; message: StageMessage }>;
+  published: Array<{ stage: StageName; message: StageMessage; attributes?: Record<string, string> }>;
   quarantined: QuarantineInput[];
   // Ends its database pool, and the clients it made itself.
   close(): Promise<void>;
@@ -113,9 +113,9 @@ export function createTestContext(o: StageTestContextOptions): TestStageContext<
     logger: o.logger ?? silentLogger,
     ...(o.overrides ? { overrides: o.overrides } : {}),
     runs,
-    async publish(target, message) {
-      published.push({ stage: target, message });
-      return memory ? String(published.length) : toTopic(target, message);
+    async publish(target, message, attributes) {
+      published.push({ stage: target, message, ...(attributes ? { attributes } : {}) });
+      return memory ? String(published.length) : toTopic(target, message, attributes);
     },
   });
   const messageId = o.messageId ?? 'test-message';

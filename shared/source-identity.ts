@@ -1,0 +1,44 @@
+// Which source file (and which version of it) a raw object holds, from the custom metadata fetch
+// stamps on it (functions/fetch/copy-to-raw.ts). The load ledger keys on this, so one version of a
+// source file is loaded once whatever raw name it arrived under, and a new version supersedes the old.
+//  - id: the source file's stable identity, its remote path;
+//  - version: `sha256:<hex>` of the content when fetch knew it, else `size:<n>,mtime:<iso>`;
+//  - time: the source's modification time, which orders versions (an older one arriving late is
+//    recorded as superseded, not applied).
+import type { Bucket } from '@google-cloud/storage';
+import type { ObjectRef, SourceIdentity } from './messages';
+import { isNotFound } from './storage-errors';
+
+export function sourceIdentityOf(metadata: Record<string, unknown> | undefined | null): SourceIdentity | undefined {
+  const text = (key: string): string | undefined => {
+    const value = metadata?.[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const id = text('sluiceSourcePath');
+  if (!id) return undefined;
+  const sha256 = text('sluiceSourceSha256');
+  const size = text('sluiceSourceSize');
+  const time = text('sluiceSourceMtime');
+  let version: string;
+  if (sha256 && /^[0-9a-f]{64}$/i.test(sha256)) version = `sha256:${sha256.toLowerCase()}`;
+  else if (size !== undefined && time !== undefined) version = `size:${size},mtime:${time}`;
+  else return undefined;
+  return { id, version, ...(time !== undefined && !Number.isNaN(Date.parse(time)) ? { time } : {}) };
+}
+
+// The raw object's identity, read from its metadata at that generation; undefined when it carries none
+// (uploaded by hand) or is gone — load then falls back to the raw object and generation.
+export async function readSourceIdentity(bucket: Bucket, raw: ObjectRef): Promise<SourceIdentity | undefined> {
+  try {
+    const [metadata] = await bucket.file(raw.object, { generation: raw.generation }).getMetadata();
+    return sourceIdentityOf(metadata.metadata as Record<string, unknown> | undefined);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+// What identifies a staged file's source when the message carries none (older transforms).
+export function rawObjectIdentity(raw: ObjectRef): SourceIdentity {
+  return { id: raw.object, version: `generation:${raw.generation}` };
+}

@@ -2,6 +2,7 @@
 // says what the file is ("a gzip-compressed file") instead of pointing at invalid bytes on row 1 or
 // loading binary noise as one text column. Exporters do send these under a .csv name: a compressed
 // export, a workbook saved as the wrong type, a UTF-16 export without its byte-order mark.
+// Corpus cases gzip, zip, xlsx, pdf, utf16-nobom.
 
 const SIGNATURES: Array<{ bytes: number[]; what: string }> = [
   { bytes: [0x1f, 0x8b], what: 'gzip-compressed data' },

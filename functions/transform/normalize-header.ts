@@ -19,7 +19,8 @@ export function toSnakeCase(source: string): string {
 }
 
 // Two different headers that PostgreSQL's 63-byte limit would make one: renaming one of them to
-// `_2` would put the values of a column under a name its header never had, so the file is refused.
+// `_2` would put the values of a column under a name its header never had, so the file is refused
+// (corpus case long-header-collision).
 export class HeaderCollisionError extends Error {
   override name = 'HeaderCollisionError';
 }

@@ -30,7 +30,8 @@ export interface TransformCsvOptions {
 // large object, and one alive at a scavenge goes straight to old space (steady old-space growth).
 const FLUSH_CHARS = 64 * 1024;
 // PostgreSQL's limit on the columns of a table (MaxHeapAttributeNumber). A wider file could only fail
-// at load, as SQLSTATE 54011; refused here it is quarantined at once, with the reason in its terms.
+// at load, as SQLSTATE 54011; refused here it is quarantined at once, with the reason in its terms
+// (corpus case cols-2000).
 const MAX_COLUMNS = 1600;
 
 // Throws MalformedFileError (with the data row when there is one) for a file to quarantine; any
@@ -106,7 +107,7 @@ async function transformInto(raw: AsyncIterable<unknown>, rule: ImportRule, sink
         const width = columns.length;
         const row = rowOf(firstIndex + r);
         // A byte-order mark opening a later line is where a second export was appended to the first
-        // (its header usually follows): loading on would take that header as data.
+        // (its header usually follows): loading on would take that header as data (corpus case bom-mid).
         if ((record[0] as string).charCodeAt(0) === 0xfeff) {
           throw new MalformedFileError(`row ${row} starts with a byte-order mark: two files joined into one?`, row);
         }
@@ -121,7 +122,8 @@ async function transformInto(raw: AsyncIterable<unknown>, rule: ImportRule, sink
           } else if (value.includes('\uFFFD')) {
             throw new MalformedFileError(`row ${row}, column "${columns[i]?.sourceName}": bytes that are not valid ${decoded.encoding}`, row);
           } else if (decoded.sawNul && value.includes('\u0000')) {
-            // PostgreSQL text cannot hold NUL: COPY would refuse the file anyway, naming no row we could trust.
+            // PostgreSQL text cannot hold NUL: COPY would refuse the file at load; here the reason names
+            // the column too (corpus case nul-in-cell).
             throw new MalformedFileError(`row ${row}, column "${columns[i]?.sourceName}": a NUL character, which PostgreSQL text cannot hold`, row);
           } else {
             values[i] = value;

@@ -179,8 +179,10 @@ async function runCase(c: CorpusCase): Promise<void> {
     const { stage, reason, row } = c.expect;
     expect(badRecord?.status).toBe('quarantined');
     const message = badRecord?.error?.message ?? '';
-    // Names the file, says why; never a bare "failed".
-    expect(message).toContain(baseName(badPath));
+    // Names the file (as it is, or with control and line-separator characters spelled \uXXXX so the
+    // name cannot break a log line), says why; never a bare "failed".
+    const printable = baseName(badPath).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+    expect([baseName(badPath), printable].some((n) => message.includes(n)), `${JSON.stringify(message)} names the file`).toBe(true);
     expect(message).toMatch(reason);
     expect(message).not.toMatch(/^\s*(failed|error)\.?\s*$/i);
     expect(badRecord?.error?.stage).toBe(stage);

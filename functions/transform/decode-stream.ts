@@ -2,6 +2,7 @@
 // declared encoding (exporters add one precisely because the declared one is often wrong); it is
 // stripped so it never becomes part of the first header name.
 import iconv from 'iconv-lite';
+import { notTextReason } from './detect-not-text';
 
 export type DetectedBom = 'utf-8' | 'utf-16le' | 'utf-16be';
 
@@ -10,11 +11,22 @@ export interface DecodedText {
   encoding: string;
   bom: DetectedBom | null;
   chunks: AsyncGenerator<string>;
+  // Set once a decoded chunk held a NUL character. PostgreSQL text cannot hold one, so the row reader
+  // then looks for it in each value (and only then: a per-value scan of every file would cost).
+  readonly sawNul: boolean;
 }
 
 export class UnknownEncodingError extends Error {
   override name = 'UnknownEncodingError';
 }
+
+// The file is not text (compressed, an archive, a workbook, UTF-16 without a BOM): see detect-not-text.ts.
+export class NotTextError extends Error {
+  override name = 'NotTextError';
+}
+
+// Enough of the file to tell a binary format by its signature and UTF-16 by its NUL bytes.
+const HEAD_BYTES = 512;
 
 const BOMS: Array<{ bytes: number[]; encoding: DetectedBom }> = [
   { bytes: [0xef, 0xbb, 0xbf], encoding: 'utf-8' },
@@ -38,13 +50,13 @@ function toBuffer(chunk: unknown): Buffer {
   throw new TypeError('decodeStream expects a byte stream');
 }
 
-// Reads just enough of the stream to see a BOM (3 bytes), then decodes chunk by chunk. Bytes that are
-// not valid in the encoding come out as U+FFFD; the row reader reports those with their row number.
+// Reads just enough of the stream to see a BOM and a binary signature (HEAD_BYTES), then decodes
+// chunk by chunk. Bytes that are not valid in the encoding come out as U+FFFD; the row reader reports those with their row number.
 export async function decodeStream(source: AsyncIterable<unknown>, declaredEncoding: string): Promise<DecodedText> {
   const iterator = source[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
   let ended = false;
-  while (head.length < 3) {
+  while (head.length < HEAD_BYTES) {
     const next = await iterator.next();
     if (next.done) {
       ended = true;
@@ -58,28 +70,40 @@ export async function decodeStream(source: AsyncIterable<unknown>, declaredEncod
     await iterator.return?.();
     throw new UnknownEncodingError(`unknown encoding "${declaredEncoding}" (iconv-lite does not know it)`);
   }
+  const notText = bom ? null : notTextReason(head, encoding);
+  if (notText) {
+    await iterator.return?.();
+    throw new NotTextError(notText);
+  }
   const decoder = iconv.getDecoder(encoding, { stripBOM: false });
+  const flags = { sawNul: false };
   const first = bom ? head.subarray(bom.length) : head;
+
+  // Chunks are decoded before the parser sees them, so the flag is set before any record holding a NUL.
+  const seen = (text: string): string => {
+    if (!flags.sawNul && text.indexOf('\u0000') >= 0) flags.sawNul = true;
+    return text;
+  };
 
   async function* chunks(): AsyncGenerator<string> {
     try {
       if (first.length > 0) {
         const text = decoder.write(first);
-        if (text) yield text;
+        if (text) yield seen(text);
       }
       while (!ended) {
         const next = await iterator.next();
         if (next.done) break;
         const text = decoder.write(toBuffer(next.value));
-        if (text) yield text;
+        if (text) yield seen(text);
       }
       const rest = decoder.end();
-      if (rest) yield rest;
+      if (rest) yield seen(rest);
     } finally {
       // Stops the underlying download when the reader gives up early (malformed file).
       await iterator.return?.();
     }
   }
 
-  return { encoding, bom: bom?.encoding ?? null, chunks: chunks() };
+  return { encoding, bom: bom?.encoding ?? null, chunks: chunks(), get sawNul() { return flags.sawNul; } };
 }

@@ -36,8 +36,10 @@ export interface InferredColumns {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+// Year 0 does not exist for PostgreSQL (1 BC is "0001-01-01 BC"): "0000-01-01" would fail the whole
+// load as SQLSTATE 22008, so such a column stays text (corpus case year-zero).
 function validCalendarDate(y: number, m: number, d: number): boolean {
-  if (m < 1 || m > 12 || d < 1) return false;
+  if (y < 1 || m < 1 || m > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   return d <= (m === 2 && leap ? 29 : (DAYS_IN_MONTH[m - 1] as number));
 }
@@ -64,6 +66,14 @@ function two(value: string, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
+// PostgreSQL refuses a UTC offset past ±15:59 (SQLSTATE 22009, failing the whole load), so a value
+// with one is not a timestamptz here (corpus case zone-out-of-range). The offset ends the value:
+// +HH, +HHMM or +HH:MM.
+function offsetInRange(value: string): boolean {
+  const m = /[+-](\d{2})(?::?(\d{2}))?$/.exec(value);
+  return m !== null && Number(m[1]) <= 15 && Number(m[2] ?? 0) <= 59;
+}
+
 // Which time candidates a value fits (0: none). Tests the shape with the regexes, the calendar by
 // arithmetic; allocates nothing, as it runs for every value of every time-like column.
 function timeBits(value: string): number {
@@ -78,6 +88,7 @@ function timeBits(value: string): number {
   if (hasSeconds && two(value, 17) > 59) return 0;
   const last = value.charCodeAt(value.length - 1);
   const zoned = last === 90 /* Z */ || /[+-]\d{2}(?::?\d{2})?$/.test(value.slice(16 + (hasSeconds ? 3 : 0)));
+  if (zoned && last !== 90 && !offsetInRange(value)) return 0;
   return zoned ? TIMESTAMPTZ : TIMESTAMP;
 }
 

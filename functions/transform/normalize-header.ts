@@ -18,19 +18,42 @@ export function toSnakeCase(source: string): string {
   return snake;
 }
 
+// Two different headers that PostgreSQL's 63-byte limit would make one: renaming one of them to
+// `_2` would put the values of a column under a name its header never had, so the file is refused
+// (corpus case long-header-collision).
+export class HeaderCollisionError extends Error {
+  override name = 'HeaderCollisionError';
+}
+
+// A header as an error message quotes it: a hostile one may be megabytes long.
+function quoted(header: string | undefined): string {
+  const text = header ?? '';
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
 function fit(name: string, suffix = ''): string {
   return name.slice(0, MAX_IDENTIFIER_BYTES - suffix.length).replace(/_+$/, '') + suffix;
 }
 
 // Empty names become column_<n>; names starting with a digit get a "c_" prefix; duplicates (after
-// normalizing, e.g. "Total" and "total ") get _2, _3... in order of appearance.
+// normalizing, e.g. "Total" and "total ") get _2, _3... in order of appearance. Names that are the
+// same only once cut to 63 bytes are an error (HeaderCollisionError).
 export function normalizeHeader(sourceNames: readonly string[]): string[] {
   const used = new Set<string>();
+  // Base name → the full (uncut) name that first took it, and that header's position.
+  const firstTaker = new Map<string, { full: string; at: number }>();
   const bases = sourceNames.map((source, i) => {
     let name = toSnakeCase(source);
     if (name === '') name = `column_${i + 1}`;
     if (/^[0-9]/.test(name)) name = `c_${name}`;
-    return fit(name);
+    const base = fit(name);
+    const first = firstTaker.get(base);
+    if (!first) firstTaker.set(base, { full: name, at: i });
+    // Same base from a different full name: only the cut at 63 bytes made them one.
+    else if (first.full !== name) {
+      throw new HeaderCollisionError(`headers ${quoted(sourceNames[first.at])} and ${quoted(source)} are the same in their first ${MAX_IDENTIFIER_BYTES} bytes ("${base}"), the longest column name PostgreSQL keeps: rename one of them`);
+    }
+    return base;
   });
   // Reserve every base name first so a generated suffix never takes a name a later column has.
   const baseSet = new Set(bases);

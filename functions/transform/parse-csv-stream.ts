@@ -79,7 +79,12 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
     pending += next.value;
   }
   const { delimiter, linebreak } = sniff(pending, options);
-  const parser = new Papa.Parser({ delimiter, newline: linebreak as Papa.ParseConfig['newline'], quoteChar: options.quote });
+  // A CRLF file is split at LF: files edited or appended by another tool mix CRLF and LF lines, and
+  // split at CRLF a lone LF would glue two rows into one (corpus case mixed-eol). The CR left at the
+  // end of an unquoted last field goes with the trimming of values (and blank lines, isBlankRecord);
+  // papaparse already takes `"x"\r\n` as a closed quote.
+  const newline = linebreak === '\r\n' ? '\n' : linebreak;
+  const parser = new Papa.Parser({ delimiter, newline: newline as Papa.ParseConfig['newline'], quoteChar: options.quote });
 
   let index = 0;
   const take = (result: PapaResult, final: boolean): CsvRecordBatch => {
@@ -144,7 +149,8 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
   return { delimiter, linebreak, batches: batches() };
 }
 
-// A blank line parses as one empty field; such lines are skipped, not loaded as rows of NULLs.
+// A blank line parses as one empty field (a lone CR for a blank CRLF line, see the newline above);
+// such lines are skipped, not loaded as rows of NULLs.
 export function isBlankRecord(record: readonly string[]): boolean {
-  return record.length === 1 && record[0] === '';
+  return record.length === 1 && (record[0] === '' || record[0] === '\r');
 }

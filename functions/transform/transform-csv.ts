@@ -4,11 +4,11 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ColumnType, ImportRule } from '../../shared/pipeline-definition';
-import { decodeStream, type DecodedText, UnknownEncodingError } from './decode-stream';
+import { decodeStream, type DecodedText, NotTextError, UnknownEncodingError } from './decode-stream';
 import { formatCsvLine } from './format-csv-line';
 import { ColumnTypeInference, type TimeRange } from './infer-column-types';
 import { MalformedFileError } from './malformed-file-error';
-import { normalizeHeader } from './normalize-header';
+import { HeaderCollisionError, normalizeHeader } from './normalize-header';
 import { CsvFormatError, isBlankRecord, parseCsvStream } from './parse-csv-stream';
 import type { StagedColumn } from '../../shared/staged-sidecar';
 
@@ -29,6 +29,10 @@ export interface TransformCsvOptions {
 // text a piece stays under V8's large-object size (128 KiB): a bigger one, flattened for the write, is a
 // large object, and one alive at a scavenge goes straight to old space (steady old-space growth).
 const FLUSH_CHARS = 64 * 1024;
+// PostgreSQL's limit on the columns of a table (MaxHeapAttributeNumber). A wider file could only fail
+// at load, as SQLSTATE 54011; refused here it is quarantined at once, with the reason in its terms
+// (corpus case cols-2000).
+const MAX_COLUMNS = 1600;
 
 // Throws MalformedFileError (with the data row when there is one) for a file to quarantine; any
 // other error comes from the source or the sink and is for the caller to classify.
@@ -51,7 +55,7 @@ async function transformInto(raw: AsyncIterable<unknown>, rule: ImportRule, sink
   try {
     decoded = await decodeStream(raw, rule.csv.encoding);
   } catch (error) {
-    if (error instanceof UnknownEncodingError) throw new MalformedFileError(error.message);
+    if (error instanceof UnknownEncodingError || error instanceof NotTextError) throw new MalformedFileError(error.message);
     throw error;
   }
   const parsed = await parseCsvStream(decoded.chunks, { delimiter: rule.csv.delimiter, quote: rule.csv.quote, maxRecordChars: options.maxRecordChars });
@@ -87,13 +91,26 @@ async function transformInto(raw: AsyncIterable<unknown>, rule: ImportRule, sink
             throw new MalformedFileError(`the header row has bytes that are not valid ${decoded.encoding}`);
           }
           const sourceNames = record.map((name) => name.trim());
-          columns = setColumns(sourceNames, normalizeHeader(sourceNames));
+          if (sourceNames.length > MAX_COLUMNS) {
+            throw new MalformedFileError(`the header has ${sourceNames.length} columns; a PostgreSQL table holds at most ${MAX_COLUMNS}`);
+          }
+          try {
+            columns = setColumns(sourceNames, normalizeHeader(sourceNames));
+          } catch (error) {
+            if (error instanceof HeaderCollisionError) throw new MalformedFileError(error.message);
+            throw error;
+          }
           inference = state.inference as ColumnTypeInference;
           buffer += formatCsvLine(columns.map((c) => c.name));
           continue;
         }
         const width = columns.length;
         const row = rowOf(firstIndex + r);
+        // A byte-order mark opening a later line is where a second export was appended to the first
+        // (its header usually follows): loading on would take that header as data (corpus case bom-mid).
+        if ((record[0] as string).charCodeAt(0) === 0xfeff) {
+          throw new MalformedFileError(`row ${row} starts with a byte-order mark: two files joined into one?`, row);
+        }
         if (record.length !== width) {
           throw new MalformedFileError(`row ${row} has ${record.length} fields, the header has ${width}`, row);
         }
@@ -104,6 +121,10 @@ async function transformInto(raw: AsyncIterable<unknown>, rule: ImportRule, sink
             values[i] = null;
           } else if (value.includes('\uFFFD')) {
             throw new MalformedFileError(`row ${row}, column "${columns[i]?.sourceName}": bytes that are not valid ${decoded.encoding}`, row);
+          } else if (decoded.sawNul && value.includes('\u0000')) {
+            // PostgreSQL text cannot hold NUL: COPY would refuse the file at load; here the reason names
+            // the column too (corpus case nul-in-cell).
+            throw new MalformedFileError(`row ${row}, column "${columns[i]?.sourceName}": a NUL character, which PostgreSQL text cannot hold`, row);
           } else {
             values[i] = value;
           }

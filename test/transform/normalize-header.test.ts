@@ -29,3 +29,14 @@ describe('matchImportRule', () => {
     expect(noRuleReason(restaurantPos.imports, 'Unknown.csv')).toMatch(/^no import rule matches "Unknown.csv" \(rules: orders: \/\^OrderDetails/);
   });
 });
+
+describe('normalizeHeader at the 63-byte limit', () => {
+  it('refuses two different headers that only the cut to 63 bytes makes one', async () => {
+    const { HeaderCollisionError } = await import('../../functions/transform/normalize-header');
+    const stem = 'x'.repeat(63);
+    expect(() => normalizeHeader([`${stem}_net`, `${stem}_gross`])).toThrow(HeaderCollisionError);
+    expect(() => normalizeHeader([`${stem}_net`, `${stem}_gross`])).toThrow(/are the same in their first 63 bytes/);
+    // The same long header twice is a plain duplicate: suffixed, as before.
+    expect(normalizeHeader([`${stem}_net`, `${stem}_net`])).toEqual([stem, `${'x'.repeat(61)}_2`]);
+  });
+});

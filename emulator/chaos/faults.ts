@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { SftpFaults } from '../sftp-server';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
-import type { ChaosWorld } from './world';
+import type { ChaosWorld, ChaosWorldOptions } from './world';
 
 export interface FaultControls {
   random: () => number;
@@ -26,8 +26,11 @@ export interface ArmedFault {
 export interface Fault {
   name: string;
   description: string;
-  // Deployment options the fault needs (e.g. every message delivered twice, concurrently).
-  deploy?: { deliverTwice?: 'concurrent' | 'sequential' };
+  // What the trial must end like: the clean run's tables, roll-ups and mails (default), or — for a
+  // fault that outlasts every retry — the struck run failed with exactly one alert.
+  expect?: 'clean' | 'failed-with-one-alert';
+  // Deployment options the fault needs (push faults, handlers wrapped to act inside a function).
+  deploy?(random: () => number): Pick<ChaosWorldOptions, 'deploy' | 'wrapHandlers'>;
   arm(world: ChaosWorld, controls: FaultControls): Promise<ArmedFault>;
 }
 
@@ -110,12 +113,59 @@ export const sftpDropMidFile: Fault = {
 };
 
 export const duplicateDelivery: Fault = {
-  name: 'every message delivered twice, concurrently',
-  description: 'each push runs the function twice at once (both must succeed for an ack)',
-  deploy: { deliverTwice: 'concurrent' },
+  name: 'messages delivered 2-3x at once, acks lost',
+  description: 'every push is sent 2–3 times concurrently and 30% of successful answers are treated as lost (redelivered later)',
+  deploy: (random) => ({ deploy: { pushFaults: { seed: String(Math.floor(random() * 2 ** 31)), copies: { min: 2, max: 3 }, lostAckProbability: 0.3 } } }),
   async arm() {
     return { fired: () => true, async disarm() {} };
   },
 };
 
-export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify];
+// Deletes the staged CSV a load delivery is about to read, once, for a seeded file: the staged data
+// vanished (a lifecycle rule, an operator) between transform and load.
+export const stagedDataDeleted: Fault = {
+  name: 'staged data deleted before load',
+  description: "the first load delivery of one seeded file finds its staged CSV deleted",
+  deploy(random) {
+    const target = ['OrderDetails.csv', 'ItemSelectionDetails.csv', 'PaymentDetails.csv'][Math.floor(random() * 3)]!;
+    let struck = false;
+    return {
+      wrapHandlers: (handlers) => ({
+        ...handlers,
+        async load(ctx, message) {
+          const staged = JSON.parse(message.data.toString('utf8')) as { staged?: { bucket: string; object: string }; raw?: { object: string } };
+          if (!struck && staged.staged && staged.raw?.object.endsWith(`/${target}`)) {
+            struck = true;
+            stagedDeletions.add(ctx.pipeline.name);
+            await ctx.storage.bucket(staged.staged.bucket).file(staged.staged.object).delete({ ignoreNotFound: true });
+          }
+          return handlers.load(ctx, message);
+        },
+      }),
+    };
+  },
+  async arm(world) {
+    return { fired: () => stagedDeletions.has(world.pipeline.name), async disarm() {} };
+  },
+};
+// Which worlds' pipelines the fault struck in (the wrapped handler and the armed fault meet here).
+const stagedDeletions = new Set<string>();
+
+// PostgreSQL goes away at the first load and never comes back: every load is retried until Pub/Sub
+// dead-letters it, notify fails the file and the run ends failed with exactly one alert.
+export const databaseGoneForGood: Fault = {
+  name: 'database gone for good',
+  description: 'PostgreSQL unreachable from the first load attempt on, past every retry',
+  expect: 'failed-with-one-alert',
+  async arm(world, controls) {
+    let fired = false;
+    const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean((f.stages as Record<string, { startedAt?: string }> | undefined)?.load?.startedAt), () => {
+      fired = true;
+      controls.log('database gone for good');
+      world.proxy.down();
+    });
+    return { fired: () => fired, async disarm() { unsubscribe(); world.proxy.up(); } };
+  },
+};
+
+export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify, stagedDataDeleted, databaseGoneForGood];

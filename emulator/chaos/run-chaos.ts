@@ -2,6 +2,7 @@
 // trial under a fault, each in a world of its own on one local cloud; after recovery every trial's
 // tables, roll-ups and mails are compared by checksum with the clean run's, every run must be
 // terminal, and every source file loaded, skipped, superseded or quarantined with a reason.
+import type { RunRecord } from '../../functions/runtime/run-record';
 import type { FinishedRun } from '../run-watch';
 import type { LocalCloudEndpoints } from '../stack';
 import type { SftpFaults } from '../sftp-server';
@@ -75,6 +76,37 @@ async function snapshotOf(world: ChaosWorld, outboxDir: string): Promise<Snapsho
   };
 }
 
+// The input every trial gets: each day's export in turn, then the first day's ItemSelectionDetails.csv
+// re-sent with one line corrected and that day run again (its new version supersedes the old rows).
+async function runSequence(world: ChaosWorld, o: ChaosOptions, problems: string[]): Promise<FinishedRun[]> {
+  const runs: FinishedRun[] = [];
+  const runOne = async (date: string) => {
+    try {
+      runs.push(await world.run(date, o.runTimeoutMs ?? 300_000));
+    } catch (error) {
+      problems.push(`run for ${date}: ${(error as Error).message}`);
+    }
+  };
+  for (const date of o.dates) await runOne(date);
+  world.reExport(o.dates[0]!);
+  await runOne(o.dates[0]!);
+  return runs;
+}
+
+// A fault that outlasts every retry: the run it strikes must end failed with exactly one alert.
+async function runUntilFailed(world: ChaosWorld, o: ChaosOptions, problems: string[]): Promise<FinishedRun[]> {
+  const date = o.dates[0]!;
+  try {
+    const ended = (run: RunRecord) => run.status !== 'running' && Boolean(run.notifications?.alertSentAt ?? run.notifications?.failureAlertSentAt);
+    const finished = await world.run(date, o.runTimeoutMs ?? 300_000, ended);
+    if (finished.run.status !== 'failed') problems.push(`run ${finished.run.runId} ended ${finished.run.status}, not failed`);
+    return [finished];
+  } catch (error) {
+    problems.push(`run for ${date}: ${(error as Error).message}`);
+    return [];
+  }
+}
+
 async function runTrial(o: ChaosOptions, fault: Fault | undefined, trial: number, random: () => number): Promise<{ snapshot: Snapshot; runs: FinishedRun[]; fired: boolean; problems: string[] }> {
   const log = o.log ?? (() => undefined);
   const world = await startChaosWorld({
@@ -83,30 +115,40 @@ async function runTrial(o: ChaosOptions, fault: Fault | undefined, trial: number
     dates: o.dates,
     ordersPerDay: o.ordersPerDay ?? 60,
     exportSeed: o.seed,
-    ...(fault?.deploy ? { deploy: fault.deploy } : {}),
+    ...(fault?.deploy ? fault.deploy(random) : {}),
   });
   try {
     const armed = fault
       ? await fault.arm(world, { random, setSftpFaults: o.setSftpFaults, outageMs: o.outageMs ?? { load: 30_000, notify: 60_000 }, log })
       : undefined;
-    const runs: FinishedRun[] = [];
     const problems: string[] = [];
+    let runs: FinishedRun[];
     try {
-      for (const date of o.dates) {
-        try {
-          runs.push(await world.run(date, o.runTimeoutMs ?? 300_000));
-        } catch (error) {
-          problems.push(`run for ${date}: ${(error as Error).message}`);
-        }
-      }
+      runs = fault?.expect === 'failed-with-one-alert' ? await runUntilFailed(world, o, problems) : await runSequence(world, o, problems);
     } finally {
       await armed?.disarm();
     }
     const snapshot = await snapshotOf(world, o.endpoints.smtp.outboxDir);
-    return { snapshot, runs, fired: armed?.fired() ?? true, problems: [...problems, ...runProblems(runs)] };
+    if (fault?.expect !== 'failed-with-one-alert') problems.push(...runProblems(runs));
+    return { snapshot, runs, fired: armed?.fired() ?? true, problems };
   } finally {
     await world.close();
   }
+}
+
+// What a trial is checked against: the clean run's results, or one alert for a failed run.
+function verdict(fault: Fault, clean: Snapshot, result: { snapshot: Snapshot; problems: string[]; fired: boolean }): string[] {
+  const problems = [...result.problems];
+  if (!result.fired) problems.push('the fault never struck');
+  if (fault.expect === 'failed-with-one-alert') {
+    if (result.snapshot.mails.alerts !== 1) problems.push(`${result.snapshot.mails.alerts} alerts, expected exactly 1`);
+    return problems;
+  }
+  problems.push(...compareSnapshots(clean, result.snapshot));
+  if (result.snapshot.mails.reports !== clean.mails.reports) problems.push(`${result.snapshot.mails.reports} report mails, clean run ${clean.mails.reports}`);
+  if (result.snapshot.mails.alerts !== clean.mails.alerts) problems.push(`${result.snapshot.mails.alerts} alerts, clean run ${clean.mails.alerts}`);
+  if (result.snapshot.mails.reportDigests.join() !== clean.mails.reportDigests.join()) problems.push('report attachments differ from the clean run');
+  return problems;
 }
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
@@ -120,10 +162,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (let trial = 1; trial <= o.trials; trial++) {
       const started = Date.now();
       const result = await runTrial(o, fault, trial, random);
-      const problems = [...result.problems, ...compareSnapshots(clean.snapshot, result.snapshot)];
-      if (result.snapshot.mails.reports !== clean.snapshot.mails.reports) problems.push(`${result.snapshot.mails.reports} report mails, clean run ${clean.snapshot.mails.reports}`);
-      if (result.snapshot.mails.alerts !== clean.snapshot.mails.alerts) problems.push(`${result.snapshot.mails.alerts} alerts, clean run ${clean.snapshot.mails.alerts}`);
-      if (!result.fired) problems.push('the fault never struck');
+      const problems = verdict(fault, clean.snapshot, result);
       trials.push({ fault: fault.name, trial, passed: problems.length === 0, fired: result.fired, problems, ms: Date.now() - started });
       log(`${problems.length === 0 ? 'PASS' : 'FAIL'} ${fault.name} #${trial} (${Date.now() - started} ms)${problems.length ? `: ${problems.join('; ')}` : ''}`);
     }

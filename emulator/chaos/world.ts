@@ -9,10 +9,13 @@ import { restaurantPos } from '../../pipelines/restaurant-pos';
 import { createGoogleClients, type GoogleClients } from '../../shared/google-clients';
 import { silentLogger } from '../../shared/logger';
 import { definePipeline, type Pipeline } from '../../shared/pipeline-definition';
-import { generatePosExport } from '../demo/pos-export';
+import { exportDirectory, generatePosExport } from '../demo/pos-export';
 import { deployPipelines, type LocalDeployment, type LocalDeploymentOptions } from '../deploy-pipelines';
 import { startDatabaseProxy, type DatabaseProxy } from '../faults/database-proxy';
 import { waitForRun, type FinishedRun } from '../run-watch';
+import type { StageHandler } from '../../functions/runtime/context';
+import type { RunRecord } from '../../functions/runtime/run-record';
+import type { StageName } from '../../shared/stage-declaration';
 import type { LocalCloudEndpoints } from '../stack';
 
 export interface ChaosWorld {
@@ -24,7 +27,9 @@ export interface ChaosWorld {
   proxy: DatabaseProxy;
   exportRoot: string;
   runIds: string[];
-  run(date: string, timeoutMs: number): Promise<FinishedRun>;
+  run(date: string, timeoutMs: number, until?: (run: RunRecord) => boolean): Promise<FinishedRun>;
+  // The vendor re-sends one file of a day with a line corrected (new bytes, a later mtime).
+  reExport(date: string): void;
   close(): Promise<void>;
 }
 
@@ -34,7 +39,9 @@ export interface ChaosWorldOptions {
   dates: string[];
   ordersPerDay: number;
   exportSeed: number;
-  deploy?: Partial<Pick<LocalDeploymentOptions, 'deliverTwice' | 'backoffOverride' | 'logLevel'>>;
+  deploy?: Partial<Pick<LocalDeploymentOptions, 'deliverTwice' | 'backoffOverride' | 'logLevel' | 'pushFaults'>>;
+  // Wraps stage handlers (a fault acting inside a function, e.g. deleting the staged data load is about to read).
+  wrapHandlers?: (handlers: Record<StageName, StageHandler>) => Record<StageName, StageHandler>;
 }
 
 const safe = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '');
@@ -58,7 +65,7 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
   const deployment = await deployPipelines({
     endpoints,
     pipelines: [pipeline],
-    handlers,
+    handlers: o.wrapHandlers ? o.wrapHandlers(handlers) : handlers,
     projectId,
     secrets: {
       'pos-sftp-password': endpoints.sftp.password,
@@ -82,11 +89,14 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
     proxy,
     exportRoot: path.join(endpoints.sftp.root, 'exports', exportId),
     runIds,
-    async run(date, timeoutMs) {
+    async run(date, timeoutMs, until) {
       const runId = `${projectId}-r${runIds.length + 1}`;
       runIds.push(runId);
       await deployment.trigger(pipeline.name, { runId, date });
-      return waitForRun(clients.firestore, runId, { timeoutMs });
+      return waitForRun(clients.firestore, runId, { timeoutMs, ...(until ? { until } : {}) });
+    },
+    reExport(date) {
+      correctOneLine(exportDirectory(endpoints.sftp.root, exportId, date));
     },
     async close() {
       await deployment.stop();
@@ -96,4 +106,21 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
       fs.rmSync(path.join(endpoints.sftp.root, 'exports', exportId), { recursive: true, force: true });
     },
   };
+}
+
+// A corrected re-export: the second data line of ItemSelectionDetails.csv gets quantity 1 more (and its
+// line total to match), and the file a modification time a minute later, as a vendor's resend has.
+export function correctOneLine(dir: string): void {
+  const file = path.join(dir, 'ItemSelectionDetails.csv');
+  const lines = fs.readFileSync(file, 'utf8').split('\r\n');
+  const cells = (lines[2] ?? '').split(',');
+  if (cells.length < 8) throw new Error(`cannot correct ${file}: no second data line`);
+  const quantity = Number(cells[4]) + 1;
+  cells[4] = String(quantity);
+  cells[6] = (Number(cells[5]) * quantity).toFixed(2);
+  lines[2] = cells.join(',');
+  const { mtime } = fs.statSync(file);
+  fs.writeFileSync(file, lines.join('\r\n'));
+  const later = new Date(mtime.getTime() + 60_000);
+  fs.utimesSync(file, later, later);
 }

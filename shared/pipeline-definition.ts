@@ -153,6 +153,9 @@ export const pipelineSchema = z.object({
   database: z.object({
     // A secret holding the PostgreSQL connection URL.
     url: secretRef,
+    // Optional: a secret holding the URL of a role that may only read, used by the stages that only
+    // read (report queries). Without it they use `url`, still inside read-only transactions.
+    readOnlyUrl: secretRef.optional(),
     // The schema the pipeline's tables live in (created if absent).
     schema: identifier('database schema'),
   }).strict(),
@@ -179,6 +182,7 @@ export const pipelineSchema = z.object({
   const declared = new Set(p.secrets);
   const refs: Array<[string, (string | number)[]]> = [
     [p.database.url.secret, ['database', 'url', 'secret']],
+    ...(p.database.readOnlyUrl ? [[p.database.readOnlyUrl.secret, ['database', 'readOnlyUrl', 'secret']] as [string, (string | number)[]]] : []),
     [p.mail.smtpUrl.secret, ['mail', 'smtpUrl', 'secret']],
   ];
   if (p.source.password) refs.push([p.source.password.secret, ['source', 'password', 'secret']]);

@@ -29,7 +29,8 @@ export interface StageDeclaration {
     firestore: boolean;
     database: boolean;
     // Which of the pipeline's secrets it reads.
-    secrets: Array<'source' | 'database' | 'mail'>;
+    // 'database-read': the read-only database secret when the pipeline declares one, else the database URL.
+    secrets: Array<'source' | 'database' | 'database-read' | 'mail'>;
   };
 }
 

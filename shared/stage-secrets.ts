@@ -12,11 +12,20 @@ export function secretsForStage(pipeline: Pipeline, stage: Pick<StageDeclaration
       if (pipeline.source.privateKey) names.add(pipeline.source.privateKey.secret);
     } else if (use === 'database') {
       names.add(pipeline.database.url.secret);
+    } else if (use === 'database-read') {
+      names.add(databaseSecretFor(pipeline, stage));
     } else if (use === 'mail') {
       names.add(pipeline.mail.smtpUrl.secret);
     }
   }
   return [...names].sort();
+}
+
+// The database secret a stage connects with: the read-only one for a stage that only reads, when the
+// pipeline declares one.
+export function databaseSecretFor(pipeline: Pipeline, stage: Pick<StageDeclaration, 'uses'>): string {
+  const onlyReads = stage.uses.secrets.includes('database-read') && !stage.uses.secrets.includes('database');
+  return onlyReads && pipeline.database.readOnlyUrl ? pipeline.database.readOnlyUrl.secret : pipeline.database.url.secret;
 }
 
 // `pos-sftp-password` → `SLUICE_SECRET_POS_SFTP_PASSWORD`.

@@ -8,6 +8,7 @@ import type { GoogleClients } from '../../shared/google-clients';
 import { encodeMessage, type StageMessage } from '../../shared/messages';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
+import { databaseSecretFor } from '../../shared/stage-secrets';
 import { topicName } from '../../shared/topology';
 import type { RunRecorder, SecretReader, StageContext } from './context';
 import { databaseBounds, poolOptions } from './postgres/database-bounds';
@@ -59,7 +60,7 @@ export function createStageResources(options: StageResourcesOptions): StageResou
 
   function database(): Promise<pg.Pool> {
     if (!pool) {
-      pool = secrets.read(pipeline.database.url.secret).then((connectionString) => {
+      pool = secrets.read(databaseSecretFor(pipeline, stage)).then((connectionString) => {
         const created = new pg.Pool({ connectionString, max: options.maxDatabaseConnections ?? 3, ...poolOptions(databaseBounds(stage.timeoutSeconds)) });
         // An idle client losing its server must not crash the instance; the next query reconnects.
         created.on('error', (error) => options.logger.warn('database pool client error', { error: error.message }));

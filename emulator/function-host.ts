@@ -61,6 +61,9 @@ export function pushEndpointFor(functionUrl: string, projectId: string, topic: s
   return `${functionUrl}/projects/${encodeURIComponent(projectId)}/topics/${encodeURIComponent(topic)}`;
 }
 
+// How long stop() waits for handlers still running.
+const DRAIN_MS = 15_000;
+
 // The framework's registry is one global map keyed by name: a unique internal name per host
 // and function lets several hosts (tests, restarts) serve functions with the same name.
 let registrations = 0;
@@ -101,6 +104,7 @@ export async function startFunctionHost(fns: HostedFunction[], opts: FunctionHos
   const host = opts.host ?? '127.0.0.1';
   let deliverTwice: DeliverTwiceMode = opts.deliverTwice ?? false;
   const urls = new Map<string, string>();
+  const inFlight = new Set<Promise<void>>();
   const servers: Server[] = [];
 
   try {
@@ -110,7 +114,11 @@ export async function startFunctionHost(fns: HostedFunction[], opts: FunctionHos
       functions.http(registeredName, servePush((event) => {
         const pushEvent = event as PushEvent;
         const mode = deliverTwice; // read per request: tests switch it while the host runs
-        return mode ? runTwice(fn.handler, pushEvent, mode) : fn.handler(pushEvent);
+        const running = mode ? runTwice(fn.handler, pushEvent, mode) : fn.handler(pushEvent);
+        inFlight.add(running);
+        const forget = () => inFlight.delete(running);
+        running.then(forget, forget);
+        return running;
       }));
       const server = getTestServer(registeredName);
       servers.push(server);
@@ -134,6 +142,9 @@ export async function startFunctionHost(fns: HostedFunction[], opts: FunctionHos
     },
     async stop() {
       await Promise.all(servers.map(close));
+      // Handlers still running when the push that started them was cut (the dispatcher stops first) would
+      // otherwise fail against clients the deployment closes next; let them finish, within a bound.
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref())]);
     },
   };
 }

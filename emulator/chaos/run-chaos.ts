@@ -9,6 +9,7 @@ import type { SftpFaults } from '../sftp-server';
 import { FAULTS, type Fault } from './faults';
 import { compareSnapshots, snapshotMails, snapshotRollups, snapshotTables, type Snapshot } from './snapshot';
 import { startChaosWorld, type ChaosWorld } from './world';
+import { seededRandom } from '../seeded-random';
 
 export interface ChaosOptions {
   endpoints: LocalCloudEndpoints;
@@ -39,18 +40,6 @@ export interface ChaosReport {
   baseline: Snapshot;
   trials: TrialResult[];
   summary: Array<{ fault: string; trials: number; passed: number }>;
-}
-
-// mulberry32, as the demo export uses: reproducible from the printed seed.
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ENDED_WELL = new Set(['loaded', 'skipped', 'superseded', 'quarantined']);

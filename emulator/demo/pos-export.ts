@@ -3,6 +3,7 @@
 // PaymentDetails.csv. Seeded, so the same seed and dates always give the same bytes.
 import fs from 'node:fs';
 import path from 'node:path';
+import { seededRandom } from '../seeded-random';
 
 export interface PosExportOptions {
   // The SFTP server's root directory.
@@ -29,18 +30,6 @@ const MENU: Array<[string, string, number]> = [
 const SERVERS = ['Avery', 'Blake', 'Casey', 'Devon', 'Emery', 'Finley'];
 const METHODS = ['Credit', 'Credit', 'Credit', 'Debit', 'Cash', 'Gift Card'];
 
-// mulberry32: a tiny seeded generator; reproducible fixtures matter more than statistical quality.
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const money = (n: number) => n.toFixed(2);
 const pad = (n: number) => String(n).padStart(2, '0');
 const stamp = (date: string, minutes: number) => `${date} ${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}:00`;
@@ -54,7 +43,7 @@ export function exportDirectory(root: string, exportId: string, date: string): s
 export function generatePosExport(options: PosExportOptions): PosExportSummary {
   const exportId = options.exportId ?? '4471';
   const perDay = options.ordersPerDay ?? 400;
-  const next = random(options.seed ?? 20261122);
+  const next = seededRandom(options.seed ?? 20261122);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const summary: PosExportSummary = { files: [], rows: { orders: 0, order_items: 0, payments: 0 } };
 

@@ -1,0 +1,13 @@
+// mulberry32: a tiny seedable generator for the local cloud's fixtures and fault injection (the demo
+// export, chaotic bucket notifications, the chaos harness). Reproducibility from a printed seed is what
+// matters here, not statistical quality. Values in [0, 1).
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

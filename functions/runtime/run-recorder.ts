@@ -46,19 +46,30 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
   }
 
   // After a file's ending committed (or was found committed): if every expected file has ended and no
-  // one recorded the run's end yet, record it in a transaction, which exactly one caller wins. Returns
-  // whether this file ended the run (again true on a redelivery of that file).
+  // one recorded the run's end yet, record it. The write is guarded by the run document's update time
+  // as read, so it lands only if nothing changed the run since (no other end, failure or count): exactly
+  // one caller wins, the others re-read and see it ended. Optimistic rather than a transaction, because
+  // a file's duplicate deliveries all arrive here at once. Returns whether this file ended the run
+  // (again true on a redelivery of that file).
   async function completeIfAllEnded(runId: string, fileKey: string): Promise<{ runComplete: boolean }> {
-    const seen = (await runRef(runId).get()).data() as StoredRun | undefined;
-    if (!seen) throw new Error(`run ${runId} has no record`);
-    if (seen.completedAt) return { runComplete: seen.completedBy === fileKey };
-    if (seen.expectedFiles === null || seen.expectedFiles === undefined || (seen.endedFiles ?? 0) < seen.expectedFiles) return { runComplete: false };
-    return firestore.runTransaction(async (tx) => {
-      const run = (await tx.get(runRef(runId))).data() as StoredRun | undefined;
-      if (!run) throw new Error(`run ${runId} has no record`);
+    for (let attempt = 1; ; attempt++) {
+      const snap = await runRef(runId).get();
+      const run = snap.data() as StoredRun | undefined;
+      if (!run || !snap.updateTime) throw new Error(`run ${runId} has no record`);
       if (run.completedAt) return { runComplete: run.completedBy === fileKey };
-      return { runComplete: completeIfDone(tx, runId, run, run.endedFiles ?? 0, { ...emptyCounts(), ...run.counts }, fileKey) };
-    });
+      if (run.expectedFiles === null || run.expectedFiles === undefined || (run.endedFiles ?? 0) < run.expectedFiles) return { runComplete: false };
+      const at = now();
+      try {
+        await runRef(runId).update(
+          { completedAt: at, completedBy: fileKey, status: finalStatus({ ...emptyCounts(), ...run.counts }, run.error), finishedAt: at, updatedAt: at },
+          { lastUpdateTime: snap.updateTime },
+        );
+        return { runComplete: true };
+      } catch (error) {
+        if ((error as { code?: number }).code === FAILED_PRECONDITION && attempt < FINISH_ATTEMPTS) continue;
+        throw error;
+      }
+    }
   }
 
   return {

@@ -1,5 +1,6 @@
 // The Firestore RunRecorder. Every write is safe to repeat: a redelivered message finds its earlier
-// effects and changes nothing, and run completion is decided inside a transaction, so exactly one
+// effects and changes nothing, and run completion is decided by a write that lands only on the run as read
+// (a transaction, or an update guarded by its update time), so exactly one
 // caller is told "this ended the run" — and told so again if it is redelivered before it could act.
 import { FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
 import { processRedactor, type Redactor } from '../../shared/redact';

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { deployPipelines } from '../emulator/deploy-pipelines';
 import type { PushEvent } from '../emulator/pubsub-push/push-dispatcher';
 import { generatePosExport } from '../emulator/demo/pos-export';
-import { waitForRun } from '../emulator/run-watch';
+import { waitForRun, type FinishedRun } from '../emulator/run-watch';
 import { startLocalCloud } from '../emulator/stack';
 import { addDays } from '../functions/fetch/export-dates';
 import { handlers } from '../functions/handlers';
@@ -112,6 +112,7 @@ export async function benchDemoLatency(options: { runs: number; log: (message: s
       samplesMs.push(ms);
       statuses.push(finished.run.status);
       options.log(`demo: run ${i + 1}/${options.runs} ${finished.run.status} in ${ms} ms (${finished.run.counts.loaded ?? 0} of ${exported.files.length} files loaded); ${stageSpans(runAttempts, triggeredAt)}`);
+      fs.appendFileSync(logPath, `${runId} ${ms} ms\n${fileTimeline(finished, triggeredAt)}\n`);
     }
     const p50Ms = percentile(samplesMs, 50);
     const p95Ms = percentile(samplesMs, 95);
@@ -131,6 +132,25 @@ export async function benchDemoLatency(options: { runs: number; log: (message: s
     for (const stop of stops) await stop().catch((error: unknown) => options.log(`stop failed: ${(error as Error).message}`));
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+// Per file, from its record: each stage's start→end and the file's end, in ms after the trigger. The gap
+// between a stage's end and the file's end is the time finishFile took to commit.
+function fileTimeline(finished: FinishedRun, triggeredAt: number): string {
+  const at = (iso?: string) => (iso ? String(Date.parse(iso) - triggeredAt) : '?');
+  const fetch = finished.run.stages.fetch;
+  const lines = [`  run: fetch ${at(fetch?.startedAt)}→${at(fetch?.endedAt)}, completed ${at(finished.run.completedAt)}, notified ${at(finished.run.notifications?.doneAt)}`];
+  for (const file of [...finished.files].sort((a, b) => a.name.localeCompare(b.name) || a.fileKey.localeCompare(b.fileKey))) {
+    const stages = (['transform', 'load', 'aggregate'] as const)
+      .map((name) => {
+        const s = file.stages[name];
+        return s ? `${name} ${at(s.startedAt)}→${at(s.endedAt)}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''}` : undefined;
+      })
+      .filter(Boolean)
+      .join(', ');
+    lines.push(`  ${file.name} ${file.table ?? ''}: ${stages}; ended ${at(file.endedAt)} ${file.status}`);
+  }
+  return lines.join('\n');
 }
 
 // Per subscription: first push sent → last answer, relative to the trigger, and the slowest answer.

@@ -1,5 +1,6 @@
 // The Firestore RunRecorder. Every write is safe to repeat: a redelivered message finds its earlier
-// effects and changes nothing, and run completion is decided inside a transaction, so exactly one
+// effects and changes nothing, and run completion is decided by a write that lands only on the run as read
+// (a transaction, or an update guarded by its update time), so exactly one
 // caller is told "this ended the run" — and told so again if it is redelivered before it could act.
 import { FieldValue, type Firestore, type Transaction } from '@google-cloud/firestore';
 import { processRedactor, type Redactor } from '../../shared/redact';
@@ -8,6 +9,10 @@ import type { FileOutcome, FileStageReport, RunRecorder, RunStart } from './cont
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
 
 const ALREADY_EXISTS = 6;
+const NOT_FOUND = 5;
+const FAILED_PRECONDITION = 9;
+// Re-reads of a file record that changed under finishFile before it gives up (transient, redelivered).
+const FINISH_ATTEMPTS = 10;
 const FETCH_DECIDER = '(fetch)';
 const RUN_FAILED_DECIDER = '(run-failed)';
 
@@ -39,6 +44,33 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
       updatedAt: at,
     });
     return true;
+  }
+
+  // After a file's ending committed (or was found committed): if every expected file has ended and no
+  // one recorded the run's end yet, record it. The write is guarded by the run document's update time
+  // as read, so it lands only if nothing changed the run since (no other end, failure or count): exactly
+  // one caller wins, the others re-read and see it ended. Optimistic rather than a transaction, because
+  // a file's duplicate deliveries all arrive here at once. Returns whether this file ended the run
+  // (again true on a redelivery of that file).
+  async function completeIfAllEnded(runId: string, fileKey: string): Promise<{ runComplete: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const snap = await runRef(runId).get();
+      const run = snap.data() as StoredRun | undefined;
+      if (!run || !snap.updateTime) throw new Error(`run ${runId} has no record`);
+      if (run.completedAt) return { runComplete: run.completedBy === fileKey };
+      if (run.expectedFiles === null || run.expectedFiles === undefined || (run.endedFiles ?? 0) < run.expectedFiles) return { runComplete: false };
+      const at = now();
+      try {
+        await runRef(runId).update(
+          { completedAt: at, completedBy: fileKey, status: finalStatus({ ...emptyCounts(), ...run.counts }, run.error), finishedAt: at, updatedAt: at },
+          { lastUpdateTime: snap.updateTime },
+        );
+        return { runComplete: true };
+      } catch (error) {
+        if ((error as { code?: number }).code === FAILED_PRECONDITION && attempt < FINISH_ATTEMPTS) continue;
+        throw error;
+      }
+    }
   }
 
   return {
@@ -123,29 +155,43 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
       await fileRef(runId, fileKey).set({ stages: { [stage]: { error: clean(error) } } }, { merge: true });
     },
 
+    // Ends a file without a read-write transaction on the run document: every file of a run ends at
+    // about the same time, and concurrent transactions on one document wait for each other's locks and
+    // are aborted and retried with a backoff of 1 s and up (the Firestore emulator took 2–7 s for 3–9
+    // of them; a batch takes ~40 ms). Instead the file's ending and the run's counters are one atomic
+    // batch, guarded by a precondition on the file record as it was read (still pending, unchanged),
+    // so a concurrent or repeated delivery of the same file fails the precondition, re-reads, finds the
+    // file ended and counts nothing. Only a caller that then sees every expected file ended takes the
+    // transaction that decides completion, so that transaction is rarely contended.
     async finishFile(runId, fileKey, outcome, details) {
-      return firestore.runTransaction(async (tx) => {
-        const [runSnap, fileSnap] = await Promise.all([tx.get(runRef(runId)), tx.get(fileRef(runId, fileKey))]);
-        const run = runSnap.data() as StoredRun | undefined;
-        if (!run) throw new Error(`run ${runId} has no record`);
+      for (let attempt = 1; ; attempt++) {
+        const fileSnap = await fileRef(runId, fileKey).get();
         const file = fileSnap.data() as FileRecord | undefined;
-        if (file?.status && file.status !== 'pending') {
-          // Already ended by an earlier delivery: if that delivery ended the run, it may have died before
-          // publishing; saying so again costs at most a duplicate event that notify ignores.
-          return { runComplete: run.completedBy === fileKey };
-        }
+        // Already ended by an earlier delivery: if that delivery ended the run, it may have died before
+        // publishing; saying so again costs at most a duplicate event that notify ignores.
+        if (file?.status && file.status !== 'pending') return completeIfAllEnded(runId, fileKey);
         const at = now();
-        const counts = { ...emptyCounts(), ...run.counts, [outcome]: (run.counts?.[outcome] ?? 0) + 1 };
-        const endedFiles = (run.endedFiles ?? 0) + 1;
         const fileUpdate: Record<string, unknown> = { fileKey, status: outcome, endedAt: at };
         if (details?.error) {
           fileUpdate.error = { message: clean(details.error), ...(details.stage ? { stage: details.stage } : {}), ...(details.row !== undefined ? { row: details.row } : {}) };
         }
         if (details?.quarantinedAs) fileUpdate.quarantinedAs = details.quarantinedAs;
-        tx.set(fileRef(runId, fileKey), fileUpdate, { merge: true });
-        tx.update(runRef(runId), { endedFiles, [`counts.${outcome}`]: counts[outcome], updatedAt: at });
-        return { runComplete: completeIfDone(tx, runId, run, endedFiles, counts, fileKey) };
-      });
+        const batch = firestore.batch();
+        if (fileSnap.exists && fileSnap.updateTime) batch.update(fileRef(runId, fileKey), fileUpdate, { lastUpdateTime: fileSnap.updateTime });
+        else batch.create(fileRef(runId, fileKey), fileUpdate);
+        batch.update(runRef(runId), { endedFiles: FieldValue.increment(1), [`counts.${outcome}`]: FieldValue.increment(1), updatedAt: at });
+        try {
+          await batch.commit();
+          return completeIfAllEnded(runId, fileKey);
+        } catch (error) {
+          const code = (error as { code?: number }).code;
+          if (code === NOT_FOUND) throw new Error(`run ${runId} has no record`, { cause: error });
+          // The file record changed between the read and the commit (another delivery ended it, or wrote
+          // a stage): read again. Bounded so a record that keeps changing fails as a retryable error.
+          if ((code === FAILED_PRECONDITION || code === ALREADY_EXISTS) && attempt < FINISH_ATTEMPTS) continue;
+          throw error;
+        }
+      }
     },
 
     // A failure of the run as a whole. Returns whether this call was the first to record it, so the

@@ -162,6 +162,30 @@ describe('aggregate stage', () => {
     }
   });
 
+  it('a run whose files are all delivered at once, each twice, counts each file once, completes once and rolls up what SQL says', async () => {
+    // The demo's shape: every file of a run reaches aggregate within a few ms, and Pub/Sub may deliver
+    // each twice. Half the files are for a table no aggregate reads (they end at once).
+    const x = await newHarness();
+    const items = Array.from({ length: 4 }, (_, i) => ({ fileKey: `fi${i}`, name: `Items-${i}.csv` }));
+    const notes = Array.from({ length: 4 }, (_, i) => ({ fileKey: `fn${i}`, name: `Notes-${i}.csv` }));
+    await x.startRun('run-many', [...items, ...notes]);
+    const range = rangeOf([...FILE_A, ...FILE_B]);
+    const messages = [
+      ...items.map((f) => loaded(x.pipeline, 'run-many', f.fileKey, 'order_items', { ordered_at: range })),
+      ...notes.map((f) => loaded(x.pipeline, 'run-many', f.fileKey, 'notes', {})),
+    ];
+    await Promise.all([...messages, ...messages].map((m) => x.deliver('aggregate', handleAggregate, m)));
+
+    expect(sorted(view(await docsOf(x.pipeline, 'sales-by-category')))).toEqual(sorted(await expectedSales()));
+    expect((await x.files('run-many')).map((f) => f.status)).toEqual(Array(8).fill('loaded'));
+    const run = await x.run('run-many');
+    expect(run).toMatchObject({ endedFiles: 8, counts: { loaded: 8, quarantined: 0, failed: 0 }, status: 'succeeded' });
+    await x.waitForEvents(1);
+    // Only the file that ended the run says so (its duplicate may say it again); no other file does.
+    expect(new Set(x.events.map((e) => e.runId))).toEqual(new Set(['run-many']));
+    await x.close();
+  });
+
   it('removes buckets whose rows were deleted or replaced', async () => {
     const x = await newHarness();
     await x.startRun('run-1', [{ fileKey: 'fa', name: 'Items-A.csv' }]);

@@ -1,4 +1,5 @@
-// Import rules are not fooled by names holding line terminators or control characters.
+// Import rules: exactly one must match, and none is fooled by names holding line terminators or
+// control characters.
 import { expect, it } from 'vitest';
 import { matchImportRule, noRuleReason } from '../../functions/transform/match-import-rule';
 import type { ImportRule } from '../../shared/pipeline-definition';
@@ -11,5 +12,11 @@ it('takes no name with a control or line-separator character, and says so printa
     expect(noRuleReason(rules, name)).toMatch(/^no import rule takes "Orders|^no import rule takes "x\.csv/);
     expect(noRuleReason(rules, name)).not.toMatch(/[\r\n\u2028\u0000]/);
   }
-  expect(matchImportRule(rules, 'Orders.csv')?.name).toBe('orders');
+  expect(matchImportRule(rules, 'x.csv')?.name).toBe('any-csv');
+});
+
+it('takes a file exactly one rule matches; a file two rules match is taken by neither, naming both', () => {
+  expect(matchImportRule(rules, 'Orders.txt')?.name).toBe('orders');
+  expect(matchImportRule(rules, 'Orders.csv')).toBeNull();
+  expect(noRuleReason(rules, 'Orders.csv')).toBe('"Orders.csv" matches more than one import rule (orders, any-csv): each file must match exactly one');
 });

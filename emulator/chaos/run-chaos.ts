@@ -32,6 +32,8 @@ export interface TrialResult {
   fired: boolean;
   problems: string[];
   ms: number;
+  // What each run ended as, to read a failure by.
+  runs: Array<{ runId: string; status: string; counts: Record<string, number>; files: Array<{ name: string; status: string; error?: string }> }>;
 }
 
 export interface ChaosReport {
@@ -152,8 +154,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       const started = Date.now();
       const result = await runTrial(o, fault, trial, random);
       const problems = verdict(fault, clean.snapshot, result);
-      trials.push({ fault: fault.name, trial, passed: problems.length === 0, fired: result.fired, problems, ms: Date.now() - started });
-      log(`${problems.length === 0 ? 'PASS' : 'FAIL'} ${fault.name} #${trial} (${Date.now() - started} ms)${problems.length ? `: ${problems.join('; ')}` : ''}`);
+      const runs = result.runs.map(({ run, files }) => ({
+        runId: run.runId, status: run.status, counts: run.counts as unknown as Record<string, number>,
+        files: files.map((f) => ({ name: f.name, status: f.status, ...(f.error?.message ? { error: f.error.message } : {}) })),
+      }));
+      trials.push({ fault: fault.name, trial, passed: problems.length === 0, fired: result.fired, problems, ms: Date.now() - started, runs });
+      const ended = runs.map((r) => `${r.runId.slice(-3)} ${r.status} ${JSON.stringify(r.counts)}`).join(', ');
+      log(`${problems.length === 0 ? 'PASS' : 'FAIL'} ${fault.name} #${trial} (${Date.now() - started} ms)${problems.length ? `: ${problems.join('; ')} [runs: ${ended}]` : ''}`);
     }
   }
   const summary = [...new Set(trials.map((t) => t.fault))].map((fault) => ({

@@ -93,7 +93,16 @@ function isLastAttempt(ctx: StageContext, message: IncomingMessage): boolean {
 async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: IncomingMessage, dates: string[], options: FetchHandlerOptions): Promise<void> {
   const { ctx, runId, log } = scope;
   const started = Date.now();
-  await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
+  const { expectedFiles } = await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
+  if (expectedFiles !== null) {
+    // An earlier delivery of this trigger listed and copied the run's files (telling the run how many
+    // is fetch's last step). A late redelivery — an ack lost, the run long over — must not list again:
+    // a file that appeared or changed since would be claimed by this old run, loaded outside any run's
+    // count and report, and skipped by the run that should have had it. Re-announcing is all that is left.
+    log.info('run already listed its files; redelivered trigger only re-announces them', { expectedFiles, deliveryAttempt: message.deliveryAttempt });
+    await ctx.setExpectedFiles(runId, expectedFiles);
+    return;
+  }
   log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
   let counts: Record<FileFate, number>;
   try {

@@ -38,7 +38,8 @@ export interface RunStart {
 // Where a run's progress is written. One Firestore document per run, one per file under it.
 export interface RunRecorder {
   // Creates the run record if it does not exist yet (a redelivered trigger finds it and goes on).
-  startRun(runId: string, start: RunStart): Promise<void>;
+  // Says how many files an earlier delivery of its trigger already told the run it has (null: none did).
+  startRun(runId: string, start: RunStart): Promise<{ expectedFiles: number | null }>;
   // Fetch says how many new files the run has. Together with finishFile this decides completion:
   // whichever of them sees the last file end gets `runComplete: true`, exactly once.
   setExpectedFiles(runId: string, count: number): Promise<{ runComplete: boolean }>;

@@ -90,12 +90,15 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
         counts: emptyCounts(),
         stages: {},
       };
+      let expectedFiles: number | null = null;
       try {
         await runRef(runId).create(record);
       } catch (error) {
         if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+        expectedFiles = ((await runRef(runId).get()).data() as StoredRun | undefined)?.expectedFiles ?? null;
       }
       await runRef(runId).set({ stages: { fetch: { attempts: FieldValue.increment(1), startedAt: at } }, updatedAt: at }, { merge: true });
+      return { expectedFiles };
     },
 
     async setExpectedFiles(runId: string, count: number) {

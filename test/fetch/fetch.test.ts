@@ -12,7 +12,7 @@ import { createFetchHandler } from '../../functions/fetch/handler';
 import { parseTrigger } from '../../functions/fetch/parse-trigger';
 import { runIdFor } from '../../functions/fetch/run-id';
 import { connectSource } from '../../functions/fetch/sftp-connection';
-import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
+import { FETCH_LEDGER_COLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';
 import { InvalidMessageError, TransientError } from '../../shared/errors';
@@ -147,6 +147,9 @@ function dyingOnce(method: 'stageStarted' | 'stageSucceeded'): { handler: StageH
 async function crashBeforeMarkUploadedThenMoveOn(pipeline: Pipeline, rawNames: string[], areas: Array<'archive' | 'quarantine'>): Promise<string[]> {
   const snap = await world.clients.firestore.collection(FETCH_LEDGER_COLLECTION).where('pipeline', '==', pipeline.name).get();
   await Promise.all(snap.docs.map((doc) => doc.ref.update({ uploadedAt: FieldValue.delete(), generation: FieldValue.delete() })));
+  // A fetch that died there never told its run how many files it has (its last step).
+  const owners = new Set(snap.docs.map((doc) => String(doc.get('runId'))));
+  await Promise.all([...owners].map((runId) => world.clients.firestore.collection(RUNS_COLLECTION).doc(runId).update({ expectedFiles: null })));
   const bucket = world.clients.storage.bucket(world.bucket);
   return Promise.all(rawNames.map(async (name, i) => {
     const target = name.replace(/^raw\//, `${areas[i]}/`);
@@ -312,6 +315,21 @@ describe('fetch: copying an export', () => {
     ]);
     expect(objects[2]!.metadata.sluiceSourceMtime).toBe('2026-03-01T09:00:00.000Z');
     expect(await h.runs.getRun(runOf('5002'))).toMatchObject({ expectedFiles: 1 });
+  });
+
+  it('a late redelivery of a trigger whose run already listed its files claims nothing new: the next run gets the re-export', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline, ['20260301']);
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5051' });
+    // The vendor re-sends a file; then the first trigger comes again (its ack was lost), then a new one.
+    const path = `/exports/${h.pipeline.name}/20260301/OrderDetails.csv`;
+    await writeExportFile(path, 'id,amount\nre-exported\n', new Date('2026-03-01T09:30:00Z'));
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5051', deliveryAttempt: 2 });
+    expect((await h.rawObjects()).map((o) => o.name)).toHaveLength(2);
+    expect(await h.runs.getRun(runOf('5051'))).toMatchObject({ expectedFiles: 2 });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '5052' });
+    expect((await h.rawObjects()).map((o) => o.name)).toContain(`raw/${h.pipeline.name}/${runOf('5052')}/20260301/OrderDetails.csv`);
+    expect(await h.runs.getRun(runOf('5052'))).toMatchObject({ expectedFiles: 1 });
   });
 
   // SFTP gives whole seconds: a vendor rewriting a file within the same second, or restoring its

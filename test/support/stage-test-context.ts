@@ -42,7 +42,7 @@ export class MemoryRunRecorder implements StageRunRecorder {
   readonly calls: RecordedCall[] = [];
   private readonly ended = new Set<string>();
   private record(call: RecordedCall): void { this.calls.push(call); }
-  async startRun(runId: string, start: RunStart) { this.record({ method: 'startRun', runId, detail: start }); }
+  async startRun(runId: string, start: RunStart) { this.record({ method: 'startRun', runId, detail: start }); return { expectedFiles: null }; }
   async setExpectedFiles(runId: string, count: number) { this.record({ method: 'setExpectedFiles', runId, detail: count }); return { runComplete: false }; }
   async recordSkipped(runId: string, fileKey: string, file: { name: string; reason: string; size?: number }) { this.record({ method: 'recordSkipped', runId, fileKey, detail: file }); }
   async stageStarted(runId: string, fileKey: string, stage: StageName, file?: { name?: string; raw?: ObjectRef; stagedToken?: string }) { this.record({ method: 'stageStarted', runId, fileKey, stage, detail: file }); }

@@ -157,6 +157,8 @@ export const databaseGoneForGood: Fault = {
   name: 'database gone for good',
   description: 'PostgreSQL unreachable from the first load attempt on, past every retry',
   expect: 'failed-with-one-alert',
+  // Short retries: the point is what happens once they are all spent.
+  deploy: () => ({ deploy: { backoffOverride: { minSeconds: 1, maxSeconds: 3 } } }),
   async arm(world, controls) {
     let fired = false;
     const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean((f.stages as Record<string, { startedAt?: string }> | undefined)?.load?.startedAt), () => {

@@ -8,7 +8,7 @@ import type { LocalCloudEndpoints } from '../stack';
 import type { SftpFaults } from '../sftp-server';
 import { FAULTS, type Fault } from './faults';
 import { compareSnapshots, snapshotMails, snapshotRollups, snapshotTables, type Snapshot } from './snapshot';
-import { startChaosWorld, type ChaosWorld } from './world';
+import { startChaosWorld, type ChaosWorld, type ChaosWorldOptions } from './world';
 import { seededRandom } from '../seeded-random';
 
 export interface ChaosOptions {
@@ -67,6 +67,19 @@ async function snapshotOf(world: ChaosWorld, outboxDir: string): Promise<Snapsho
   };
 }
 
+const DEFAULT_OUTAGES = { load: 30_000, notify: 60_000 };
+
+// Retries must outlast an outage the trial expects to recover from, as the stages' own backoffs (10–30 s
+// up to 600 s) do in the cloud, while staying short enough for a trial: backoff from an eighth of the
+// longest outage up to half of it gives notify's 4 retries (the fewest of any stage) 1.9× the outage.
+// A fault may set its own (one that must outlast every retry wants them short).
+function withRetryWindow(options: Pick<ChaosWorldOptions, 'deploy' | 'wrapHandlers'>, outageMs: { load: number; notify: number }): Pick<ChaosWorldOptions, 'deploy' | 'wrapHandlers'> {
+  if (options.deploy?.backoffOverride) return options;
+  const longest = Math.max(outageMs.load, outageMs.notify) / 1000;
+  const backoffOverride = { minSeconds: Math.max(1, Math.ceil(longest / 8)), maxSeconds: Math.max(3, Math.ceil(longest / 2)) };
+  return { ...options, deploy: { ...options.deploy, backoffOverride } };
+}
+
 // The input every trial gets: each day's export in turn, then the first day's ItemSelectionDetails.csv
 // re-sent with one line corrected and that day run again (its new version supersedes the old rows).
 async function runSequence(world: ChaosWorld, o: ChaosOptions, problems: string[]): Promise<FinishedRun[]> {
@@ -106,11 +119,11 @@ async function runTrial(o: ChaosOptions, fault: Fault | undefined, trial: number
     dates: o.dates,
     ordersPerDay: o.ordersPerDay ?? 60,
     exportSeed: o.seed,
-    ...(fault?.deploy ? fault.deploy(random) : {}),
+    ...withRetryWindow(fault?.deploy ? fault.deploy(random) : {}, o.outageMs ?? DEFAULT_OUTAGES),
   });
   try {
     const armed = fault
-      ? await fault.arm(world, { random, setSftpFaults: o.setSftpFaults, outageMs: o.outageMs ?? { load: 30_000, notify: 60_000 }, log })
+      ? await fault.arm(world, { random, setSftpFaults: o.setSftpFaults, outageMs: o.outageMs ?? DEFAULT_OUTAGES, log })
       : undefined;
     const problems: string[] = [];
     let runs: FinishedRun[];

@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { SftpFaults } from '../sftp-server';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
-import type { ChaosWorld } from './world';
+import { sigkillFault } from './fault-sigkill';
+import type { ChaosDeploy, ChaosWorld } from './world';
 
 export interface FaultControls {
   random: () => number;
@@ -26,8 +27,9 @@ export interface ArmedFault {
 export interface Fault {
   name: string;
   description: string;
-  // Deployment options the fault needs (e.g. every message delivered twice, concurrently).
-  deploy?: { deliverTwice?: 'concurrent' | 'sequential' };
+  // Deployment options the fault needs (e.g. every message delivered twice, concurrently; every
+  // function from its built bundle, in a process of its own).
+  deploy?: Pick<ChaosDeploy, 'deliverTwice' | 'bundles'>;
   arm(world: ChaosWorld, controls: FaultControls): Promise<ArmedFault>;
 }
 
@@ -118,4 +120,4 @@ export const duplicateDelivery: Fault = {
   },
 };
 
-export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify];
+export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify, sigkillFault];

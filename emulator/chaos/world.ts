@@ -3,13 +3,16 @@
 // the same seeded export as every other trial, so their results can be compared by checksum.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { handlers } from '../../functions/handlers';
 import { restaurantPos } from '../../pipelines/restaurant-pos';
 import { createGoogleClients, type GoogleClients } from '../../shared/google-clients';
 import { silentLogger } from '../../shared/logger';
 import { definePipeline, type Pipeline } from '../../shared/pipeline-definition';
+import { stageList } from '../../functions/stages';
 import { generatePosExport } from '../demo/pos-export';
+import type { BundleHost } from '../bundle-host';
 import { deployPipelines, type LocalDeployment, type LocalDeploymentOptions } from '../deploy-pipelines';
 import { startDatabaseProxy, type DatabaseProxy } from '../faults/database-proxy';
 import { waitForRun, type FinishedRun } from '../run-watch';
@@ -18,7 +21,11 @@ import type { LocalCloudEndpoints } from '../stack';
 export interface ChaosWorld {
   name: string;
   pipeline: Pipeline;
+  // The business dates the world's runs are for, in order (run i is for dates[i]).
+  dates: string[];
   deployment: LocalDeployment;
+  // The functions' processes when deployed with bundles (one process each, killable); else undefined.
+  bundleHost?: BundleHost;
   clients: GoogleClients;
   db: pg.Pool;
   proxy: DatabaseProxy;
@@ -34,17 +41,69 @@ export interface ChaosWorldOptions {
   dates: string[];
   ordersPerDay: number;
   exportSeed: number;
-  deploy?: Partial<Pick<LocalDeploymentOptions, 'deliverTwice' | 'backoffOverride' | 'logLevel'>>;
+  deploy?: ChaosDeploy;
 }
+
+export type ChaosDeploy = Partial<Pick<LocalDeploymentOptions, 'deliverTwice' | 'backoffOverride' | 'logLevel'>> & {
+  // Serve every function from the built bundles, each in its own functions-framework process (as
+  // Cloud Functions runs them), instead of in-process handlers. `true`: dist/functions of this repository.
+  bundles?: true | { dir: string };
+};
+
+const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_BUNDLES_DIR = path.join(REPOSITORY_ROOT, 'dist', 'functions');
+
+// Checked before anything is created, so a missing build fails the trial at once and says what to run.
+function bundlesDirOf(bundles: true | { dir: string }): string {
+  const dir = bundles === true ? DEFAULT_BUNDLES_DIR : bundles.dir;
+  const missing = stageList.filter((stage) => !fs.existsSync(path.join(dir, stage.name, 'package.json'))).map((stage) => stage.name);
+  if (missing.length > 0) {
+    throw new Error(`this chaos fault runs the functions from their built bundles, and ${dir} has none for ${missing.join(', ')}: run \`npm run build\` first`);
+  }
+  return dir;
+}
+
+// Bundles read the pipeline definition built into them (pipelines/index.ts), so a world served by
+// them cannot point the demo at an export folder of its own: it uses the definition's, and only one
+// such world may exist at a time per SFTP root (trials run one after another).
+const bundledWorldRoots = new Set<string>();
 
 const safe = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '');
 
 export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld> {
   const { endpoints } = o;
   const tag = `${safe(o.name).slice(0, 12)}${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+  const { bundles, ...deployOptions } = o.deploy ?? {};
+  const bundlesDir = bundles ? bundlesDirOf(bundles) : undefined;
+  const exportId = bundlesDir ? String(restaurantPos.source.params?.exportId) : `c${tag}`;
+  const pipeline = bundlesDir ? restaurantPos : definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
+  if (bundlesDir) {
+    if (bundledWorldRoots.has(endpoints.sftp.root)) throw new Error(`another chaos world served by bundles is using ${endpoints.sftp.root}/exports/${exportId}; close it first`);
+    bundledWorldRoots.add(endpoints.sftp.root);
+  }
+  const releaseRoot = () => {
+    if (bundlesDir) bundledWorldRoots.delete(endpoints.sftp.root);
+  };
+  try {
+    return await deployWorld(o, { tag, exportId, pipeline, bundlesDir, deployOptions, releaseRoot });
+  } catch (error) {
+    releaseRoot();
+    throw error;
+  }
+}
+
+interface WorldPlan {
+  tag: string;
+  exportId: string;
+  pipeline: Pipeline;
+  bundlesDir: string | undefined;
+  deployOptions: Omit<ChaosDeploy, 'bundles'>;
+  releaseRoot: () => void;
+}
+
+async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bundlesDir, deployOptions, releaseRoot }: WorldPlan): Promise<ChaosWorld> {
+  const { endpoints } = o;
   const projectId = `chaos-${tag}`.slice(0, 30).replace(/-$/, '');
-  const exportId = `c${tag}`;
-  const pipeline = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
   generatePosExport({ root: endpoints.sftp.root, dates: o.dates, exportId, ordersPerDay: o.ordersPerDay, seed: o.exportSeed });
 
   const dbName = `chaos_${tag}`;
@@ -68,7 +127,14 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
     backoffOverride: { minSeconds: 1, maxSeconds: 3 },
     logger: silentLogger,
     logLevel: 'ERROR',
-    ...o.deploy,
+    ...(bundlesDir
+      ? {
+          // The children get no environment of ours but this: emulator clients would otherwise probe
+          // the GCE metadata server.
+          bundles: { dir: bundlesDir, env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none' } },
+        }
+      : {}),
+    ...deployOptions,
   });
   const clients = createGoogleClients({ projectId, firestoreHost: endpoints.firestoreHost });
   const db = new pg.Pool({ connectionString: direct.toString(), max: 2 });
@@ -76,7 +142,9 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
   return {
     name: o.name,
     pipeline,
+    dates: [...o.dates],
     deployment,
+    ...(deployment.bundleHost ? { bundleHost: deployment.bundleHost } : {}),
     clients,
     db,
     proxy,
@@ -94,6 +162,7 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
       await db.end();
       await proxy.close();
       fs.rmSync(path.join(endpoints.sftp.root, 'exports', exportId), { recursive: true, force: true });
+      releaseRoot();
     },
   };
 }

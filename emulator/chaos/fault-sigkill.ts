@@ -94,14 +94,24 @@ export function createSigkillFault(options: SigkillFaultOptions = {}): Fault {
       if (!host) throw new Error('the SIGKILL fault needs the world deployed from bundles (Fault.deploy.bundles)');
       const plan = planSigkill(world, controls.random, stages);
       const target = functionName(world.deployment.prefix, world.pipeline.name, plan.stage);
-      const where = plan.file ? `${plan.file} reaches ${plan.stage}` : 'it completes';
-      controls.log(`sigkill: ${target} ${plan.delayMs} ms after run ${plan.run + 1}'s ${where}`);
+      const where = plan.file ? `run ${plan.run + 1}'s ${plan.file} reaches ${plan.stage}` : `run ${plan.run + 1} completes`;
+      controls.log(`sigkill: ${target} ${plan.delayMs} ms after ${where}`);
+      // Whether the kill cut a delivery short (the push saw the connection go): a kill between two
+      // requests proves less, and the log says which it was.
+      const subscriptions = new Set(world.deployment.topologies.flatMap((t) => t.pushSubscriptions.filter((p) => p.targetFunction === target).map((p) => p.subscription)));
+      let killedAt: number | undefined;
+      let interrupted = 0;
+      const stopListening = world.onPushEvent((event) => {
+        if (killedAt === undefined || event.kind !== 'attempt' || !subscriptions.has(event.subscription)) return;
+        if (event.sentAt <= killedAt && !event.outcome.ok && event.outcome.reason === 'connection') interrupted++;
+      });
       let fired = false;
       let timer: NodeJS.Timeout | undefined;
       let killing: Promise<unknown> | undefined;
       const unsubscribe = onStageStart(world.clients.firestore, world, plan, () => {
         timer = setTimeout(() => {
           fired = true;
+          killedAt = Date.now();
           killing = host.kill(target).then(
             (k) => controls.log(`sigkill: killed ${target} (pid ${k.killedPid}), replaced by pid ${k.newPid ?? 'none'} in ${k.downMs} ms`),
             (error: unknown) => controls.log(`sigkill: killing ${target} failed: ${(error as Error).message}`),
@@ -112,8 +122,10 @@ export function createSigkillFault(options: SigkillFaultOptions = {}): Fault {
         fired: () => fired,
         async disarm() {
           unsubscribe();
+          stopListening();
           if (timer) clearTimeout(timer);
           await killing;
+          if (fired) controls.log(`sigkill: ${interrupted === 0 ? 'no delivery was in flight' : `${interrupted} deliver${interrupted === 1 ? 'y' : 'ies'} cut short`} by the kill of ${target}`);
         },
       };
     },

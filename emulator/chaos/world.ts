@@ -14,6 +14,7 @@ import { stageList } from '../../functions/stages';
 import { generatePosExport } from '../demo/pos-export';
 import type { BundleHost } from '../bundle-host';
 import { deployPipelines, type LocalDeployment, type LocalDeploymentOptions } from '../deploy-pipelines';
+import type { PushEvent } from '../pubsub-push/push-dispatcher';
 import { startDatabaseProxy, type DatabaseProxy } from '../faults/database-proxy';
 import { waitForRun, type FinishedRun } from '../run-watch';
 import type { LocalCloudEndpoints } from '../stack';
@@ -31,6 +32,9 @@ export interface ChaosWorld {
   proxy: DatabaseProxy;
   exportRoot: string;
   runIds: string[];
+  // Every push delivery event of the world's dispatcher (attempts, acks, retries, dead letters), e.g.
+  // for a fault to tell whether it interrupted a delivery; returns the unsubscribe.
+  onPushEvent(listener: (event: PushEvent) => void): () => void;
   run(date: string, timeoutMs: number): Promise<FinishedRun>;
   close(): Promise<void>;
 }
@@ -114,6 +118,7 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
   const direct = new URL(endpoints.databaseUrl);
   direct.pathname = `/${dbName}`;
   const proxy = await startDatabaseProxy(direct.toString());
+  const pushListeners = new Set<(event: PushEvent) => void>();
   const deployment = await deployPipelines({
     endpoints,
     pipelines: [pipeline],
@@ -127,6 +132,9 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
     backoffOverride: { minSeconds: 1, maxSeconds: 3 },
     logger: silentLogger,
     logLevel: 'ERROR',
+    onPushEvent: (event) => {
+      for (const listener of pushListeners) listener(event);
+    },
     ...(bundlesDir
       ? {
           // The children get no environment of ours but this: emulator clients would otherwise probe
@@ -150,6 +158,10 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
     proxy,
     exportRoot: path.join(endpoints.sftp.root, 'exports', exportId),
     runIds,
+    onPushEvent(listener) {
+      pushListeners.add(listener);
+      return () => pushListeners.delete(listener);
+    },
     async run(date, timeoutMs) {
       const runId = `${projectId}-r${runIds.length + 1}`;
       runIds.push(runId);

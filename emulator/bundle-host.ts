@@ -12,11 +12,16 @@
 // layout behind it. NODE_PATH points at our node_modules so the bundle resolves the framework (one
 // copy, so `--target` finds what the bundle registered) and any dependency it keeps external, as
 // the deployed package resolves them from its own installed dependencies.
+//
+// kill(name) is the chaos harness's crash: SIGKILL to the function's process (no handler runs, no
+// response is written, whatever it was doing stops mid-step), and a fresh process on the same port,
+// as Cloud Functions replaces a dead instance behind the same URL. Pub/Sub push meanwhile sees a reset
+// connection or a refused one and retries the message with its backoff.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Logger, LogFields } from '../shared/logger';
 import { silentLogger } from '../shared/logger';
-import { spawnUntilReady, type GroupProcess } from './child-process';
+import { signalGroup, spawnUntilReady, type GroupProcess } from './child-process';
 import { freePort, portAnswers } from './free-port';
 
 export interface BundledFunction {
@@ -48,9 +53,27 @@ export interface BundleHost {
   urlOf(name: string): string;
   /** The last few KB of the function process's stdout and stderr, for error messages. */
   outputOf(name: string): string;
-  /** Functions whose process ended while the host was running (not by stop()). */
+  /** Functions whose process ended while the host was running (not by stop() or kill()). */
   exited(): string[];
+  /** The pid of the function's current process. */
+  pidOf(name: string): number;
+  /**
+   * SIGKILLs the function's process and resolves once a fresh one serves the same URL. Kills of one
+   * function are taken in turn; a kill during stop() (or after it) only kills.
+   */
+  kill(name: string): Promise<KillResult>;
+  /** Every kill so far, in order. */
+  kills(): KillResult[];
   stop(): Promise<void>;
+}
+
+export interface KillResult {
+  function: string;
+  killedPid: number;
+  /** The replacement's pid; undefined when the host was stopping and started none. */
+  newPid?: number;
+  /** From the SIGKILL to the replacement accepting connections. */
+  downMs: number;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -110,11 +133,20 @@ function childEnv(fn: BundledFunction, port: number, root: string, baseEnv: Reco
   };
 }
 
-async function startOne(fn: BundledFunction, options: BundleHostOptions, logger: Logger, onExit: (name: string) => void): Promise<{ process: GroupProcess; url: string }> {
+interface Served {
+  process: GroupProcess;
+  port: number;
+  url: string;
+}
+
+// `port` given: the replacement of a killed process, which must answer on the URL the push
+// subscriptions already name (the kernel frees a SIGKILLed listener's port at once; Node listens
+// with SO_REUSEADDR, so the old connections' TIME_WAIT does not block it).
+async function startOne(fn: BundledFunction, options: BundleHostOptions, logger: Logger, onExit: (child: GroupProcess) => void, fixedPort?: number): Promise<Served> {
   const cli = functionsFrameworkCli(options.root);
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort(LOOPBACK);
+    const port = fixedPort ?? (await freePort(LOOPBACK));
     let child: GroupProcess;
     try {
       child = await spawnUntilReady(
@@ -138,11 +170,15 @@ async function startOne(fn: BundledFunction, options: BundleHostOptions, logger:
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (attempt < START_ATTEMPTS && message.includes('EADDRINUSE')) continue;
+      if (attempt < START_ATTEMPTS && message.includes('EADDRINUSE')) {
+        // A fixed port is still held (a socket of the killed process not yet closed): give it a moment.
+        if (fixedPort !== undefined) await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        continue;
+      }
       throw error;
     }
-    void child.exited.then(() => onExit(fn.name));
-    return { process: child, url: `http://${LOOPBACK}:${port}` };
+    void child.exited.then(() => onExit(child));
+    return { process: child, port, url: `http://${LOOPBACK}:${port}` };
   }
 }
 
@@ -159,13 +195,16 @@ export async function startBundleHost(fns: readonly BundledFunction[], options: 
     }
   }
 
-  const served = new Map<string, { process: GroupProcess; url: string }>();
+  const served = new Map<string, Served>();
+  const byName = new Map(fns.map((fn) => [fn.name, fn]));
   let stopping = false;
   const exitedEarly: string[] = [];
-  const onExit = (name: string) => {
-    if (stopping) return;
-    exitedEarly.push(name);
-    logger.error('function process exited', { function: name, output: served.get(name)?.process.outputTail().slice(-2000) });
+  // Processes ended on purpose by kill(): their exit is no crash to report.
+  const killed = new WeakSet<GroupProcess>();
+  const onExit = (child: GroupProcess) => {
+    if (stopping || killed.has(child)) return;
+    exitedEarly.push(child.name);
+    logger.error('function process exited', { function: child.name, output: child.outputTail().slice(-2000) });
   };
 
   // All at once: each child spends its start-up loading its bundle, which a second core overlaps.
@@ -184,12 +223,53 @@ export async function startBundleHost(fns: readonly BundledFunction[], options: 
     if (!found) throw new Error(`no function named "${name}" in this host (have: ${[...served.keys()].join(', ') || 'none'})`);
     return found;
   };
+
+  const killLog: KillResult[] = [];
+  // Per function, the kill (and restart) under way: the next kill, and stop(), wait for it.
+  const pending = new Map<string, Promise<KillResult>>();
+  const killAndReplace = async (name: string): Promise<KillResult> => {
+    const current = get(name);
+    const fn = byName.get(name)!;
+    const victim = current.process;
+    killed.add(victim);
+    const at = Date.now();
+    signalGroup(victim.pid, 'SIGKILL');
+    await victim.exited; // its group guards are released by child-process.ts once it is gone
+    logger.warn('function process killed', { function: name, pid: victim.pid });
+    if (stopping) {
+      const result: KillResult = { function: name, killedPid: victim.pid, downMs: Date.now() - at };
+      killLog.push(result);
+      return result;
+    }
+    const replacement = await startOne(fn, options, logger, onExit, current.port);
+    served.set(name, replacement);
+    if (stopping) await replacement.process.stop(); // stop() began while it started: it is not left running
+    const result: KillResult = { function: name, killedPid: victim.pid, newPid: replacement.process.pid, downMs: Date.now() - at };
+    killLog.push(result);
+    logger.info('function process replaced', { function: name, url: replacement.url, pid: replacement.process.pid, downMs: result.downMs });
+    return result;
+  };
+
   return {
     urlOf: (name) => get(name).url,
     outputOf: (name) => get(name).process.outputTail(),
     exited: () => [...exitedEarly],
+    pidOf: (name) => get(name).process.pid,
+    kills: () => [...killLog],
+    kill(name) {
+      if (!served.has(name)) return Promise.reject(new Error(`no function named "${name}" in this host (have: ${[...served.keys()].join(', ')})`));
+      const before = pending.get(name) ?? Promise.resolve(undefined);
+      const next = before.catch(() => undefined).then(() => killAndReplace(name));
+      pending.set(name, next);
+      void next.finally(() => {
+        if (pending.get(name) === next) pending.delete(name);
+      }).catch(() => undefined);
+      return next;
+    },
     async stop() {
       stopping = true;
+      // A replacement still starting is stopped by its kill once started; wait for that, then stop the rest.
+      await Promise.allSettled([...pending.values()]);
       await Promise.all([...served.values()].map((s) => s.process.stop()));
     },
   };

@@ -76,6 +76,9 @@ export interface LocalDeployment {
   bucket: string;
   topologies: PipelineTopology[];
   host: FunctionHost | BundleHost;
+  // The same host when the functions run from bundles (one process each), e.g. to kill(name) one of
+  // them as the chaos harness does; undefined with in-process handlers, which have no process to kill.
+  bundleHost?: BundleHost;
   // Pulls from the emulator and pushes to the functions, as Pub/Sub push does.
   dispatcher: PushDispatcher;
   scheduler: LocalScheduler;
@@ -120,12 +123,16 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
   const topologies = options.pipelines.map((pipeline) => topologyOf(pipeline, stageList, prefix));
   let identities: StorageIdentities | undefined;
   let host: FunctionHost | BundleHost;
+  let bundleHost: BundleHost | undefined;
   try {
     // Before any function can run: the emulator enforces each one's declared bucket access.
     identities = await registerStorageIdentities(endpoints.storageUrl, options.pipelines, { projectId, prefix, bucket }, logger);
-    host = options.bundles
-      ? await serveBundles(options, options.bundles, functionEnv, prefix, logger)
-      : await serveHandlers(options, functionEnv, prefix, logger, runtimes);
+    if (options.bundles) {
+      bundleHost = await serveBundles(options, options.bundles, functionEnv, prefix, logger);
+      host = bundleHost;
+    } else {
+      host = await serveHandlers(options, functionEnv, prefix, logger, runtimes);
+    }
   } catch (error) {
     await identities?.remove();
     fs.rmSync(secretsDir, { recursive: true, force: true });
@@ -196,6 +203,7 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     bucket,
     topologies,
     host,
+    ...(bundleHost ? { bundleHost } : {}),
     dispatcher,
     scheduler,
     pubsub,

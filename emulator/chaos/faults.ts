@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import type { SftpFaults } from '../sftp-server';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
+import { sigkillFault } from './fault-sigkill';
 import type { ChaosWorld, ChaosWorldOptions } from './world';
 
 export interface FaultControls {
@@ -170,4 +171,4 @@ export const databaseGoneForGood: Fault = {
   },
 };
 
-export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify, stagedDataDeleted, databaseGoneForGood];
+export const FAULTS: readonly Fault[] = [duplicateDelivery, sftpDropMidFile, databaseOutageDuringLoad, databaseOutageDuringNotify, stagedDataDeleted, databaseGoneForGood, sigkillFault];

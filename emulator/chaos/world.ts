@@ -3,14 +3,18 @@
 // the same seeded export as every other trial, so their results can be compared by checksum.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { handlers } from '../../functions/handlers';
 import { restaurantPos } from '../../pipelines/restaurant-pos';
 import { createGoogleClients, type GoogleClients } from '../../shared/google-clients';
 import { silentLogger } from '../../shared/logger';
 import { definePipeline, type Pipeline } from '../../shared/pipeline-definition';
+import { stageList } from '../../functions/stages';
 import { exportDirectory, generatePosExport } from '../demo/pos-export';
+import type { BundleHost } from '../bundle-host';
 import { deployPipelines, type LocalDeployment, type LocalDeploymentOptions } from '../deploy-pipelines';
+import type { PushEvent } from '../pubsub-push/push-dispatcher';
 import { startDatabaseProxy, type DatabaseProxy } from '../faults/database-proxy';
 import { waitForRun, type FinishedRun } from '../run-watch';
 import type { StageHandler } from '../../functions/runtime/context';
@@ -21,12 +25,19 @@ import type { LocalCloudEndpoints } from '../stack';
 export interface ChaosWorld {
   name: string;
   pipeline: Pipeline;
+  // The business dates the world's runs are for, in order (run i is for dates[i]).
+  dates: string[];
   deployment: LocalDeployment;
+  // The functions' processes when deployed with bundles (one process each, killable); else undefined.
+  bundleHost?: BundleHost;
   clients: GoogleClients;
   db: pg.Pool;
   proxy: DatabaseProxy;
   exportRoot: string;
   runIds: string[];
+  // Every push delivery event of the world's dispatcher (attempts, acks, retries, dead letters), e.g.
+  // for a fault to tell whether it interrupted a delivery; returns the unsubscribe.
+  onPushEvent(listener: (event: PushEvent) => void): () => void;
   run(date: string, timeoutMs: number, until?: (run: RunRecord) => boolean): Promise<FinishedRun>;
   // The vendor re-sends one file of a day with a line corrected (new bytes, a later mtime).
   reExport(date: string): void;
@@ -39,19 +50,74 @@ export interface ChaosWorldOptions {
   dates: string[];
   ordersPerDay: number;
   exportSeed: number;
-  deploy?: Partial<Pick<LocalDeploymentOptions, 'deliverTwice' | 'backoffOverride' | 'logLevel' | 'pushFaults'>>;
-  // Wraps stage handlers (a fault acting inside a function, e.g. deleting the staged data load is about to read).
+  deploy?: ChaosDeploy;
+  // Wraps stage handlers (a fault acting inside a function, e.g. deleting the staged data load is about
+  // to read); in-process handlers only, not with `deploy.bundles`.
   wrapHandlers?: (handlers: Record<StageName, StageHandler>) => Record<StageName, StageHandler>;
 }
+
+export type ChaosDeploy = Partial<Pick<LocalDeploymentOptions, 'deliverTwice' | 'backoffOverride' | 'logLevel' | 'pushFaults'>> & {
+  // Serve every function from the built bundles, each in its own functions-framework process (as
+  // Cloud Functions runs them), instead of in-process handlers. `true`: dist/functions of this repository.
+  bundles?: true | { dir: string };
+};
+
+const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_BUNDLES_DIR = path.join(REPOSITORY_ROOT, 'dist', 'functions');
+
+// Checked before anything is created, so a missing build fails the trial at once and says what to run.
+function bundlesDirOf(bundles: true | { dir: string }): string {
+  const dir = bundles === true ? DEFAULT_BUNDLES_DIR : bundles.dir;
+  const missing = stageList.filter((stage) => !fs.existsSync(path.join(dir, stage.name, 'package.json'))).map((stage) => stage.name);
+  if (missing.length > 0) {
+    throw new Error(`this chaos fault runs the functions from their built bundles, and ${dir} has none for ${missing.join(', ')}: run \`npm run build\` first`);
+  }
+  return dir;
+}
+
+// Bundles read the pipeline definition built into them (pipelines/index.ts), so a world served by
+// them cannot point the demo at an export folder of its own: it uses the definition's, and only one
+// such world may exist at a time per SFTP root (trials run one after another).
+const bundledWorldRoots = new Set<string>();
 
 const safe = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '');
 
 export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld> {
   const { endpoints } = o;
   const tag = `${safe(o.name).slice(0, 12)}${Date.now().toString(36).slice(-5)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+  const { bundles, ...deployOptions } = o.deploy ?? {};
+  const bundlesDir = bundles ? bundlesDirOf(bundles) : undefined;
+  // A bundle carries its own handlers: a wrapped one would silently not run.
+  if (bundlesDir && o.wrapHandlers) throw new Error('a chaos world served by bundles cannot wrap stage handlers (wrapHandlers)');
+  const exportId = bundlesDir ? String(restaurantPos.source.params?.exportId) : `c${tag}`;
+  const pipeline = bundlesDir ? restaurantPos : definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
+  if (bundlesDir) {
+    if (bundledWorldRoots.has(endpoints.sftp.root)) throw new Error(`another chaos world served by bundles is using ${endpoints.sftp.root}/exports/${exportId}; close it first`);
+    bundledWorldRoots.add(endpoints.sftp.root);
+  }
+  const releaseRoot = () => {
+    if (bundlesDir) bundledWorldRoots.delete(endpoints.sftp.root);
+  };
+  try {
+    return await deployWorld(o, { tag, exportId, pipeline, bundlesDir, deployOptions, releaseRoot });
+  } catch (error) {
+    releaseRoot();
+    throw error;
+  }
+}
+
+interface WorldPlan {
+  tag: string;
+  exportId: string;
+  pipeline: Pipeline;
+  bundlesDir: string | undefined;
+  deployOptions: Omit<ChaosDeploy, 'bundles'>;
+  releaseRoot: () => void;
+}
+
+async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bundlesDir, deployOptions, releaseRoot }: WorldPlan): Promise<ChaosWorld> {
+  const { endpoints } = o;
   const projectId = `chaos-${tag}`.slice(0, 30).replace(/-$/, '');
-  const exportId = `c${tag}`;
-  const pipeline = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
   generatePosExport({ root: endpoints.sftp.root, dates: o.dates, exportId, ordersPerDay: o.ordersPerDay, seed: o.exportSeed });
 
   const dbName = `chaos_${tag}`;
@@ -62,6 +128,7 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
   const direct = new URL(endpoints.databaseUrl);
   direct.pathname = `/${dbName}`;
   const proxy = await startDatabaseProxy(direct.toString());
+  const pushListeners = new Set<(event: PushEvent) => void>();
   const deployment = await deployPipelines({
     endpoints,
     pipelines: [pipeline],
@@ -75,7 +142,17 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
     backoffOverride: { minSeconds: 1, maxSeconds: 3 },
     logger: silentLogger,
     logLevel: 'ERROR',
-    ...o.deploy,
+    onPushEvent: (event) => {
+      for (const listener of pushListeners) listener(event);
+    },
+    ...(bundlesDir
+      ? {
+          // The children get no environment of ours but this: emulator clients would otherwise probe
+          // the GCE metadata server.
+          bundles: { dir: bundlesDir, env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none' } },
+        }
+      : {}),
+    ...deployOptions,
   });
   const clients = createGoogleClients({ projectId, firestoreHost: endpoints.firestoreHost });
   const db = new pg.Pool({ connectionString: direct.toString(), max: 2 });
@@ -83,12 +160,18 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
   return {
     name: o.name,
     pipeline,
+    dates: [...o.dates],
     deployment,
+    ...(deployment.bundleHost ? { bundleHost: deployment.bundleHost } : {}),
     clients,
     db,
     proxy,
     exportRoot: path.join(endpoints.sftp.root, 'exports', exportId),
     runIds,
+    onPushEvent(listener) {
+      pushListeners.add(listener);
+      return () => pushListeners.delete(listener);
+    },
     async run(date, timeoutMs, until) {
       const runId = `${projectId}-r${runIds.length + 1}`;
       runIds.push(runId);
@@ -104,6 +187,7 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
       await db.end();
       await proxy.close();
       fs.rmSync(path.join(endpoints.sftp.root, 'exports', exportId), { recursive: true, force: true });
+      releaseRoot();
     },
   };
 }

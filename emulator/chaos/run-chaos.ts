@@ -86,7 +86,7 @@ async function runSequence(world: ChaosWorld, o: ChaosOptions, problems: string[
   const runs: FinishedRun[] = [];
   const runOne = async (date: string) => {
     try {
-      runs.push(await world.run(date, o.runTimeoutMs ?? 300_000));
+      runs.push(await world.run(date, o.runTimeoutMs ?? 600_000));
     } catch (error) {
       problems.push(`run for ${date}: ${(error as Error).message}`);
     }
@@ -102,7 +102,7 @@ async function runUntilFailed(world: ChaosWorld, o: ChaosOptions, problems: stri
   const date = o.dates[0]!;
   try {
     const ended = (run: RunRecord) => run.status !== 'running' && Boolean(run.notifications?.alertSentAt ?? run.notifications?.failureAlertSentAt);
-    const finished = await world.run(date, o.runTimeoutMs ?? 300_000, ended);
+    const finished = await world.run(date, o.runTimeoutMs ?? 600_000, ended);
     if (finished.run.status !== 'failed') problems.push(`run ${finished.run.runId} ended ${finished.run.status}, not failed`);
     return [finished];
   } catch (error) {

@@ -21,6 +21,9 @@ import type { StageHandler } from '../../functions/runtime/context';
 import type { RunRecord } from '../../functions/runtime/run-record';
 import type { StageName } from '../../shared/stage-declaration';
 import type { LocalCloudEndpoints } from '../stack';
+import { watchdogJobName } from '../../shared/topology';
+
+const WATCHDOG_EVERY_MS = 15_000;
 
 export interface ChaosWorld {
   name: string;
@@ -176,7 +179,16 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
       const runId = `${projectId}-r${runIds.length + 1}`;
       runIds.push(runId);
       await deployment.trigger(pipeline.name, { runId, date });
-      return waitForRun(clients.firestore, runId, { timeoutMs, ...(until ? { until } : {}) });
+      // The watchdog, as its schedule would fire it (every 10 minutes in a deployment; often here, so a
+      // trial sees it re-drive a notification whose sender was killed once the claim's lease is over).
+      const watchdog = setInterval(() => {
+        deployment.scheduler.fire(watchdogJobName(deployment.prefix, pipeline.name)).catch(() => undefined);
+      }, WATCHDOG_EVERY_MS);
+      try {
+        return await waitForRun(clients.firestore, runId, { timeoutMs, ...(until ? { until } : {}) });
+      } finally {
+        clearInterval(watchdog);
+      }
     },
     reExport(date) {
       correctOneLine(exportDirectory(endpoints.sftp.root, exportId, date));

@@ -79,7 +79,10 @@ async function release(firestore: Firestore, runId: string, key: DeliveryKey, cl
   });
 }
 
-// The lease for a stage: its timeout plus a minute.
+// The lease for a stage: its timeout plus a minute, so no live attempt can still be sending when it runs
+// out. Notify's redeliveries within it are refused as busy and may all be spent (locally, with short
+// backoffs, they are); the watchdog then re-drives the run's notification once the lease is over
+// (sweep.ts), so a mail whose sender died is late, never lost.
 export function deliveryLeaseMs(timeoutSeconds: number): number {
   return (timeoutSeconds + 60) * 1000;
 }

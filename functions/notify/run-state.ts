@@ -62,5 +62,5 @@ export async function settleFailedRun(firestore: Firestore, runId: string, failu
 // Notify has sent everything the run's end owed; watchers wait for this mark.
 export async function markNotifyDone(firestore: Firestore, runId: string): Promise<void> {
   const at = new Date().toISOString();
-  await runRef(firestore, runId).update({ 'notifications.doneAt': at, updatedAt: at });
+  await runRef(firestore, runId).update({ 'notifications.doneAt': at, notifyPending: false, updatedAt: at });
 }

@@ -1,5 +1,6 @@
 // sluice.sweep (the pipeline's watchdog schedule): fail every run of the pipeline that stopped making
-// progress, naming what was last seen, so no run stays `running` in silence. A run is stalled when
+// progress, naming what was last seen, so no run stays `running` in silence; and announce again the end
+// of runs whose notification never finished (its sender died holding a mail's claim). A run is stalled when
 // nothing on it moved for longer than the stages it waits on can legitimately take (stall-limit.ts):
 // by then every message that could still move it has been dead-lettered (and handled) or was lost.
 // Failing the run publishes run-failed once; notify then alerts once (deliver-once.ts). A sweep
@@ -10,6 +11,7 @@ import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
 import type { IncomingMessage, StageContext } from '../runtime/context';
 import { RUNS_COLLECTION, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
 import { stageList } from '../stages';
+import { deliveryLeaseMs } from './deliver-once';
 import { readFiles } from './run-state';
 
 // How many running runs one sweep looks at; the next sweep takes the rest.
@@ -86,7 +88,7 @@ export interface SweepOptions {
   now?: () => Date;
 }
 
-export async function handleSweep(ctx: StageContext, message: IncomingMessage, options: SweepOptions = {}): Promise<{ failed: string[] }> {
+export async function handleSweep(ctx: StageContext, message: IncomingMessage, options: SweepOptions = {}): Promise<{ failed: string[]; redriven: string[] }> {
   const sweep = parseMessage(sweepMessageSchema, JSON.parse(message.data.toString('utf8')), 'sweep');
   const now = (options.now ?? (() => new Date()))();
   const limits = stallLimitsOf(stageList, ctx.pipeline.watchdog.stalledAfterMinutes);
@@ -105,6 +107,30 @@ export async function handleSweep(ctx: StageContext, message: IncomingMessage, o
     await ctx.failRun(doc.id, reason, verdict.lastSeen.stage);
     failed.push(doc.id);
   }
-  ctx.logger.info('watchdog sweep done', { running: snap.size, failed: failed.length });
-  return { failed };
+  const redriven = await redriveNotifications(ctx, sweep.pipeline, now);
+  ctx.logger.info('watchdog sweep done', { running: snap.size, failed: failed.length, redriven: redriven.length });
+  return { failed, redriven };
+}
+
+// Runs that ended but whose notification never finished (notifyPending): once a dead sender's claim has
+// expired, the run's end is announced to notify again; deliver-once.ts skips what already went out.
+async function redriveNotifications(ctx: StageContext, pipeline: string, now: Date): Promise<string[]> {
+  const leaseMs = deliveryLeaseMs(ctx.stage.timeoutSeconds);
+  const snap = await ctx.firestore.collection(RUNS_COLLECTION)
+    .where('pipeline', '==', pipeline)
+    .where('notifyPending', '==', true)
+    .limit(SWEEP_BATCH)
+    .get();
+  const redriven: string[] = [];
+  for (const doc of snap.docs) {
+    const run = doc.data() as RunRecord;
+    const endedAt = Date.parse(run.completedAt ?? run.finishedAt ?? run.updatedAt);
+    if (!(now.getTime() - endedAt > leaseMs)) continue;
+    ctx.logger.warn('run ended without its notification finishing; announcing its end again', { runId: doc.id, status: run.status, endedAt: run.completedAt });
+    await ctx.publish('notify', run.error
+      ? { v: 1, type: 'sluice.run-failed', pipeline, runId: doc.id, stage: run.error.stage, error: run.error.message }
+      : { v: 1, type: 'sluice.run-complete', pipeline, runId: doc.id });
+    redriven.push(doc.id);
+  }
+  return redriven;
 }

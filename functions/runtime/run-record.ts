@@ -40,6 +40,9 @@ export interface RunRecord {
   counts: Record<FileOutcome, number>;
   // Set once, in the transaction that ends the run's last file.
   completedAt?: string;
+  // True from the run's end until notify has sent everything it owed (notifications.doneAt): the
+  // watchdog re-drives notify for a run left so (a notify instance that died holding a mail's claim).
+  notifyPending?: boolean;
   // Run-level stages (fetch, notify); per-file stages live on the file records.
   stages: Partial<Record<StageName, StageTiming>>;
   error?: { stage: string; message: string };

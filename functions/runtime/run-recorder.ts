@@ -42,6 +42,7 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
       status: finalStatus(counts, run.error),
       finishedAt: at,
       updatedAt: at,
+      notifyPending: true,
     });
     return true;
   }
@@ -62,7 +63,7 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
       const at = now();
       try {
         await runRef(runId).update(
-          { completedAt: at, completedBy: fileKey, status: finalStatus({ ...emptyCounts(), ...run.counts }, run.error), finishedAt: at, updatedAt: at },
+          { completedAt: at, completedBy: fileKey, status: finalStatus({ ...emptyCounts(), ...run.counts }, run.error), finishedAt: at, updatedAt: at, notifyPending: true },
           { lastUpdateTime: snap.updateTime },
         );
         return { runComplete: true };
@@ -212,6 +213,7 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
           status: 'failed',
           updatedAt: at,
           ...(run.completedAt ? {} : { completedAt: at, completedBy: RUN_FAILED_DECIDER, finishedAt: at }),
+          notifyPending: true,
         });
         return { firstFailure: true };
       });

@@ -97,4 +97,29 @@ describe('watchdog sweep on the local cloud', () => {
     expect(result.failed).toEqual([]);
     expect((await h.run('r-fresh'))?.status).toBe('running');
   });
+
+  it('announces again the end of a run whose notify died holding a mail claim, once the lease is over; the report goes out once', async () => {
+    const g = await stageHarness(world, testPipeline(world, { reports: [{ name: 'one', subject: 'One', to: ['m@example.com'], queries: [{ title: 'One', sql: 'select 1 as one' }] }] }));
+    const outboxBefore = (await world.outbox()).length;
+    const eventsBefore = g.events.length;
+    await g.startRun('r-orphaned-claim', [{ fileKey: 'f9', name: '20261121/Orders.csv' }], 'load');
+    await g.context('aggregate').finishFile('r-orphaned-claim', 'f9', 'loaded', { stage: 'aggregate' });
+    await g.waitForEvents(eventsBefore + 1);
+    expect(await g.run('r-orphaned-claim')).toMatchObject({ status: 'succeeded', notifyPending: true });
+    // Its notify took the report's claim and was killed; every redelivery within the lease was refused.
+    const longAgo = new Date(Date.now() - 3_600_000).toISOString();
+    await world.clients.firestore.collection('sluice_runs').doc('r-orphaned-claim').update({ completedAt: longAgo, 'notificationClaims.report-0': { by: 'dead', at: longAgo } });
+
+    const sweep = { messageId: 'sweep-3', attributes: {}, data: Buffer.from(JSON.stringify({ v: 1, type: 'sluice.sweep', pipeline: g.pipeline.name })) };
+    const result = await handleSweep(g.context('notify'), sweep);
+    expect(result.redriven).toEqual(['r-orphaned-claim']);
+    const again = (await g.waitForEvents(eventsBefore + 2))[eventsBefore + 1]!;
+    expect(again).toMatchObject({ type: 'sluice.run-complete', runId: 'r-orphaned-claim' });
+    await g.deliver('notify', handleNotify, again);
+    const mails = await Promise.all((await world.outbox()).slice(outboxBefore).map(async (f) => simpleParser(await readFile(f))));
+    expect(mails.map((m) => m.messageId)).toEqual(['<r-orphaned-claim.report@sluice>']);
+    expect(await g.run('r-orphaned-claim')).toMatchObject({ notifyPending: false });
+    expect((await handleSweep(g.context('notify'), sweep)).redriven).toEqual([]);
+    await g.close();
+  });
 });

@@ -140,16 +140,41 @@ function isRunning(pidFile: string): boolean {
   }
 }
 
+// Which instance of a data dir a fallback cluster stands in for: its path, and the directory's inode
+// and birth time. A checkout deleted and cloned again at the same path (CI clones can reuse a folder
+// name) has a new data dir with a new password; the old cluster must not be taken for it.
+interface FallbackOrigin { path: string; instance: string }
+
+export function dataDirInstance(dir: string): string | undefined {
+  try {
+    const stat = fs.statSync(dir);
+    return `${stat.ino}:${Math.round(stat.birthtimeMs)}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function readOrigin(marker: string): FallbackOrigin | undefined {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(marker, 'utf8')) as Partial<FallbackOrigin>;
+    return typeof parsed.path === 'string' && typeof parsed.instance === 'string' ? { path: parsed.path, instance: parsed.instance } : undefined;
+  } catch {
+    return undefined; // an older plain-path marker: its instance is unknown, so it counts as gone
+  }
+}
+
 // A fallback cluster outlives its checkout (CI clones into a fresh temp dir each time, ~70 MB a
-// cluster); when the data dir it stood in for is gone and no postgres runs on it, it goes too.
+// cluster); when the data dir it stood in for is gone (or is another instance at the same path) and
+// no postgres runs on it, it goes too.
 export function sweepOrphanedFallbacks(logger: Logger, tmp = os.tmpdir()): void {
   for (const entry of fs.readdirSync(tmp)) {
     if (!entry.startsWith(FALLBACK_PREFIX) || !entry.endsWith(ORIGIN_SUFFIX)) continue;
     const marker = path.join(tmp, entry);
     const cluster = marker.slice(0, -ORIGIN_SUFFIX.length);
     try {
-      const origin = fs.readFileSync(marker, 'utf8');
-      if (fs.existsSync(origin) || isRunning(path.join(cluster, 'postmaster.pid'))) continue;
+      const origin = readOrigin(marker);
+      const current = origin ? dataDirInstance(origin.path) : undefined;
+      if ((origin && current === origin.instance) || isRunning(path.join(cluster, 'postmaster.pid'))) continue;
       fs.rmSync(cluster, { recursive: true, force: true });
       fs.rmSync(marker, { force: true });
       logger.info('removed a fallback postgres cluster whose checkout is gone', { cluster, origin });
@@ -171,7 +196,8 @@ function prepareDataDir(dataDir: string, runAs: RunAs, logger: Logger): string {
   sweepOrphanedFallbacks(logger);
   const fallback = path.join(os.tmpdir(), `${FALLBACK_PREFIX}${crypto.createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`);
   // Beside the cluster (initdb wants its directory to itself): which checkout it belongs to.
-  fs.writeFileSync(`${fallback}${ORIGIN_SUFFIX}`, dataDir);
+  const origin: FallbackOrigin = { path: dataDir, instance: dataDirInstance(dataDir) ?? 'unknown' };
+  fs.writeFileSync(`${fallback}${ORIGIN_SUFFIX}`, JSON.stringify(origin));
   fs.mkdirSync(fallback, { recursive: true, mode: 0o700 });
   fs.chownSync(fallback, runAs.uid, runAs.gid);
   if (!reachable(fallback, runAs)) {

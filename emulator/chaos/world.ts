@@ -15,7 +15,7 @@ import { exportDirectory, generatePosExport } from '../demo/pos-export';
 import type { BundleHost } from '../bundle-host';
 import { deployPipelines, type LocalDeployment, type LocalDeploymentOptions } from '../deploy-pipelines';
 import type { PushEvent } from '../pubsub-push/push-dispatcher';
-import { startDatabaseProxy, type DatabaseProxy } from '../faults/database-proxy';
+import { createProxiedDatabase, type DatabaseProxy } from '../faults/database-proxy';
 import { waitForRun, type FinishedRun } from '../run-watch';
 import type { StageHandler } from '../../functions/runtime/context';
 import type { RunRecord } from '../../functions/runtime/run-record';
@@ -124,13 +124,7 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
   generatePosExport({ root: endpoints.sftp.root, dates: o.dates, exportId, ordersPerDay: o.ordersPerDay, seed: o.exportSeed });
 
   const dbName = `chaos_${tag}`;
-  const admin = new pg.Client({ connectionString: endpoints.databaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${dbName}"`);
-  await admin.end();
-  const direct = new URL(endpoints.databaseUrl);
-  direct.pathname = `/${dbName}`;
-  const proxy = await startDatabaseProxy(direct.toString());
+  const { directUrl, proxy } = await createProxiedDatabase(endpoints.databaseUrl, dbName);
   const pushListeners = new Set<(event: PushEvent) => void>();
   const deployment = await deployPipelines({
     endpoints,
@@ -158,7 +152,7 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
     ...deployOptions,
   });
   const clients = createGoogleClients({ projectId, firestoreHost: endpoints.firestoreHost });
-  const db = new pg.Pool({ connectionString: direct.toString(), max: 2 });
+  const db = new pg.Pool({ connectionString: directUrl, max: 2 });
   const runIds: string[] = [];
   return {
     name: o.name,

@@ -2,6 +2,7 @@
 // down() cuts existing connections and refuses new ones, which is what a function sees when its
 // database restarts or its network goes; up() lets connections through again.
 import net from 'node:net';
+import pg from 'pg';
 
 export interface DatabaseProxy {
   url: string;
@@ -51,3 +52,19 @@ export async function startDatabaseProxy(targetUrl: string): Promise<DatabasePro
   };
 }
 
+
+// A fresh database on the given server, for one isolated deployment (a test file, a chaos trial), with
+// a proxy in front of it: `url` goes through the proxy (what the functions get), `directUrl` does not
+// (what the checks read with).
+export async function createProxiedDatabase(serverUrl: string, name: string): Promise<{ directUrl: string; proxy: DatabaseProxy }> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.end();
+  }
+  const direct = new URL(serverUrl);
+  direct.pathname = `/${name}`;
+  return { directUrl: direct.toString(), proxy: await startDatabaseProxy(direct.toString()) };
+}

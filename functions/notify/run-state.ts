@@ -2,7 +2,7 @@
 // Which mails went out is deliver-once.ts's.
 import type { Firestore } from '@google-cloud/firestore';
 import { PermanentError } from '../../shared/errors';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from '../runtime/run-record';
+import { emptyCounts, FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from '../runtime/run-record';
 
 const runRef = (firestore: Firestore, runId: string) => firestore.collection(RUNS_COLLECTION).doc(runId);
 
@@ -28,7 +28,7 @@ export async function settleRun(firestore: Firestore, runId: string): Promise<Ru
     if (!run) throw new PermanentError(`run ${runId} has no record`);
     if (run.status !== 'running' && run.finishedAt) return run;
     const at = new Date().toISOString();
-    const status = run.status !== 'running' ? run.status : finalStatus(run.counts ?? { loaded: 0, skipped: 0, quarantined: 0, failed: 0 }, run.error);
+    const status = run.status !== 'running' ? run.status : finalStatus({ ...emptyCounts(), ...run.counts }, run.error);
     const finishedAt = run.finishedAt ?? at;
     tx.update(ref, { status, finishedAt, updatedAt: at });
     return { ...run, status, finishedAt };
@@ -45,7 +45,7 @@ export async function settleFailedRun(firestore: Firestore, runId: string, failu
       // Fetch may fail before it recorded the run; record enough to hang the alert mark on.
       const created = {
         runId, pipeline: failure.pipeline, trigger: 'unknown', messageId: '', dates: [], status: 'failed', createdAt: at, updatedAt: at, finishedAt: at,
-        expectedFiles: null, endedFiles: 0, counts: { loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0 }, stages: {},
+        expectedFiles: null, endedFiles: 0, counts: emptyCounts(), stages: {},
         error: { stage: failure.stage, message: failure.error },
       } satisfies RunRecord;
       tx.create(ref, created);

@@ -7,8 +7,10 @@ import { redact } from '../../shared/redact';
 import type { StageName } from '../../shared/stage-declaration';
 import type { QuarantineInput } from './context';
 import { copyOnce } from './copy-once';
+import { isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
 
-const gone = (error: unknown) => [404, 412].includes(Number((error as { code?: number }).code));
+// The object (at that generation) is no longer there: 404, or 412 for a generation precondition.
+const gone = (error: unknown) => isNotFound(error) || isPreconditionFailed(error);
 
 // Where a file goes: beside its own name in the layout; a name outside the layout (dropped by hand
 // under raw/<pipeline>/) under the pipeline's own `unsorted/` folder, which its grants still cover.

@@ -69,6 +69,9 @@ export interface FileRecord {
   endedAt?: string;
 }
 
+// A run's counts before any file ended: one entry per outcome.
+export const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0 });
+
 // A run's final status from its file counts: any failure fails it, any quarantine makes it partial, a
 // run that loaded nothing says so.
 export function finalStatus(counts: Record<FileOutcome, number>, runError?: unknown): RunStatus {

@@ -6,7 +6,7 @@ import { FieldValue, type Firestore, type Transaction } from '@google-cloud/fire
 import { processRedactor, type Redactor } from '../../shared/redact';
 import type { StageName } from '../../shared/stage-declaration';
 import type { FileOutcome, FileStageReport, RunRecorder, RunStart } from './context';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
+import { emptyCounts, FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
 
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
@@ -17,7 +17,6 @@ const FETCH_DECIDER = '(fetch)';
 const RUN_FAILED_DECIDER = '(run-failed)';
 
 const now = () => new Date().toISOString();
-const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0 });
 
 type StoredRun = RunRecord & { completedBy?: string };
 

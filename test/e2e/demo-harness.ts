@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import pg from 'pg';
-import { startDatabaseProxy, type DatabaseProxy } from '../../emulator/faults/database-proxy';
+import { createProxiedDatabase, type DatabaseProxy } from '../../emulator/faults/database-proxy';
 import { deployPipelines, type BundleOptions, type LocalDeployment } from '../../emulator/deploy-pipelines';
 import { generatePosExport, type PosExportSummary } from '../../emulator/demo/pos-export';
 import { waitForRun, type FinishedRun } from '../../emulator/run-watch';
@@ -52,13 +52,7 @@ export async function startDemoHarness(options: DemoHarnessOptions = {}): Promis
   const pipeline = options.pipelineOverrides ? options.pipelineOverrides(base) : base;
 
   const dbName = uniqueName('e2e').replace(/-/g, '_');
-  const admin = new pg.Client({ connectionString: endpoints.databaseUrl });
-  await admin.connect();
-  await admin.query(`create database "${dbName}"`);
-  await admin.end();
-  const direct = new URL(endpoints.databaseUrl);
-  direct.pathname = `/${dbName}`;
-  const proxy = await startDatabaseProxy(direct.toString());
+  const { directUrl, proxy } = await createProxiedDatabase(endpoints.databaseUrl, dbName);
 
   const deployment = await deployPipelines({
     endpoints,
@@ -77,7 +71,7 @@ export async function startDemoHarness(options: DemoHarnessOptions = {}): Promis
     logLevel: options.logLevel ?? 'ERROR',
   });
   const clients = createGoogleClients({ projectId, firestoreHost: endpoints.firestoreHost });
-  const db = new pg.Pool({ connectionString: direct.toString(), max: 2 });
+  const db = new pg.Pool({ connectionString: directUrl, max: 2 });
   let runs = 0;
 
   return {
@@ -86,7 +80,7 @@ export async function startDemoHarness(options: DemoHarnessOptions = {}): Promis
     clients,
     firestore: clients.firestore,
     db,
-    databaseUrl: direct.toString(),
+    databaseUrl: directUrl,
     proxy,
     exportRoot: path.join(endpoints.sftp.root, 'exports', exportId),
     generate(dates, ordersPerDay = 60, seed = 7) {

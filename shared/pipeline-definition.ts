@@ -85,29 +85,78 @@ export type Source = z.infer<typeof sourceSchema>;
 export const columnTypeSchema = z.enum(['text', 'integer', 'bigint', 'numeric', 'boolean', 'date', 'timestamp', 'timestamptz']);
 export type ColumnType = z.infer<typeof columnTypeSchema>;
 
+// The file formats transform reads, and the load modes load applies: each list is declared once here,
+// and the runtime keeps one implementation per entry (functions/transform/parsers/,
+// functions/load/modes/), keyed by these names so a missing one fails the type check.
+export const fileFormats = ['csv', 'xlsx', 'xls', 'xlsb', 'ods', 'html'] as const;
+export type FileFormat = (typeof fileFormats)[number];
+export const loadModes = ['append', 'replace', 'merge'] as const;
+export type LoadMode = (typeof loadModes)[number];
+
+const MiB = 1024 * 1024;
+
 export const importRuleSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/),
-  // Regular expression tested against the file's base name.
+  // Regular expression tested against the file's base name (for a member of a zip archive: the
+  // member's own base name; for a .gz file: its name without .gz).
   match: regex,
   table: identifier('table'),
-  mode: z.enum(['append', 'replace', 'merge']).default('append'),
+  // 'auto': by the content's signature, not the extension (a ".xls" that is really HTML or CSV, as
+  // some vendors send, is read as what it is, and the run says so).
+  format: z.enum(['auto', ...fileFormats]).default('auto'),
+  mode: z.enum(loadModes).default('append'),
   // Columns that identify a row, for mode 'merge'.
   key: z.array(identifier('key column')).default([]),
-  // 'evolve': new columns in a file are added to the table; 'strict': such a file is quarantined.
+  // Mode 'merge' only: the file is a full snapshot, so rows whose key is not in it are deleted.
+  deleteMissing: z.boolean().default(false),
+  // 'evolve': new columns are added and narrower column types widened in place; 'strict': a file that
+  // needs either is quarantined, naming the column (and both types).
   schema: z.enum(['evolve', 'strict']).default('evolve'),
   csv: z.object({
     delimiter: z.string().min(1).max(1).optional(),
     quote: z.string().min(1).max(1).default('"'),
     encoding: z.string().default('utf-8'),
+    // ',': numbers are written 1.234,5 (decimal comma; '.' or a space groups thousands).
+    decimal: z.enum(['.', ',']).default('.'),
     // false: the file has no header row and `columns` names them in order.
     header: z.boolean().default(true),
     columns: z.array(identifier('column')).optional(),
-  }).strict().default({ quote: '"', encoding: 'utf-8', header: true }),
-  // Declared types win over inferred ones.
+  }).strict().default({ quote: '"', encoding: 'utf-8', decimal: '.', header: true }),
+  // Workbooks: the sheet to read, by name or by 1-based position; default the first visible sheet.
+  sheet: z.union([z.string().min(1), z.number().int().min(1)]).optional(),
+  // Where the data is, for every format.
+  rows: z.object({
+    // The header row: its 1-based row number, or the first row with at least `minCells` non-empty
+    // cells (skips a title block above the header). Default: the first non-blank row.
+    header: z.union([z.number().int().min(1), z.object({ minCells: z.number().int().min(1) }).strict()]).optional(),
+    // Rows dropped at the end (a totals row).
+    skipFooter: z.number().int().min(0).max(1000).default(0),
+    // The data ends at the first empty row (anything below is notes, not data).
+    stopAtEmptyRow: z.boolean().default(false),
+  }).strict().default({ skipFooter: 0, stopAtEmptyRow: false }),
+  // Source header (as in the file) or normalized name → the column's name in the table.
+  rename: z.record(z.string(), identifier('column')).default({}),
+  // Declared types win over inferred ones (keys: the column's name in the table).
   types: z.record(z.string(), columnTypeSchema).default({}),
+  // Spreadsheet date-time cells carry no zone: they are local times in this zone (default UTC).
+  timeZone: timeZone.default('UTC'),
+  // Caps for untrusted input. maxFileBytes: a workbook format read whole (xls, xlsb, ods, html).
+  // Archives (.gz, .zip): total expanded bytes, and expanded/compressed ratio (a zip bomb).
+  limits: z.object({
+    maxFileBytes: z.number().int().min(1024).default(50 * MiB),
+    maxExpandedBytes: z.number().int().min(1024).default(4096 * MiB),
+    maxExpansionRatio: z.number().min(1).default(200),
+  }).strict().default({ maxFileBytes: 50 * MiB, maxExpandedBytes: 4096 * MiB, maxExpansionRatio: 200 }),
+  // Rows that fail their column's type or a constraint go to the table `<table>__rejects` instead of
+  // failing the file, while they are at most this percentage of its rows; above it the whole file is
+  // quarantined and nothing of it is loaded. 0: any such row quarantines the file.
+  maxRejectPercent: z.number().min(0).max(100).default(0),
 }).strict().refine((r) => r.mode !== 'merge' || r.key.length > 0, {
   message: "mode 'merge' needs at least one key column",
   path: ['key'],
+}).refine((r) => !r.deleteMissing || r.mode === 'merge', {
+  message: "deleteMissing applies to mode 'merge' only",
+  path: ['deleteMissing'],
 }).refine((r) => r.csv.header || (r.csv.columns?.length ?? 0) > 0, {
   message: 'a file without a header row needs csv.columns',
   path: ['csv', 'columns'],

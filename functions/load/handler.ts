@@ -10,11 +10,10 @@ import { databaseBounds } from '../runtime/postgres/database-bounds';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { archiveRaw, deleteObject } from './archive';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
-import { findLoad, type LedgerRow } from './load-ledger';
+import { findLoad, publishedRanges, type LedgerRow } from './load-ledger';
 import { loadFile } from './load-file';
 import { readSidecar } from './read-sidecar';
 import { MAX_RETRANSFORMS, requestRetransform } from './retransform';
-import { unionTimeRanges } from './time-ranges';
 
 function decode(message: IncomingMessage): StagedMessage {
   let json: unknown;
@@ -73,20 +72,20 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   const finishRecorded = async (ledger: LedgerRow, timeRanges: LoadedMessage['timeRanges']) => {
     const sameRaw = ledger.raw.object === message.raw.object && ledger.raw.generation === message.raw.generation;
     if (ledger.status === 'superseded') {
-      return endUnapplied('superseded', `a newer version of ${source.id} was loaded before this one arrived`, { supersededBy: ledger.supersededBy });
+      return endUnapplied('superseded', `a newer file (load ${ledger.supersededBy}) was loaded into ${schema}.${rule.table} before this version of ${source.id} arrived`, { supersededBy: ledger.supersededBy });
     }
     if (!sameRaw) {
       return endUnapplied('skipped', `this version of ${source.id} was already loaded from ${ledger.raw.object} (run ${ledger.runId})`, { source: source.id, version: source.version, loadedFrom: ledger.raw.object });
     }
     log.info('file was already loaded by an earlier delivery; finishing', { rows: ledger.rows, loadedAt: ledger.loadedAt, status: ledger.status });
-    return finish(ledger.rows, timeRanges, { redelivered: true });
+    return finish(ledger.rows, timeRanges, { redelivered: true, mode: rule.mode, ...(ledger.counts ?? {}) });
   };
   // No staged data to load. Loaded before: finish again. Otherwise, when the staged data is lost (not
   // merely replaced by a newer transform's), the file is transformed again from the raw object, or
   // fails with the reason when that is gone too or was tried too often — never acknowledged as done.
   const whenStagedGone = async (why: string, lost: boolean) => {
     const ledger = await findLoad(pool, schema, source, message.raw);
-    if (ledger) return finishRecorded(ledger, unionTimeRanges([ledger.timeRanges, ...ledger.replacedRanges]));
+    if (ledger) return finishRecorded(ledger, publishedRanges(ledger));
     if (!lost) {
       log.info('staged file replaced by a newer transform of the same raw file; nothing to do', { why });
       return;
@@ -139,12 +138,16 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   if (result.kind === 'already-loaded') return finishRecorded(result.ledger, result.timeRanges);
   if (result.kind === 'superseded') {
     const by = result.by;
-    return endUnapplied('superseded', `a newer version of ${source.id} (${by.source.time ?? by.source.version}) was loaded before this one (${source.time ?? source.version}) arrived`, { supersededBy: by.loadId, newerFrom: by.raw.object });
+    const reason = result.scope === 'source'
+      ? `a newer version of ${source.id} (${by.source.time ?? by.source.version}) was loaded before this one (${source.time ?? source.version}) arrived`
+      // The mode's ordering guard: a late file never overwrites a newer one (a Monday snapshot after Tuesday's).
+      : `${schema}.${rule.table} already holds a newer file (${by.source.id}, ${by.source.time}) than this one (${source.time}); a ${rule.mode} of an older file is not applied`;
+    return endUnapplied('superseded', reason, { supersededBy: by.loadId, newerFrom: by.raw.object, scope: result.scope });
   }
   const replaced = result.replaced.map((r) => ({ loadId: r.loadId, raw: r.raw.object, version: r.source.version }));
-  log.info('file loaded', { rows: result.rows, mode: rule.mode, created: result.changes.created, added: result.changes.added, replaced, removedRows: result.removedRows, ms: Date.now() - started });
+  log.info('file loaded', { rows: result.rows, mode: rule.mode, ...result.counts, created: result.changes.created, added: result.changes.added, replaced, removedRows: result.removedRows, ms: Date.now() - started });
   await finish(result.rows, result.timeRanges, {
-    mode: rule.mode, created: result.changes.created, columnsAdded: result.changes.added,
+    mode: rule.mode, ...result.counts, created: result.changes.created, columnsAdded: result.changes.added,
     ...(replaced.length > 0 ? { superseded: replaced, removedRows: result.removedRows } : {}),
   });
 };

@@ -1,7 +1,9 @@
 // One staged file into its table, in ONE transaction: table lock, ledger claim of the source version,
-// supersede (earlier versions' rows deleted by lineage, or this file refused as older), DDL, COPY (or
-// merge), ledger row count, commit. Either all of it happened or none of it did; a second delivery of
-// the same source version — under any raw name — finds the ledger row and loads nothing.
+// supersede (earlier versions' rows deleted by lineage, or this file refused as older), the ordering
+// guard of its mode, DDL, the mode's write (modes/), ledger outcome, commit. Either all of it happened
+// or none of it did; a second delivery of the same source version — under any raw name — finds the
+// ledger row and loads nothing. Every mode is wrapped the same way: what differs is data on the mode
+// (its ordering guard, whether it needs a unique key) and its `write`.
 import type { Readable } from 'node:stream';
 import type { Pool } from 'pg';
 import { TransientError, isPermanent } from '../../shared/errors';
@@ -14,12 +16,14 @@ import { lockForTransaction } from '../runtime/advisory-lock';
 import { classifyPgError, toStageError } from '../runtime/postgres/classify-pg-error';
 import type { DatabaseBounds } from '../runtime/postgres/database-bounds';
 import { withTransaction } from '../runtime/postgres/with-transaction';
-import { copyIntoTable } from './copy-into-table';
-import { ensureTable, tableColumns, type TableChanges } from './ensure-table';
+import { ensureTable, tableColumns, type TableChanges, type TableSpec } from './ensure-table';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
-import { claimLoad, ensureLedger, findLoad, loadedVersions, markReplaced, markSuperseded, recordRows, type LedgerRow, type TimeRanges } from './load-ledger';
-import { mergeFromFile } from './merge-from-temp';
-import { qualifiedName } from './quote-identifier';
+import {
+  claimLoad, ensureLedger, findLoad, loadedVersions, markReplaced, markSuperseded, newerLoadsOfTable, publishedRanges, recordOutcome, type LedgerRow, type TimeRanges,
+} from './load-ledger';
+import { noCounts, type LoadModeImplementation, type ModeCounts, type ModeOutcome } from './modes/load-mode';
+import { loadModeImplementations } from './modes/load-modes';
+import { tableTimeColumns } from './modes/old-value-ranges';
 import { deleteRowsOfLoads, setLoadId } from './row-lineage';
 import { unionTimeRanges } from './time-ranges';
 
@@ -37,16 +41,19 @@ export interface LoadFileInput {
 
 export type LoadFileResult =
   // This delivery loaded the file; `replaced` are the earlier versions of the same source whose rows it
-  // removed (their time ranges are in `timeRanges`, so aggregate recomputes those dates too).
-  | { kind: 'loaded'; rows: number; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
+  // removed; `timeRanges` covers the file, those versions, and the old values of the rows the mode
+  // deleted or rewrote, so aggregate recomputes those dates too.
+  | { kind: 'loaded'; rows: number; counts: ModeCounts; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
   // An earlier delivery (under this raw name or another) already loaded or refused this source version.
   | { kind: 'already-loaded'; ledger: LedgerRow; timeRanges: TimeRanges }
-  // A newer version of the same source was loaded before this one arrived: recorded, not applied.
-  | { kind: 'superseded'; by: LedgerRow };
+  // Recorded, not applied: a newer version of the same source was loaded before this one arrived
+  // ('source'), or the mode's ordering guard found a newer file already in the table ('table').
+  | { kind: 'superseded'; by: LedgerRow; scope: 'source' | 'table' };
 
 export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
   const { pool, schema, rule, message, sidecar } = input;
   const table = rule.table;
+  const mode = loadModeImplementations[rule.mode];
   const source = message.source ?? rawObjectIdentity(message.raw);
   try {
     return await withTransaction(pool, { bounds: input.bounds, what: `load into ${schema}.${table}` }, async (client): Promise<LoadFileResult> => {
@@ -54,11 +61,12 @@ export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
       await ensureLedger(client, schema);
       const loadId = await claimLoad(client, schema, {
         raw: message.raw, source, runId: message.runId, fileKey: message.fileKey, table, rule: rule.name, timeRanges: sidecar.timeRanges,
+        mode: rule.mode, fullSnapshot: mode.fullSnapshot(rule),
       });
       if (loadId === null) {
         const ledger = await findLoad(client, schema, source, message.raw);
         if (!ledger) throw new Error(`ledger row for ${source.id} (${source.version}) vanished`);
-        return { kind: 'already-loaded', ledger, timeRanges: unionTimeRanges([ledger.timeRanges, ...ledger.replacedRanges]) };
+        return { kind: 'already-loaded', ledger, timeRanges: publishedRanges(ledger) };
       }
 
       // Earlier versions of this source file in this table: a newer one among them wins (this file is
@@ -67,39 +75,55 @@ export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
       const newer = earlier.filter((e) => isNewer(e.source.time, source.time)).at(-1);
       if (newer) {
         await markSuperseded(client, schema, loadId, newer.loadId);
-        return { kind: 'superseded', by: newer };
+        return { kind: 'superseded', by: newer, scope: 'source' };
+      }
+      // Other files of this table with a later source time: the mode's ordering guard.
+      const guard = await orderingGuard(mode, await newerLoadsOfTable(client, schema, table, loadId, source.time, message.raw.bucket));
+      if (guard.supersededBy) {
+        await markSuperseded(client, schema, loadId, guard.supersededBy.loadId);
+        return { kind: 'superseded', by: guard.supersededBy, scope: 'table' };
       }
       const replacedIds = earlier.map((e) => e.loadId);
       await markReplaced(client, schema, replacedIds, loadId);
 
-      let rows = 0;
       let changes: TableChanges = { created: false, added: [] };
-      const columns = sidecar.columns.map((c) => c.name);
-      const removedRows = await deleteRowsOfLoads(client, schema, table, await tableColumns(client, schema, table), replacedIds);
-      if (sidecar.rows === 0) {
-        // Nothing to load and no values to type new columns by: no DDL. Replace still means "the table
-        // is now this file", i.e. empty.
-        if (rule.mode === 'replace' && (await tableColumns(client, schema, table)).length > 0) {
-          await client.query(`delete from ${qualifiedName(schema, table)}`);
-        }
-      } else {
-        changes = await ensureTable(client, { schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, policy: rule.schema });
-        // delete, not truncate: readers keep seeing the old rows until commit, and nothing else is locked out.
-        if (rule.mode === 'replace') await client.query(`delete from ${qualifiedName(schema, table)}`);
-        // Only now: a lineage column ensureTable just added to an existing table takes its DEFAULT's
-        // value at that moment for the rows already there, which must stay NULL (no load's rows).
-        await setLoadId(client, loadId);
-        rows = rule.mode === 'merge'
-          ? await mergeFromFile(client, { schema, table, columns, key: rule.key }, input.openStaged())
-          : await copyIntoTable(client, qualifiedName(schema, table), columns, input.openStaged());
+      const existing = await tableColumns(client, schema, table);
+      const removedRows = await deleteRowsOfLoads(client, schema, table, existing, replacedIds);
+      // Nothing to load and no values to type new columns by: no DDL (the mode still runs on an
+      // existing table: a replace or a full snapshot with no rows empties it).
+      if (sidecar.rows > 0) {
+        // `uniqueKey` is what ensureTable should ask instead of the mode's name (see the issue-9 report).
+        const spec: TableSpec & { uniqueKey: readonly string[] } = {
+          schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, uniqueKey: mode.requiresUniqueKey ? rule.key : [], policy: rule.schema,
+        };
+        changes = await ensureTable(client, spec);
       }
-      await recordRows(client, schema, loadId, rows);
-      const timeRanges = unionTimeRanges([sidecar.timeRanges, ...earlier.map((e) => e.timeRanges)]);
-      return { kind: 'loaded', rows, changes, loadId, replaced: earlier, removedRows, timeRanges };
+      // Only now: a lineage column ensureTable just added to an existing table takes its DEFAULT's
+      // value at that moment for the rows already there, which must stay NULL (no load's rows).
+      await setLoadId(client, loadId);
+      const outcome: ModeOutcome = sidecar.rows > 0 || existing.length > 0
+        ? await mode.write({
+          client, schema, table, columns: sidecar.columns.map((c) => c.name), rows: sidecar.rows, rule, newerLoadIds: guard.protect,
+          timeColumns: () => tableTimeColumns(client, schema, table), open: input.openStaged,
+        })
+        : { counts: noCounts(), removedRanges: {} };
+      const rows = outcome.counts.written;
+      await recordOutcome(client, schema, loadId, { rows, counts: { ...outcome.counts }, removedRanges: outcome.removedRanges });
+      const timeRanges = unionTimeRanges([sidecar.timeRanges, outcome.removedRanges, ...earlier.map((e) => e.timeRanges)]);
+      return { kind: 'loaded', rows, counts: outcome.counts, changes, loadId, replaced: earlier, removedRows, timeRanges };
     });
   } catch (error) {
     throw translate(error, schema, table);
   }
+}
+
+// What the newer files already in the table mean for this one, by the mode's guard: superseded
+// whole (replace: any newer file; merge: a newer full snapshot, which decided every key), or applied
+// with the rows those newer files wrote protected (merge).
+function orderingGuard(mode: LoadModeImplementation, newer: readonly LedgerRow[]): { supersededBy?: LedgerRow; protect: string[] } {
+  if (mode.ordering === 'none' || newer.length === 0) return { protect: [] };
+  const supersededBy = mode.ordering === 'table' ? newer[0] : newer.find((n) => n.fullSnapshot);
+  return supersededBy ? { supersededBy, protect: [] } : { protect: newer.map((n) => n.loadId) };
 }
 
 // Whether a loaded version's source time is later than the arriving one's. Without both times the

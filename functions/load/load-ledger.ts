@@ -12,10 +12,15 @@
 //   superseded  it arrived after a newer version was loaded, and was never applied (superseded_by).
 // Ledgers created before source keys get the columns on first use; their rows keep the raw object as
 // source id (`raw/...`, version `generation:<n>`), which no new message matches.
+//
+// Each row also says how it was loaded (mode, and whether the file was a full snapshot of the table:
+// replace, merge with deleteMissing), which the ordering guard reads, and what the mode did (counts,
+// and the time ranges of the old rows it removed or rewrote, published again on a redelivery).
 import type { Pool, PoolClient } from 'pg';
 import type { ObjectRef, SourceIdentity } from '../../shared/messages';
 import { lockForTransaction } from '../runtime/advisory-lock';
 import { qualifiedName, quoteIdentifier } from './quote-identifier';
+import { unionTimeRanges } from './time-ranges';
 
 export const LEDGER_TABLE = 'sluice_load_ledger';
 
@@ -30,6 +35,8 @@ export interface LedgerEntry {
   table: string;
   rule: string;
   timeRanges: TimeRanges;
+  mode: string;
+  fullSnapshot: boolean;
 }
 
 export interface LedgerRow {
@@ -43,6 +50,10 @@ export interface LedgerRow {
   status: LedgerStatus;
   supersededBy: string | null;
   timeRanges: TimeRanges;
+  // The old rows' ranges the load's mode removed or rewrote, and its counts (rows of older ledgers: none).
+  removedRanges: TimeRanges;
+  counts: Record<string, number> | null;
+  fullSnapshot: boolean;
   loadedAt: Date;
 }
 
@@ -60,10 +71,15 @@ interface StoredRow {
   status: LedgerStatus;
   superseded_by: string | null;
   time_ranges: TimeRanges | null;
+  removed_ranges: TimeRanges | null;
+  counts: Record<string, number> | null;
+  full_snapshot: boolean | null;
   loaded_at: Date;
 }
 
-const COLUMNS = 'load_id, raw_object, raw_generation, source_id, source_version, source_time, run_id, target_table, rule, rows, status, superseded_by, time_ranges, loaded_at';
+const COLUMNS = 'load_id, raw_object, raw_generation, source_id, source_version, source_time, run_id, target_table, rule, rows, status, superseded_by, time_ranges, removed_ranges, counts, full_snapshot, loaded_at';
+// The column the newest ledger version added: present means up to date.
+const NEWEST_COLUMN = 'full_snapshot';
 
 function fromStored(row: StoredRow, bucket: string): LedgerRow {
   return {
@@ -71,7 +87,8 @@ function fromStored(row: StoredRow, bucket: string): LedgerRow {
     raw: { bucket, object: row.raw_object, generation: row.raw_generation },
     source: { id: row.source_id, version: row.source_version, ...(row.source_time ? { time: row.source_time.toISOString() } : {}) },
     runId: row.run_id, table: row.target_table, rule: row.rule, rows: Number(row.rows ?? 0), status: row.status,
-    supersededBy: row.superseded_by === null ? null : String(row.superseded_by), timeRanges: row.time_ranges ?? {}, loadedAt: row.loaded_at,
+    supersededBy: row.superseded_by === null ? null : String(row.superseded_by), timeRanges: row.time_ranges ?? {},
+    removedRanges: row.removed_ranges ?? {}, counts: row.counts, fullSnapshot: row.full_snapshot === true, loadedAt: row.loaded_at,
   };
 }
 
@@ -81,8 +98,8 @@ function fromStored(row: StoredRow, bucket: string): LedgerRow {
 export async function ensureLedger(client: PoolClient, schema: string): Promise<void> {
   const ledger = qualifiedName(schema, LEDGER_TABLE);
   const found = await client.query<{ current: boolean | null }>(
-    `select (select true from pg_attribute where attrelid = to_regclass($1) and attname = 'source_id' and not attisdropped) as current`,
-    [ledger],
+    `select (select true from pg_attribute where attrelid = to_regclass($1) and attname = $2 and not attisdropped) as current`,
+    [ledger, NEWEST_COLUMN],
   );
   if (found.rows[0]?.current) return;
   await lockForTransaction(client, `sluice:schema:${schema}`);
@@ -111,15 +128,23 @@ export async function ensureLedger(client: PoolClient, schema: string): Promise<
   await client.query(`alter table ${ledger} alter column source_id set not null, alter column source_version set not null`);
   await client.query(`create unique index if not exists ${quoteIdentifier(`${LEDGER_TABLE}_source`)} on ${ledger} (source_id, source_version)`);
   await client.query(`create unique index if not exists ${quoteIdentifier(`${LEDGER_TABLE}_load_id`)} on ${ledger} (load_id)`);
+  // Load modes: the ordering guard and the mode's report. Rows of earlier versions: mode unknown, not a snapshot.
+  await client.query(`alter table ${ledger}
+    add column if not exists load_mode text,
+    add column if not exists removed_ranges jsonb,
+    add column if not exists counts jsonb,
+    add column if not exists full_snapshot boolean not null default false`);
+  // The guard asks "which loads of this table have a later source time" on every replace and merge.
+  await client.query(`create index if not exists ${quoteIdentifier(`${LEDGER_TABLE}_table_time`)} on ${ledger} (target_table, source_time)`);
 }
 
 // The load id when this transaction now owns the load of that source version; null when an earlier
 // delivery (under this raw name or another) already has it.
 export async function claimLoad(client: PoolClient, schema: string, entry: LedgerEntry): Promise<string | null> {
   const result = await client.query<{ load_id: string }>(
-    `insert into ${qualifiedName(schema, LEDGER_TABLE)} (raw_object, raw_generation, source_id, source_version, source_time, run_id, file_key, target_table, rule, time_ranges)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) on conflict do nothing returning load_id`,
-    [entry.raw.object, entry.raw.generation, entry.source.id, entry.source.version, entry.source.time ?? null, entry.runId, entry.fileKey, entry.table, entry.rule, JSON.stringify(entry.timeRanges)],
+    `insert into ${qualifiedName(schema, LEDGER_TABLE)} (raw_object, raw_generation, source_id, source_version, source_time, run_id, file_key, target_table, rule, time_ranges, load_mode, full_snapshot)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12) on conflict do nothing returning load_id`,
+    [entry.raw.object, entry.raw.generation, entry.source.id, entry.source.version, entry.source.time ?? null, entry.runId, entry.fileKey, entry.table, entry.rule, JSON.stringify(entry.timeRanges), entry.mode, entry.fullSnapshot],
   );
   const row = result.rows[0];
   return row ? String(row.load_id) : null;
@@ -144,8 +169,29 @@ export async function markSuperseded(client: PoolClient, schema: string, loadId:
   await client.query(`update ${qualifiedName(schema, LEDGER_TABLE)} set status = 'superseded', superseded_by = $2, rows = 0 where load_id = $1`, [loadId, by]);
 }
 
-export async function recordRows(client: PoolClient, schema: string, loadId: string, rows: number): Promise<void> {
-  await client.query(`update ${qualifiedName(schema, LEDGER_TABLE)} set rows = $2 where load_id = $1`, [loadId, rows]);
+export async function recordOutcome(client: PoolClient, schema: string, loadId: string, outcome: { rows: number; counts: Record<string, number>; removedRanges: TimeRanges }): Promise<void> {
+  await client.query(
+    `update ${qualifiedName(schema, LEDGER_TABLE)} set rows = $2, counts = $3::jsonb, removed_ranges = $4::jsonb where load_id = $1`,
+    [loadId, outcome.rows, JSON.stringify(outcome.counts), JSON.stringify(outcome.removedRanges)],
+  );
+}
+
+// Loads of that table (any source) still applied whose source time is later than `time`, newest
+// first: what the ordering guard weighs a file against. No time: none (arrival order decides).
+export async function newerLoadsOfTable(client: PoolClient, schema: string, table: string, exceptLoadId: string, time: string | undefined, bucket: string): Promise<LedgerRow[]> {
+  if (!time) return [];
+  const result = await client.query<StoredRow>(
+    `select ${COLUMNS} from ${qualifiedName(schema, LEDGER_TABLE)}
+     where target_table = $1 and status = 'loaded' and load_id <> $2 and source_time > $3 order by source_time desc, load_id desc`,
+    [table, exceptLoadId, time],
+  );
+  return result.rows.map((r) => fromStored(r, bucket));
+}
+
+// What a load tells aggregate to recompute, the same on every delivery: the file's ranges, the old
+// rows' ranges its mode removed or rewrote, and the ranges of the earlier versions it replaced.
+export function publishedRanges(ledger: LedgerRow & { replacedRanges: TimeRanges[] }): TimeRanges {
+  return unionTimeRanges([ledger.timeRanges, ledger.removedRanges, ...ledger.replacedRanges]);
 }
 
 // The ledger row of that source version (or, for a load recorded before its message named a source,
@@ -153,10 +199,16 @@ export async function recordRows(client: PoolClient, schema: string, loadId: str
 // the same ranges the first delivery did.
 export async function findLoad(db: Pool | PoolClient, schema: string, source: SourceIdentity, raw: ObjectRef): Promise<(LedgerRow & { replacedRanges: TimeRanges[] }) | null> {
   const ledger = qualifiedName(schema, LEDGER_TABLE);
-  const exists = await db.query<{ ok: boolean | null }>(`select (select true from pg_attribute where attrelid = to_regclass($1) and attname = 'source_id' and not attisdropped) as ok`, [ledger]);
-  if (!exists.rows[0]?.ok) return null;
+  const found = await db.query<{ keyed: boolean | null; current: boolean | null }>(
+    `select (select true from pg_attribute where attrelid = to_regclass($1) and attname = 'source_id' and not attisdropped) as keyed,
+            (select true from pg_attribute where attrelid = to_regclass($1) and attname = $2 and not attisdropped) as current`,
+    [ledger, NEWEST_COLUMN],
+  );
+  if (!found.rows[0]?.keyed) return null;
+  // A ledger not yet brought up to date by a load (rows of an earlier version) lacks the mode's columns.
+  const columns = found.rows[0].current ? COLUMNS : COLUMNS.replace('removed_ranges, counts, full_snapshot', 'null as removed_ranges, null as counts, null as full_snapshot');
   const result = await db.query<StoredRow>(
-    `select ${COLUMNS} from ${ledger} where (source_id = $1 and source_version = $2) or (raw_object = $3 and raw_generation = $4)
+    `select ${columns} from ${ledger} where (source_id = $1 and source_version = $2) or (raw_object = $3 and raw_generation = $4)
      order by (source_id = $1 and source_version = $2) desc limit 1`,
     [source.id, source.version, raw.object, raw.generation],
   );

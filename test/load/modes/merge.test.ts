@@ -1,0 +1,103 @@
+// Mode merge through the real transform and load handlers (Cloud Storage emulator, real PostgreSQL):
+// inserts new keys, rewrites only changed rows (unchanged ones keep their lineage), deleteMissing,
+// the per-key ordering guard (a late older file never overwrites or deletes what a newer one wrote),
+// the old values' dates in the LoadedMessage, a redelivery loads once.
+import { describe, expect, it } from 'vitest';
+import { detailsOf, loadedOf, modeTestWorld, outcomeOf } from './mode-test-world';
+
+const world = modeTestWorld('mrg');
+const MON = '2024-05-06T01:00:00.000Z';
+const TUE = '2024-05-07T01:00:00.000Z';
+const WED = '2024-05-08T01:00:00.000Z';
+const prices = (deleteMissing = false) => world.pipelineWith([
+  { name: 'prices', match: '^Prices', table: 'prices', mode: 'merge', key: ['item'], deleteMissing, types: { item: 'text' } },
+]);
+const lineage = async () => Object.fromEntries((await world.db.query(`select item, _sluice_load::text as l from ${world.schema}.prices`)).rows.map((r) => [r.item, r.l]));
+
+describe('merge', () => {
+  it('inserts new keys, updates changed rows only, counts unchanged ones and keeps their lineage', async () => {
+    const pipeline = prices();
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price,valid_on\na,1,2024-05-01\nb,2,2024-04-01\nc,3,2024-05-01\n', MON));
+    const before = await lineage();
+    const message = await world.stage(pipeline, '/x/20240507/Prices.csv', 'item,price,valid_on\na,1,2024-05-01\nb,5,2024-05-02\nd,4,2024-05-02\nd,6,2024-05-03\n', TUE);
+    const ctx = await world.load(pipeline, message);
+    expect(await world.rows('prices')).toEqual([
+      { item: 'a', price: 1, valid_on: new Date('2024-05-01T00:00:00') },
+      { item: 'b', price: 5, valid_on: new Date('2024-05-02T00:00:00') },
+      { item: 'c', price: 3, valid_on: new Date('2024-05-01T00:00:00') },
+      { item: 'd', price: 6, valid_on: new Date('2024-05-03T00:00:00') },
+    ]);
+    expect(detailsOf(ctx)).toMatchObject({ mode: 'merge', written: 4, inserted: 1, updated: 1, unchanged: 1, deleted: 0, supersededKeys: 0 });
+    const after = await lineage();
+    expect(after.a).toBe(before.a);
+    expect(after.c).toBe(before.c);
+    expect(after.b).not.toBe(before.b);
+    expect(after.d).toBe(after.b);
+    // b moved from 2024-04-01 to 2024-05-02: its old date is recomputed too.
+    expect(loadedOf(ctx).timeRanges).toEqual({ valid_on: { min: '2024-04-01', max: '2024-05-03' } });
+    // Redelivered: nothing loaded again, same counts and ranges.
+    const again = await world.load(pipeline, message);
+    expect(loadedOf(again)).toEqual(loadedOf(ctx));
+    expect(detailsOf(again)).toMatchObject({ redelivered: true, inserted: 1, updated: 1, unchanged: 1 });
+    expect((await world.ledger()).map((l) => l.status)).toEqual(['loaded', 'loaded']);
+  });
+
+  it('deleteMissing deletes the rows whose key the snapshot lacks, and publishes their dates', async () => {
+    const pipeline = prices(true);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price,valid_on\na,1,2024-05-01\nb,2,2024-03-01\n', MON));
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Prices.csv', 'item,price,valid_on\na,1,2024-05-01\nc,3,2024-05-04\n', TUE));
+    expect((await world.rows('prices')).map((r) => r.item)).toEqual(['a', 'c']);
+    expect(detailsOf(ctx)).toMatchObject({ inserted: 1, updated: 0, unchanged: 1, deleted: 1 });
+    expect(loadedOf(ctx).timeRanges).toEqual({ valid_on: { min: '2024-03-01', max: '2024-05-04' } });
+    // An empty snapshot empties the table.
+    const empty = await world.load(pipeline, await world.stage(pipeline, '/x/20240508/Prices.csv', 'item,price,valid_on\n', WED));
+    expect(await world.rows('prices')).toEqual([]);
+    expect(detailsOf(empty)).toMatchObject({ deleted: 2 });
+  });
+
+  it('per key: Monday\'s file arriving after Tuesday\'s never overwrites what Tuesday wrote, and still adds its own keys', async () => {
+    const pipeline = prices();
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240505/Prices.csv', 'item,price\na,1\nb,1\n', '2024-05-05T01:00:00.000Z'));
+    const monday = await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,2\nb,2\ne,2\n', MON);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Prices.csv', 'item,price\na,3\n', TUE));
+    const ctx = await world.load(pipeline, monday);
+    expect(outcomeOf(ctx)).toBeUndefined();
+    // a: Tuesday's value stays; b: Monday's is newer than Sunday's; e: new.
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 3 }, { item: 'b', price: 2 }, { item: 'e', price: 2 }]);
+    expect(detailsOf(ctx)).toMatchObject({ inserted: 1, updated: 1, unchanged: 0, supersededKeys: 1 });
+  });
+
+  it('per key: a late full snapshot never deletes rows a newer file wrote', async () => {
+    const pipeline = world.pipelineWith([
+      { name: 'delta', match: '^Delta', table: 'prices', mode: 'merge', key: ['item'], types: { item: 'text' } },
+      { name: 'full', match: '^Full', table: 'prices', mode: 'merge', key: ['item'], deleteMissing: true, types: { item: 'text' } },
+    ]);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240505/Full.csv', 'item,price\na,1\nb,1\n', '2024-05-05T01:00:00.000Z'));
+    const monday = await world.stage(pipeline, '/x/20240506/Full.csv', 'item,price\na,2\n', MON);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Delta.csv', 'item,price\nx,9\n', TUE));
+    const ctx = await world.load(pipeline, monday);
+    // b is gone (Monday's snapshot lacks it, Sunday wrote it); x stays (Tuesday wrote it).
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 2 }, { item: 'x', price: 9 }]);
+    expect(detailsOf(ctx)).toMatchObject({ updated: 1, deleted: 1 });
+  });
+
+  it('supersedes a whole file older than a newer full snapshot of the table (which decided every key)', async () => {
+    const pipeline = prices(true);
+    const monday = await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,2\nz,2\n', MON);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Prices.csv', 'item,price\na,3\n', TUE));
+    const ctx = await world.load(pipeline, monday);
+    expect(outcomeOf(ctx)).toBe('superseded');
+    expect(ctx.published).toEqual([]);
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 3 }]);
+    expect((await world.ledger()).map((l) => l.status)).toEqual(['loaded', 'superseded']);
+  });
+
+  it('loads once however often it is delivered', async () => {
+    const pipeline = prices();
+    const message = await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\n', MON);
+    await Promise.all([world.load(pipeline, message), world.load(pipeline, message)]);
+    await world.load(pipeline, message);
+    expect(await world.rows('prices')).toHaveLength(2);
+    expect(await world.ledger()).toEqual([expect.objectContaining({ status: 'loaded', rows: '2' })]);
+  });
+});

@@ -14,8 +14,8 @@ import { lockForTransaction } from '../runtime/advisory-lock';
 import { classifyPgError, toStageError } from '../runtime/postgres/classify-pg-error';
 import type { DatabaseBounds } from '../runtime/postgres/database-bounds';
 import { withTransaction } from '../runtime/postgres/with-transaction';
-import { copyIntoTable } from './copy-into-table';
-import { ensureTable, tableColumns, type TableChanges } from './ensure-table';
+import { copyStagedFile } from './copy-into-table';
+import { ensureTable, noTableChanges, tableColumns, type TableChanges } from './ensure-table';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
 import { claimLoad, ensureLedger, findLoad, loadedVersions, markReplaced, markSuperseded, recordRows, type LedgerRow, type TimeRanges } from './load-ledger';
 import { mergeFromFile } from './merge-from-temp';
@@ -38,7 +38,7 @@ export interface LoadFileInput {
 export type LoadFileResult =
   // This delivery loaded the file; `replaced` are the earlier versions of the same source whose rows it
   // removed (their time ranges are in `timeRanges`, so aggregate recomputes those dates too).
-  | { kind: 'loaded'; rows: number; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
+  | { kind: 'loaded'; rows: number; rejected: number; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
   // An earlier delivery (under this raw name or another) already loaded or refused this source version.
   | { kind: 'already-loaded'; ledger: LedgerRow; timeRanges: TimeRanges }
   // A newer version of the same source was loaded before this one arrived: recorded, not applied.
@@ -73,7 +73,8 @@ export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
       await markReplaced(client, schema, replacedIds, loadId);
 
       let rows = 0;
-      let changes: TableChanges = { created: false, added: [] };
+      let rejected = 0;
+      let changes: TableChanges = noTableChanges();
       const columns = sidecar.columns.map((c) => c.name);
       const removedRows = await deleteRowsOfLoads(client, schema, table, await tableColumns(client, schema, table), replacedIds);
       if (sidecar.rows === 0) {
@@ -83,19 +84,22 @@ export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
           await client.query(`delete from ${qualifiedName(schema, table)}`);
         }
       } else {
-        changes = await ensureTable(client, { schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, policy: rule.schema });
+        changes = await ensureTable(client, {
+          schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, policy: rule.schema, timeZone: rule.timeZone, origin: { raw: message.raw, runId: message.runId },
+        });
         // delete, not truncate: readers keep seeing the old rows until commit, and nothing else is locked out.
         if (rule.mode === 'replace') await client.query(`delete from ${qualifiedName(schema, table)}`);
         // Only now: a lineage column ensureTable just added to an existing table takes its DEFAULT's
         // value at that moment for the rows already there, which must stay NULL (no load's rows).
         await setLoadId(client, loadId);
-        rows = rule.mode === 'merge'
-          ? await mergeFromFile(client, { schema, table, columns, key: rule.key }, input.openStaged())
-          : await copyIntoTable(client, qualifiedName(schema, table), columns, input.openStaged());
+        const rejects = { maxRejectPercent: rule.maxRejectPercent, fileRows: sidecar.rows, schema, table, origin: { raw: message.raw, runId: message.runId, loadId } };
+        ({ rows, rejected } = rule.mode === 'merge'
+          ? { rows: await mergeFromFile(client, { schema, table, columns, key: rule.key }, input.openStaged()), rejected: 0 }
+          : await copyStagedFile(client, qualifiedName(schema, table), columns, input.openStaged, rejects));
       }
       await recordRows(client, schema, loadId, rows);
       const timeRanges = unionTimeRanges([sidecar.timeRanges, ...earlier.map((e) => e.timeRanges)]);
-      return { kind: 'loaded', rows, changes, loadId, replaced: earlier, removedRows, timeRanges };
+      return { kind: 'loaded', rows, rejected, changes, loadId, replaced: earlier, removedRows, timeRanges };
     });
   } catch (error) {
     throw translate(error, schema, table);

@@ -1,0 +1,128 @@
+// COPY that sets aside rows failing their column's type (rule.maxRejectPercent > 0), PostgreSQL 17+:
+//  1. COPY … (ON_ERROR ignore, LOG_VERBOSITY verbose[, REJECT_LIMIT n on 18+]) loads the good rows and
+//     raises a NOTICE per skipped row (line, column), captured on the client;
+//  2. more skipped rows than maxRejectPercent of the file's rows allow: the file is refused
+//     (FileDataError → quarantined), and the load's transaction rolls back, so nothing of it stays;
+//  3. otherwise, only when some were skipped: the staged CSV is read a second time for those rows' raw
+//     values, PostgreSQL's reason is asked of pg_input_error_info, and they go to `<table>__rejects`
+//     in the same transaction.
+// Not skipped by ON_ERROR (PostgreSQL applies it to type input only): NOT NULL, CHECK and unique
+// violations, which still fail the whole file as with maxRejectPercent 0.
+import type { Readable } from 'node:stream';
+import type { PoolClient } from 'pg';
+import { PermanentError } from '../../../shared/errors';
+import type { CopyResult } from '../copy-into-table';
+import { copyStream } from '../copy-stream';
+import { FileDataError } from '../file-data-error';
+import { insertRejects, type RejectOrigin, type RejectedRow } from './rejects-table';
+import { parseSkippedRow, type SkippedRow } from './skipped-row-notices';
+import { recordsAtLines, type StagedRecord } from './staged-records';
+
+export interface RejectPolicy {
+  // > 0: the largest share of the file's rows that may be rejected, in percent.
+  maxRejectPercent: number;
+  // The staged file's data rows (the sidecar's count).
+  fileRows: number;
+  // The rule's table (not the COPY target, which may be a temporary table): `<table>__rejects` is
+  // made beside it.
+  schema: string;
+  table: string;
+  origin: RejectOrigin;
+}
+
+const ON_ERROR_VERSION = 170000;
+const REJECT_LIMIT_VERSION = 180000;
+
+export async function copyWithRejects(client: PoolClient, target: string, columns: readonly string[], openStaged: () => Readable, policy: RejectPolicy): Promise<CopyResult> {
+  const version = await serverVersion(client);
+  if (version.num < ON_ERROR_VERSION) {
+    throw new PermanentError(`import rule maxRejectPercent ${policy.maxRejectPercent} needs PostgreSQL 17 or later (COPY ON_ERROR); the database is PostgreSQL ${version.text}. Set maxRejectPercent to 0 or upgrade the server`);
+  }
+  const allowed = Math.floor((policy.fileRows * policy.maxRejectPercent) / 100);
+  // The notices must reach the client whatever the role's or database's setting.
+  await client.query(`select set_config('client_min_messages', 'notice', true)`);
+  const skipped: SkippedRow[] = [];
+  let count = 0;
+  const onNotice = (notice: { message?: string }) => {
+    const row = parseSkippedRow(notice.message ?? '', columns);
+    if (!row) return;
+    count++;
+    // Memory stays bounded on a file that is all garbage: past the limit only the count matters.
+    if (skipped.length <= allowed) skipped.push(row);
+  };
+  // On 18+ the server stops at the first row past the limit instead of reading the whole file.
+  const limit = version.num >= REJECT_LIMIT_VERSION && allowed > 0 ? `, REJECT_LIMIT ${allowed}` : '';
+  let rows = 0;
+  let stoppedAtLimit = false;
+  client.on('notice', onNotice);
+  try {
+    rows = await copyStream(client, target, columns, openStaged(), `, ON_ERROR ignore, LOG_VERBOSITY verbose${limit}`);
+  } catch (error) {
+    if (!isRejectLimit(error)) throw error;
+    stoppedAtLimit = true;
+  } finally {
+    client.off('notice', onNotice);
+  }
+
+  if (count > allowed) {
+    const first = skipped[0];
+    const located = first ? (await recordsAtLines(openStaged(), new Set([first.line]))).get(first.line) : undefined;
+    const share = `${stoppedAtLimit ? 'more than ' : ''}${stoppedAtLimit ? allowed : count} of the file's ${policy.fileRows} rows`;
+    throw new FileDataError(
+      `${share} fail their column's type, more than maxRejectPercent ${policy.maxRejectPercent} allows (${allowed} rows); nothing of the file was loaded${first ? `; the first is row ${located?.row ?? '?'}, column ${first.column}` : ''}`,
+      located?.row, first?.column,
+    );
+  }
+  if (count === 0) return { rows, rejected: 0 };
+
+  const lines = new Set(skipped.map((s) => s.line));
+  const records = await recordsAtLines(openStaged(), lines);
+  const rejected: RejectedRow[] = skipped.map((s) => {
+    const record = records.get(s.line);
+    if (!record) throw new Error(`COPY skipped line ${s.line} of the staged file, which a second read did not find`);
+    return { row: record.row, column: s.column, reason: '', sqlState: null, values: byColumn(columns, record) };
+  });
+  await explain(client, target, rejected);
+  await insertRejects(client, policy.schema, policy.table, rejected, policy.origin);
+  return { rows, rejected: count };
+}
+
+function byColumn(columns: readonly string[], record: StagedRecord): Record<string, string | null> {
+  return Object.fromEntries(columns.map((c, i) => [c, record.values[i] ?? null]));
+}
+
+// PostgreSQL's own message for each value ("invalid input syntax for type integer: "lots""), from the
+// type of the target's column, a batch per query.
+async function explain(client: PoolClient, target: string, rejected: RejectedRow[]): Promise<void> {
+  const types = await client.query<{ name: string; type: string }>(
+    `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
+    [target],
+  );
+  const typeOf = new Map(types.rows.map((r) => [r.name, r.type]));
+  const BATCH = 1000;
+  for (let i = 0; i < rejected.length; i += BATCH) {
+    const batch = rejected.slice(i, i + BATCH);
+    const result = await client.query<{ message: string | null; code: string | null }>(
+      `select e.message, e.sql_error_code as code from unnest($1::text[], $2::text[]) with ordinality as x(v, t, i)
+       left join lateral pg_input_error_info(x.v, x.t) e on true order by x.i`,
+      [batch.map((r) => r.values[r.column] ?? null), batch.map((r) => typeOf.get(r.column) ?? 'text')],
+    );
+    batch.forEach((r, j) => {
+      const info = result.rows[j];
+      r.reason = info?.message ?? (r.values[r.column] === null ? `null input for column ${r.column}` : `value not accepted by type ${typeOf.get(r.column) ?? 'unknown'}`);
+      r.sqlState = info?.code ?? null;
+    });
+  }
+}
+
+// PostgreSQL 18: "skipped more than REJECT_LIMIT (n) rows due to data type incompatibility" (22P02).
+function isRejectLimit(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === '22P02' && typeof message === 'string' && message.includes('REJECT_LIMIT');
+}
+
+async function serverVersion(client: PoolClient): Promise<{ num: number; text: string }> {
+  const result = await client.query<{ num: string; text: string }>(`select current_setting('server_version_num') as num, current_setting('server_version') as text`);
+  const row = result.rows[0];
+  return { num: Number(row?.num ?? 0), text: row?.text ?? 'unknown' };
+}

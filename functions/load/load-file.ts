@@ -20,6 +20,7 @@ import { FileDataError, StagedObjectGoneError } from './file-data-error';
 import { claimLoad, ensureLedger, findLoad, loadedVersions, markReplaced, markSuperseded, recordRows, type LedgerRow, type TimeRanges } from './load-ledger';
 import { mergeFromFile } from './merge-from-temp';
 import { qualifiedName } from './quote-identifier';
+import { deleteRejectsOfLoads } from './rejects/rejects-table';
 import { deleteRowsOfLoads, setLoadId } from './row-lineage';
 import { unionTimeRanges } from './time-ranges';
 
@@ -77,6 +78,7 @@ export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
       let changes: TableChanges = noTableChanges();
       const columns = sidecar.columns.map((c) => c.name);
       const removedRows = await deleteRowsOfLoads(client, schema, table, await tableColumns(client, schema, table), replacedIds);
+      await deleteRejectsOfLoads(client, schema, table, replacedIds);
       if (sidecar.rows === 0) {
         // Nothing to load and no values to type new columns by: no DDL. Replace still means "the table
         // is now this file", i.e. empty.

@@ -16,8 +16,9 @@ export interface LoadHarness {
   readonly db: pg.Pool;
   readonly bucket: Bucket;
   pipelineWith(imports: PipelineInput['imports']): Pipeline;
-  // Uploads a raw file and runs the real transform on it; returns the message transform published.
-  stage(pipeline: Pipeline, fileName: string, content: string): Promise<{ message: StagedMessage; rawPath: string }>;
+  // Uploads a raw file (with the source metadata fetch stamps, when given) and runs the real transform
+  // on it; returns the message transform published.
+  stage(pipeline: Pipeline, fileName: string, content: string, source?: { path: string; mtime: string }): Promise<{ message: StagedMessage; rawPath: string }>;
   // `sessionTimeZone`: the database sessions' TimeZone setting (the server's default otherwise).
   load(pipeline: Pipeline, message: StagedMessage, options?: { sessionTimeZone?: string }): Promise<TestStageContext>;
   // The table's rows without the lineage column.
@@ -66,11 +67,12 @@ export function useLoadHarness(prefix: string): LoadHarness {
     get db() { return db; },
     get bucket() { return bucket; },
     pipelineWith: (imports) => testPipeline(schema.schema, imports),
-    async stage(pipeline, fileName, content) {
+    async stage(pipeline, fileName, content, source) {
       const runId = `run${++runCounter}`;
       const name = `raw/${pipeline.name}/${runId}/${fileName}`;
       const file = bucket.file(name);
-      await file.save(content, { resumable: false });
+      const metadata = source ? { sluiceRunId: runId, sluiceSourcePath: source.path, sluiceSourceSize: String(Buffer.byteLength(content)), sluiceSourceMtime: source.mtime } : undefined;
+      await file.save(content, { resumable: false, ...(metadata ? { metadata: { metadata } } : {}) });
       const ctx = contextFor(pipeline, 'transform');
       await transformHandler(ctx, objectFinalizedMessage({ bucket: bucketName, object: name, generation: String(file.metadata.generation) }, content.length));
       expect(ctx.quarantined).toEqual([]);

@@ -80,7 +80,7 @@ describe('row rejects', () => {
     expect(ctx.quarantined).toHaveLength(1);
     expect(ctx.quarantined[0]!.row).toBe(4);
     // PostgreSQL 18 stops the COPY at the first row past the limit (REJECT_LIMIT 1).
-    expect(ctx.quarantined[0]!.reason).toBe("Stock.csv (rule stock): more than 1 of the file's 8 rows fail their column's type, more than maxRejectPercent 12.5 allows (1 rows); nothing of the file was loaded; the first is row 4, column qty");
+    expect(ctx.quarantined[0]!.reason).toBe("Stock.csv (rule stock): more than 1 of the file's 8 rows fail their column's type or a constraint, more than maxRejectPercent 12.5 allows (1 rows); nothing of the file was loaded; the first is row 4, column qty");
     expect(await h.exists(`quarantine/shop/${rawPath}`)).toBe(true);
     expect((await h.rows('stock')).map((r) => r.sku)).toEqual(['Z']);
     expect(await rejects()).toEqual([]);
@@ -92,7 +92,7 @@ describe('row rejects', () => {
     // 5% of 8 rows: 0 rows may be rejected.
     const pipeline = h.pipelineWith([{ name: 'stock', match: '^Stock', table: 'stock', types: TYPES, maxRejectPercent: 5 }]);
     const ctx = await h.load(pipeline, (await h.stage(pipeline, 'Stock.csv', STOCK)).message);
-    expect(ctx.quarantined[0]!.reason).toBe("Stock.csv (rule stock): 2 of the file's 8 rows fail their column's type, more than maxRejectPercent 5 allows (0 rows); nothing of the file was loaded; the first is row 4, column qty");
+    expect(ctx.quarantined[0]!.reason).toBe("Stock.csv (rule stock): 2 of the file's 8 rows fail their column's type or a constraint, more than maxRejectPercent 5 allows (0 rows); nothing of the file was loaded; the first is row 4, column qty");
     expect(await h.db.query('select to_regclass($1) as t', [`${h.schema}.stock`]).then((r) => r.rows[0].t)).toBeNull();
     expect(await rejects()).toEqual([]);
   });
@@ -104,6 +104,31 @@ describe('row rejects', () => {
     await h.load(pipeline, (await h.stage(pipeline, 'Stock.csv', 'sku,qty,day,note\nA,1,2024-01-01,\nB,two,2024-01-02,\n', { path: '/exports/Stock.csv', mtime: '2024-05-02T00:00:00Z' })).message);
     expect((await h.rows('stock')).map((r) => r.sku)).toEqual(['A']);
     expect((await rejects()).map((r) => [r.row_number, r.column_name, (r.raw_row as { sku: string }).sku])).toEqual([['2', 'qty', 'B']]);
+  });
+
+  it('sets aside rows breaking a NOT NULL or CHECK constraint someone added to the table, in file order', async () => {
+    // 3 of 5 rows rejected: 60% allows them.
+    const pipeline = h.pipelineWith([{ name: 'stock', match: '^Stock', table: 'stock', types: TYPES, maxRejectPercent: 60 }]);
+    await h.load(pipeline, (await h.stage(pipeline, 'Stock.csv', 'sku,qty,day,note\nZ,9,2024-01-01,z\n')).message);
+    await h.db.query(`alter table ${h.schema}.stock add constraint qty_positive check (qty > 0), alter column sku set not null`);
+    const file = 'sku,qty,day,note\nA,1,2024-01-01,\nB,-2,2024-01-02,"x\ny"\nC,x,2024-01-03,\n,4,2024-01-04,\nE,5,2024-01-05,\n';
+    // At 40% (2 rows) the constraint violations tip it over: nothing loaded, nothing rejected.
+    const stricter = h.pipelineWith([{ ...pipeline.imports[0]!, maxRejectPercent: 40 }]);
+    const refused = await h.load(stricter, (await h.stage(stricter, 'Stock.csv', file)).message);
+    expect(refused.quarantined[0]!.reason).toBe("Stock.csv (rule stock): more than 2 of the file's 5 rows fail their column's type or a constraint, more than maxRejectPercent 40 allows (2 rows); nothing of the file was loaded; the first is row 2, column qty");
+    expect(await h.rows('stock')).toHaveLength(1);
+    expect(await rejects()).toEqual([]);
+
+    const { message } = await h.stage(pipeline, 'Stock.csv', file);
+    const ctx = await h.load(pipeline, message);
+    expect(ctx.quarantined).toEqual([]);
+    expect(ctx.published[0]!.message).toMatchObject({ rows: 2, rejected: 3 });
+    expect((await h.rows('stock', '_sluice_load, sku')).map((r) => r.sku)).toEqual(['Z', 'A', 'E']);
+    expect((await rejects()).map(({ row_number, column_name, reason, sql_state, raw_row }) => ({ row_number, column_name, reason, sql_state, raw_row }))).toEqual([
+      { row_number: '2', column_name: 'qty', reason: 'new row for relation "stock" violates check constraint "qty_positive"', sql_state: '23514', raw_row: { sku: 'B', qty: '-2', day: '2024-01-02', note: 'x\ny' } },
+      { row_number: '3', column_name: 'qty', reason: 'invalid input syntax for type integer: "x"', sql_state: '22P02', raw_row: { sku: 'C', qty: 'x', day: '2024-01-03', note: null } },
+      { row_number: '4', column_name: 'sku', reason: 'null value in column "sku" of relation "stock" violates not-null constraint', sql_state: '23502', raw_row: { sku: null, qty: '4', day: '2024-01-04', note: null } },
+    ]);
   });
 
   it('with maxRejectPercent 0 (the default) keeps the plain COPY: the first bad value quarantines the file', async () => {

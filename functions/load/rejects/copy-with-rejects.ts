@@ -1,22 +1,25 @@
 // COPY that sets aside rows failing their column's type (rule.maxRejectPercent > 0), PostgreSQL 17+:
 //  1. COPY … (ON_ERROR ignore, LOG_VERBOSITY verbose[, REJECT_LIMIT n on 18+]) loads the good rows and
-//     raises a NOTICE per skipped row (line, column), captured on the client;
-//  2. more skipped rows than maxRejectPercent of the file's rows allow: the file is refused
+//     raises a NOTICE per skipped row (line, column), captured on the client. When the target has NOT
+//     NULL or CHECK constraints on the file's columns, which ON_ERROR does not cover, the COPY goes to
+//     a constraint-free temporary table and the rows breaking one are set aside too
+//     (constraint-screening.ts);
+//  2. more rejected rows than maxRejectPercent of the file's rows allow: the file is refused
 //     (FileDataError → quarantined), and the load's transaction rolls back, so nothing of it stays;
-//  3. otherwise, only when some were skipped: the staged CSV is read a second time for those rows' raw
-//     values, PostgreSQL's reason is asked of pg_input_error_info, and they go to `<table>__rejects`
-//     in the same transaction.
-// Not skipped by ON_ERROR (PostgreSQL applies it to type input only): NOT NULL, CHECK and unique
-// violations, which still fail the whole file as with maxRejectPercent 0.
+//  3. otherwise, only when some were rejected: the staged CSV is read a second time for those rows' raw
+//     values, PostgreSQL's reason for a type failure is asked of pg_input_error_info, and they go to
+//     `<table>__rejects` in the same transaction.
+// Unique and foreign-key violations are not set aside: they still fail the whole file.
 import type { Readable } from 'node:stream';
 import type { PoolClient } from 'pg';
 import { PermanentError } from '../../../shared/errors';
 import type { CopyResult } from '../copy-into-table';
 import { copyStream } from '../copy-stream';
 import { FileDataError } from '../file-data-error';
+import { screeningFor, type ConstraintViolation } from './constraint-screening';
 import { insertRejects, type RejectOrigin, type RejectedRow } from './rejects-table';
 import { parseSkippedRow, type SkippedRow } from './skipped-row-notices';
-import { recordsAtLines, type StagedRecord } from './staged-records';
+import { scanRecords, type StagedRecord } from './staged-records';
 
 export interface RejectPolicy {
   // > 0: the largest share of the file's rows that may be rejected, in percent.
@@ -39,6 +42,7 @@ export async function copyWithRejects(client: PoolClient, target: string, column
     throw new PermanentError(`import rule maxRejectPercent ${policy.maxRejectPercent} needs PostgreSQL 17 or later (COPY ON_ERROR); the database is PostgreSQL ${version.text}. Set maxRejectPercent to 0 or upgrade the server`);
   }
   const allowed = Math.floor((policy.fileRows * policy.maxRejectPercent) / 100);
+  const screening = await screeningFor(client, target, columns, policy.table);
   // The notices must reach the client whatever the role's or database's setting.
   await client.query(`select set_config('client_min_messages', 'notice', true)`);
   const skipped: SkippedRow[] = [];
@@ -56,7 +60,7 @@ export async function copyWithRejects(client: PoolClient, target: string, column
   let stoppedAtLimit = false;
   client.on('notice', onNotice);
   try {
-    rows = await copyStream(client, target, columns, openStaged(), `, ON_ERROR ignore, LOG_VERBOSITY verbose${limit}`);
+    rows = await copyStream(client, screening?.table ?? target, columns, openStaged(), `, ON_ERROR ignore, LOG_VERBOSITY verbose${limit}`);
   } catch (error) {
     if (!isRejectLimit(error)) throw error;
     stoppedAtLimit = true;
@@ -64,44 +68,66 @@ export async function copyWithRejects(client: PoolClient, target: string, column
     client.off('notice', onNotice);
   }
 
-  if (count > allowed) {
-    const first = skipped[0];
-    const located = first ? (await recordsAtLines(openStaged(), new Set([first.line]))).get(first.line) : undefined;
-    const share = `${stoppedAtLimit ? 'more than ' : ''}${stoppedAtLimit ? allowed : count} of the file's ${policy.fileRows} rows`;
+  const violations = screening && count <= allowed ? await screening.violations(allowed - count + 1) : [];
+  const total = count + violations.length;
+  if (total > allowed) {
+    const [first] = await locate(openStaged(), columns, skipped.slice(0, 1), violations.slice(0, 1), 1);
+    // Exact only when COPY read the whole file and the type failures alone are too many.
+    const share = stoppedAtLimit || count <= allowed ? `more than ${allowed}` : String(count);
     throw new FileDataError(
-      `${share} fail their column's type, more than maxRejectPercent ${policy.maxRejectPercent} allows (${allowed} rows); nothing of the file was loaded${first ? `; the first is row ${located?.row ?? '?'}, column ${first.column}` : ''}`,
-      located?.row, first?.column,
+      `${share} of the file's ${policy.fileRows} rows fail their column's type or a constraint, more than maxRejectPercent ${policy.maxRejectPercent} allows (${allowed} rows); nothing of the file was loaded${first ? `; the first is row ${first.row}, column ${first.column}` : ''}`,
+      first?.row, first?.column,
     );
   }
-  if (count === 0) return { rows, rejected: 0 };
+  if (screening) rows = await screening.moveInto(target);
+  if (total === 0) return { rows, rejected: 0 };
 
-  const lines = new Set(skipped.map((s) => s.line));
-  const records = await recordsAtLines(openStaged(), lines);
-  const rejected: RejectedRow[] = skipped.map((s) => {
-    const record = records.get(s.line);
-    if (!record) throw new Error(`COPY skipped line ${s.line} of the staged file, which a second read did not find`);
-    return { row: record.row, column: s.column, reason: '', sqlState: null, values: byColumn(columns, record) };
-  });
-  await explain(client, target, rejected);
+  const rejected = await locate(openStaged(), columns, skipped, violations, Infinity);
+  await explainTypeFailures(client, screening?.table ?? target, rejected);
   await insertRejects(client, policy.schema, policy.table, rejected, policy.origin);
-  return { rows, rejected: count };
+  return { rows, rejected: total };
+}
+
+// The rejected rows with their data row numbers and raw values, from a second read of the staged file:
+// a type failure by COPY's line, a constraint violation by its position among the rows COPY accepted
+// (every record without a skipped line). Type failures get their reason later (explainTypeFailures).
+async function locate(source: Readable, columns: readonly string[], skipped: readonly SkippedRow[], violations: readonly ConstraintViolation[], wanted: number): Promise<RejectedRow[]> {
+  const byLine = new Map(skipped.map((s) => [s.line, s]));
+  const byAccepted = new Map(violations.map((v) => [v.accepted, v]));
+  const expected = Math.min(wanted, skipped.length + violations.length);
+  const found: RejectedRow[] = [];
+  let accepted = 0;
+  await scanRecords(source, (record) => {
+    let skip: SkippedRow | undefined;
+    for (let l = record.firstLine; l <= record.lastLine && !skip; l++) skip = byLine.get(l);
+    if (skip) found.push({ row: record.row, column: skip.column, reason: '', sqlState: null, values: byColumn(columns, record) });
+    else {
+      const violation = byAccepted.get(++accepted);
+      if (violation) found.push({ row: record.row, column: violation.column, reason: violation.reason, sqlState: violation.sqlState, values: byColumn(columns, record) });
+    }
+    return found.length >= expected;
+  });
+  if (found.length < expected) throw new Error(`a second read of the staged file found ${found.length} of the ${expected} rows COPY rejected`);
+  return found;
 }
 
 function byColumn(columns: readonly string[], record: StagedRecord): Record<string, string | null> {
   return Object.fromEntries(columns.map((c, i) => [c, record.values[i] ?? null]));
 }
 
-// PostgreSQL's own message for each value ("invalid input syntax for type integer: "lots""), from the
-// type of the target's column, a batch per query.
-async function explain(client: PoolClient, target: string, rejected: RejectedRow[]): Promise<void> {
+// PostgreSQL's own message for each value that failed its type ("invalid input syntax for type
+// integer: "lots""), from the type of the COPY target's column, a batch per query.
+async function explainTypeFailures(client: PoolClient, target: string, rejected: RejectedRow[]): Promise<void> {
+  const pending = rejected.filter((r) => r.reason === '');
+  if (pending.length === 0) return;
   const types = await client.query<{ name: string; type: string }>(
     `select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
     [target],
   );
   const typeOf = new Map(types.rows.map((r) => [r.name, r.type]));
   const BATCH = 1000;
-  for (let i = 0; i < rejected.length; i += BATCH) {
-    const batch = rejected.slice(i, i + BATCH);
+  for (let i = 0; i < pending.length; i += BATCH) {
+    const batch = pending.slice(i, i + BATCH);
     const result = await client.query<{ message: string | null; code: string | null }>(
       `select e.message, e.sql_error_code as code from unnest($1::text[], $2::text[]) with ordinality as x(v, t, i)
        left join lateral pg_input_error_info(x.v, x.t) e on true order by x.i`,

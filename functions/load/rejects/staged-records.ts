@@ -1,5 +1,5 @@
-// Reads the staged CSV again and returns the records that contain the given physical lines, with their
-// data row number and values. Only the staged dialect is read (format-csv-line.ts: ',' and '"', '\n'
+// Reads the staged CSV again, record by record, with each one's data row number, physical line span
+// and values. Only the staged dialect is read (format-csv-line.ts: ',' and '"', '\n'
 // line ends, NULL unquoted-empty, "" an empty string), which no CSV library reports the way this needs:
 // each record's physical line span (COPY's line numbers) and quoted-empty apart from unquoted-empty.
 import type { Readable } from 'node:stream';
@@ -13,10 +13,24 @@ export interface StagedRecord {
   values: Array<string | null>;
 }
 
-// Stops reading as soon as every wanted line was found.
+// The records that contain the wanted lines, by line; stops reading once every one was found.
 export async function recordsAtLines(source: Readable, lines: ReadonlySet<number>): Promise<Map<number, StagedRecord>> {
   const found = new Map<number, StagedRecord>();
-  if (lines.size === 0) return found;
+  if (lines.size === 0) {
+    source.destroy();
+    return found;
+  }
+  await scanRecords(source, (record) => {
+    for (let l = record.firstLine; l <= record.lastLine; l++) {
+      if (lines.has(l)) found.set(l, record);
+    }
+    return found.size === lines.size;
+  });
+  return found;
+}
+
+// Every data record in file order, until `visit` returns true.
+export async function scanRecords(source: Readable, visit: (record: StagedRecord) => boolean | void): Promise<void> {
   const decoder = new StringDecoder('utf8');
   let line = 1;
   let firstLine = 1;
@@ -32,13 +46,10 @@ export async function recordsAtLines(source: Readable, lines: ReadonlySet<number
     field = '';
     quoted = false;
   };
+  let stop = false;
   const endRecord = () => {
     endField();
-    if (row > 0) {
-      for (let l = firstLine; l <= line; l++) {
-        if (lines.has(l)) found.set(l, { row, firstLine, lastLine: line, values });
-      }
-    }
+    if (row > 0 && visit({ row, firstLine, lastLine: line, values })) stop = true;
     row++;
     values = [];
   };
@@ -68,7 +79,7 @@ export async function recordsAtLines(source: Readable, lines: ReadonlySet<number
       } else if (c === ',') endField();
       else if (c === '\n') {
         endRecord();
-        if (found.size === lines.size) return true;
+        if (stop) return true;
         line++;
         firstLine = line;
       } else if (c !== '\r') field += c;
@@ -78,11 +89,10 @@ export async function recordsAtLines(source: Readable, lines: ReadonlySet<number
 
   try {
     for await (const chunk of source) {
-      if (consume(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer))) return found;
+      if (consume(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer))) return;
     }
-    consume(decoder.end());
+    if (consume(decoder.end())) return;
     if (field !== '' || quoted || values.length > 0) endRecord();
-    return found;
   } finally {
     source.destroy();
   }

@@ -2,6 +2,7 @@
 // in place along integer → bigint → numeric → text and date → timestamptz → text, every change in
 // sluice_schema_history, schema 'strict' refusing, a view on the column refusing clearly.
 import { describe, expect, it } from 'vitest';
+import { widenedType } from '../../functions/load/column-widening';
 import { useLoadHarness } from './load-test-harness';
 
 const h = useLoadHarness('schema');
@@ -117,5 +118,36 @@ describe('schema evolution', () => {
     expect(await columnType('stock', 'note')).toBeUndefined();
     expect(await h.rows('stock')).toEqual([{ id: 1, qty: 5 }]);
     expect(await history()).toEqual([]);
+  });
+
+  it('turns timestamps, booleans and mixed branches into text with session-independent ISO values', async () => {
+    const pipeline = h.pipelineWith([{ name: 'log', match: '^Log', table: 'log' }]);
+    await h.load(pipeline, (await h.stage(pipeline, 'Log.csv', 'id,at,ok,day\n1,2024-05-01 10:00:00,true,2024-05-01\n2,2024-05-01 10:00:00.25,false,2024-05-02\n')).message);
+    expect([await columnType('log', 'at'), await columnType('log', 'ok')]).toEqual(['timestamp without time zone', 'boolean']);
+    // integer on the date column: the two branches meet at text.
+    await h.load(pipeline, (await h.stage(pipeline, 'Log.csv', 'id,at,ok,day\n3,later,maybe,17\n')).message, { sessionTimeZone: 'Asia/Tokyo' });
+    expect(await h.rows('log')).toEqual([
+      { id: 1, at: '2024-05-01T10:00:00', ok: 'true', day: '2024-05-01' },
+      { id: 2, at: '2024-05-01T10:00:00.25', ok: 'false', day: '2024-05-02' },
+      { id: 3, at: 'later', ok: 'maybe', day: '17' },
+    ]);
+  });
+});
+
+describe('the widening lattice', () => {
+  it('widens along integer → bigint → numeric → text and date → timestamp → timestamptz → text, and across branches to text', () => {
+    expect(widenedType('integer', 'bigint')).toBe('bigint');
+    expect(widenedType('smallint', 'integer')).toBe('integer');
+    expect(widenedType('bigint', 'numeric')).toBe('numeric');
+    expect(widenedType('numeric', 'text')).toBe('text');
+    expect(widenedType('date', 'timestamptz')).toBe('timestamptz');
+    expect(widenedType('timestamp', 'timestamptz')).toBe('timestamptz');
+    expect(widenedType('boolean', 'integer')).toBe('text');
+    expect(widenedType('date', 'integer')).toBe('text');
+    // Narrower or equal: nothing to do.
+    expect(widenedType('numeric', 'integer')).toBeUndefined();
+    expect(widenedType('timestamptz', 'date')).toBeUndefined();
+    expect(widenedType('text', 'boolean')).toBeUndefined();
+    expect(widenedType('bigint', 'bigint')).toBeUndefined();
   });
 });

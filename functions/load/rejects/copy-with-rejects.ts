@@ -19,7 +19,7 @@ import { FileDataError } from '../file-data-error';
 import { screeningFor, type ConstraintViolation } from './constraint-screening';
 import { insertRejects, type RejectOrigin, type RejectedRow } from './rejects-table';
 import { parseSkippedRow, type SkippedRow } from './skipped-row-notices';
-import { scanRecords, type StagedRecord } from './staged-records';
+import { scanRecords, type RecordCursor } from './staged-records';
 
 export interface RejectPolicy {
   // > 0: the largest share of the file's rows that may be rejected, in percent.
@@ -111,8 +111,9 @@ async function locate(source: Readable, columns: readonly string[], skipped: rea
   return found;
 }
 
-function byColumn(columns: readonly string[], record: StagedRecord): Record<string, string | null> {
-  return Object.fromEntries(columns.map((c, i) => [c, record.values[i] ?? null]));
+function byColumn(columns: readonly string[], record: RecordCursor): Record<string, string | null> {
+  const values = record.values();
+  return Object.fromEntries(columns.map((c, i) => [c, values[i] ?? null]));
 }
 
 // PostgreSQL's own message for each value that failed its type ("invalid input syntax for type

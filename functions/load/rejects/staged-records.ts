@@ -22,16 +22,48 @@ export async function recordsAtLines(source: Readable, lines: ReadonlySet<number
   }
   await scanRecords(source, (record) => {
     for (let l = record.firstLine; l <= record.lastLine; l++) {
-      if (lines.has(l)) found.set(l, record);
+      if (lines.has(l)) found.set(l, { row: record.row, firstLine: record.firstLine, lastLine: record.lastLine, values: record.values() });
     }
     return found.size === lines.size;
   });
   return found;
 }
 
+// One record as the scan passes it: valid during the visit only (the scan reuses it, so reading a large
+// file allocates nothing for the records nobody asks for); values() splits the record on demand.
+export interface RecordCursor {
+  row: number;
+  firstLine: number;
+  lastLine: number;
+  values(): Array<string | null>;
+}
+
+class Cursor implements RecordCursor {
+  row = 0;
+  firstLine = 0;
+  lastLine = 0;
+  parsed: Array<string | null> | undefined;
+  text = '';
+  start = 0;
+  end = 0;
+  values(): Array<string | null> {
+    // A one-line record without quotes: a plain split, '' being NULL.
+    this.parsed ??= this.text.slice(this.start, this.end).replace(/\r/g, '').split(',').map((v) => (v === '' ? null : v));
+    return this.parsed;
+  }
+}
+
 // Every data record in file order, until `visit` returns true.
-export async function scanRecords(source: Readable, visit: (record: StagedRecord) => boolean | void): Promise<void> {
+export async function scanRecords(source: Readable, visit: (record: RecordCursor) => boolean | void): Promise<void> {
   const decoder = new StringDecoder('utf8');
+  const cursor = new Cursor();
+  const at = (r: number, first: number, last: number): Cursor => {
+    cursor.row = r;
+    cursor.firstLine = first;
+    cursor.lastLine = last;
+    cursor.parsed = undefined;
+    return cursor;
+  };
   let line = 1;
   let firstLine = 1;
   let row = 0;
@@ -49,13 +81,41 @@ export async function scanRecords(source: Readable, visit: (record: StagedRecord
   let stop = false;
   const endRecord = () => {
     endField();
-    if (row > 0 && visit({ row, firstLine, lastLine: line, values })) stop = true;
+    if (row > 0) {
+      const record = at(row, firstLine, line);
+      record.parsed = values;
+      if (visit(record)) stop = true;
+    }
     row++;
     values = [];
   };
 
   const consume = (text: string): boolean => {
+    // The next quote at or after i (text.length: none), searched again only once passed.
+    let quote = -1;
     for (let i = 0; i < text.length; i++) {
+      // Fast path, most records: one whole line without quotes in this chunk is split only if asked for.
+      if (state === 0 && field === '' && !quoted && values.length === 0) {
+        const end = text.indexOf('\n', i);
+        if (quote < i) {
+          quote = text.indexOf('"', i);
+          if (quote === -1) quote = text.length;
+        }
+        if (end !== -1 && quote > end) {
+          if (row > 0) {
+            const record = at(row, line, line);
+            record.text = text;
+            record.start = i;
+            record.end = end;
+            if (visit(record)) return true;
+          }
+          row++;
+          line++;
+          firstLine = line;
+          i = end;
+          continue;
+        }
+      }
       const c = text[i] as string;
       if (state === 2) {
         if (c === '"') {

@@ -68,6 +68,9 @@ export const loadedMessageSchema = z.object({
   table: z.string().min(1),
   rule: z.string().min(1),
   rows: z.number().int().nonnegative(),
+  // Rows of the file that failed their column's type or a NOT NULL/CHECK constraint and went to
+  // `<table>__rejects` (rule.maxRejectPercent).
+  rejected: z.number().int().nonnegative().optional(),
   // Range of each timestamp/date column in the file (ISO strings), so roll-ups recompute only what it touched.
   timeRanges: z.record(z.string(), z.object({ min: z.string(), max: z.string() }).strict()).default({}),
 }).strict();

@@ -13,6 +13,7 @@ import { FileDataError, StagedObjectGoneError } from './file-data-error';
 import { findLoad, publishedRanges, type LedgerRow } from './load-ledger';
 import { loadFile } from './load-file';
 import { readSidecar } from './read-sidecar';
+import { rejectsTableName } from './rejects/rejects-table';
 import { MAX_RETRANSFORMS, requestRetransform } from './retransform';
 
 function decode(message: IncomingMessage): StagedMessage {
@@ -52,10 +53,11 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
     await deleteObject(bucket, message.schemaObject);
     return archived;
   };
-  const finish = async (rows: number, timeRanges: LoadedMessage['timeRanges'], details: Record<string, unknown>) => {
+  const finish = async (rows: number, timeRanges: LoadedMessage['timeRanges'], details: Record<string, unknown>, rejected = 0) => {
     const archived = await cleanUp();
     const loaded: LoadedMessage = {
       v: 1, type: 'sluice.loaded', pipeline: ctx.pipeline.name, runId, fileKey, raw: message.raw, table: rule.table, rule: rule.name, rows, timeRanges,
+      ...(rejected > 0 ? { rejected } : {}),
     };
     await ctx.publish('aggregate', loaded);
     await ctx.runs.stageSucceeded(runId, fileKey, 'load', { rows, details: { ...details, table: `${schema}.${rule.table}`, archive: archived } });
@@ -145,11 +147,14 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
     return endUnapplied('superseded', reason, { supersededBy: by.loadId, newerFrom: by.raw.object, scope: result.scope });
   }
   const replaced = result.replaced.map((r) => ({ loadId: r.loadId, raw: r.raw.object, version: r.source.version }));
-  log.info('file loaded', { rows: result.rows, mode: rule.mode, ...result.counts, created: result.changes.created, added: result.changes.added, replaced, removedRows: result.removedRows, ms: Date.now() - started });
+  const { changes, rejected } = result;
+  log.info('file loaded', { rows: result.rows, mode: rule.mode, ...result.counts, created: changes.created, added: changes.added, widened: changes.widened, replaced, removedRows: result.removedRows, ms: Date.now() - started });
   await finish(result.rows, result.timeRanges, {
-    mode: rule.mode, ...result.counts, created: result.changes.created, columnsAdded: result.changes.added,
+    mode: rule.mode, ...result.counts, created: changes.created, columnsAdded: changes.added,
+    ...(changes.widened.length > 0 ? { columnsWidened: changes.widened } : {}),
+    ...(rejected > 0 ? { rejectsTable: `${schema}.${rejectsTableName(rule.table)}` } : {}),
     ...(replaced.length > 0 ? { superseded: replaced, removedRows: result.removedRows } : {}),
-  });
+  }, rejected);
 };
 
 // Same handler under the name the other stages use (handleFetch, handleAggregate).

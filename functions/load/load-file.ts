@@ -16,7 +16,8 @@ import { lockForTransaction } from '../runtime/advisory-lock';
 import { classifyPgError, toStageError } from '../runtime/postgres/classify-pg-error';
 import type { DatabaseBounds } from '../runtime/postgres/database-bounds';
 import { withTransaction } from '../runtime/postgres/with-transaction';
-import { ensureTable, tableColumns, type TableChanges, type TableSpec } from './ensure-table';
+import { copyStagedFile, type RejectPolicy } from './copy-into-table';
+import { ensureTable, noTableChanges, tableColumns, type TableChanges } from './ensure-table';
 import { FileDataError, StagedObjectGoneError } from './file-data-error';
 import {
   claimLoad, ensureLedger, findLoad, loadedVersions, markReplaced, markSuperseded, newerLoadsOfTable, publishedRanges, recordOutcome, type LedgerRow, type TimeRanges,
@@ -24,6 +25,7 @@ import {
 import { noCounts, type LoadModeImplementation, type ModeCounts, type ModeOutcome } from './modes/load-mode';
 import { loadModeImplementations } from './modes/load-modes';
 import { tableTimeColumns } from './modes/old-value-ranges';
+import { deleteRejectsOfLoads } from './rejects/rejects-table';
 import { deleteRowsOfLoads, setLoadId } from './row-lineage';
 import { unionTimeRanges } from './time-ranges';
 
@@ -43,7 +45,7 @@ export type LoadFileResult =
   // This delivery loaded the file; `replaced` are the earlier versions of the same source whose rows it
   // removed; `timeRanges` covers the file, those versions, and the old values of the rows the mode
   // deleted or rewrote, so aggregate recomputes those dates too.
-  | { kind: 'loaded'; rows: number; counts: ModeCounts; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
+  | { kind: 'loaded'; rows: number; rejected: number; counts: ModeCounts; changes: TableChanges; loadId: string; replaced: LedgerRow[]; removedRows: number; timeRanges: TimeRanges }
   // An earlier delivery (under this raw name or another) already loaded or refused this source version.
   | { kind: 'already-loaded'; ledger: LedgerRow; timeRanges: TimeRanges }
   // Recorded, not applied: a newer version of the same source was loaded before this one arrived
@@ -86,31 +88,33 @@ export async function loadFile(input: LoadFileInput): Promise<LoadFileResult> {
       const replacedIds = earlier.map((e) => e.loadId);
       await markReplaced(client, schema, replacedIds, loadId);
 
-      let changes: TableChanges = { created: false, added: [] };
+      let changes: TableChanges = noTableChanges();
       const existing = await tableColumns(client, schema, table);
       const removedRows = await deleteRowsOfLoads(client, schema, table, existing, replacedIds);
+      await deleteRejectsOfLoads(client, schema, table, replacedIds);
       // Nothing to load and no values to type new columns by: no DDL (the mode still runs on an
       // existing table: a replace or a full snapshot with no rows empties it).
       if (sidecar.rows > 0) {
-        // `uniqueKey` is what ensureTable should ask instead of the mode's name (see the issue-9 report).
-        const spec: TableSpec & { uniqueKey: readonly string[] } = {
-          schema, table, columns: sidecar.columns, mode: rule.mode, key: rule.key, uniqueKey: mode.requiresUniqueKey ? rule.key : [], policy: rule.schema,
-        };
-        changes = await ensureTable(client, spec);
+        changes = await ensureTable(client, {
+          schema, table, columns: sidecar.columns, uniqueKey: mode.requiresUniqueKey ? rule.key : [], policy: rule.schema,
+          timeZone: rule.timeZone, origin: { raw: message.raw, runId: message.runId },
+        });
       }
       // Only now: a lineage column ensureTable just added to an existing table takes its DEFAULT's
       // value at that moment for the rows already there, which must stay NULL (no load's rows).
       await setLoadId(client, loadId);
+      const rejects: RejectPolicy = { maxRejectPercent: rule.maxRejectPercent, fileRows: sidecar.rows, schema, table, origin: { raw: message.raw, runId: message.runId, loadId } };
       const outcome: ModeOutcome = sidecar.rows > 0 || existing.length > 0
         ? await mode.write({
           client, schema, table, columns: sidecar.columns.map((c) => c.name), rows: sidecar.rows, rule, newerLoadIds: guard.protect,
-          timeColumns: () => tableTimeColumns(client, schema, table), open: input.openStaged,
+          timeColumns: () => tableTimeColumns(client, schema, table),
+          copy: (into) => copyStagedFile(client, into, sidecar.columns.map((c) => c.name), input.openStaged, rejects),
         })
         : { counts: noCounts(), removedRanges: {} };
       const rows = outcome.counts.written;
       await recordOutcome(client, schema, loadId, { rows, counts: { ...outcome.counts }, removedRanges: outcome.removedRanges });
       const timeRanges = unionTimeRanges([sidecar.timeRanges, outcome.removedRanges, ...earlier.map((e) => e.timeRanges)]);
-      return { kind: 'loaded', rows, counts: outcome.counts, changes, loadId, replaced: earlier, removedRows, timeRanges };
+      return { kind: 'loaded', rows, rejected: outcome.counts.rejected, counts: outcome.counts, changes, loadId, replaced: earlier, removedRows, timeRanges };
     });
   } catch (error) {
     throw translate(error, schema, table);

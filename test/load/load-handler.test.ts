@@ -214,7 +214,8 @@ describe('load handler', () => {
   });
 
   it('quarantines a value the column type refuses, naming the row and column', async () => {
-    const pipeline = pipelineWith([{ name: 'stock', match: '^Stock', table: 'stock' }]);
+    // Declared integer: an inferred text column would widen the table's (schema evolve) instead of failing.
+    const pipeline = pipelineWith([{ name: 'stock', match: '^Stock', table: 'stock', types: { qty: 'integer' } }]);
     await load(pipeline, (await stage(pipeline, 'Stock.csv', 'sku,qty\nX-1,4\n')).message);
     const { message, rawPath } = await stage(pipeline, 'Stock.csv', 'sku,qty\nX-2,5\nX-3,6\nX-4,lots\n');
     const ctx = await load(pipeline, message);

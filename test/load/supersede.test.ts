@@ -167,7 +167,8 @@ describe('load ledger keyed on the source file', () => {
   });
 
   it('leaves no partial state when the superseding transaction fails midway', async () => {
-    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales' }]);
+    // Declared integer: an inferred text column would widen the table's (schema evolve) instead of failing.
+    const pipeline = pipelineWith([{ name: 'sales', match: '^Sales', table: 'sales', types: { qty: 'integer' } }]);
     await load(pipeline, await stage(pipeline, 'Sales.csv', V1, { path: PATH, mtime: T1 }));
     const before = await rows('sales');
     // Bad value in the last row: the earlier version's rows were already deleted in the transaction.

@@ -1,6 +1,5 @@
 // Append: every file adds its rows. A new version of the same source still replaces its own earlier
 // rows (by lineage, in load-file.ts); no ordering guard between different files.
-import { copyIntoTable } from '../copy-into-table';
 import { qualifiedName } from '../quote-identifier';
 import { noCounts, type LoadModeImplementation } from './load-mode';
 
@@ -10,7 +9,7 @@ export const appendMode: LoadModeImplementation = {
   fullSnapshot: () => false,
   async write(target) {
     if (target.rows === 0) return { counts: noCounts(), removedRanges: {} };
-    const written = await copyIntoTable(target.client, qualifiedName(target.schema, target.table), target.columns, target.open());
-    return { counts: { ...noCounts(), written, inserted: written }, removedRanges: {} };
+    const { rows: written, rejected } = await target.copy(qualifiedName(target.schema, target.table));
+    return { counts: { ...noCounts(), written, inserted: written, rejected }, removedRanges: {} };
   },
 };

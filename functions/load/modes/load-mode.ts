@@ -3,7 +3,6 @@
 // lineage, ordering guard, DDL via ensureTable, commit); a mode only writes the staged rows and says
 // what changed, including the time ranges of the OLD values it removed or overwrote, so aggregate
 // recomputes the dates those rows left as well as the dates in the file.
-import type { Readable } from 'node:stream';
 import type { PoolClient } from 'pg';
 import type { ImportRule } from '../../../shared/pipeline-definition';
 import type { TimeRanges } from '../load-ledger';
@@ -21,6 +20,8 @@ export interface ModeCounts {
   deleted: number;
   // Keys in the file whose row a NEWER file wrote (merge's per-key ordering guard): left as they are.
   supersededKeys: number;
+  // Rows set aside in `<table>__rejects` (the rule's maxRejectPercent), not written.
+  rejected: number;
 }
 
 export interface ModeOutcome {
@@ -42,8 +43,10 @@ export interface ModeTarget {
   newerLoadIds: readonly string[];
   // The table's date and time columns, as they are now (after ensureTable).
   timeColumns(): Promise<TimeColumn[]>;
-  // Opens the staged CSV (header + rows).
-  open(): Readable;
+  // COPYs the staged CSV into `into` (an already quoted table name: the target, or a mode's temporary
+  // table) under the rule's reject policy: rows failing their type go to `<table>__rejects` (see
+  // copy-into-table.ts). Returns the rows written and the rows set aside.
+  copy(into: string): Promise<{ rows: number; rejected: number }>;
 }
 
 // How a file older than what the table already holds is treated:
@@ -63,4 +66,4 @@ export interface LoadModeImplementation {
   write(target: ModeTarget): Promise<ModeOutcome>;
 }
 
-export const noCounts = (): ModeCounts => ({ written: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, supersededKeys: 0 });
+export const noCounts = (): ModeCounts => ({ written: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, supersededKeys: 0, rejected: 0 });

@@ -12,7 +12,6 @@
 // the upsert probes the key index once per row and took 0.29x append's time; the hash join plus an
 // UPDATE of the 10% took 0.46x (issue-9 report), and gives the counts and old values in the same pass.
 import type { PoolClient } from 'pg';
-import { copyIntoTable } from '../copy-into-table';
 import { FileDataError } from '../file-data-error';
 import type { TimeRanges } from '../load-ledger';
 import { columnList, qualifiedName, quoteIdentifier } from '../quote-identifier';
@@ -49,7 +48,7 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   const key = target.rule.key;
   const keys = columnList(key);
   await client.query(`create temporary table ${staging} on commit drop as select ${columns} from ${table} with no data`);
-  const written = await copyIntoTable(client, staging, target.columns, target.open());
+  const { rows: written, rejected } = await target.copy(staging);
 
   // The first such row's position in the file: the rows before it in ctid (file) order, plus one.
   const nullKey = await client.query<{ row: string }>(
@@ -90,7 +89,7 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   const ranges = rangesFromRow(oldValues, row);
   // Named by the table's column, not the plan's.
   const renamed: TimeRanges = Object.fromEntries(movedTimes.flatMap((c, i) => (ranges[`old#${i}`] ? [[c.name, ranges[`old#${i}`]!]] : [])));
-  return { written, counts: { inserted, updated, supersededKeys, unchanged: n(row?.keys) - inserted - updated - supersededKeys }, ranges: renamed };
+  return { written, counts: { inserted, updated, supersededKeys, rejected, unchanged: n(row?.keys) - inserted - updated - supersededKeys }, ranges: renamed };
 }
 
 // The changed rows rewritten (lineage: this load, by the column's DEFAULT), the new keys inserted.

@@ -5,7 +5,6 @@
 // foreign keys, triggers and indexes on it stay as they are; a swap (new table + rename) would leave
 // views pointing at the old one. Cost: the old rows stay as dead tuples until vacuum (measured in
 // the issue-9 report: about as fast as a swap at 1M rows).
-import { copyIntoTable } from '../copy-into-table';
 import { qualifiedName, quoteIdentifier } from '../quote-identifier';
 import { noCounts, type LoadModeImplementation } from './load-mode';
 import { rangeAggregates, rangesFromRow } from './old-value-ranges';
@@ -25,7 +24,7 @@ export const replaceMode: LoadModeImplementation = {
     );
     const row = removed.rows[0];
     const deleted = Number(row?.deleted ?? 0);
-    const written = target.rows === 0 ? 0 : await copyIntoTable(client, table, target.columns, target.open());
-    return { counts: { ...noCounts(), written, inserted: written, deleted }, removedRanges: rangesFromRow(timeColumns, row) };
+    const { rows: written, rejected } = target.rows === 0 ? { rows: 0, rejected: 0 } : await target.copy(table);
+    return { counts: { ...noCounts(), written, inserted: written, deleted, rejected }, removedRanges: rangesFromRow(timeColumns, row) };
   },
 };

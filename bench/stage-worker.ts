@@ -40,6 +40,9 @@ export interface WorkerOutput {
   innerMs?: number;
   // Baselines: the data rows they read.
   rows?: number;
+  // The largest of each part of memory seen (process.memoryUsage() every 100 ms), in bytes: tells a
+  // growing peak RSS from the JS heap apart from one from buffers outside it.
+  peaks: { heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; rss: number };
   published: StageMessage[];
   quarantined: string[];
 }
@@ -51,6 +54,12 @@ async function main(): Promise<void> {
   const logger = createLogger({}, (line) => lines.push(JSON.parse(line) as { message?: string; ms?: number }), 'INFO');
   const stage = input.stage === 'load' ? 'load' : 'transform';
   const ctx = createTestContext({ pipeline, stage, bucket: input.bucket, storageUrl: input.storageUrl, databaseUrl: input.databaseUrl, logger });
+  const peaks = { heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0, rss: 0 };
+  const sample = () => {
+    const m = process.memoryUsage();
+    for (const key of Object.keys(peaks) as Array<keyof typeof peaks>) peaks[key] = Math.max(peaks[key], m[key]);
+  };
+  const sampler = setInterval(sample, 100);
   const started = performance.now();
   let rows: number | undefined;
   if (input.stage === 'transform') await transformHandler(ctx, objectFinalizedMessage(input.raw!, input.raw!.size));
@@ -60,12 +69,15 @@ async function main(): Promise<void> {
     rows = await papaparseRows(source.setEncoding('utf8'));
   } else rows = await exceljsRows(input.file!);
   const ms = performance.now() - started;
+  clearInterval(sampler);
+  sample();
   await ctx.close();
   const output: WorkerOutput = {
     ms,
     innerMs: lines.find((l) => l.message === 'file loaded' || l.message === 'file transformed')?.ms,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     ...(rows !== undefined ? { rows } : {}),
+    peaks,
     published: ctx.published.map((p) => p.message),
     quarantined: ctx.quarantined.map((q) => q.reason),
   };

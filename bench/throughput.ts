@@ -25,11 +25,11 @@ export interface SizeResult {
   rows: number;
   csvBytes: number;
   stagedBytes: number;
-  transform: { ms: number; rowsPerSec: number; maxRssMB: number };
+  transform: { ms: number; rowsPerSec: number; maxRssMB: number; peaksMB: Record<string, number> };
   papaparse: { ms: number; rowsPerSec: number; maxRssMB: number };
   transformVsPapaparse: number;
   // ms: the whole handler (sidecar, transaction, archive, cleanup); transactionMs: its load transaction alone.
-  load: { ms: number; rowsPerSec: number; maxRssMB: number; transactionMs?: number; transactionRowsPerSec?: number };
+  load: { ms: number; rowsPerSec: number; maxRssMB: number; peaksMB: Record<string, number>; transactionMs?: number; transactionRowsPerSec?: number };
   baselineCopy: { ms: number; rowsPerSec: number };
   loadVsCopy: number;
 }
@@ -135,17 +135,19 @@ async function benchSize(rows: number, ctx: BenchServers, log: (message: string)
     rows,
     csvBytes,
     stagedBytes,
-    transform: { ms: Math.round(transform.ms), rowsPerSec: rate(transform.ms), maxRssMB: mb(transform.maxRssBytes) },
+    transform: { ms: Math.round(transform.ms), rowsPerSec: rate(transform.ms), maxRssMB: mb(transform.maxRssBytes), peaksMB: peaksMB(transform.peaks) },
     papaparse: { ms: Math.round(papaparse.ms), rowsPerSec: rate(papaparse.ms), maxRssMB: mb(papaparse.maxRssBytes) },
     transformVsPapaparse: round2(papaparse.ms / transform.ms),
     load: {
-      ms: Math.round(load.ms), rowsPerSec: rate(load.ms), maxRssMB: mb(load.maxRssBytes),
+      ms: Math.round(load.ms), rowsPerSec: rate(load.ms), maxRssMB: mb(load.maxRssBytes), peaksMB: peaksMB(load.peaks),
       ...(load.innerMs ? { transactionMs: Math.round(load.innerMs), transactionRowsPerSec: rate(load.innerMs) } : {}),
     },
     baselineCopy: { ms: Math.round(copyMs), rowsPerSec: rate(copyMs) },
     loadVsCopy: round2(copyMs / load.ms),
   };
 }
+
+const peaksMB = (peaks: Record<string, number>) => Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, mb(v)]));
 
 export function formatThroughput(part: ThroughputPart): string {
   const header = ['rows', 'CSV MB', 'papaparse rows/s', 'transform rows/s', 'transform / papaparse', 'raw COPY rows/s', 'load rows/s', '(load txn rows/s)', 'load / COPY', 'transform peak RSS MB', 'load peak RSS MB'];
@@ -161,6 +163,9 @@ export function formatThroughput(part: ThroughputPart): string {
     formatTable(header, lines),
     '',
     `peak RSS at ${count(g.toRows)} / at ${count(g.fromRows)} rows: transform ${ratio(g.transform)}, load ${ratio(g.load)}`,
+    // Where a growing peak comes from: the JS heap (garbage reaching old space, or data kept) or outside it.
+    ...(['transform', 'load'] as const).map((stage) =>
+      `${stage} peak JS heap used / outside the heap (external), MB: ${part.results.map((r) => `${r[stage].peaksMB.heapUsed ?? '?'} / ${r[stage].peaksMB.external ?? '?'} at ${count(r.rows)}`).join('; ')}`),
     `targets: transform ≥ ${GOALS.transformVsPapaparse}× papaparse: ${met(t.transformAtLeast08xPapaparse)}; load ≥ ${GOALS.loadVsCopy}× raw COPY: ${met(t.loadAtLeast08xCopy)}; ` +
       `peak RSS < ${GOALS.peakRssMB} MB: ${met(t.peakRssUnder300MB)}; peak RSS flat (≤ ${GOALS.rssGrowth}×): ${met(t.peakRssFlat)}`,
   ].join('\n');

@@ -4,7 +4,6 @@
 // three dates no earlier run fetched, and fetch loads all 9 files again instead of skipping them.
 // Goal (issue 8): p50 < 3 s, p95 < 4 s over 10 runs.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { deployPipelines } from '../emulator/deploy-pipelines';
@@ -18,6 +17,7 @@ import { restaurantPos } from '../pipelines/restaurant-pos';
 import { createGoogleClients } from '../shared/google-clients';
 import { createLogger } from '../shared/logger';
 import { definePipeline } from '../shared/pipeline-definition';
+import { benchTempDir, onCleanup } from './cleanup';
 
 export interface DemoLatencyResult {
   runs: number;
@@ -45,13 +45,16 @@ export function percentile(samples: number[], p: number): number {
 }
 
 export async function benchDemoLatency(options: { runs: number; log: (message: string) => void }): Promise<DemoLatencyResult> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-demo-'));
-  if (process.getuid?.() === 0) fs.chmodSync(tmp, 0o711);
+  const { dir: tmp, remove } = benchTempDir('sluice-bench-demo-');
   const quiet = createLogger({}, (line) => process.stderr.write(line + '\n'), 'ERROR');
   options.log('demo: starting the local cloud');
   const cloud = await startLocalCloud({ dataDir: tmp, fastPostgres: true, env: { ...process.env, PUBSUB_EMULATOR_HOST: undefined, FIRESTORE_EMULATOR_HOST: undefined, STORAGE_EMULATOR_HOST: undefined, DATABASE_URL: undefined }, logger: quiet });
   const { endpoints } = cloud;
   const stops: Array<() => Promise<void>> = [() => cloud.stop()];
+  // Also run on Ctrl-C (cleanup.ts), newest first, then the temp folder goes.
+  const stopAll = onCleanup('stop the demo\'s local cloud', async () => {
+    for (const stop of stops.splice(0)) await stop().catch((error: unknown) => options.log(`stop failed: ${(error as Error).message}`));
+  });
   try {
     const admin = new pg.Client({ connectionString: endpoints.databaseUrl });
     await admin.connect();
@@ -129,8 +132,8 @@ export async function benchDemoLatency(options: { runs: number; log: (message: s
       pushWait: { messages: pushWaits.length, p50Ms: percentile(pushWaits, 50), p95Ms: percentile(pushWaits, 95), maxMs: Math.max(...pushWaits) },
     };
   } finally {
-    for (const stop of stops) await stop().catch((error: unknown) => options.log(`stop failed: ${(error as Error).message}`));
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await stopAll();
+    await remove();
   }
 }
 

@@ -1,5 +1,7 @@
 // The benchmark's input: an 8-column CSV of plausible POS rows (ints, decimals, text, timestamps),
 // written streaming so generating 10M rows takes no memory. Deterministic for a given row count.
+// `updatedEvery: n`: the same file as a later snapshot, where every n-th row (Sale ID divisible by n)
+// has its Quantity raised by 100 and every other row is byte for byte the same (the merge bench).
 import fs from 'node:fs';
 import { once } from 'node:events';
 
@@ -12,7 +14,7 @@ function quote(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-export async function generateCsv(path: string, rows: number): Promise<number> {
+export async function generateCsv(path: string, rows: number, options: { updatedEvery?: number } = {}): Promise<number> {
   const out = fs.createWriteStream(path);
   out.write(BENCH_HEADER + '\n');
   let seed = 42;
@@ -25,7 +27,9 @@ export async function generateCsv(path: string, rows: number): Promise<number> {
   for (let i = 1; i <= rows; i++) {
     const soldAt = new Date(start + Math.floor(random() * 365 * 86_400_000)).toISOString().slice(0, 19).replace('T', ' ');
     const note = random() < 0.8 ? '' : quote(`customer asked for "extra" ${i % 97}`);
-    chunk += `${i},${quote(STORES[i % STORES.length]!)},${ITEMS[Math.floor(random() * ITEMS.length)]},${1 + Math.floor(random() * 5)},${(1 + random() * 20).toFixed(2)},${(random() * 2).toFixed(2)},${soldAt},${note}\n`;
+    const item = ITEMS[Math.floor(random() * ITEMS.length)];
+    const quantity = 1 + Math.floor(random() * 5) + (options.updatedEvery && i % options.updatedEvery === 0 ? 100 : 0);
+    chunk += `${i},${quote(STORES[i % STORES.length]!)},${item},${quantity},${(1 + random() * 20).toFixed(2)},${(random() * 2).toFixed(2)},${soldAt},${note}\n`;
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';

@@ -6,15 +6,35 @@ import { MalformedFileError } from '../malformed-file-error';
 export class TrackedSource implements AsyncIterable<Buffer> {
   // The error the source threw, if it did.
   error: unknown = undefined;
+  // Rejects with that error: a reader fed through stream.pipe() never hears of it (pipe does not
+  // forward errors) and would wait forever, so reads of the reader race this.
+  readonly failed: Promise<never>;
+  private fail!: (error: unknown) => void;
 
-  constructor(private readonly bytes: AsyncIterable<Buffer>) {}
+  constructor(private readonly bytes: AsyncIterable<Buffer>) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.fail = reject;
+    });
+    this.failed.catch(() => {});
+  }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of this.bytes) yield chunk;
     } catch (error) {
       this.error = error;
+      this.fail(error);
       throw error;
+    }
+  }
+
+  // The items of `iterable`, ending with the source's error as soon as the source fails.
+  async *racing<T>(iterable: AsyncIterable<T>): AsyncGenerator<T> {
+    const iterator = iterable[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await Promise.race([iterator.next(), this.failed]);
+      if (next.done) return;
+      yield next.value;
     }
   }
 }

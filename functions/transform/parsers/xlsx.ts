@@ -9,8 +9,8 @@
 import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import XLSX from '@e965/xlsx';
 import { CellText } from '../excel/cell-text';
+import { ENCRYPTED_MESSAGE, ole2Content } from '../excel/ole2-container';
 import { chooseSheet, hiddenSheetNames, type SheetEntry } from '../excel/choose-sheet';
 import { CFB_SIGNATURE, EMPTY_ZIP_SIGNATURE, TrackedSource, ZIP_SIGNATURE, collectCapped, isSystemError, startsWith } from '../excel/source-bytes';
 import { readSheetRows, type SheetCounts, unescapeXstring } from '../excel/xlsx-sheet-rows';
@@ -32,7 +32,7 @@ interface ReaderInternals {
 interface WorksheetReaderInternals {
   id: string | number;
   name: string;
-  iterator: AsyncIterable<Buffer> & { destroy?: () => void };
+  iterator: AsyncIterable<Buffer> & { destroy?: () => void; on?: (event: 'error', listener: () => void) => void };
 }
 
 const ReaderBase = (ExcelJS.stream.xlsx.WorkbookReader as unknown) as new (input: Readable, options: object) => ReaderInternals;
@@ -57,7 +57,10 @@ export const xlsxParser: FileParser = {
 
 async function* readWorkbook(input: ParserInput, facts: ParseFacts): AsyncGenerator<RowBatch> {
   const source = new TrackedSource(input.bytes);
-  const reader = new WorkbookReader(NodeReadable.from(source), {
+  const stream = NodeReadable.from(source);
+  // The source's error reaches the caller through source.racing(); unheard here it would crash the process.
+  stream.on('error', () => {});
+  const reader = new WorkbookReader(stream, {
     worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore',
   });
   const counts: SheetCounts = { hiddenRows: 0, mergedRanges: 0, formulaCells: 0 };
@@ -65,7 +68,7 @@ async function* readWorkbook(input: ParserInput, facts: ParseFacts): AsyncGenera
   let target: SheetEntry | null = null;
   let found = false;
   try {
-    for await (const { eventType, value } of reader.parse()) {
+    for await (const { eventType, value } of source.racing(reader.parse())) {
       if (eventType !== 'worksheet') continue;
       const worksheet = value as WorksheetReaderInternals;
       if (target === null) {
@@ -78,12 +81,14 @@ async function* readWorkbook(input: ParserInput, facts: ParseFacts): AsyncGenera
       if (found || worksheet.name !== target.name) {
         // Not the sheet wanted: an entry still in the zip is drained by the reader; a spooled one
         // is a file stream to close.
+        // (The reader deletes the spool file right after, so a late open's ENOENT is expected.)
+        worksheet.iterator.on?.('error', () => {});
         worksheet.iterator.destroy?.();
         continue;
       }
       found = true;
       cellText = new CellText({ date1904: reader.properties?.model?.date1904 === true, timeZone: input.rule.timeZone });
-      yield* readSheetRows(worksheet.iterator, sheetContext(reader, cellText), counts);
+      yield* readSheetRows(source.racing(worksheet.iterator), sheetContext(reader, cellText), counts);
     }
   } catch (error) {
     if (source.error !== undefined) throw source.error;
@@ -131,17 +136,11 @@ async function notAZip(input: ParserInput): Promise<MalformedFileError> {
   if (startsWith(input.head, EMPTY_ZIP_SIGNATURE)) return new MalformedFileError('not an .xlsx workbook: the zip is empty');
   if (!startsWith(input.head, CFB_SIGNATURE)) return new MalformedFileError('not an .xlsx workbook: the file is not a zip archive (corrupt, or another format)');
   const bytes = await collectCapped(input.bytes, input.size, input.rule.limits.maxFileBytes, 'an OLE2 compound file');
-  let names: string[] = [];
-  try {
-    names = XLSX.CFB.read(bytes, { type: 'buffer' }).FileIndex.map((entry: { name: string }) => entry.name);
-  } catch {
-    return new MalformedFileError('not an .xlsx workbook: a corrupt OLE2 compound file');
-  }
-  if (names.includes('EncryptedPackage') || names.includes('EncryptionInfo')) {
-    return new MalformedFileError('the workbook is password-protected (encrypted): it cannot be read; ask the sender for an unprotected export');
-  }
-  if (names.includes('Workbook') || names.includes('Book')) {
+  const content = ole2Content(bytes);
+  if (content === 'encrypted-package') return new MalformedFileError(ENCRYPTED_MESSAGE);
+  if (content === 'biff-workbook') {
     return new MalformedFileError("not an .xlsx workbook: it is a legacy Excel 97-2003 (.xls) workbook; use format 'xls' or 'auto'");
   }
+  if (content === 'corrupt') return new MalformedFileError('not an .xlsx workbook: a corrupt OLE2 compound file');
   return new MalformedFileError('not an .xlsx workbook: an OLE2 compound file holding no workbook');
 }

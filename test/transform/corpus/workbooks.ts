@@ -138,3 +138,12 @@ export function htmlTable(): Buffer {
 <tr><td>00124</td><td>Tomatoes 1e3</td><td></td><td>2026-03-09</td></tr>
 </table></body></html>`);
 }
+
+// What Excel writes for a password-protected workbook: an OLE2 file with EncryptionInfo and
+// EncryptedPackage streams (contents here are filler: no reader gets past the container).
+export function encryptedWorkbook(): Buffer {
+  const container = XLSX.CFB.utils.cfb_new();
+  XLSX.CFB.utils.cfb_add(container, '/EncryptionInfo', Buffer.alloc(256, 1));
+  XLSX.CFB.utils.cfb_add(container, '/EncryptedPackage', Buffer.alloc(4096, 2));
+  return Buffer.from(XLSX.CFB.write(container, { type: 'buffer' }) as Buffer);
+}

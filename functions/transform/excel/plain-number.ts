@@ -6,6 +6,11 @@
 export function plainNumber(value: number): string | null {
   if (!Number.isFinite(value)) return null;
   if (value === 0) return '0';
+  // Fast paths: most cells are short values whose shortest round-trip form is already plain and has
+  // at most 15 significant digits (16 characters leave room for the point).
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+  const shortest = String(value);
+  if (shortest.length <= 16 && !shortest.includes('e')) return shortest;
   // toPrecision(15) is exact rounding to 15 significant digits; only its notation is rewritten.
   const [mantissa = '0', exponentText] = value.toPrecision(15).split('e');
   const negative = mantissa.startsWith('-');

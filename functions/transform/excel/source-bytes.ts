@@ -6,24 +6,21 @@ import { MalformedFileError } from '../malformed-file-error';
 export class TrackedSource implements AsyncIterable<Buffer> {
   // The error the source threw, if it did.
   error: unknown = undefined;
-  // Rejects with that error: a reader fed through stream.pipe() never hears of it (pipe does not
-  // forward errors) and would wait forever, so reads of the reader race this.
-  readonly failed: Promise<never>;
-  private fail!: (error: unknown) => void;
+  // Reads of a reader fed from this source, waiting: a reader fed through stream.pipe() never hears
+  // of the source's error (pipe does not forward errors) and would wait forever, so they are
+  // rejected with it. (One Promise.race against a long-lived "failed" promise per read would leak:
+  // each race leaves a reaction on it that holds the chunk it resolved with.)
+  private readonly waiting = new Set<(error: unknown) => void>();
 
-  constructor(private readonly bytes: AsyncIterable<Buffer>) {
-    this.failed = new Promise<never>((_, reject) => {
-      this.fail = reject;
-    });
-    this.failed.catch(() => {});
-  }
+  constructor(private readonly bytes: AsyncIterable<Buffer>) {}
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     try {
       for await (const chunk of this.bytes) yield chunk;
     } catch (error) {
       this.error = error;
-      this.fail(error);
+      for (const reject of this.waiting) reject(error);
+      this.waiting.clear();
       throw error;
     }
   }
@@ -32,7 +29,11 @@ export class TrackedSource implements AsyncIterable<Buffer> {
   async *racing<T>(iterable: AsyncIterable<T>): AsyncGenerator<T> {
     const iterator = iterable[Symbol.asyncIterator]();
     for (;;) {
-      const next = await Promise.race([iterator.next(), this.failed]);
+      const next = await new Promise<IteratorResult<T>>((resolve, reject) => {
+        if (this.error !== undefined) return reject(this.error);
+        this.waiting.add(reject);
+        iterator.next().then(resolve, reject).finally(() => this.waiting.delete(reject));
+      });
       if (next.done) return;
       yield next.value;
     }

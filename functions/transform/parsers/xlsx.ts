@@ -10,7 +10,6 @@ import type { Readable } from 'node:stream';
 import { Readable as NodeReadable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { CellText } from '../excel/cell-text';
-import { ENCRYPTED_MESSAGE, ole2Content } from '../excel/ole2-container';
 import { chooseSheet, hiddenSheetNames, type SheetEntry } from '../excel/choose-sheet';
 import { CFB_SIGNATURE, EMPTY_ZIP_SIGNATURE, TrackedSource, ZIP_SIGNATURE, collectCapped, isSystemError, startsWith } from '../excel/source-bytes';
 import { readSheetRows, type SheetCounts, unescapeXstring } from '../excel/xlsx-sheet-rows';
@@ -136,6 +135,8 @@ async function notAZip(input: ParserInput): Promise<MalformedFileError> {
   if (startsWith(input.head, EMPTY_ZIP_SIGNATURE)) return new MalformedFileError('not an .xlsx workbook: the zip is empty');
   if (!startsWith(input.head, CFB_SIGNATURE)) return new MalformedFileError('not an .xlsx workbook: the file is not a zip archive (corrupt, or another format)');
   const bytes = await collectCapped(input.bytes, input.size, input.rule.limits.maxFileBytes, 'an OLE2 compound file');
+  // Loaded only here: SheetJS is large, and a streamed .xlsx never needs it.
+  const { ENCRYPTED_MESSAGE, ole2Content } = await import('../excel/ole2-container');
   const content = ole2Content(bytes);
   if (content === 'encrypted-package') return new MalformedFileError(ENCRYPTED_MESSAGE);
   if (content === 'biff-workbook') {

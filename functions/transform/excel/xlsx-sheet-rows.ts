@@ -1,11 +1,11 @@
 // One worksheet part of an .xlsx (xl/worksheets/sheetN.xml) → RowBatches, streamed through a SAX
 // parser so memory stays flat at any row count. exceljs' WorkbookReader finds the part and reads the
 // workbook-wide parts (shared strings, styles, date system); its own worksheet parser is not used,
-// because it turns date-formatted numbers into JS Dates by its own format test (always the
-// 1900-system way when it missed date1904, and with no zone), keeps only the last run of an inline
-// rich-text string, reads boolean and error formula results as numbers (NaN for #N/A), ignores hidden
-// rows and merged ranges, and decodes each chunk of UTF-8 on its own (a character split across two
-// chunks became U+FFFD).
+// because it turns date-formatted numbers into JS Dates by its own format test (it does honour
+// date1904, but a time-only cell becomes a date in 1899 or 1904, and the raw serial is gone), keeps
+// only the last run of an inline rich-text string, reads boolean and error formula results as numbers
+// (NaN for #N/A), ignores hidden rows and merged ranges, and decodes each chunk of UTF-8 on its own
+// (a character split across two chunks became U+FFFD; checked in test/transform/parsers/xlsx.test.ts).
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { Cell, RowBatch } from '../parsers/file-parser';
 import { MalformedFileError } from '../malformed-file-error';

@@ -42,7 +42,8 @@ export function sheetjsParser(kind: SheetjsFormat): FileParser {
       const workbook = readWorkbook(bytes, kind);
       const facts: ParseFacts = { format: kind.format };
       const rows = sheetRows(workbook, input, kind, facts);
-      return { batches: rows, facts: () => facts };
+      // BIFF and XLSB strings are any UTF-16, U+0000 included.
+      return { batches: rows, facts: () => facts, mayHoldNul: true };
     },
   };
 }

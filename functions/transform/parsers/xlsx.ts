@@ -50,7 +50,8 @@ export const xlsxParser: FileParser = {
   async parse(input: ParserInput): Promise<ParsedFile> {
     if (!startsWith(input.head, ZIP_SIGNATURE)) throw await notAZip(input);
     const facts: ParseFacts = { format: 'xlsx' };
-    return { batches: readWorkbook(input, facts), facts: () => facts };
+    // No NUL can be in XML text, but the _x0000_ escape of an OOXML string decodes to one.
+    return { batches: readWorkbook(input, facts), facts: () => facts, mayHoldNul: true };
   },
 };
 

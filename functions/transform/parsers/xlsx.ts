@@ -1,49 +1,27 @@
-// .xlsx (Office Open XML workbook), streamed: the zip is read entry by entry as it arrives (exceljs'
-// WorkbookReader, which also parses the shared strings, the styles and the workbook part: sheet
-// names, visibility, the date1904 system) and the chosen worksheet is read row by row with a SAX
-// parser (../excel/xlsx-sheet-rows.ts), so memory does not grow with the row count; it grows only
-// with the shared-string table, which Excel needs whole anyway.
-// Caveat: in most files (Excel's own order) the worksheets precede sharedStrings.xml in the zip, and
-// the reader then spools each worksheet's XML to a temporary file until the strings are read; on
-// Cloud Functions the temp folder is memory, so that costs the sheet's uncompressed XML size.
-import type { Readable } from 'node:stream';
-import { Readable as NodeReadable } from 'node:stream';
-import ExcelJS from 'exceljs';
+// .xlsx (Office Open XML workbook), streamed: the zip is read entry by entry as it arrives
+// (unzipper, exceljs' zip reader), the workbook-wide parts with exceljs' part parsers
+// (../excel/xlsx-workbook-parts.ts), and the chosen worksheet row by row with a SAX parser
+// (../excel/xlsx-sheet-rows.ts), so memory does not grow with the row count; only with the
+// shared-string table, which any reader needs whole.
+// Excel writes the worksheets before sharedStrings.xml, so a worksheet that arrives before the
+// strings (and styles) it refers to is spooled to a temporary file until they are read: the chosen
+// one only (exceljs' own WorkbookReader spools every sheet, and leaves its files behind when the zip
+// turns out corrupt). On Cloud Functions the temp folder is memory: that costs the chosen sheet's
+// uncompressed XML while the rest of the zip is read, and it is removed when the parse ends, however
+// it ends.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import unzipper, { type Entry } from 'unzipper';
 import { CellText } from '../excel/cell-text';
 import { chooseSheet, hiddenSheetNames, type SheetEntry } from '../excel/choose-sheet';
 import { CFB_SIGNATURE, EMPTY_ZIP_SIGNATURE, TrackedSource, ZIP_SIGNATURE, collectCapped, isSystemError, startsWith } from '../excel/source-bytes';
-import { readSheetRows, type SheetCounts, unescapeXstring } from '../excel/xlsx-sheet-rows';
+import { WorkbookParts, isWorksheetPart } from '../excel/xlsx-workbook-parts';
+import { readSheetRows, type SheetCounts } from '../excel/xlsx-sheet-rows';
 import { MalformedFileError } from '../malformed-file-error';
 import type { FileParser, ParsedFile, ParseFacts, ParserInput, RowBatch } from './file-parser';
-
-// What this parser uses of exceljs' reader beyond its published types (exceljs 4.4.0,
-// lib/stream/xlsx/workbook-reader.js and worksheet-reader.js).
-type SharedString = string | null | { richText: Array<{ text: string | null }> };
-interface ReaderInternals {
-  parse(): AsyncIterable<{ eventType: string; value: unknown }>;
-  _parseSharedStrings(entry: Readable): AsyncGenerator<unknown>;
-  sharedStrings?: SharedString[];
-  styles: { getStyleModel(id: number): { numFmt?: string } | null };
-  properties?: { model?: { date1904?: boolean } };
-  model?: { sheets?: Array<{ name: string; state?: string; rId: string }> };
-  workbookRels?: Array<{ Id: string; Target: string }>;
-}
-interface WorksheetReaderInternals {
-  id: string | number;
-  name: string;
-  iterator: AsyncIterable<Buffer> & { destroy?: () => void; on?: (event: 'error', listener: () => void) => void };
-}
-
-const ReaderBase = (ExcelJS.stream.xlsx.WorkbookReader as unknown) as new (input: Readable, options: object) => ReaderInternals;
-
-// exceljs decodes each chunk of sharedStrings.xml on its own, so a multi-byte character split across
-// two chunks becomes U+FFFD; a stream with an encoding set hands it whole characters instead.
-class WorkbookReader extends ReaderBase {
-  override _parseSharedStrings(entry: Readable): AsyncGenerator<unknown> {
-    entry.setEncoding('utf8');
-    return super._parseSharedStrings(entry);
-  }
-}
 
 export const xlsxParser: FileParser = {
   format: 'xlsx',
@@ -57,77 +35,84 @@ export const xlsxParser: FileParser = {
 
 async function* readWorkbook(input: ParserInput, facts: ParseFacts): AsyncGenerator<RowBatch> {
   const source = new TrackedSource(input.bytes);
-  const stream = NodeReadable.from(source);
+  const zip = unzipper.Parse({ forceStream: true });
+  const bytes = Readable.from(source);
   // The source's error reaches the caller through source.racing(); unheard here it would crash the process.
-  stream.on('error', () => {});
-  const reader = new WorkbookReader(stream, {
-    worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore',
-  });
+  bytes.on('error', () => {});
+  bytes.pipe(zip);
+  const parts = new WorkbookParts();
   const counts: SheetCounts = { hiddenRows: 0, mergedRanges: 0, formulaCells: 0 };
+  let spoolDir: string | null = null;
+  // Worksheet parts kept for later (path in the zip → spool file), and whether the chosen one was read.
+  const spooled = new Map<string, string>();
+  let target: { sheet: SheetEntry; part: string | undefined } | null = null;
   let cellText: CellText | null = null;
-  let target: SheetEntry | null = null;
-  let found = false;
+  let done = false;
+
+  const choose = () => {
+    const sheets = parts.sheets();
+    const sheet = sheets[chooseSheet(sheets, input.rule.sheet)]!;
+    facts.sheet = sheet.name;
+    const hidden = hiddenSheetNames(sheets);
+    if (hidden.length > 0) facts.hiddenSheets = hidden;
+    return { sheet, part: parts.partOf(sheet.name) };
+  };
+  const rows = (xml: AsyncIterable<Buffer>) => {
+    cellText = new CellText({ date1904: parts.date1904, timeZone: input.rule.timeZone });
+    return readSheetRows(source.racing(xml), { cellText, sharedString: (i) => parts.sharedString(i), formatCode: (s) => parts.formatCode(s) }, counts);
+  };
+
   try {
-    for await (const { eventType, value } of source.racing(reader.parse())) {
-      if (eventType !== 'worksheet') continue;
-      const worksheet = value as WorksheetReaderInternals;
-      if (target === null) {
-        const sheets = listSheets(reader);
-        target = sheets[chooseSheet(sheets, input.rule.sheet)]!;
-        facts.sheet = target.name;
-        const hidden = hiddenSheetNames(sheets);
-        if (hidden.length > 0) facts.hiddenSheets = hidden;
-      }
-      if (found || worksheet.name !== target.name) {
-        // Not the sheet wanted: an entry still in the zip is drained by the reader; a spooled one
-        // is a file stream to close.
-        // (The reader deletes the spool file right after, so a late open's ENOENT is expected.)
-        worksheet.iterator.on?.('error', () => {});
-        worksheet.iterator.destroy?.();
+    for await (const item of source.racing(zip as AsyncIterable<Entry>)) {
+      const entry = item;
+      const name = entry.path;
+      if (await parts.read(name, entry)) continue;
+      if (!isWorksheetPart(name) || done) {
+        await entry.autodrain().promise();
         continue;
       }
-      found = true;
-      cellText = new CellText({ date1904: reader.properties?.model?.date1904 === true, timeZone: input.rule.timeZone });
-      yield* readSheetRows(source.racing(worksheet.iterator), sheetContext(reader, cellText), counts);
+      if (target === null && parts.structureKnown) target = choose();
+      // A sheet that is not the chosen one is skipped; while it is not known which one is (the
+      // workbook part comes later in this zip), every worksheet is kept.
+      if (target !== null && target.part !== name) {
+        await entry.autodrain().promise();
+        continue;
+      }
+      if (target !== null && parts.sharedStringsRead && parts.stylesRead) {
+        yield* rows(entry);
+        done = true;
+        continue;
+      }
+      spoolDir ??= await fs.promises.mkdtemp(path.join(os.tmpdir(), 'sluice-xlsx-'));
+      const file = path.join(spoolDir, `part-${spooled.size}.xml`);
+      await pipeline(entry, fs.createWriteStream(file));
+      spooled.set(name, file);
+    }
+    if (target === null) {
+      if (!parts.structureKnown) throw new MalformedFileError('not an .xlsx workbook: it has no workbook part (xl/workbook.xml) or its relationships');
+      target = choose();
+    }
+    if (!done) {
+      const file = target.part === undefined ? undefined : spooled.get(target.part);
+      if (file === undefined) throw new MalformedFileError(`the sheet "${target.sheet.name}" is not a worksheet this reader can read (a chart sheet, or a part missing from the zip)`);
+      yield* rows(fs.createReadStream(file, { highWaterMark: 64 * 1024 }));
     }
   } catch (error) {
     if (source.error !== undefined) throw source.error;
     if (error instanceof MalformedFileError || isSystemError(error)) throw error;
     throw new MalformedFileError(`not a readable .xlsx workbook: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    zip.destroy();
+    bytes.destroy();
+    if (spoolDir !== null) await fs.promises.rm(spoolDir, { recursive: true, force: true });
   }
-  if (target === null) throw new MalformedFileError('not an .xlsx workbook: it holds no worksheet (xl/worksheets/sheetN.xml)');
-  if (!found) throw new MalformedFileError(`the sheet "${target.name}" is not a worksheet this reader can stream (a chart sheet, or a part missing from the zip)`);
   facts.hiddenRows = counts.hiddenRows;
   facts.mergedRanges = counts.mergedRanges;
   facts.formulaCells = counts.formulaCells;
-  facts.errorCells = cellText!.errorCells;
-  const notes = cellText!.notes();
+  const text = cellText as CellText | null;
+  facts.errorCells = text?.errorCells ?? 0;
+  const notes = text?.notes() ?? [];
   if (notes.length > 0) facts.notes = notes;
-}
-
-function listSheets(reader: ReaderInternals): SheetEntry[] {
-  const sheets = reader.model?.sheets;
-  if (!sheets) throw new MalformedFileError('not a streamable .xlsx workbook: its worksheets come before xl/workbook.xml in the zip');
-  return sheets.map((s) => ({ name: s.name, hidden: s.state === 'hidden' || s.state === 'veryHidden' }));
-}
-
-function sheetContext(reader: ReaderInternals, cellText: CellText) {
-  const strings = reader.sharedStrings ?? [];
-  const formats = new Map<number, string | undefined>();
-  return {
-    cellText,
-    sharedString(index: number): string | undefined {
-      if (!(index in strings)) return undefined;
-      const entry = strings[index];
-      if (entry === null || entry === undefined) return '';
-      const text = typeof entry === 'string' ? entry : entry.richText.map((run) => run.text ?? '').join('');
-      return unescapeXstring(text);
-    },
-    formatCode(style: number): string | undefined {
-      if (!formats.has(style)) formats.set(style, reader.styles.getStyleModel(style)?.numFmt);
-      return formats.get(style);
-    },
-  };
 }
 
 // Not a zip: say what it is instead. Excel saves a password-protected workbook as an OLE2 compound

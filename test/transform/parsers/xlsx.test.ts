@@ -74,6 +74,27 @@ describe('xlsxParser', () => {
     await expect(parseWorkbook(xlsxParser, truncated)).rejects.toMatchObject({ name: 'MalformedFileError' });
   });
 
+  it('removes its spooled worksheet however the parse ends', async () => {
+    const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const previous = process.env.TMPDIR;
+    const dir = mkdtempSync(join(tmpdir(), 'xlsx-spool-test-'));
+    process.env.TMPDIR = dir;
+    try {
+      // exceljs writes the worksheets before sharedStrings.xml: the chosen sheet is spooled.
+      const bytes = await kitchenSinkXlsx();
+      expect((await parseWorkbook(xlsxParser, bytes)).rows).toHaveLength(9);
+      // Cut inside the zip after the worksheet parts: the spool exists when the zip turns out corrupt.
+      await expect(parseWorkbook(xlsxParser, bytes.subarray(0, bytes.length - 200))).rejects.toMatchObject({ name: 'MalformedFileError' });
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('passes a failure of the source through as it is', async () => {
     const bytes = await kitchenSinkXlsx();
     const { importRuleSchema } = await import('../../../shared/pipeline-definition');

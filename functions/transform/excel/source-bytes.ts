@@ -6,6 +6,7 @@ import { MalformedFileError } from '../malformed-file-error';
 export class TrackedSource implements AsyncIterable<Buffer> {
   // The error the source threw, if it did.
   error: unknown = undefined;
+  bytesRead = 0;
   // Reads of a reader fed from this source, waiting: a reader fed through stream.pipe() never hears
   // of the source's error (pipe does not forward errors) and would wait forever, so they are
   // rejected with it. (One Promise.race against a long-lived "failed" promise per read would leak:
@@ -16,7 +17,10 @@ export class TrackedSource implements AsyncIterable<Buffer> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
     try {
-      for await (const chunk of this.bytes) yield chunk;
+      for await (const chunk of this.bytes) {
+        this.bytesRead += chunk.length;
+        yield chunk;
+      }
     } catch (error) {
       this.error = error;
       for (const reject of this.waiting) reject(error);

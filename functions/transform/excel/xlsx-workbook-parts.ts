@@ -36,6 +36,10 @@ export class WorkbookParts {
   sharedStringsRead = false;
   stylesRead = false;
 
+  isPart(path: string): boolean {
+    return path === WORKBOOK_RELS_PART || path === WORKBOOK_PART || path === SHARED_STRINGS_PART || path === STYLES_PART;
+  }
+
   // Reads `entry` when it is a workbook-wide part; false when it is not one.
   async read(path: string, entry: Readable): Promise<boolean> {
     switch (path) {

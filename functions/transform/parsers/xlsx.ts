@@ -16,6 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import unzipper, { type Entry } from 'unzipper';
 import { CellText } from '../excel/cell-text';
+import { ExpansionBudget } from '../excel/expansion-budget';
 import { chooseSheet, hiddenSheetNames, type SheetEntry } from '../excel/choose-sheet';
 import { CFB_SIGNATURE, EMPTY_ZIP_SIGNATURE, TrackedSource, ZIP_SIGNATURE, collectCapped, isSystemError, startsWith } from '../excel/source-bytes';
 import { WorkbookParts, isWorksheetPart } from '../excel/xlsx-workbook-parts';
@@ -41,6 +42,7 @@ async function* readWorkbook(input: ParserInput, facts: ParseFacts): AsyncGenera
   bytes.on('error', () => {});
   bytes.pipe(zip);
   const parts = new WorkbookParts();
+  const budget = new ExpansionBudget(input.rule.limits, () => source.bytesRead);
   const counts: SheetCounts = { hiddenRows: 0, mergedRanges: 0, formulaCells: 0 };
   let spoolDir: string | null = null;
   // Worksheet parts kept for later (path in the zip → spool file), and whether the chosen one was read.
@@ -63,21 +65,25 @@ async function* readWorkbook(input: ParserInput, facts: ParseFacts): AsyncGenera
   };
 
   try {
-    for await (const item of source.racing(zip as AsyncIterable<Entry>)) {
-      const entry = item;
-      const name = entry.path;
-      if (await parts.read(name, entry)) continue;
+    for await (const raw of source.racing(zip as AsyncIterable<Entry>)) {
+      const name = raw.path;
+      if (parts.isPart(name)) {
+        await parts.read(name, budget.meter(raw, name));
+        continue;
+      }
       if (!isWorksheetPart(name) || done) {
-        await entry.autodrain().promise();
+        // Drained without inflating (unzipper skips the inflate for a drained entry).
+        await raw.autodrain().promise();
         continue;
       }
       if (target === null && parts.structureKnown) target = choose();
       // A sheet that is not the chosen one is skipped; while it is not known which one is (the
       // workbook part comes later in this zip), every worksheet is kept.
       if (target !== null && target.part !== name) {
-        await entry.autodrain().promise();
+        await raw.autodrain().promise();
         continue;
       }
+      const entry = budget.meter(raw, name);
       if (target !== null && parts.sharedStringsRead && parts.stylesRead) {
         yield* rows(entry);
         done = true;

@@ -4,6 +4,7 @@
 // from SheetJS' writer.
 import ExcelJS from 'exceljs';
 import { PassThrough } from 'node:stream';
+import zlib from 'node:zlib';
 import XLSX from '@e965/xlsx';
 
 // Wall-clock times in the sheet: exceljs turns a JS Date into a serial from its UTC fields.
@@ -146,4 +147,41 @@ export function encryptedWorkbook(): Buffer {
   XLSX.CFB.utils.cfb_add(container, '/EncryptionInfo', Buffer.alloc(256, 1));
   XLSX.CFB.utils.cfb_add(container, '/EncryptedPackage', Buffer.alloc(4096, 2));
   return Buffer.from(XLSX.CFB.write(container, { type: 'buffer' }) as Buffer);
+}
+
+// An .xlsx whose visible sheet expands from about 50 KB to about 27 MB of identical rows: the
+// kitchen sink's parts, with the sheet replaced, zipped again with zlib's deflate.
+export async function xlsxBomb(rows = 1_000_000): Promise<Buffer> {
+  const archive = XLSX.CFB.read(await kitchenSinkXlsx(), { type: 'buffer' }) as { FullPaths: string[]; FileIndex: Array<{ type: number; content: Uint8Array }> };
+  const files = archive.FullPaths.map((fullPath: string, i: number) => [fullPath.replace(/^[^/]*\//, ''), archive.FileIndex[i]!] as const)
+    .filter(([name, entry]) => entry.type === 2 && name !== '');
+  const parts = files.map(([name, entry]): [string, Buffer] => [name, name === 'xl/worksheets/sheet2.xml'
+    ? Buffer.from(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${'<row><c><v>1</v></c></row>'.repeat(rows)}</sheetData></worksheet>`)
+    : Buffer.from(entry.content)]);
+  return zipDeflated(parts);
+}
+
+// A minimal zip writer (deflate, no data descriptors), enough for the bomb above.
+function zipDeflated(files: Array<[string, Buffer]>): Buffer {
+  const locals: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const [name, content] of files) {
+    const nameBytes = Buffer.from(name);
+    const data = zlib.deflateRawSync(content, { level: 9 });
+    const crc = zlib.crc32(content);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc, 14); local.writeUInt32LE(data.length, 18); local.writeUInt32LE(content.length, 22); local.writeUInt16LE(nameBytes.length, 26);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0); entry.writeUInt16LE(20, 4); entry.writeUInt16LE(20, 6); entry.writeUInt16LE(8, 10);
+    entry.writeUInt32LE(crc, 16); entry.writeUInt32LE(data.length, 20); entry.writeUInt32LE(content.length, 24); entry.writeUInt16LE(nameBytes.length, 28); entry.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, data);
+    central.push(entry, nameBytes);
+    offset += local.length + nameBytes.length + data.length;
+  }
+  const size = central.reduce((n, b) => n + b.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10); end.writeUInt32LE(size, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, ...central, end]);
 }

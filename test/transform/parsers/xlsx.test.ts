@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { xlsxParser } from '../../../functions/transform/parsers/xlsx';
-import { encryptedWorkbook, kitchenSinkXlsx, sheetjsBytes, stockCountWorkbook, unicodeXlsx, wideXlsx } from '../corpus/workbooks';
+import { encryptedWorkbook, kitchenSinkXlsx, xlsxBomb, sheetjsBytes, stockCountWorkbook, unicodeXlsx, wideXlsx } from '../corpus/workbooks';
 import { parseWorkbook } from './parse-workbook';
 
 const NEW_YORK = { timeZone: 'America/New_York' };
@@ -72,6 +72,13 @@ describe('xlsxParser', () => {
     await expect(parseWorkbook(xlsxParser, Buffer.from('item,price\nFries,5.5\n'))).rejects.toMatchObject({ message: expect.stringContaining('not a zip') });
     const truncated = (await kitchenSinkXlsx()).subarray(0, 3000);
     await expect(parseWorkbook(xlsxParser, truncated)).rejects.toMatchObject({ name: 'MalformedFileError' });
+  });
+
+  it('refuses a zip bomb by the expansion limits', async () => {
+    const bomb = await xlsxBomb();
+    expect(bomb.length).toBeLessThan(200_000);
+    await expect(parseWorkbook(xlsxParser, bomb)).rejects.toMatchObject({ name: 'MalformedFileError', message: expect.stringContaining('limits.maxExpansionRatio (200×) at xl/worksheets/sheet2.xml') });
+    await expect(parseWorkbook(xlsxParser, await kitchenSinkXlsx(), { limits: { maxExpandedBytes: 2048 } })).rejects.toMatchObject({ name: 'MalformedFileError', message: expect.stringContaining('limits.maxExpandedBytes (2048 bytes)') });
   });
 
   it('removes its spooled worksheet however the parse ends', async () => {

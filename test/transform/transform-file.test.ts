@@ -1,10 +1,12 @@
-// Parsing units on plain streams: encodings, delimiters, quoting, normalization, malformed input.
+// The CSV parser and the shared row reader on plain streams: encodings, delimiters, quoting,
+// normalization, rows options, malformed input.
 import { Readable, Writable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { importRuleSchema, type ImportRule } from '../../shared/pipeline-definition';
 import { MalformedFileError } from '../../functions/transform/malformed-file-error';
-import { transformCsv } from '../../functions/transform/transform-csv';
+import { csvParser } from '../../functions/transform/parsers/csv';
+import { transformFile, type TransformFileOptions } from '../../functions/transform/transform-file';
 
 function rule(overrides: Record<string, unknown> = {}): ImportRule {
   return importRuleSchema.parse({ name: 'r', match: '.*', table: 't', ...overrides });
@@ -15,6 +17,12 @@ function chunked(bytes: Buffer, size = 7): Readable {
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) parts.push(bytes.subarray(i, i + size));
   return Readable.from(parts);
+}
+
+async function transformCsv(source: Readable, r: ImportRule, sink: Writable, options: { maxRecordChars?: number } & TransformFileOptions = {}) {
+  const parsed = await csvParser.parse({ bytes: source, head: Buffer.alloc(0), rule: r, fileName: 'x.csv', maxRecordChars: options.maxRecordChars });
+  const summary = await transformFile(parsed, r, sink, options);
+  return { ...summary, ...summary.facts };
 }
 
 async function run(bytes: Buffer, r: ImportRule = rule(), chunkSize?: number) {

@@ -167,8 +167,8 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r] as Cell[];
           const sourceRow = batch.firstRow + r;
-          state.lastRow = sourceRow;
           if (columns === null) {
+            if (nonEmptyCells(row) > 0) state.lastRow = sourceRow;
             if (!choice.isHeader(row, sourceRow)) continue;
             state.headerRow = sourceRow;
             if (nonEmptyCells(row) === 0) throw new MalformedFileError(`row ${sourceRow}, the header row (rows.header), is empty`);

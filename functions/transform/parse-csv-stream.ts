@@ -50,6 +50,23 @@ interface PapaResult {
   meta: { cursor: number; delimiter: string; linebreak: string };
 }
 
+// Papa wants the same number of fields on most lines; a title line above the header or notes below
+// the data (one field each) make it give up. Then the candidate found on the most lines wins; none at
+// all is a legitimate one-column file, read with ','.
+function mostCommonDelimiter(lines: string): string {
+  let best = ',';
+  let bestLines = 0;
+  const sample = lines.split('\n', 101).slice(0, 100);
+  for (const candidate of DELIMITERS_TO_GUESS) {
+    const count = sample.filter((line) => line.includes(candidate)).length;
+    if (count > bestLines) {
+      best = candidate;
+      bestLines = count;
+    }
+  }
+  return best;
+}
+
 // Delimiter and line break from a sample of whole lines, as Papa.parse would guess them.
 function sniff(sample: string, options: CsvParseOptions): { delimiter: string; linebreak: string } {
   const cut = sample.lastIndexOf('\n');
@@ -62,8 +79,7 @@ function sniff(sample: string, options: CsvParseOptions): { delimiter: string; l
     skipEmptyLines: true,
   });
   const undetectable = result.errors.some((e) => e.code === 'UndetectableDelimiter');
-  // One column (no delimiter anywhere) is legitimate: Papa then falls back to ','.
-  const delimiter = options.delimiter ?? (undetectable ? ',' : result.meta.delimiter);
+  const delimiter = options.delimiter ?? (undetectable ? mostCommonDelimiter(lines) : result.meta.delimiter);
   return { delimiter, linebreak: result.meta.linebreak || '\n' };
 }
 

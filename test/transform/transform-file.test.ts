@@ -245,6 +245,14 @@ describe('transformFile delimiters', () => {
   }
 });
 
+describe('transformFile delimiter detection around title and notes lines', () => {
+  it('takes the delimiter found on most lines when field counts disagree', async () => {
+    const { out, summary } = await run(Buffer.from('Stock report\nid\tqty\n1\t2\n\nprinted by ERP\n'), rule({ rows: { header: 2, stopAtEmptyRow: true } }));
+    expect(summary.facts.delimiter).toBe('\t');
+    expect(out).toBe('id,qty\n1,2\n');
+  });
+});
+
 describe('transformFile rows options', () => {
   const titled = ['Supplier price list', 'Week 12,,', '', 'Item,Price,Qty', 'A-1,1.50,3', 'A-2,2.00,4', '', 'Total,,7', 'printed 2024-03-01', ''].join('\n');
 

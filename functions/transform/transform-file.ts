@@ -31,25 +31,25 @@ export interface TransformFileOptions {
 // large object, and one alive at a scavenge goes straight to old space (steady old-space growth).
 const FLUSH_CHARS = 64 * 1024;
 
-// Trimmed values, empty → NULL; null for a row without any value (a blank row).
-function valuesOf(row: readonly Cell[]): Array<string | null> | null {
+// Trimmed values, empty → NULL, written over the row's own cells (the reader owns the rows a parser
+// yields: no second array per row); null for a row without any value (a blank row).
+function valuesOf(row: Cell[]): Array<string | null> | null {
   const n = row.length;
-  const values: Array<string | null> = new Array(n);
   let any = false;
   for (let i = 0; i < n; i++) {
     const cell = row[i];
     if (cell === null || cell === undefined) {
-      values[i] = null;
+      row[i] = null;
       continue;
     }
     const value = cell.trim();
-    if (value === '') values[i] = null;
+    if (value === '') row[i] = null;
     else {
-      values[i] = value;
+      row[i] = value;
       any = true;
     }
   }
-  return any ? values : null;
+  return any ? row : null;
 }
 
 interface HeldRow {
@@ -185,6 +185,7 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
             buffer += formatCsvLine(columns.map((c) => c.name));
             continue;
           }
+          const first = row[0];
           const values = valuesOf(row);
           if (values === null) {
             if (rule.rows.stopAtEmptyRow) {
@@ -193,11 +194,11 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
             }
             continue;
           }
-          if (skipFooter === 0) emit(values, row[0], sourceRow);
+          if (skipFooter === 0) emit(values, first, sourceRow);
           else {
             // The last `skipFooter` rows with values are held back until the file shows more rows
             // below them: at the end, the ones still held are the footer.
-            held.push({ values, first: row[0], sourceRow });
+            held.push({ values, first, sourceRow });
             if (held.length > skipFooter) {
               const next = held.shift() as HeldRow;
               emit(next.values, next.first, next.sourceRow);

@@ -168,7 +168,7 @@ export function byteDecoderFor(encoding: string): ByteDecoder {
   if (label !== null && unicode) return textDecoderOf(label, unicode, invalid);
   // iconv-lite's own single-byte tables (true ISO-8859-1 for latin1, where TextDecoder would read
   // windows-1252), checked byte by byte.
-  if (isSingleByte(iconv.getCodec(encoding))) return singleByteDecoderOf(encoding, invalid);
+  if (iconv.encodingExists(encoding) && isSingleByte(iconv.getCodec(encoding))) return singleByteDecoderOf(encoding, invalid);
   // ISO-2022-JP keeps an escape state across bytes, so pieces cannot be decoded on their own.
   if (label !== null && label !== 'iso-2022-jp') return textDecoderOf(label, cutAfterAsciiPunctuation, invalid);
   throw new UnsupportedEncodingError(`encoding "${encoding}" is not supported: its invalid bytes cannot be told apart from data (use utf-8, utf-16, a single-byte encoding such as windows-1252, or one of the WHATWG multi-byte encodings)`);

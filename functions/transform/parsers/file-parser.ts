@@ -11,7 +11,8 @@ export type Cell = string | null;
 
 export interface RowBatch {
   // Consecutive rows of the source, blank ones included (as empty arrays or all-null rows), so that
-  // row numbers stay right: rows[i] is source row firstRow + i.
+  // row numbers stay right: rows[i] is source row firstRow + i. The reader takes them over: it trims
+  // the cells in place, so a parser must not reuse a row array it has yielded.
   rows: Cell[][];
   // 1-based number of rows[0] in the source (the CSV record or the sheet's row number).
   firstRow: number;

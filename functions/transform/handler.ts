@@ -7,7 +7,7 @@ import { readSourceIdentity } from '../../shared/source-identity';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
-import { MalformedFileError } from './malformed-file-error';
+import { isMalformedFileError } from './malformed-file-error';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
 import { newStagedToken, RawObjectGoneError, writeStaged } from './write-staged';
@@ -54,7 +54,7 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
         csv: { maxRecordChars: options.maxRecordChars },
       });
     } catch (error) {
-      if (error instanceof MalformedFileError) {
+      if (isMalformedFileError(error)) {
         const reason = `${fileName} (rule ${rule.name}): ${error.message}`;
         log.warn('file quarantined', { reason, row: error.row });
         await ctx.quarantine({ runId, fileKey, object: raw, reason, row: error.row });

@@ -10,7 +10,7 @@ import { formatCsvLine } from './format-csv-line';
 import { headerRowChoice, nonEmptyCells } from './header-row';
 import { ColumnTypeInference, type TimeRange } from './infer-column-types';
 import { MalformedFileError } from './malformed-file-error';
-import { SourceRowError, type Cell, type ParsedFile, type ParseFacts } from './parsers/file-parser';
+import { isSourceRowError, type Cell, type ParsedFile, type ParseFacts, type SourceRowError } from './parsers/file-parser';
 import { stagedColumnsOf } from './staged-columns';
 
 export interface TransformSummary {
@@ -211,7 +211,7 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
         }
       }
     } catch (error) {
-      if (error instanceof SourceRowError) throw fromSourceRowError(error);
+      if (isSourceRowError(error)) throw fromSourceRowError(error);
       throw error;
     }
     state.footerRows = held.length;

@@ -82,6 +82,11 @@ export class SourceRowError extends Error {
   }
 }
 
+// By name as well as by class (a parser bundled with its own copy of this module).
+export function isSourceRowError(error: unknown): error is SourceRowError {
+  return error instanceof SourceRowError || (error instanceof Error && error.name === 'SourceRowError' && typeof (error as SourceRowError).sourceRow === 'number');
+}
+
 export interface FileParser {
   readonly format: FileFormat;
   // Throws MalformedFileError (../malformed-file-error.ts) for a file that can never be read, naming

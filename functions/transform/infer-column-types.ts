@@ -130,6 +130,11 @@ function naiveCharAt(value: string, i: number): number {
 
 const NAIVE_KEY_LENGTH = 26;
 
+// Two naive dates/timestamps (shapes checked by timeBits) with their fields at the same places.
+function sameShape(a: string, b: string): boolean {
+  return a.length === b.length && (a.length === 10 || a.charCodeAt(10) === b.charCodeAt(10));
+}
+
 function compareNaive(value: string, key: string): number {
   for (let i = 0; i < NAIVE_KEY_LENGTH; i++) {
     const d = naiveCharAt(value, i) - key.charCodeAt(i);
@@ -181,6 +186,10 @@ class ColumnState {
   seen = false;
   naiveMin: string | null = null;
   naiveMax: string | null = null;
+  // The values that set naiveMin/naiveMax, as written: a value of the same shape (same length, same
+  // date-time separator: the fields then sit at the same places) compares with them as plain strings.
+  naiveMinRaw = '';
+  naiveMaxRaw = '';
   zonedMin: Instant | null = null;
   zonedMax: Instant | null = null;
 
@@ -204,8 +213,14 @@ class ColumnState {
           if (this.zonedMax === null || before(this.zonedMax, instant)) this.zonedMax = instant;
         }
       } else if (fits !== 0) {
-        if (this.naiveMin === null || compareNaive(value, this.naiveMin) < 0) this.naiveMin = naiveKey(value);
-        if (this.naiveMax === null || compareNaive(value, this.naiveMax) > 0) this.naiveMax = naiveKey(value);
+        if (this.naiveMin === null || (sameShape(value, this.naiveMinRaw) ? value < this.naiveMinRaw : compareNaive(value, this.naiveMin) < 0)) {
+          this.naiveMin = naiveKey(value);
+          this.naiveMinRaw = value;
+        }
+        if (this.naiveMax === null || (sameShape(value, this.naiveMaxRaw) ? value > this.naiveMaxRaw : compareNaive(value, this.naiveMax) > 0)) {
+          this.naiveMax = naiveKey(value);
+          this.naiveMaxRaw = value;
+        }
       }
     }
     this.bits = bits;

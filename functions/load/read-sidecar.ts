@@ -2,7 +2,7 @@
 import type { Bucket } from '@google-cloud/storage';
 import { PermanentError } from '../../shared/errors';
 import type { ObjectRef } from '../../shared/messages';
-import { stagedSidecarSchema, type StagedSidecar } from '../../shared/staged-sidecar';
+import { readableSidecarSchema, type StagedSidecar } from '../../shared/staged-sidecar';
 import { isNotFound } from '../../shared/storage-errors';
 
 export interface SidecarObject {
@@ -27,7 +27,7 @@ export async function readSidecar(bucket: Bucket, name: string): Promise<Sidecar
   } catch (error) {
     throw new PermanentError(`sidecar ${name} is not JSON`, { cause: error });
   }
-  const parsed = stagedSidecarSchema.safeParse(json);
+  const parsed = readableSidecarSchema.safeParse(json);
   if (!parsed.success) {
     throw new PermanentError(`sidecar ${name} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }

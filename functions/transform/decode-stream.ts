@@ -1,7 +1,8 @@
-// Bytes of a raw file → text. A byte-order mark says what the file really is and wins over the
+// Bytes of a CSV file → text. A byte-order mark says what the file really is and wins over the
 // declared encoding (exporters add one precisely because the declared one is often wrong); it is
 // stripped so it never becomes part of the first header name.
 import iconv from 'iconv-lite';
+import { byteDecoderFor, InvalidBytesError, UnsupportedEncodingError, type ByteDecoder } from './byte-decoder';
 import { notTextReason } from './detect-not-text';
 
 export type DetectedBom = 'utf-8' | 'utf-16le' | 'utf-16be';
@@ -51,7 +52,9 @@ function toBuffer(chunk: unknown): Buffer {
 }
 
 // Reads just enough of the stream to see a BOM and a binary signature (HEAD_BYTES), then decodes
-// chunk by chunk. Bytes that are not valid in the encoding come out as U+FFFD; the row reader reports those with their row number.
+// chunk by chunk. Bytes that are not valid in the encoding are found by the decoder (byte-decoder.ts):
+// the text before them is yielded, then `chunks` throws InvalidBytesError, so the row reader knows
+// the row being read.
 export async function decodeStream(source: AsyncIterable<unknown>, declaredEncoding: string): Promise<DecodedText> {
   const iterator = source[Symbol.asyncIterator]();
   let head = Buffer.alloc(0);
@@ -75,7 +78,14 @@ export async function decodeStream(source: AsyncIterable<unknown>, declaredEncod
     await iterator.return?.();
     throw new NotTextError(notText);
   }
-  const decoder = iconv.getDecoder(encoding, { stripBOM: false });
+  let decoder: ByteDecoder;
+  try {
+    decoder = byteDecoderFor(encoding);
+  } catch (error) {
+    await iterator.return?.();
+    if (error instanceof UnsupportedEncodingError) throw new UnknownEncodingError(error.message);
+    throw error;
+  }
   const flags = { sawNul: false };
   const first = bom ? head.subarray(bom.length) : head;
 
@@ -86,19 +96,28 @@ export async function decodeStream(source: AsyncIterable<unknown>, declaredEncod
   };
 
   async function* chunks(): AsyncGenerator<string> {
+    // The valid text before an invalid byte, yielded before the error is thrown.
+    let before = '';
+    const valid = (text: string) => { before = text; };
     try {
-      if (first.length > 0) {
-        const text = decoder.write(first);
-        if (text) yield seen(text);
+      try {
+        if (first.length > 0) {
+          const text = decoder.write(first, valid);
+          if (text) yield seen(text);
+        }
+        while (!ended) {
+          const next = await iterator.next();
+          if (next.done) break;
+          const text = decoder.write(toBuffer(next.value), valid);
+          if (text) yield seen(text);
+        }
+        const rest = decoder.end(valid);
+        if (rest) yield seen(rest);
+      } catch (error) {
+        if (!(error instanceof InvalidBytesError)) throw error;
+        if (before) yield seen(before);
+        throw error;
       }
-      while (!ended) {
-        const next = await iterator.next();
-        if (next.done) break;
-        const text = decoder.write(toBuffer(next.value));
-        if (text) yield seen(text);
-      }
-      const rest = decoder.end();
-      if (rest) yield seen(rest);
     } finally {
       // Stops the underlying download when the reader gives up early (malformed file).
       await iterator.return?.();

@@ -36,7 +36,7 @@ export function notTextReason(head: Buffer, encoding: string): string | null {
     if (startsWith(head, signature.bytes)) return `the file is ${signature.what}, not CSV text`;
   }
   if (WIDE_ENCODING.test(encoding)) return null;
-  // A NUL here and there is judged per cell, with its row (transform-csv.ts); many of them, in the
+  // A NUL here and there is judged per cell, with its row (transform-file.ts); many of them, in the
   // alternate positions of ASCII text, are UTF-16 without a byte-order mark.
   const sample = head.subarray(0, 4096);
   let nul = 0;

@@ -1,4 +1,4 @@
-// The transform stage: a raw object finalized in the bucket → normalized CSV + sidecar in the staged
+// The transform stage: a raw object finalized in the bucket (CSV, a workbook, an HTML table) → normalized CSV + sidecar in the staged
 // area → a StagedMessage to load. Files that can never be read are quarantined (and the message
 // acknowledged); storage trouble is thrown so Pub/Sub redelivers. A redelivery rewrites the same
 // staged objects and publishes again; load keeps one load per raw generation.
@@ -7,7 +7,7 @@ import { readSourceIdentity } from '../../shared/source-identity';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
-import { MalformedFileError } from './malformed-file-error';
+import { isMalformedFileError } from './malformed-file-error';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
 import { newStagedToken, RawObjectGoneError, writeStaged } from './write-staged';
@@ -54,7 +54,7 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
         csv: { maxRecordChars: options.maxRecordChars },
       });
     } catch (error) {
-      if (error instanceof MalformedFileError) {
+      if (isMalformedFileError(error)) {
         const reason = `${fileName} (rule ${rule.name}): ${error.message}`;
         log.warn('file quarantined', { reason, row: error.row });
         await ctx.quarantine({ runId, fileKey, object: raw, reason, row: error.row });
@@ -69,6 +69,17 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
         return;
       }
       throw error;
+    }
+
+    if (result.kind === 'archive') {
+      // ── Archive hand-off: the one place a compressed file or an archive leaves this handler. ──
+      // The archive helper (functions/transform/archives/, expandArchive) takes it from here at merge;
+      // until then it is quarantined, saying what it is.
+      const what = result.archive === 'gzip' ? 'gzip-compressed data' : 'a zip archive';
+      const reason = `${fileName} (rule ${rule.name}): the file is ${what}: archives are not supported yet`;
+      log.warn('file quarantined', { reason });
+      await ctx.quarantine({ runId, fileKey, object: raw, reason });
+      return;
     }
 
     const staged: StagedMessage = {
@@ -87,12 +98,15 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     };
     await ctx.publish('load', staged);
     log.info('file transformed', {
-      rule: rule.name, rows: result.sidecar.rows, columns: result.sidecar.columns.length,
-      encoding: result.sidecar.encoding, delimiter: result.sidecar.delimiter, ms: Date.now() - started,
+      rule: rule.name, rows: result.sidecar.rows, columns: result.sidecar.columns.length, parse: result.facts, ms: Date.now() - started,
     });
     await ctx.runs.stageSucceeded(runId, fileKey, 'transform', {
       rows: result.sidecar.rows,
-      details: { rule: rule.name, table: rule.table, staged: result.staged.object, columns: result.sidecar.columns.map((c) => `${c.name}:${c.type}`) },
+      details: {
+        rule: rule.name, table: rule.table, staged: result.staged.object, columns: result.sidecar.columns.map((c) => `${c.name}:${c.type}`),
+        // How the source was read (format, and what the name said when it differs; encoding, delimiter, sheet…).
+        parse: result.facts,
+      },
     });
   };
 }

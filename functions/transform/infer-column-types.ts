@@ -66,6 +66,11 @@ function two(value: string, i: number): number {
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
 }
 
+// Four-digit year at value[0..3] (the regex has checked the digits), without a substring.
+function year(value: string): number {
+  return (value.charCodeAt(0) - 48) * 1000 + (value.charCodeAt(1) - 48) * 100 + (value.charCodeAt(2) - 48) * 10 + (value.charCodeAt(3) - 48);
+}
+
 // PostgreSQL refuses a UTC offset past ±15:59 (SQLSTATE 22009, failing the whole load), so a value
 // with one is not a timestamptz here (corpus case zone-out-of-range). The offset ends the value:
 // +HH, +HHMM or +HH:MM.
@@ -74,20 +79,39 @@ function offsetInRange(value: string): boolean {
   return m !== null && Number(m[1]) <= 15 && Number(m[2] ?? 0) <= 59;
 }
 
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+// Whether value[from..] ends in a UTC offset: +HH, +HHMM or +HH:MM (DATETIME_RE has checked the
+// shape; this tells an offset from fractional seconds), without cutting a substring per value.
+function hasOffset(value: string, from: number): boolean {
+  const n = value.length;
+  for (const length of [3, 5, 6]) {
+    const at = n - length;
+    if (at < from) continue;
+    const sign = value.charCodeAt(at);
+    if (sign !== 43 && sign !== 45) continue;
+    if (!isDigit(value.charCodeAt(at + 1)) || !isDigit(value.charCodeAt(at + 2))) continue;
+    if (length === 3) return true;
+    if (length === 5 && isDigit(value.charCodeAt(at + 3)) && isDigit(value.charCodeAt(at + 4))) return true;
+    if (length === 6 && value.charCodeAt(at + 3) === 58 && isDigit(value.charCodeAt(at + 4)) && isDigit(value.charCodeAt(at + 5))) return true;
+  }
+  return false;
+}
+
 // Which time candidates a value fits (0: none). Tests the shape with the regexes, the calendar by
 // arithmetic; allocates nothing, as it runs for every value of every time-like column.
 function timeBits(value: string): number {
   if (value.length === 10) {
     if (!DATE_RE.test(value)) return 0;
-    return validCalendarDate(+value.slice(0, 4), two(value, 5), two(value, 8)) ? DATE | TIMESTAMP : 0;
+    return validCalendarDate(year(value), two(value, 5), two(value, 8)) ? DATE | TIMESTAMP : 0;
   }
   if (value.length < 16 || !DATETIME_RE.test(value)) return 0;
-  if (!validCalendarDate(+value.slice(0, 4), two(value, 5), two(value, 8))) return 0;
+  if (!validCalendarDate(year(value), two(value, 5), two(value, 8))) return 0;
   if (two(value, 11) > 23 || two(value, 14) > 59) return 0;
   const hasSeconds = value.charCodeAt(16) === 58; // ':'
   if (hasSeconds && two(value, 17) > 59) return 0;
   const last = value.charCodeAt(value.length - 1);
-  const zoned = last === 90 /* Z */ || /[+-]\d{2}(?::?\d{2})?$/.test(value.slice(16 + (hasSeconds ? 3 : 0)));
+  const zoned = last === 90 /* Z */ || hasOffset(value, 16 + (hasSeconds ? 3 : 0));
   if (zoned && last !== 90 && !offsetInRange(value)) return 0;
   return zoned ? TIMESTAMPTZ : TIMESTAMP;
 }
@@ -105,6 +129,11 @@ function naiveCharAt(value: string, i: number): number {
 }
 
 const NAIVE_KEY_LENGTH = 26;
+
+// Two naive dates/timestamps (shapes checked by timeBits) with their fields at the same places.
+function sameShape(a: string, b: string): boolean {
+  return a.length === b.length && (a.length === 10 || a.charCodeAt(10) === b.charCodeAt(10));
+}
 
 function compareNaive(value: string, key: string): number {
   for (let i = 0; i < NAIVE_KEY_LENGTH; i++) {
@@ -157,6 +186,10 @@ class ColumnState {
   seen = false;
   naiveMin: string | null = null;
   naiveMax: string | null = null;
+  // The values that set naiveMin/naiveMax, as written: a value of the same shape (same length, same
+  // date-time separator: the fields then sit at the same places) compares with them as plain strings.
+  naiveMinRaw = '';
+  naiveMaxRaw = '';
   zonedMin: Instant | null = null;
   zonedMax: Instant | null = null;
 
@@ -180,8 +213,14 @@ class ColumnState {
           if (this.zonedMax === null || before(this.zonedMax, instant)) this.zonedMax = instant;
         }
       } else if (fits !== 0) {
-        if (this.naiveMin === null || compareNaive(value, this.naiveMin) < 0) this.naiveMin = naiveKey(value);
-        if (this.naiveMax === null || compareNaive(value, this.naiveMax) > 0) this.naiveMax = naiveKey(value);
+        if (this.naiveMin === null || (sameShape(value, this.naiveMinRaw) ? value < this.naiveMinRaw : compareNaive(value, this.naiveMin) < 0)) {
+          this.naiveMin = naiveKey(value);
+          this.naiveMinRaw = value;
+        }
+        if (this.naiveMax === null || (sameShape(value, this.naiveMaxRaw) ? value > this.naiveMaxRaw : compareNaive(value, this.naiveMax) > 0)) {
+          this.naiveMax = naiveKey(value);
+          this.naiveMaxRaw = value;
+        }
       }
     }
     this.bits = bits;

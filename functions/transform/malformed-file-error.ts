@@ -6,3 +6,8 @@ export class MalformedFileError extends Error {
     super(message);
   }
 }
+
+// By name as well: a parser bundled with its own copy of this module still quarantines its file.
+export function isMalformedFileError(error: unknown): error is MalformedFileError {
+  return error instanceof MalformedFileError || (error instanceof Error && error.name === 'MalformedFileError');
+}

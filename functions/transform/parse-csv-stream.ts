@@ -4,6 +4,7 @@
 // readable-stream mode keeps reading while paused. Here the consumer pulls, so memory stays bounded
 // by one chunk plus one record.
 import Papa from 'papaparse';
+import { InvalidBytesError } from './byte-decoder';
 
 export interface CsvParseOptions {
   // Declared delimiter; detected from the first chunk when absent.
@@ -27,8 +28,9 @@ export interface ParsedCsv {
 
 export class CsvFormatError extends Error {
   override name = 'CsvFormatError';
-  // 0-based position of the offending record in the file, counting the header.
-  constructor(message: string, readonly recordIndex: number) {
+  // 0-based position of the offending record in the file, counting the header; `field`: the 0-based
+  // field of that record, when the problem is in one (invalid bytes).
+  constructor(message: string, readonly recordIndex: number, readonly field?: number) {
     super(message);
   }
 }
@@ -48,6 +50,23 @@ interface PapaResult {
   meta: { cursor: number; delimiter: string; linebreak: string };
 }
 
+// Papa wants the same number of fields on most lines; a title line above the header or notes below
+// the data (one field each) make it give up. Then the candidate found on the most lines wins; none at
+// all is a legitimate one-column file, read with ','.
+function mostCommonDelimiter(lines: string): string {
+  let best = ',';
+  let bestLines = 0;
+  const sample = lines.split('\n', 101).slice(0, 100);
+  for (const candidate of DELIMITERS_TO_GUESS) {
+    const count = sample.filter((line) => line.includes(candidate)).length;
+    if (count > bestLines) {
+      best = candidate;
+      bestLines = count;
+    }
+  }
+  return best;
+}
+
 // Delimiter and line break from a sample of whole lines, as Papa.parse would guess them.
 function sniff(sample: string, options: CsvParseOptions): { delimiter: string; linebreak: string } {
   const cut = sample.lastIndexOf('\n');
@@ -60,8 +79,7 @@ function sniff(sample: string, options: CsvParseOptions): { delimiter: string; l
     skipEmptyLines: true,
   });
   const undetectable = result.errors.some((e) => e.code === 'UndetectableDelimiter');
-  // One column (no delimiter anywhere) is legitimate: Papa then falls back to ','.
-  const delimiter = options.delimiter ?? (undetectable ? ',' : result.meta.delimiter);
+  const delimiter = options.delimiter ?? (undetectable ? mostCommonDelimiter(lines) : result.meta.delimiter);
   return { delimiter, linebreak: result.meta.linebreak || '\n' };
 }
 
@@ -70,8 +88,20 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
   const maxRecordChars = options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   let pending = '';
   let ended = false;
+  // Invalid bytes stop the text (decode-stream.ts): the records before them are still read, then the
+  // record being read when they came is the one at fault.
+  let invalid: InvalidBytesError | null = null;
+  const pull = async (): Promise<IteratorResult<string>> => {
+    try {
+      return await iterator.next();
+    } catch (error) {
+      if (!(error instanceof InvalidBytesError)) throw error;
+      invalid = error;
+      return { done: true, value: undefined };
+    }
+  };
   while (pending.length < SAMPLE_CHARS) {
-    const next = await iterator.next();
+    const next = await pull();
     if (next.done) {
       ended = true;
       break;
@@ -87,27 +117,45 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
   const parser = new Papa.Parser({ delimiter, newline: newline as Papa.ParseConfig['newline'], quoteChar: options.quote });
 
   let index = 0;
-  const take = (result: PapaResult, final: boolean): CsvRecordBatch => {
+  // The records of one parse call. The records before a malformed one are yielded first, so the
+  // reader has seen the rows above it (the header among them) when the error comes.
+  function* take(result: PapaResult, final: boolean): Generator<CsvRecordBatch> {
     // Before the end, an error in the trailing partial record is not final: that record is parsed again
     // with the next chunk appended.
     const problem = result.errors.find((e) => (e.code === 'MissingQuotes' || e.code === 'InvalidQuotes') && (final || (e.row ?? Infinity) < result.data.length));
     if (problem) {
-      const at = index + (problem.row ?? result.data.length);
+      const before = Math.min(problem.row ?? result.data.length, result.data.length);
+      if (before > 0) yield { records: result.data.slice(0, before), firstIndex: index };
+      index += before;
       const what = problem.code === 'MissingQuotes' ? 'a quoted field is never closed' : 'a quoted field has text after its closing quote';
-      throw new CsvFormatError(`malformed CSV: ${what}`, at);
+      throw new CsvFormatError(`malformed CSV: ${what}`, index);
     }
     const batch = { records: result.data, firstIndex: index };
     index += result.data.length;
-    return batch;
-  };
+    yield batch;
+  }
+
+  // The text ended at invalid bytes: the complete records of `input` are read, then the error names
+  // the partial one that follows them, and its field.
+  function* failAt(input: string, error: InvalidBytesError): Generator<CsvRecordBatch> {
+    const result = parser.parse(input, 0, true) as PapaResult;
+    if (result.data.length > 0) yield* take(result, false);
+    const partial = Papa.parse<string[]>(input.slice(result.meta.cursor), { delimiter, quoteChar: options.quote, newline: newline as Papa.ParseConfig['newline'] });
+    const fields = partial.data[0]?.length ?? 1;
+    throw new CsvFormatError(error.message, index, Math.max(0, fields - 1));
+  }
 
   async function* batches(): AsyncGenerator<CsvRecordBatch> {
     try {
+      if (ended && invalid) {
+        yield* failAt(pending, invalid);
+        return;
+      }
       if (ended) {
         // The whole file came with the sample: one final parse.
         const result = parser.parse(pending, 0, false) as PapaResult;
         pending = '';
-        if (result.data.length > 0 || result.errors.length > 0) yield take(result, true);
+        if (result.data.length > 0 || result.errors.length > 0) yield* take(result, true);
         return;
       }
       // Text received but not yet parsed: chunk[offset..]. The parser gets it PARSE_CHARS at a time.
@@ -124,21 +172,25 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
           offset = end;
           const result = parser.parse(input, 0, true) as PapaResult;
           rest = input.slice(result.meta.cursor);
-          if (result.data.length > 0) yield take(result, false);
+          if (result.data.length > 0) yield* take(result, false);
           // Judged once per received chunk, as the stream delivers it.
           if (offset === chunk.length && rest.length > maxRecordChars) {
             throw new CsvFormatError(`malformed CSV: a record runs past ${maxRecordChars} characters (unclosed quote?)`, index);
           }
           continue;
         }
-        const next = await iterator.next();
+        const next = await pull();
         if (!next.done) {
           chunk = next.value;
           offset = 0;
           continue;
         }
+        if (invalid) {
+          yield* failAt(rest, invalid);
+          return;
+        }
         const result = parser.parse(rest, 0, false) as PapaResult;
-        if (result.data.length > 0 || result.errors.length > 0) yield take(result, true);
+        if (result.data.length > 0 || result.errors.length > 0) yield* take(result, true);
         return;
       }
     } finally {

@@ -1,4 +1,6 @@
-// Raw object (at its generation) → staged CSV + sidecar JSON in the bucket, streaming both ways.
+// Raw object (at its generation) → staged CSV + sidecar JSON in the bucket, streaming both ways. The
+// format comes from the content (detect-format.ts) and picks the parser (parsers/index.ts); an
+// archive is handed back to the caller unread.
 // Each delivery writes objects of its own (a random token in the names, see stagedDataName), so a
 // redelivery racing the first attempt cannot pair one attempt's CSV with the other's sidecar. The
 // sidecar goes last and names the CSV's generation: a sidecar always describes a CSV that was
@@ -6,11 +8,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Bucket } from '@google-cloud/storage';
 import type { ObjectRef } from '../../shared/messages';
-import { stagedDataName, stagedSchemaName, type FileLocation } from '../../shared/object-names';
+import { baseName, stagedDataName, stagedSchemaName, type FileLocation } from '../../shared/object-names';
 import type { ImportRule } from '../../shared/pipeline-definition';
-import type { StagedSidecar } from '../../shared/staged-sidecar';
+import { STAGED_SIDECAR_VERSION, type StagedSidecar } from '../../shared/staged-sidecar';
 import { isNotFound } from '../../shared/storage-errors';
-import { transformCsv, type TransformCsvOptions } from './transform-csv';
+import { detectFormat, DETECT_HEAD_BYTES, type ArchiveKind } from './detect-format';
+import type { ParseFacts } from './parsers/file-parser';
+import { parserFor } from './parsers/index';
+import { peekHead } from './peek-head';
+import { transformFile } from './transform-file';
 
 export interface WriteStagedInput {
   bucket: Bucket;
@@ -22,13 +28,22 @@ export interface WriteStagedInput {
   token: string;
   // Uploads at least this big (judged by the raw size) go resumable; smaller ones in one request.
   resumableThresholdBytes?: number;
-  csv?: TransformCsvOptions;
+  csv?: { maxRecordChars?: number };
 }
 
 export interface StagedResult {
+  kind: 'staged';
   staged: ObjectRef;
   schemaObject: string;
   sidecar: StagedSidecar;
+  // How the source was read: for the run record and the log.
+  facts: ParseFacts;
+}
+
+// The file is a compressed file or an archive: nothing was staged; the caller expands it.
+export interface ArchiveResult {
+  kind: 'archive';
+  archive: ArchiveKind;
 }
 
 const DEFAULT_RESUMABLE_THRESHOLD = 32 * 1024 * 1024;
@@ -53,30 +68,50 @@ export function newStagedToken(): string {
   return randomBytes(6).toString('hex');
 }
 
-export async function writeStaged(input: WriteStagedInput): Promise<StagedResult> {
+export async function writeStaged(input: WriteStagedInput): Promise<StagedResult | ArchiveResult> {
   const { bucket, raw, location, rule } = input;
   // MD5 rather than the client's default CRC32C: both verify the bytes end to end, but MD5 runs in
   // OpenSSL while the client's CRC32C is plain JavaScript and costs a tenth of the transform's CPU.
   const source = readRaw(bucket.file(raw.object, { generation: raw.generation }).createReadStream({ validation: 'md5' }), raw);
+  const fileName = baseName(location.path);
+  const peeked = await peekHead(source, DETECT_HEAD_BYTES);
+  let detection;
+  try {
+    detection = detectFormat(peeked.head, fileName, rule.format);
+  } catch (error) {
+    await peeked.close();
+    throw error;
+  }
+  if (detection.kind === 'archive') {
+    await peeked.close();
+    return { kind: 'archive', archive: detection.archive };
+  }
+  let parsed;
+  try {
+    parsed = await parserFor(detection.format).parse({
+      bytes: peeked.bytes, head: peeked.head, rule, fileName, size: input.rawSize, maxRecordChars: input.csv?.maxRecordChars,
+    });
+  } catch (error) {
+    await peeked.close();
+    throw error;
+  }
+
   const { token } = input;
   const dataName = stagedDataName(location, token);
   const dataFile = bucket.file(dataName);
   const resumable = (input.rawSize ?? 0) >= (input.resumableThresholdBytes ?? DEFAULT_RESUMABLE_THRESHOLD);
   const sink = dataFile.createWriteStream({ resumable, validation: 'md5', contentType: 'text/csv; charset=utf-8', metadata: { metadata: { sluiceRaw: `${raw.object}#${raw.generation}` } } });
 
-  const summary = await transformCsv(source, rule, sink, input.csv);
+  const summary = await transformFile(parsed, rule, sink, { detected: detection.detected });
   const generation = dataFile.metadata.generation;
   if (generation === undefined || generation === null) throw new Error(`upload of ${dataName} finished without a generation`);
   const staged: ObjectRef = { bucket: bucket.name, object: dataName, generation: String(generation) };
 
   const sidecar: StagedSidecar = {
-    v: 1,
+    v: STAGED_SIDECAR_VERSION,
     columns: summary.columns,
     rows: summary.rows,
     timeRanges: summary.timeRanges,
-    encoding: summary.encoding,
-    bom: summary.bom,
-    delimiter: summary.delimiter,
     raw,
     staged,
     rule: rule.name,
@@ -84,5 +119,5 @@ export async function writeStaged(input: WriteStagedInput): Promise<StagedResult
   };
   const schemaObject = stagedSchemaName(location, token);
   await bucket.file(schemaObject).save(JSON.stringify(sidecar, null, 2), { resumable: false, contentType: 'application/json' });
-  return { staged, schemaObject, sidecar };
+  return { kind: 'staged', staged, schemaObject, sidecar, facts: summary.facts };
 }

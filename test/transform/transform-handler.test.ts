@@ -65,13 +65,20 @@ describe('transform handler', () => {
       { name: 'placed_at', sourceName: 'Placed At', type: 'timestamp' },
       { name: 'total', sourceName: 'Total', type: 'numeric' },
     ]);
-    expect(sidecar).toMatchObject({ rows: 2, delimiter: ';', bom: 'utf-8', raw, rule: 'orders', timeRanges: { placed_at: { min: '2024-05-01T12:00:00', max: '2024-05-02T13:30:00' } } });
+    // The sidecar describes the staged file; how the source was read goes to the run record.
+    expect(sidecar).toEqual({
+      v: 2, columns: sidecar.columns, rows: 2, raw, staged: sidecar.staged, rule: 'orders', table: 'orders',
+      timeRanges: { placed_at: { min: '2024-05-01T12:00:00', max: '2024-05-02T13:30:00' } },
+    });
 
     expect(ctx.published[0]!.stage).toBe('load');
     expect(message).toMatchObject({ type: 'sluice.staged', pipeline: 'shop', runId: 'run1', fileKey: fileKeyOf(location.path), raw, rule: 'orders', table: 'orders', rows: 2, schemaObject: stagedSchemaName(location, token) });
     expect(message.staged).toEqual({ bucket: bucketName, object: stagedDataName(location, token), generation: sidecar.staged.generation });
     expect(ctx.runs.of('stageStarted')[0]).toMatchObject({ runId: 'run1', stage: 'transform', detail: { name: location.path, raw } });
-    expect(ctx.runs.of('stageSucceeded')[0]).toMatchObject({ stage: 'transform', detail: { rows: 2 } });
+    expect(ctx.runs.of('stageSucceeded')[0]).toMatchObject({
+      stage: 'transform',
+      detail: { rows: 2, details: { parse: { format: 'csv', encoding: 'utf-8', bom: 'utf-8', delimiter: ';', headerRow: 1 } } },
+    });
 
     // A redelivery writes objects of its own and publishes again (load keeps one load per raw
     // generation); the first delivery's pair stays intact, so a racing load of it still succeeds.

@@ -11,7 +11,8 @@ export type Cell = string | null;
 
 export interface RowBatch {
   // Consecutive rows of the source, blank ones included (as empty arrays or all-null rows), so that
-  // row numbers stay right: rows[i] is source row firstRow + i.
+  // row numbers stay right: rows[i] is source row firstRow + i. The reader takes them over: it trims
+  // the cells in place, so a parser must not reuse a row array it has yielded.
   rows: Cell[][];
   // 1-based number of rows[0] in the source (the CSV record or the sheet's row number).
   firstRow: number;
@@ -33,6 +34,12 @@ export interface ParseFacts {
   formulaCells?: number;
   // Error cells (#N/A, #DIV/0!, …) staged as NULL.
   errorCells?: number;
+  // Set by the shared row reader (transform-file.ts), not by parsers: the source row taken as the
+  // header, the rows dropped as a footer (rows.skipFooter), and the empty row the data ended at
+  // (rows.stopAtEmptyRow).
+  headerRow?: number;
+  footerRows?: number;
+  endedAtRow?: number;
   // Anything else worth telling the operator, one short sentence each.
   notes?: string[];
 }
@@ -58,6 +65,26 @@ export interface ParsedFile {
   // Set when a cell of that source row held a NUL character (PostgreSQL text cannot hold one): the
   // shared row reader then checks values for it. Parsers that can never produce one leave it false.
   readonly mayHoldNul?: boolean;
+  // true: a data row must have exactly as many cells as the header (CSV: a ragged row is a broken
+  // file). Otherwise (workbooks) a shorter row is padded with NULLs and empty cells past the header's
+  // last column are dropped; only a value out there is an error.
+  readonly strictWidth?: boolean;
+}
+
+// A problem at one row of the source, thrown by a parser's `batches`: the shared row reader turns it
+// into a MalformedFileError naming the row as the user counts it (and the column, when known).
+export class SourceRowError extends Error {
+  override name = 'SourceRowError';
+  // `problem` completes "row 3, column "x": …" (or "the header row has …"); `sourceRow` is 1-based
+  // like RowBatch.firstRow; `column` is the 0-based cell index, when the problem is in one cell.
+  constructor(readonly problem: string, readonly sourceRow: number, readonly column?: number) {
+    super(`${problem} (source row ${sourceRow})`);
+  }
+}
+
+// By name as well as by class (a parser bundled with its own copy of this module).
+export function isSourceRowError(error: unknown): error is SourceRowError {
+  return error instanceof SourceRowError || (error instanceof Error && error.name === 'SourceRowError' && typeof (error as SourceRowError).sourceRow === 'number');
 }
 
 export interface FileParser {

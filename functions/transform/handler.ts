@@ -7,6 +7,7 @@ import { readSourceIdentity } from '../../shared/source-identity';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
+import { expandIfArchive } from './archives/expand-into-run';
 import { MalformedFileError } from './malformed-file-error';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
@@ -30,6 +31,10 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     const log = ctx.logger.child({ runId, fileKey, object: raw.object, generation: raw.generation });
     const token = newStagedToken();
     await ctx.runs.stageStarted(runId, fileKey, 'transform', { name: location.path, raw, stagedToken: token });
+
+    // Archives (.gz, a .zip that is no workbook), told by their first bytes, are expanded into raw
+    // objects of their own members, which come back here one by one (functions/transform/archives/).
+    if (await expandIfArchive(ctx, { raw, location }, log)) return;
 
     const fileName = baseName(location.path);
     const rule = matchImportRule(ctx.pipeline.imports, fileName);

@@ -13,6 +13,7 @@
 import type { FileMetadata } from '@google-cloud/storage';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { TransientError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/logger';
 import type { FileLocation } from '../../../shared/object-names';
 import { archiveMemberPath, baseName, fileKeyOf, fileLocationProblem, objectName, printableName } from '../../../shared/object-names';
@@ -64,6 +65,8 @@ export async function expandIfArchive(ctx: StageContext, event: ArchiveEvent, lo
   const archiveName = printableName(baseName(location.path));
   const limits = archiveLimitsOf(ctx.pipeline);
   let archive: OpenedArchive | undefined;
+  // Once the run counts the members, the archive is theirs: nothing may quarantine it any more.
+  let recorded = false;
   try {
     const opened = kind === 'gzip' ? openGzipArchive(file, size, location.path) : await openZipArchive(file, size, limits);
     if (opened === 'workbook') return false;
@@ -83,6 +86,7 @@ export async function expandIfArchive(ctx: StageContext, event: ArchiveEvent, lo
     const identity = sourceIdentityOf(custom) ?? rawObjectIdentity(raw);
     await ctx.runs.stageSucceeded(runId, fileKey, 'transform', { details: { archive: kind, members: members.map((m) => m.path) } });
     await ctx.runs.expandFile(runId, fileKey, members.map((m) => ({ fileKey: m.fileKey, name: m.path })));
+    recorded = true;
 
     const meter = new ExpansionMeter(limits, size);
     let created = 0;
@@ -102,7 +106,9 @@ export async function expandIfArchive(ctx: StageContext, event: ArchiveEvent, lo
     return true;
   } catch (error) {
     if (!isMalformed(error)) throw archive?.storageError() ?? error;
-    // Only ever thrown before the run was told of any member (steps 1 and the checks before it).
+    // The same generation read twice gave other bytes: retried (bounded by max attempts), never
+    // quarantined under members the run already counts.
+    if (recorded) throw new TransientError(`expanding ${archiveName} again failed after its members were recorded: ${(error as Error).message}`, { cause: error });
     const reason = `${archiveName}: ${(error as Error).message}; nothing of the archive was expanded`;
     log.warn('archive refused', { reason });
     await ctx.quarantine({ runId, fileKey, object: raw, reason });

@@ -1,16 +1,18 @@
 // yauzl's random access to a zip, over ranged reads of one object generation in Cloud Storage. A zip
 // is read from its end (the central directory) and then entry by entry, so yauzl asks for many small
 // ranges (22 to 65,557 bytes for the end record, 46 bytes and a name per entry, 30 per local header):
-// those come from blocks fetched once and kept (a few hundred KiB), so listing a zip costs a few
-// requests rather than one per entry. A member's data is one ranged stream of its own.
+// those come from blocks of 64 KiB fetched once and kept (1 MiB at most), so listing a zip costs a
+// few requests rather than one per entry, and a member's local header costs at most one small block.
+// A member's data is one ranged stream of its own.
 import { PassThrough, type Readable } from 'node:stream';
 import type { File } from '@google-cloud/storage';
 import yauzl from 'yauzl';
 
-const BLOCK_BYTES = 256 * 1024;
-// Reads up to this size are served from blocks; larger ones (member data) stream.
-const SMALL_READ_BYTES = 64 * 1024;
-const CACHED_BLOCKS = 8;
+const BLOCK_BYTES = 64 * 1024;
+// Reads up to this size (the end record search reads 65,557 bytes) are served from blocks; larger
+// ones (member data) stream.
+const SMALL_READ_BYTES = 80 * 1024;
+const CACHED_BLOCKS = 16;
 
 export class StorageRandomAccessReader extends yauzl.RandomAccessReader {
   // The first error a read from Cloud Storage met (see OpenedArchive.storageError).

@@ -164,6 +164,7 @@ describe('refused archives: quarantined naming the member, nothing expanded', ()
     { label: 'a NUL in a member name', name: 'evil5.zip', body: () => writeZip([{ name: 'Items\u0000.csv', data: ITEMS }]), reason: /member "Items\\u0000\.csv" has an unsafe name: it holds the control or line-separator character U\+0000/ },
     { label: 'a nested zip', name: 'nested.zip', body: () => writeZip([{ name: 'Items.csv', data: ITEMS }, { name: 'inner.zip', data: writeZip([{ name: 'Items.csv', data: ITEMS }]) }]), reason: /member "inner\.zip" is itself a zip archive/ },
     { label: 'a nested gzip', name: 'nested-gz.zip', body: () => writeZip([{ name: 'Items.csv.gz', data: gzipSync(ITEMS) }]), reason: /member "Items\.csv\.gz" is itself a gzip archive/ },
+    { label: 'a member name too long for an object name', name: 'long.zip', body: () => writeZip([{ name: `${'x'.repeat(1000)}.csv`, data: ITEMS }]), reason: /member "x+\.csv" cannot be a file of the run: its object name .*is unusable: it is \d+ bytes of UTF-8, over Cloud Storage's 1024/ },
     { label: 'an empty zip', name: 'empty.zip', body: () => writeZip([]), reason: /the archive holds no files/ },
     { label: 'a zip of directories only', name: 'dirs.zip', body: () => writeZip([{ name: 'a/' }, { name: 'a/b/' }]), reason: /the archive holds no files/ },
     { label: 'bytes that are no zip behind a zip signature', name: 'broken.zip', body: () => Buffer.concat([Buffer.from('PK\u0003\u0004', 'latin1'), Buffer.alloc(100)]), reason: /it is not a readable zip archive/ },

@@ -9,8 +9,10 @@ import { overRatio, type ArchiveLimits } from './archive-limits';
 import type { ArchiveMember, OpenedArchive } from './opened-archive';
 import { StorageRandomAccessReader } from './storage-random-access-reader';
 
-// Entries that make a zip a workbook: Office Open XML (xlsx/xlsm), its binary form (xlsb), OpenDocument.
-const WORKBOOK_ENTRIES = new Set(['xl/workbook.xml', 'xl/workbook.bin', 'mimetype']);
+// Entries that make a zip a document, not an archive: a workbook (xlsx/xlsm: xl/workbook.xml; xlsb:
+// xl/workbook.bin; OpenDocument: mimetype), or any Office Open XML package ([Content_Types].xml: a
+// .docx is no archive of data files either), which the parsers then read or refuse for what it is.
+const WORKBOOK_ENTRIES = new Set(['xl/workbook.xml', 'xl/workbook.bin', 'mimetype', '[Content_Types].xml']);
 // Entries (directories included) a central directory may list before the archive is refused unread.
 const MAX_ENTRIES = 10_000;
 const STORED = 0;

@@ -85,7 +85,8 @@ export function renderTimeline({ run, files }: FinishedRun): string {
     .map((f) => `  ${f.name ?? f.fileKey}: ${f.error?.stage ?? ''} ${f.error?.row !== undefined ? `row ${f.error.row}: ` : ''}${f.error?.message}`);
   return [
     `run ${run.runId} (${run.pipeline}, ${run.trigger}): ${run.status} in ${total}; ` +
-      `loaded ${run.counts.loaded}, skipped ${run.counts.skipped}, quarantined ${run.counts.quarantined}, failed ${run.counts.failed}`,
+      `loaded ${run.counts.loaded}, skipped ${run.counts.skipped}, quarantined ${run.counts.quarantined}, failed ${run.counts.failed}` +
+      (run.counts.expanded ? `, archives expanded ${run.counts.expanded}` : ''),
     line(header),
     ...rows.map(line),
     ...(problems.length ? ['problems:', ...problems] : []),

@@ -122,3 +122,30 @@ export function baseName(path: string): string {
 export function fileKeyOf(path: string): string {
   return createHash('sha256').update(path).digest('hex').slice(0, 24);
 }
+
+// A member of an archive (an entry of a .zip, the content of a .gz) becomes a raw object of its own,
+// under the archive's own path: `20261121/export.zip` + `Items.csv` → `20261121/export.zip/Items.csv`.
+// Its base name is then the member's own, so import rules match it as they match any file, and two
+// archives' members never collide. Check the result with fileLocationProblem before uploading.
+export function archiveMemberPath(archivePath: string, memberPath: string): string {
+  return `${archivePath}/${memberPath}`;
+}
+
+// Why a member path, as the archive names it, is refused; null when it is an ordinary relative path.
+// An archive is untrusted input: a name that climbs out of it (`../`), starts at a root (`/`, `C:`),
+// uses backslashes (a Windows path a later tool may read as one) or holds a NUL or other control
+// character is a crafted or broken archive, never a file to load.
+export function archiveMemberPathProblem(memberPath: string): string | null {
+  if (memberPath === '') return 'it is empty';
+  if (LONE_SURROGATE.test(memberPath)) return 'it is not valid Unicode (a lone surrogate)';
+  const unsafe = UNSAFE_CHARACTER.exec(memberPath);
+  if (unsafe) return `it holds the control or line-separator character ${codePointOf(unsafe[0])}`;
+  if (memberPath.includes('\\')) return 'it holds a backslash';
+  if (/^[A-Za-z]:/.test(memberPath)) return 'it starts with a drive letter (an absolute path)';
+  if (memberPath.startsWith('/')) return 'it is an absolute path';
+  const segments = memberPath.split('/');
+  if (segments.includes('..')) return 'it climbs out of the archive (a ".." segment)';
+  // A trailing '/' is a directory entry, which the caller skips before asking.
+  if (segments.some((s) => s === '' || s === '.')) return 'it has an empty or "." segment';
+  return null;
+}

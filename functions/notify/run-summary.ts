@@ -22,7 +22,7 @@ export interface RunSummary {
   stages: StageTimingSummary[];
 }
 
-const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'superseded', 'quarantined', 'failed'];
+const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'superseded', 'quarantined', 'failed', 'expanded'];
 const STAGE_ORDER = ['fetch', 'transform', 'load', 'aggregate', 'notify'];
 
 function seconds(from?: string, to?: string): number | undefined {
@@ -81,13 +81,19 @@ export function nothingNewLine(summary: RunSummary): string | undefined {
     : 'Nothing new: the source offered no file for this run; no rows were loaded.';
 }
 
-export function summaryHtml(summary: RunSummary): string {
+// An expanded archive is not data itself: its members are counted as files of their own.
+function filesLine(summary: RunSummary): string {
   const f = summary.files;
+  const archives = f.expanded > 0 ? ` (${f.expanded} archive(s) expanded into their members)` : '';
+  return `Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed${archives}. Rows loaded: ${summary.rows}.`;
+}
+
+export function summaryHtml(summary: RunSummary): string {
   const lines = [
     `<h3>Run summary</h3>`,
     `<p>Pipeline <b>${escapeHtml(summary.pipeline)}</b>, run <code>${escapeHtml(summary.runId)}</code> for ${escapeHtml(summary.runDate)}: <b>${escapeHtml(summary.status)}</b>` +
       (summary.durationSeconds !== undefined ? ` in ${round(summary.durationSeconds)} s` : '') + '.</p>',
-    `<p>Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed. Rows loaded: ${summary.rows}.</p>`,
+    `<p>${escapeHtml(filesLine(summary))}</p>`,
   ];
   const nothingNew = nothingNewLine(summary);
   if (nothingNew) lines.push(`<p><b>${escapeHtml(nothingNew)}</b></p>`);
@@ -96,11 +102,10 @@ export function summaryHtml(summary: RunSummary): string {
 }
 
 export function summaryText(summary: RunSummary): string {
-  const f = summary.files;
   const lines = [
     `Run summary: pipeline ${summary.pipeline}, run ${summary.runId} for ${summary.runDate}: ${summary.status}` +
       (summary.durationSeconds !== undefined ? ` in ${round(summary.durationSeconds)} s` : '') + '.',
-    `Files: ${f.loaded} loaded, ${f.skipped} skipped, ${f.quarantined} quarantined, ${f.failed} failed. Rows loaded: ${summary.rows}.`,
+    filesLine(summary),
   ];
   const nothingNew = nothingNewLine(summary);
   if (nothingNew) lines.push(nothingNew);

@@ -9,7 +9,7 @@ import { parseMessage, sweepMessageSchema } from '../../shared/messages';
 import { stallLimitsOf } from '../../shared/stall-limit';
 import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
 import type { IncomingMessage, StageContext } from '../runtime/context';
-import { RUNS_COLLECTION, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
+import { filesToEnd, RUNS_COLLECTION, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
 import { stageList } from '../stages';
 import { deliveryLeaseMs } from './deliver-once';
 import { readFiles } from './run-state';
@@ -62,7 +62,7 @@ export function judgeRun(run: RunRecord, files: FileRecord[], limits: Record<Sta
   const pending = files.filter((f) => !f.status || f.status === 'pending');
   for (const file of pending) waitingOn.push(waitingOf(file));
   // Files fetch counted that no later stage ever recorded (their storage notification never came).
-  const unrecorded = (run.expectedFiles ?? 0) - (run.endedFiles ?? 0) - pending.length;
+  const unrecorded = (filesToEnd(run) ?? 0) - (run.endedFiles ?? 0) - pending.length;
   if (unrecorded > 0) waitingOn.push({ stage: 'transform', file: `${unrecorded} file(s) never seen after fetch`, attempt: 0 });
   if (waitingOn.length === 0) waitingOn.push({ stage: 'notify', attempt: 0 });
 

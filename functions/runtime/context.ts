@@ -10,7 +10,15 @@ import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 
 // superseded: an older version of a source file that arrived after a newer one was loaded (not applied).
-export type FileOutcome = 'loaded' | 'skipped' | 'superseded' | 'quarantined' | 'failed';
+// expanded: an archive (.gz, .zip) whose members became files of the run (functions/transform/archives/).
+export type FileOutcome = 'loaded' | 'skipped' | 'superseded' | 'quarantined' | 'failed' | 'expanded';
+
+// A member of an archive, as the archive's expansion records it on the run.
+export interface ArchiveMemberRecord {
+  fileKey: string;
+  // The member's file path in the run (`<archive path>/<member path>`).
+  name: string;
+}
 
 // What the run record keeps about how a file ended.
 export interface FileEnding {
@@ -56,6 +64,10 @@ export interface RunRecorder {
   // Ends a file. Idempotent: a second call for a file already ended changes nothing. When this ends the
   // run's last file, exactly one caller gets `runComplete: true` and must publish the run-complete event.
   finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: FileEnding): Promise<{ runComplete: boolean }>;
+  // Ends an archive's file as 'expanded' and adds its members to the run's expected files, in one
+  // transaction, before any member object exists: the run cannot complete between the archive ending
+  // and its members being counted. Idempotent: a file already ended changes nothing (and adds nothing).
+  expandFile(runId: string, fileKey: string, members: ArchiveMemberRecord[]): Promise<void>;
 }
 
 export interface SecretReader {

@@ -36,6 +36,9 @@ export interface RunRecord {
   finishedAt?: string;
   // Set by fetch once it knows; null until then.
   expectedFiles: number | null;
+  // Files added to the run after fetch counted its own: the members of expanded archives. A run is
+  // complete when endedFiles reaches expectedFiles + addedFiles.
+  addedFiles?: number;
   endedFiles: number;
   counts: Record<FileOutcome, number>;
   // Set once, in the transaction that ends the run's last file.
@@ -66,11 +69,20 @@ export interface FileRecord {
   skippedReason?: string;
   // Tokens of the staged objects transform attempts wrote (or began to) for this file; see cleanup-run.ts.
   stagedTokens?: string[];
+  // An expanded archive: its members' file paths in the run (each a file record of its own).
+  members?: string[];
   endedAt?: string;
 }
 
 // A run's counts before any file ended: one entry per outcome.
-export const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0 });
+export const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0, expanded: 0 });
+
+// How many files must end before the run does: fetch's count plus the members archives added; null
+// while fetch has not counted.
+export function filesToEnd(run: Pick<RunRecord, 'expectedFiles' | 'addedFiles'>): number | null {
+  if (run.expectedFiles === null || run.expectedFiles === undefined) return null;
+  return run.expectedFiles + (run.addedFiles ?? 0);
+}
 
 // A run's final status from its file counts: any failure fails it, any quarantine makes it partial, a
 // run that loaded nothing says so.

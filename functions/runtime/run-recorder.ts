@@ -6,7 +6,7 @@ import { FieldValue, type Firestore, type Transaction } from '@google-cloud/fire
 import { processRedactor, type Redactor } from '../../shared/redact';
 import type { StageName } from '../../shared/stage-declaration';
 import type { FileOutcome, FileStageReport, RunRecorder, RunStart } from './context';
-import { emptyCounts, FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
+import { emptyCounts, filesToEnd, FILES_SUBCOLLECTION, RUNS_COLLECTION, finalStatus, type FileRecord, type RunRecord } from './run-record';
 
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
@@ -32,8 +32,9 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
 
   // Records that the run's last file ended (or that fetch found all of them ended) and returns true once.
   function completeIfDone(tx: Transaction, runId: string, run: StoredRun, endedFiles: number, counts: Record<FileOutcome, number>, decider: string): boolean {
-    if (run.completedAt || run.expectedFiles === null || run.expectedFiles === undefined) return false;
-    if (endedFiles < run.expectedFiles) return false;
+    const toEnd = filesToEnd(run);
+    if (run.completedAt || toEnd === null) return false;
+    if (endedFiles < toEnd) return false;
     const at = now();
     tx.update(runRef(runId), {
       completedAt: at,
@@ -58,7 +59,8 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
       const run = snap.data() as StoredRun | undefined;
       if (!run || !snap.updateTime) throw new Error(`run ${runId} has no record`);
       if (run.completedAt) return { runComplete: run.completedBy === fileKey };
-      if (run.expectedFiles === null || run.expectedFiles === undefined || (run.endedFiles ?? 0) < run.expectedFiles) return { runComplete: false };
+      const toEnd = filesToEnd(run);
+      if (toEnd === null || (run.endedFiles ?? 0) < toEnd) return { runComplete: false };
       const at = now();
       try {
         await runRef(runId).update(
@@ -195,6 +197,27 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
           throw error;
         }
       }
+    },
+
+    // One transaction reads the archive's file record and, while it is still pending, ends it as
+    // 'expanded' with its members' names and adds them to the run's files to end; a redelivery finds
+    // it ended and adds nothing. Cannot complete the run: it adds at least one file not yet ended.
+    async expandFile(runId, fileKey, members) {
+      if (members.length === 0) throw new Error(`expanding file ${fileKey} of run ${runId}: an archive with no members ends as quarantined, not expanded`);
+      await firestore.runTransaction(async (tx) => {
+        const [fileSnap, runSnap] = await tx.getAll(fileRef(runId, fileKey), runRef(runId));
+        if (!runSnap?.exists) throw new Error(`run ${runId} has no record`);
+        const file = fileSnap?.data() as FileRecord | undefined;
+        if (file?.status && file.status !== 'pending') return;
+        const at = now();
+        tx.set(fileRef(runId, fileKey), { fileKey, status: 'expanded', endedAt: at, members: members.map((m) => m.name) }, { merge: true });
+        tx.update(runRef(runId), {
+          addedFiles: FieldValue.increment(members.length),
+          endedFiles: FieldValue.increment(1),
+          'counts.expanded': FieldValue.increment(1),
+          updatedAt: at,
+        });
+      });
     },
 
     // A failure of the run as a whole. Returns whether this call was the first to record it, so the

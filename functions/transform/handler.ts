@@ -7,6 +7,7 @@ import { readSourceIdentity } from '../../shared/source-identity';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
+import { expandIfArchive } from './archives/expand-into-run';
 import { isMalformedFileError } from './malformed-file-error';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
@@ -30,6 +31,10 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     const log = ctx.logger.child({ runId, fileKey, object: raw.object, generation: raw.generation });
     const token = newStagedToken();
     await ctx.runs.stageStarted(runId, fileKey, 'transform', { name: location.path, raw, stagedToken: token });
+
+    // Archives (.gz, a .zip that is no workbook), told by their first bytes, are expanded into raw
+    // objects of their own members, which come back here one by one (functions/transform/archives/).
+    if (await expandIfArchive(ctx, { raw, location }, log)) return;
 
     const fileName = baseName(location.path);
     const rule = matchImportRule(ctx.pipeline.imports, fileName);
@@ -72,11 +77,12 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     }
 
     if (result.kind === 'archive') {
-      // ── Archive hand-off: the one place a compressed file or an archive leaves this handler. ──
-      // The archive helper (functions/transform/archives/, expandArchive) takes it from here at merge;
-      // until then it is quarantined, saying what it is.
-      const what = result.archive === 'gzip' ? 'gzip-compressed data' : 'a zip archive';
-      const reason = `${fileName} (rule ${rule.name}): the file is ${what}: archives are not supported yet`;
+      // Archives never get here: expandIfArchive above expanded them (told by the central directory,
+      // which the first bytes writeStaged sees cannot show). What does is a zip package that the
+      // expansion left as a document (an OOXML or ODF package) but whose first entry does not say
+      // which workbook it is, or a document that is not a workbook at all (.docx, .pptx).
+      const what = result.archive === 'gzip' ? 'gzip-compressed data' : 'a zip package (an Office document?)';
+      const reason = `${fileName} (rule ${rule.name}): the file is ${what} that is not a workbook Sluice can tell (xlsx, xlsb, ods); if it is one, declare the rule's format`;
       log.warn('file quarantined', { reason });
       await ctx.quarantine({ runId, fileKey, object: raw, reason });
       return;

@@ -12,6 +12,8 @@ export const transformStage = declareStage({
   timeoutSeconds: 540,
   maxInstances: 10,
   concurrency: 1,
-  // quarantine is read to find a copy an earlier delivery already made (it may not overwrite).
-  uses: { bucket: { read: ['raw', 'quarantine'], write: ['staged', 'quarantine'], delete: ['raw', 'staged'] }, firestore: true, database: false, secrets: [] },
+  // quarantine is read to find a copy an earlier delivery already made (it may not overwrite). An
+  // archive's members are written to raw and the archive itself moves to archive (read: to see it
+  // already moved).
+  uses: { bucket: { read: ['raw', 'quarantine', 'archive'], write: ['raw', 'staged', 'quarantine', 'archive'], delete: ['raw', 'staged'] }, firestore: true, database: false, secrets: [] },
 });

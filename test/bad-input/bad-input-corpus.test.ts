@@ -91,6 +91,11 @@ async function runFile(ref: ObjectRef, size: number): Promise<unknown[]> {
   const thrown: unknown[] = [];
   const transformed = await runStage('transform', transformHandler, objectFinalizedMessage(ref, size));
   if (transformed.thrown) thrown.push(transformed.thrown);
+  // An expanded archive's members (raw objects under its own path), as their notifications would.
+  const [members] = await bucket().getFiles({ prefix: `${ref.object}/` });
+  for (const member of members) {
+    thrown.push(...(await runFile({ bucket: world.bucket, object: member.name, generation: String(member.metadata.generation) }, Number(member.metadata.size))));
+  }
   for (const staged of transformed.published) {
     const loaded = await runStage('load', loadHandler, stageMessage(staged));
     if (loaded.thrown) thrown.push(loaded.thrown);
@@ -198,6 +203,11 @@ async function runCase(c: CorpusCase): Promise<void> {
     const [staged] = await bucket().getFiles({ prefix: objectName('staged', location(badPath)) });
     expect(staged.map((f) => f.name)).toEqual([]);
     if (!Buffer.isBuffer(c.body)) await bucket().file(target).delete(); // frees the emulator's memory
+  } else if (c.expect.outcome === 'expanded') {
+    expect(badRecord?.status).toBe('expanded');
+    expect((await tableRows(ruleOf(c).table))?.rows ?? []).toEqual(c.expect.rows);
+    const quarantined = files.filter((f) => f.name.startsWith(`${badPath}/`) && f.status === 'quarantined').map((f) => baseName(f.name));
+    expect(quarantined).toEqual(c.expect.quarantinedMembers ?? []);
   } else {
     const table = ruleOf(c).table;
     expect(badRecord?.error).toBeUndefined();
@@ -215,7 +225,8 @@ async function runCase(c: CorpusCase): Promise<void> {
   const { rows: goodRows } = await world.db.query(`select n from ${GOOD_TABLE} where case_id = $1 order by n`, [c.id]);
   expect(goodRows).toEqual([{ n: 1 }, { n: 2 }]);
   const run = await h.run(runId);
-  expect(run?.status).toBe(c.expect.outcome === 'quarantined' ? 'partial' : 'succeeded');
+  const partial = c.expect.outcome === 'quarantined' || (c.expect.outcome === 'expanded' && (c.expect.quarantinedMembers?.length ?? 0) > 0);
+  expect(run?.status).toBe(partial ? 'partial' : 'succeeded');
 
   // Nothing from the input ran as SQL.
   const { rows: sentinel } = await world.db.query('select note from sentinel');

@@ -15,6 +15,10 @@ export type CorpusExpectation =
   | { outcome: 'quarantined'; stage: 'transform' | 'load'; reason: RegExp; row?: number }
   // Actually fine: exactly these rows (every value read back as text, in file order) and columns.
   | { outcome: 'loaded'; columns?: string[]; rows: Array<Record<string, string | null>> }
+  // An archive (told by its bytes, whatever its name): expanded into raw objects of its members, each
+  // transformed by its own name; the case's table then holds exactly these rows, and these members
+  // (base names) are quarantined.
+  | { outcome: 'expanded'; rows: Array<Record<string, string | null>>; quarantinedMembers?: string[] }
   // Cloud Storage itself refuses the object name (answers 400): such a file cannot reach raw/.
   | { outcome: 'refused-name' };
 
@@ -104,10 +108,10 @@ export function buildCorpus(): CorpusCase[] {
       expect: { outcome: 'quarantined', stage: 'transform', reason: /quoted field is never closed \(row 2\)/, row: 2 } },
     { id: 'cut-multibyte', what: 'cut in the middle of a multi-byte character', path: name('cut-multibyte'), body: Buffer.concat([utf8('id,name\n1,Zoë\n2,Caf'), Buffer.from([0xc3])]),
       expect: { outcome: 'quarantined', stage: 'transform', reason: /row 2, column "name": bytes that are not valid utf-8/, row: 2 } },
-    { id: 'gzip', what: 'gzip data under a .csv name', path: name('gzip'), body: gzipSync(lines('id,qty', '1,2')),
-      expect: { outcome: 'quarantined', stage: 'transform', reason: /gzip-compressed/ } },
-    { id: 'zip', what: 'a zip archive under a .csv name', path: name('zip'), body: zipOf('export.csv', lines('id,qty', '1,2')),
-      expect: { outcome: 'quarantined', stage: 'transform', reason: /zip archive/ } },
+    { id: 'gzip', what: 'gzip data under a .csv name (its member keeps the name)', path: name('gzip'), body: gzipSync(lines('id,qty', '1,2')),
+      expect: { outcome: 'expanded', rows: [{ id: '1', qty: '2' }] } },
+    { id: 'zip', what: 'a zip archive under a .csv name, its one member matching no rule', path: name('zip'), body: zipOf('export.csv', lines('id,qty', '1,2')),
+      expect: { outcome: 'expanded', rows: [], quarantinedMembers: ['export.csv'] } },
     { id: 'xlsx', what: 'an XLSX workbook under a .csv name', path: name('xlsx'), body: zipOf('[Content_Types].xml', utf8('<?xml version="1.0"?><Types/>')),
       expect: { outcome: 'quarantined', stage: 'transform', reason: /XLSX/ } },
     { id: 'pdf', what: 'a PDF under a .csv name', path: name('pdf'), body: utf8('%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n<<>>\nendobj\n'),

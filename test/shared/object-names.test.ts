@@ -1,7 +1,7 @@
 // The bucket layout's names: what Cloud Storage and the layout can hold, and that every such name
 // parses back to the location it was built from.
 import { describe, expect, it } from 'vitest';
-import { cloudStorageNameProblem, fileLocationProblem, objectName, parseObjectName, printableName } from '../../shared/object-names';
+import { archiveMemberPath, archiveMemberPathProblem, cloudStorageNameProblem, fileLocationProblem, objectName, parseObjectName, printableName } from '../../shared/object-names';
 
 const at = (path: string) => ({ pipeline: 'restaurant-pos', runId: 'run-20261121060000-17', path });
 
@@ -71,4 +71,26 @@ describe('cloudStorageNameProblem', () => {
 
 it('printableName spells out what could break a line', () => {
   expect(printableName('a\r\nb\u2028c\u0000d')).toBe('a\\u000d\\u000ab\\u2028c\\u0000d');
+});
+
+describe('archive members', () => {
+  it('live under their archive\'s path, so their base name is their own', () => {
+    expect(archiveMemberPath('20261121/export.zip', 'sub/Items.csv')).toBe('20261121/export.zip/sub/Items.csv');
+  });
+
+  it('refuse names that leave the archive, start at a root or hold control characters', () => {
+    for (const fine of ['Items.csv', 'sub/Items.csv', 'a..b.csv', 'Zoë/Prix €.csv']) expect(archiveMemberPathProblem(fine), fine).toBeNull();
+    expect(archiveMemberPathProblem('../evil.csv')).toMatch(/climbs out/);
+    expect(archiveMemberPathProblem('sub/../../evil.csv')).toMatch(/climbs out/);
+    expect(archiveMemberPathProblem('/abs.csv')).toMatch(/absolute/);
+    expect(archiveMemberPathProblem('C:/x.csv')).toMatch(/drive letter/);
+    expect(archiveMemberPathProblem('c:x.csv')).toMatch(/drive letter/);
+    expect(archiveMemberPathProblem('sub\\x.csv')).toMatch(/backslash/);
+    expect(archiveMemberPathProblem('x\u0000.csv')).toMatch(/U\+0000/);
+    expect(archiveMemberPathProblem('x\n.csv')).toMatch(/U\+000A/);
+    expect(archiveMemberPathProblem('x\u2028.csv')).toMatch(/U\+2028/);
+    expect(archiveMemberPathProblem('a//b.csv')).toMatch(/empty or "\." segment/);
+    expect(archiveMemberPathProblem('./b.csv')).toMatch(/empty or "\." segment/);
+    expect(archiveMemberPathProblem('')).toMatch(/empty/);
+  });
 });

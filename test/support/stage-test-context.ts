@@ -15,7 +15,7 @@ import type { Message } from '@google-cloud/pubsub';
 import pg from 'pg';
 import type { SftpServer, SftpUser } from '../../emulator/sftp-server';
 import type { SmtpServer } from '../../emulator/smtp-server';
-import type { FileOutcome, FileStageReport, IncomingMessage, QuarantineInput, RunStart, SecretReader, StageContext, StageHandler } from '../../functions/runtime/context';
+import type { ArchiveMemberRecord, FileOutcome, FileStageReport, IncomingMessage, QuarantineInput, RunStart, SecretReader, StageContext, StageHandler } from '../../functions/runtime/context';
 import { createRunRecorder } from '../../functions/runtime/run-recorder';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION, type FileRecord, type RunRecord } from '../../functions/runtime/run-record';
 import { createSecretReader } from '../../functions/runtime/secret-reader';
@@ -51,6 +51,9 @@ export class MemoryRunRecorder implements StageRunRecorder {
   async finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: { stage?: StageName; error?: string; row?: number }) {
     if (this.once(`file:${runId}/${fileKey}`)) this.record({ method: 'finishFile', runId, fileKey, detail: { outcome, ...details } });
     return { runComplete: false };
+  }
+  async expandFile(runId: string, fileKey: string, members: ArchiveMemberRecord[]) {
+    if (this.once(`file:${runId}/${fileKey}`)) this.record({ method: 'expandFile', runId, fileKey, detail: members });
   }
   async failRun(runId: string, stage: StageName, error: string) {
     const firstFailure = this.once(`run:${runId}`);

@@ -3,15 +3,19 @@
 import type { FileFormat } from '../../../shared/pipeline-definition';
 import { csvParser } from './csv';
 import type { FileParser } from './file-parser';
-import { notSupportedYet } from './not-supported-yet';
+import { htmlParser } from './html';
+import { odsParser } from './ods';
+import { xlsParser } from './xls';
+import { xlsbParser } from './xlsb';
+import { xlsxParser } from './xlsx';
 
 export const parsers: Record<FileFormat, FileParser> = {
   csv: csvParser,
-  xlsx: notSupportedYet('xlsx'),
-  xls: notSupportedYet('xls'),
-  xlsb: notSupportedYet('xlsb'),
-  ods: notSupportedYet('ods'),
-  html: notSupportedYet('html'),
+  xlsx: xlsxParser,
+  xls: xlsParser,
+  xlsb: xlsbParser,
+  ods: odsParser,
+  html: htmlParser,
 };
 
 export function parserFor(format: FileFormat): FileParser {

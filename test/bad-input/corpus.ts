@@ -113,7 +113,7 @@ export function buildCorpus(): CorpusCase[] {
     { id: 'zip', what: 'a zip archive under a .csv name, its one member matching no rule', path: name('zip'), body: zipOf('export.csv', lines('id,qty', '1,2')),
       expect: { outcome: 'expanded', rows: [], quarantinedMembers: ['export.csv'] } },
     { id: 'xlsx', what: 'an XLSX workbook under a .csv name', path: name('xlsx'), body: zipOf('[Content_Types].xml', utf8('<?xml version="1.0"?><Types/>')),
-      expect: { outcome: 'quarantined', stage: 'transform', reason: /XLSX/ } },
+      expect: { outcome: 'quarantined', stage: 'transform', reason: /\.xlsx workbook: it has no workbook part/ } },
     { id: 'pdf', what: 'a PDF under a .csv name', path: name('pdf'), body: utf8('%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n<<>>\nendobj\n'),
       expect: { outcome: 'quarantined', stage: 'transform', reason: /PDF/ } },
     { id: 'utf16-nobom', what: 'UTF-16LE without a byte-order mark, declared UTF-8 (NUL bytes everywhere)', path: name('utf16-nobom'), body: iconv.encode('id,name\n1,Zoë\n', 'utf-16le'),

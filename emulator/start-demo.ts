@@ -12,6 +12,7 @@ import { pipelines } from '../pipelines/index';
 import { restaurantPos } from '../pipelines/restaurant-pos';
 import { createGoogleClients } from '../shared/google-clients';
 import { createLogger } from '../shared/logger';
+import { writeBackOfficeFiles } from './demo/back-office-files';
 import { generatePosExport, recentBusinessDays } from './demo/pos-export';
 import { deployPipelines } from './deploy-pipelines';
 import { renderTimeline, waitForRun } from './run-watch';
@@ -64,6 +65,10 @@ async function main(): Promise<number> {
     const exported = generatePosExport({ root: endpoints.sftp.root, dates, exportId: source.params.exportId ?? '4471' });
     say(`POS export for ${dates.join(', ')} on the SFTP server: ${exported.files.length} files, ` +
       `${exported.rows.orders} orders, ${exported.rows.order_items} order items, ${exported.rows.payments} payments`);
+    // The latest day also brings the supplier files: a weekly price list (.xlsx) and a delivery note (.xls).
+    const latest = dates[dates.length - 1] as string;
+    const backOffice = await writeBackOfficeFiles({ root: endpoints.sftp.root, exportId: source.params.exportId ?? '4471', date: latest });
+    say(`supplier files for ${latest}: ${backOffice.files.map((f) => path.basename(f)).join(', ')}`);
 
     const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
     deployment = await deployPipelines({

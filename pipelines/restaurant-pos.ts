@@ -1,6 +1,8 @@
 // The demo: a restaurant's nightly point-of-sale export. Every night the POS vendor drops three CSV
 // files per business day on its SFTP server; Sluice copies them, loads them into PostgreSQL, keeps
-// hourly and daily sales roll-ups in Firestore and mails the managers a report.
+// hourly and daily sales roll-ups in Firestore and mails the managers a report. The back office's
+// supplier files land in the same folder: the wholesaler's weekly price list (.xlsx, merged by item
+// code) and the dairy co-op's delivery notes (legacy .xls from its old order system, appended).
 import { definePipeline } from '../shared/pipeline-definition';
 
 export const restaurantPos = definePipeline({
@@ -18,7 +20,7 @@ export const restaurantPos = definePipeline({
     hostKeyFingerprint: 'SHA256:Xw5n0pFQzq0rX1m3m3l0lJm8pQk5bXo2c9f6Yc3Vb1E',
     path: '/exports/{exportId}/{yyyyMMdd}/',
     params: { exportId: '4471' },
-    glob: '*.csv',
+    glob: '*.{csv,xlsx,xls}',
     dateOffsetDays: -1,
     lookbackDays: 3,
   },
@@ -47,6 +49,26 @@ export const restaurantPos = definePipeline({
       mode: 'append',
       schema: 'strict',
       types: { order_id: 'text', payment_id: 'text' },
+    },
+    {
+      // A title block and a "valid from" line above the header (row 4), a notes line below the data.
+      name: 'supplier-prices',
+      match: '^PriceList_\\d{8}\\.xlsx$',
+      table: 'supplier_prices',
+      mode: 'merge',
+      key: ['item_code'],
+      rows: { header: { minCells: 4 }, stopAtEmptyRow: true },
+      types: { item_code: 'text' },
+    },
+    {
+      // A letterhead above the header (row 5), a TOTAL row below the lines; times are local.
+      name: 'dairy-deliveries',
+      match: '^DN\\d+\\.xls$',
+      table: 'dairy_deliveries',
+      mode: 'append',
+      rows: { header: { minCells: 6 }, skipFooter: 1 },
+      timeZone: 'America/New_York',
+      types: { product_code: 'text' },
     },
   ],
   database: { url: { secret: 'pos-database-url' }, schema: 'pos' },

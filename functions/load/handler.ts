@@ -6,6 +6,7 @@ import { parseMessage, stagedMessageSchema, type LoadedMessage, type ObjectRef, 
 import { baseName, objectName, parseObjectName } from '../../shared/object-names';
 import { rawObjectIdentity } from '../../shared/source-identity';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { toStageError } from '../runtime/postgres/classify-pg-error';
 import { databaseBounds } from '../runtime/postgres/database-bounds';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { archiveRaw, deleteObject } from './archive';
@@ -86,7 +87,8 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   // merely replaced by a newer transform's), the file is transformed again from the raw object, or
   // fails with the reason when that is gone too or was tried too often — never acknowledged as done.
   const whenStagedGone = async (why: string, lost: boolean) => {
-    const ledger = await findLoad(pool, schema, source, message.raw);
+    // Through the one PostgreSQL classifier: a definition error (42xxx) must not retry until the attempts run out.
+    const ledger = await findLoad(pool, schema, source, message.raw).catch((error: unknown) => { throw toStageError(error, `load ledger of ${schema}`); });
     if (ledger) return finishRecorded(ledger, publishedRanges(ledger));
     if (!lost) {
       log.info('staged file replaced by a newer transform of the same raw file; nothing to do', { why });

@@ -150,7 +150,7 @@ function verdict(fault: Fault, clean: Snapshot, result: { snapshot: Snapshot; pr
   }
   problems.push(...compareSnapshots(clean, result.snapshot));
   if (result.snapshot.mails.reports !== clean.mails.reports) problems.push(`${result.snapshot.mails.reports} report mails, clean run ${clean.mails.reports}`);
-  if (result.snapshot.mails.alerts !== clean.mails.alerts) problems.push(`${result.snapshot.mails.alerts} alerts, clean run ${clean.mails.alerts}`);
+  if (result.snapshot.mails.alerts !== clean.mails.alerts) problems.push(`${result.snapshot.mails.alerts} alerts, clean run ${clean.mails.alerts} (${result.snapshot.mails.alertSubjects.join(' | ')})`);
   if (result.snapshot.mails.reportDigests.join() !== clean.mails.reportDigests.join()) problems.push('report attachments differ from the clean run');
   return problems;
 }

@@ -15,7 +15,8 @@ export interface TableDigest { rows: number; digest: string }
 export interface Snapshot {
   tables: Record<string, TableDigest>;
   rollups: Record<string, { documents: number; digest: string }>;
-  mails: { reports: number; alerts: number; reportDigests: string[] };
+  // alertSubjects: what each alert said, for the failure message (never compared: they name run ids).
+  mails: { reports: number; alerts: number; reportDigests: string[]; alertSubjects: string[] };
 }
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -64,7 +65,7 @@ export async function snapshotRollups(firestore: Firestore, pipeline: Pipeline):
 
 // Mails whose Message-ID names one of `runIds`: reports (`<run>.report…@sluice>`) and alerts.
 export async function snapshotMails(outboxDir: string, runIds: readonly string[]): Promise<Snapshot['mails']> {
-  const mails: Snapshot['mails'] = { reports: 0, alerts: 0, reportDigests: [] };
+  const mails: Snapshot['mails'] = { reports: 0, alerts: 0, reportDigests: [], alertSubjects: [] };
   for (const name of fs.readdirSync(outboxDir).filter((n) => n.endsWith('.eml')).sort()) {
     const raw = fs.readFileSync(path.join(outboxDir, name));
     const mail = await simpleParser(raw);
@@ -76,6 +77,7 @@ export async function snapshotMails(outboxDir: string, runIds: readonly string[]
       mails.reportDigests.push(sha(mail.attachments.map((a) => `${a.filename}:${a.content.toString('utf8')}`).join('\n')));
     } else if (id.includes('alert')) {
       mails.alerts += 1;
+      mails.alertSubjects.push(`${mail.subject ?? ''}: ${(mail.text ?? '').replace(/\s+/g, ' ').slice(0, 400)}`);
     }
   }
   mails.reportDigests.sort();

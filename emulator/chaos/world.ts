@@ -11,6 +11,7 @@ import { createGoogleClients, type GoogleClients } from '../../shared/google-cli
 import { silentLogger } from '../../shared/logger';
 import { definePipeline, type Pipeline } from '../../shared/pipeline-definition';
 import { stageList } from '../../functions/stages';
+import { writeBackOfficeFiles } from '../demo/back-office-files';
 import { exportDirectory, generatePosExport } from '../demo/pos-export';
 import type { BundleHost } from '../bundle-host';
 import { deployPipelines, type LocalDeployment, type LocalDeploymentOptions } from '../deploy-pipelines';
@@ -122,6 +123,8 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
   const { endpoints } = o;
   const projectId = `chaos-${tag}`.slice(0, 30).replace(/-$/, '');
   generatePosExport({ root: endpoints.sftp.root, dates: o.dates, exportId, ordersPerDay: o.ordersPerDay, seed: o.exportSeed });
+  // Each day also brings the supplier workbooks (.xlsx price list merged by item code, .xls delivery note).
+  for (const date of o.dates) await writeBackOfficeFiles({ root: endpoints.sftp.root, exportId, date });
 
   const dbName = `chaos_${tag}`;
   const { directUrl, proxy } = await createProxiedDatabase(endpoints.databaseUrl, dbName);

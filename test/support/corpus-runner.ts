@@ -25,13 +25,16 @@ export interface TableContent {
 
 export interface CorpusRunner {
   upload(objectPath: string, body: CorpusBody, metadata?: Record<string, string>): Promise<{ ref: ObjectRef; size: number }>;
-  runStage(stage: StageName, handler: StageHandler, message: Parameters<StageHandler>[1]): Promise<{ published: StageMessage[]; thrown?: unknown }>;
+  // What the handler published, each with the stage it was sent to, and what it threw.
+  runStage(stage: StageName, handler: StageHandler, message: Parameters<StageHandler>[1]): Promise<{ published: Published[]; thrown?: unknown }>;
   // transform → load → aggregate for one raw object (and the members an archive expands into), as far
   // as each stage publishes; returns what the handlers threw.
   runFile(ref: ObjectRef, size: number): Promise<unknown[]>;
   // null when the table does not exist.
   tableRows(table: string, orderBy?: string): Promise<TableContent | null>;
 }
+
+type Published = { stage: StageName; message: StageMessage };
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -60,9 +63,9 @@ export function corpusRunner(world: StageTestWorld, harness: () => StageHarness)
       });
       try {
         await handler(ctx, message);
-        return { published: ctx.published.map((p) => p.message) };
+        return { published: ctx.published };
       } catch (thrown) {
-        return { published: ctx.published.map((p) => p.message), thrown };
+        return { published: ctx.published, thrown };
       } finally {
         await ctx.close();
       }
@@ -77,11 +80,12 @@ export function corpusRunner(world: StageTestWorld, harness: () => StageHarness)
       for (const member of members) {
         thrown.push(...(await runner.runFile({ bucket: world.bucket, object: member.name, generation: String(member.metadata.generation) }, Number(member.metadata.size))));
       }
-      for (const staged of transformed.published) {
-        const loaded = await runner.runStage('load', loadHandler, stageMessage(staged));
+      // Only what went to the next stage: a file that ends its run also tells notify.
+      for (const staged of transformed.published.filter((p) => p.stage === 'load')) {
+        const loaded = await runner.runStage('load', loadHandler, stageMessage(staged.message));
         if (loaded.thrown) thrown.push(loaded.thrown);
-        for (const done of loaded.published) {
-          const aggregated = await runner.runStage('aggregate', handleAggregate, stageMessage(done));
+        for (const done of loaded.published.filter((p) => p.stage === 'aggregate')) {
+          const aggregated = await runner.runStage('aggregate', handleAggregate, stageMessage(done.message));
           if (aggregated.thrown) thrown.push(aggregated.thrown);
         }
       }

@@ -33,8 +33,11 @@ export type FormatExpectation =
     // Rows of sluice_schema_history for the case's table.
     schemaHistory?: Array<{ column_name: string; from_type: string | null; to_type: string }>;
   }
-  // A permanent error naming the file (and the row where there is one), quarantined by that stage.
-  | { outcome: 'quarantined'; stage: 'transform' | 'load'; reason: RegExp; row?: number }
+  // A permanent error naming the file (and the row where there is one), quarantined by that stage;
+  // the table then holds exactly `table` (what an earlier file left), else nothing.
+  | { outcome: 'quarantined'; stage: 'transform' | 'load'; reason: RegExp; row?: number; table?: TableExpectation }
+  // Older than what the table already holds from a newer file: recorded, not applied.
+  | { outcome: 'superseded'; table: TableExpectation }
   // An archive expanded into its members, each loaded by its own rule into these tables.
   | { outcome: 'expanded'; tables: Record<string, TableExpectation> };
 
@@ -154,6 +157,11 @@ export function buildCorpus(): FormatCase[] {
       file: { name: 'Fmt-cp1252.csv', body: () => iconv.encode(csv('id,note', '1,Œuvre No 5 — 12 €', '2,“quoted” œuf', '3,Zoë'), 'windows-1252') },
       expect: { outcome: 'loaded', table: { types: { id: 'integer', note: 'text' }, rows: rowsOf(['id', 'note'], [['1', 'Œuvre No 5 — 12 €'], ['2', '“quoted” œuf'], ['3', 'Zoë']]) }, parse: { encoding: 'windows-1252' } },
     },
+    { id: 'utf8-fffd', what: 'a real U+FFFD character in UTF-8 is data, not an invalid byte', file: { name: 'Fmt-utf8-fffd.csv', body: () => utf8(csv('id,note', '1,\uFFFD', '2,a \uFFFD b')) },
+      expect: { outcome: 'loaded', table: { types: { id: 'integer', note: 'text' }, rows: rowsOf(['id', 'note'], [['1', '\uFFFD'], ['2', 'a \uFFFD b']]) } } },
+    { id: 'cp1252-undefined', what: 'a byte Windows-1252 leaves undefined (0x81) on row 2', rule: { csv: { encoding: 'windows-1252' } },
+      file: { name: 'Fmt-cp1252-undefined.csv', body: () => Buffer.concat([utf8('id,note\n1,ok\n2,x'), Buffer.from([0x81]), utf8('\n')]) },
+      expect: { outcome: 'quarantined', stage: 'transform', reason: /row 2, column "note": bytes that are not valid windows-1252/, row: 2 } },
     { id: 'latin1', what: 'Latin-1 (ISO-8859-1) declared', rule: { csv: { encoding: 'iso-8859-1' } },
       file: { name: 'Fmt-latin1.csv', body: () => iconv.encode(csv('id,name', '1,Müller', '2,Peña', '3,Straße ½'), 'latin1') },
       expect: { outcome: 'loaded', table: { types: { id: 'integer', name: 'text' }, rows: rowsOf(['id', 'name'], [['1', 'Müller'], ['2', 'Peña'], ['3', 'Straße ½']]) } } },
@@ -181,6 +189,10 @@ export function buildCorpus(): FormatCase[] {
       file: { name: 'Fmt-renames.csv', body: () => utf8(csv('Item No.,Unit Price (EUR),Qty', '007,1.5,2')) },
       expect: { outcome: 'loaded', table: { types: { item_code: 'text', price: 'numeric', qty: 'integer' }, rows: [{ item_code: '007', price: '1.5', qty: '2' }] } } },
 
+    { id: 'declared-types', what: 'declared types win over inferred ones (integers kept numeric, a number kept text)', rule: { types: { qty: 'numeric', code: 'text' } },
+      file: { name: 'Fmt-declared-types.csv', body: () => utf8(csv('id,qty,code', '1,2,10', '2,3,11')) },
+      expect: { outcome: 'loaded', table: { types: { id: 'integer', qty: 'numeric', code: 'text' }, rows: rowsOf(['id', 'qty', 'code'], [['1', '2', '10'], ['2', '3', '11']]) } } },
+
     // ── workbooks ─────────────────────────────────────────────────────────────────────────────────
     { id: 'xlsx-1900', what: 'xlsx: merged title, formulas (cached values), rich text, booleans, error cells, a hidden row and sheet, totals; New York date-times', rule: PRICES_RULE,
       file: { name: 'Fmt-xlsx-1900.xlsx', body: () => kitchenSinkXlsx() }, expect: { outcome: 'loaded', table: PRICES, parse: PRICES_PARSE } },
@@ -188,6 +200,11 @@ export function buildCorpus(): FormatCase[] {
       file: { name: 'Fmt-xlsx-1904.xlsx', body: () => kitchenSinkXlsx({ date1904: true }) }, expect: { outcome: 'loaded', table: PRICES, parse: PRICES_PARSE } },
     { id: 'xlsx-inline', what: 'the same workbook with inline strings (exceljs\' streaming writer)', rule: PRICES_RULE,
       file: { name: 'Fmt-xlsx-inline.xlsx', body: () => kitchenSinkXlsx({ sharedStrings: false }) }, expect: { outcome: 'loaded', table: PRICES, parse: PRICES_PARSE } },
+    { id: 'xlsx-header-row', what: 'xlsx with the header given by its row number', rule: { ...PRICES_RULE, rows: { header: 3, skipFooter: 1 } },
+      file: { name: 'Fmt-xlsx-header-row.xlsx', body: () => kitchenSinkXlsx() }, expect: { outcome: 'loaded', table: PRICES, parse: { headerRow: 3 } } },
+    { id: 'xlsx-sheet', what: 'xlsx sheet chosen by name, hidden or not', rule: { sheet: 'Lookup' },
+      file: { name: 'Fmt-xlsx-sheet.xlsx', body: () => kitchenSinkXlsx() },
+      expect: { outcome: 'loaded', table: { types: { code: 'text', name: 'text' }, rows: [{ code: 'X1', name: 'hidden data' }] }, parse: { sheet: 'Lookup' } } },
     { id: 'dates-1900', what: 'xlsx date and date-time columns (1900 system) in Europe/Paris across DST', rule: { timeZone: 'Europe/Paris' },
       file: { name: 'Fmt-dates-1900.xlsx', body: () => shiftsXlsx(false) }, expect: { outcome: 'loaded', table: SHIFTS } },
     { id: 'dates-1904', what: 'the same in the 1904 system', rule: { timeZone: 'Europe/Paris' },
@@ -225,6 +242,12 @@ export function buildCorpus(): FormatCase[] {
         table: { types: { id: 'integer', amount: 'numeric', note: 'text' }, rows: rowsOf(['id', 'amount', 'note'], [['1', '5', null], ['2', '6', null], ['3', '7.25', 'new']]), orderBy: 'id' },
         schemaHistory: [{ column_name: 'note', from_type: null, to_type: 'text' }, { column_name: 'amount', from_type: 'integer', to_type: 'numeric' }] } },
 
+    { id: 'strict', what: 'schema strict: a file that would widen integer to numeric is quarantined naming the column and both types', rule: { schema: 'strict' },
+      before: { name: 'Fmt-strict.a.csv', body: () => utf8(csv('id,amount', '1,5')) },
+      file: { name: 'Fmt-strict.b.csv', body: () => utf8(csv('id,amount', '2,7.25')) },
+      expect: { outcome: 'quarantined', stage: 'load', reason: /column amount is integer in table .*f_strict but numeric in the file, and its import rule is schema 'strict'/,
+        table: { types: { id: 'integer', amount: 'integer' }, rows: [{ id: '1', amount: '5' }] } } },
+
     // ── compressed input ──────────────────────────────────────────────────────────────────────────
     { id: 'gz', what: 'a .gz: its member (the name without .gz) loaded by the rule',
       file: { name: 'Fmt-gz.csv.gz', body: () => gzipSync(utf8(PEOPLE(','))) },
@@ -248,6 +271,9 @@ export function buildCorpus(): FormatCase[] {
     ]) },
     expect: { outcome: 'quarantined', stage: 'transform', reason: /member "Fmt-zip-bomb\.zeros\.csv" declares 20971520 bytes .*over 200 times.*zip bomb/ } },
 
+    { id: 'gz-bomb', what: 'a .gz inflating 30 MiB from a few KiB (gzip declares nothing: counted as inflated)', file: { name: 'Fmt-gz-bomb.csv.gz', body: () => gzipSync(Buffer.alloc(30 * 2 ** 20, 0x30)) },
+      expect: { outcome: 'quarantined', stage: 'transform', reason: /member "Fmt-gz-bomb\.csv" inflates more than 200 times its compressed size of \d+ bytes.*zip bomb/ } },
+
     // ── bad bytes ─────────────────────────────────────────────────────────────────────────────────
     { id: 'invalid-byte', what: 'an invalid UTF-8 byte on row 3 (a real U+FFFD on row 1 is data)',
       file: { name: 'Fmt-invalid-byte.csv', body: () => Buffer.concat([utf8('id,name\n1,\uFFFD ok\n2,Bo\n3,caf'), Buffer.from([0xe9]), utf8('\n')]) },
@@ -262,6 +288,18 @@ export function buildCorpus(): FormatCase[] {
       before: { name: 'Fmt-merge-delete.mon.csv', body: () => utf8(csv('sku,qty,note', 'A,1,x', 'B,2,y', 'C,3,z')), sourceTime: '2026-03-02T06:00:00.000Z' },
       file: { name: 'Fmt-merge-delete.tue.csv', body: () => utf8(csv('sku,qty,note', 'B,20,y', 'C,3,z', 'D,4,')), sourceTime: '2026-03-03T06:00:00.000Z' },
       expect: { outcome: 'loaded', table: { types: { sku: 'text', qty: 'integer', note: 'text' }, rows: rowsOf(['sku', 'qty', 'note'], [['B', '20', 'y'], ['C', '3', 'z'], ['D', '4', null]]), orderBy: 'sku' } } },
+    { id: 'merge', what: 'merge on sku (a delta): updated and inserted, the rest kept', rule: { mode: 'merge', key: ['sku'] },
+      before: { name: 'Fmt-merge.mon.csv', body: () => utf8(csv('sku,qty', 'A,1', 'B,2', 'C,3')), sourceTime: '2026-03-02T06:00:00.000Z' },
+      file: { name: 'Fmt-merge.tue.csv', body: () => utf8(csv('sku,qty', 'B,20', 'D,4')), sourceTime: '2026-03-03T06:00:00.000Z' },
+      expect: { outcome: 'loaded', table: { types: { sku: 'text', qty: 'integer' }, rows: rowsOf(['sku', 'qty'], [['A', '1'], ['B', '20'], ['C', '3'], ['D', '4']]), orderBy: 'sku' } } },
+    { id: 'replace-late', what: 'replace: Monday\'s snapshot arriving after Tuesday\'s is superseded, not applied', rule: { mode: 'replace' },
+      before: { name: 'Fmt-replace-late.tue.csv', body: () => utf8(csv('sku,qty', 'B,20', 'D,4')), sourceTime: '2026-03-03T06:00:00.000Z' },
+      file: { name: 'Fmt-replace-late.mon.csv', body: () => utf8(csv('sku,qty', 'A,1', 'B,2', 'C,3')), sourceTime: '2026-03-02T06:00:00.000Z' },
+      expect: { outcome: 'superseded', table: { types: { sku: 'text', qty: 'integer' }, rows: rowsOf(['sku', 'qty'], [['B', '20'], ['D', '4']]), orderBy: 'sku' } } },
+    { id: 'rejects-over', what: 'maxRejectPercent 20 (1 of 8 rows): two failing is over it, nothing of the file loaded', rule: { types: { qty: 'integer' }, maxRejectPercent: 20 },
+      file: { name: 'Fmt-rejects-over.csv', body: () => utf8(csv('sku,qty', 'A,1', 'B,x', 'C,3', 'D,y', 'E,5', 'F,6', 'G,7', 'H,8')) },
+      expect: { outcome: 'quarantined', stage: 'load', row: 2,
+        reason: /(2|more than 1) of the file's 8 rows fail their column's type or a constraint, more than maxRejectPercent 20 allows \(1 rows\); nothing of the file was loaded; the first is row 2, column qty/ } },
     { id: 'rejects', what: 'maxRejectPercent 25: two of eight rows fail their declared types and go to the rejects table', rule: { types: { qty: 'integer', day: 'date' }, maxRejectPercent: 25 },
       file: { name: 'Fmt-rejects.csv', body: () => utf8(csv('sku,qty,day', 'A,1,2026-03-01', 'B,2,2026-03-02', 'C,lots,2026-03-03', 'D,4,2026-03-04', 'E,5,2026-13-05', 'F,6,2026-03-06', 'G,7,', 'H,8,2026-03-08')) },
       expect: { outcome: 'loaded',

@@ -95,8 +95,18 @@ async function runCase(c: FormatCase): Promise<void> {
     if (row !== undefined) expect(record?.error?.row).toBe(row);
     expect(record?.quarantinedAs).toBe(objectName('quarantine', { pipeline: h.pipeline.name, runId: `f-${c.id}`, path }));
     // Nothing of it loaded.
-    expect((await runner.tableRows(rule.table))?.rows ?? []).toEqual([]);
+    if (c.expect.table) await expectTable(rule.table, c.expect.table);
+    else expect((await runner.tableRows(rule.table))?.rows ?? []).toEqual([]);
     expect(run?.status).toBe('partial');
+    return;
+  }
+
+  if (c.expect.outcome === 'superseded') {
+    expect(record?.status).toBe('superseded');
+    // Why, on the run record: the newer file the table holds.
+    expect(record?.error?.message ?? '').toMatch(/already holds a newer file/);
+    await expectTable(rule.table, c.expect.table);
+    expect(run?.status, 'a run that loaded nothing new').toBe('no-new-data');
     return;
   }
 

@@ -87,6 +87,8 @@ async function shiftsXlsx(date1904: boolean): Promise<Buffer> {
   const rows: Array<[Date, Date, number]> = [
     [at(2026, 3, 28), at(2026, 3, 28, 23, 30), 7.5],
     [at(2026, 3, 29), at(2026, 3, 29, 3, 30), 8],
+    [at(2026, 3, 29), at(2026, 3, 29, 2, 30), 2], // never happens in Paris (clocks skip 02:00-03:00)
+    [at(2026, 10, 25), at(2026, 10, 25, 2, 30), 3], // happens twice (clocks go back at 03:00)
     [at(1999, 12, 31), at(1999, 12, 31, 23, 59, 59), 0.25],
     [at(1904, 1, 2), at(1904, 1, 2, 12), 1],
   ];
@@ -102,10 +104,25 @@ const SHIFTS = {
   rows: rowsOf(['day', 'starts_at', 'hours'], [
     ['2026-03-28', '2026-03-28 22:30:00+00', '7.5'], // CET, +01:00
     ['2026-03-29', '2026-03-29 01:30:00+00', '8'], // CEST from 02:00 that night, +02:00
+    ['2026-03-29', '2026-03-29 01:30:00+00', '2'], // the offset before the change, +01:00: = 03:30 CEST
+    ['2026-10-25', '2026-10-25 00:30:00+00', '3'], // the first, earlier one, +02:00
     ['1999-12-31', '1999-12-31 22:59:59+00', '0.25'],
     ['1904-01-02', '1904-01-02 11:50:39+00', '1'], // Paris kept its local mean time (+00:09:21) until 1911
   ]),
 };
+
+// Serial day numbers around 1900's nonexistent 29 February (serial 60, which Excel shows as
+// 1900-02-29 after Lotus 1-2-3): NULL; the days on either side exact.
+async function leapBugXlsx(): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet('Days');
+  sheet.addRow(['n', 'day']);
+  [1, 59, 60, 61, 45_351].forEach((serial, i) => {
+    const row = sheet.addRow([i + 1, serial]);
+    row.getCell(2).numFmt = 'yyyy-mm-dd';
+  });
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
 
 // The kitchen sink's sheet "Prices" below its title block, the totals row dropped, read in New York.
 const PRICES = {
@@ -207,6 +224,8 @@ export function buildCorpus(): FormatCase[] {
       expect: { outcome: 'loaded', table: { types: { code: 'text', name: 'text' }, rows: [{ code: 'X1', name: 'hidden data' }] }, parse: { sheet: 'Lookup' } } },
     { id: 'dates-1900', what: 'xlsx date and date-time columns (1900 system) in Europe/Paris across DST', rule: { timeZone: 'Europe/Paris' },
       file: { name: 'Fmt-dates-1900.xlsx', body: () => shiftsXlsx(false) }, expect: { outcome: 'loaded', table: SHIFTS } },
+    { id: 'leap-1900', what: 'xlsx serials 1, 59, 60 (1900-02-29, which never was), 61, 45351', file: { name: 'Fmt-leap-1900.xlsx', body: () => leapBugXlsx() },
+      expect: { outcome: 'loaded', table: { types: { n: 'integer', day: 'date' }, rows: rowsOf(['n', 'day'], [['1', '1900-01-01'], ['2', '1900-02-28'], ['3', null], ['4', '1900-03-01'], ['5', '2024-02-29']]) } } },
     { id: 'dates-1904', what: 'the same in the 1904 system', rule: { timeZone: 'Europe/Paris' },
       file: { name: 'Fmt-dates-1904.xlsx', body: () => shiftsXlsx(true) }, expect: { outcome: 'loaded', table: SHIFTS } },
     { id: 'xls', what: 'xls (BIFF8): title row, hidden first sheet, dates, a boolean, an error cell', rule: COUNT_RULE,

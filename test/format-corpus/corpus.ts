@@ -147,7 +147,8 @@ const COUNT = {
 };
 const COUNT_RULE: Partial<RuleInput> = { rows: { header: { minCells: 3 } }, timeZone: 'America/New_York' };
 
-// A column whose values widen as the file goes on, past the first batches: the widest type wins.
+// Columns whose values widen as the file goes on (the wider values only after row 1,200): the widest
+// type wins, every value intact.
 const WIDE_ROWS = 2500;
 const widening = (i: number) => ({
   id: String(i),

@@ -12,8 +12,9 @@ export type FormatDetection =
   | { kind: 'format'; format: FileFormat; detected?: string }
   | { kind: 'archive'; archive: ArchiveKind };
 
-// What the first bytes can tell. `guessed`: a zip whose first entry only says "Office Open XML" (the
-// central directory at the end of the file would tell an XLSX from an XLSB: formatOfZipEntries).
+// What the first bytes can tell. `guessed`: a zip whose first entry only says "Office Open XML" or
+// "OpenDocument" (the central directory at the end of the file would tell an XLSX from an XLSB:
+// formatOfZipEntries).
 type ContentKind = { kind: 'format'; format: FileFormat; guessed?: boolean } | { kind: 'archive'; archive: ArchiveKind };
 
 // How many bytes detection wants to see (fewer at the end of a short file).
@@ -68,6 +69,9 @@ function zipContent(head: Buffer, fileName: string): ContentKind {
     const mimetype = head.subarray(start, start + compressedSize).toString('latin1').trim();
     return mimetype === ODS_MIMETYPE ? { kind: 'format', format: 'ods' } : { kind: 'archive', archive: 'zip' };
   }
+  // An ODF package whose mimetype entry is not first (ODF says it "should" be; SheetJS writes the
+  // manifest first): almost always a spreadsheet where a rule takes it; the ODS reader refuses others.
+  if (name === 'META-INF/manifest.xml') return { kind: 'format', format: 'ods', guessed: true };
   // The parts every Office Open XML package starts with: a workbook, almost always XLSX.
   if (name === '[Content_Types].xml' || name.startsWith('_rels/') || name.startsWith('docProps/') || name.startsWith('xl/')) {
     return { kind: 'format', format: formatOfExtension(fileName) === 'xlsb' ? 'xlsb' : 'xlsx', guessed: true };
@@ -102,7 +106,12 @@ export function contentKind(head: Buffer, fileName: string): ContentKind {
 // `declared`: the rule's format. Throws MalformedFileError when a declared format contradicts the content.
 export function detectFormat(head: Buffer, fileName: string, declared: ImportRule['format']): FormatDetection {
   const content = contentKind(head, fileName);
-  if (content.kind === 'archive') return content;
+  if (content.kind === 'archive') {
+    // Only a zip package that archive expansion left as a document (its central directory names a
+    // workbook's parts) gets here: when its first entry cannot tell which, the declaration does.
+    if (content.archive === 'zip' && (declared === 'xlsx' || declared === 'xlsb' || declared === 'ods')) return { kind: 'format', format: declared };
+    return content;
+  }
   const found = content.format;
   if (declared === 'auto') {
     const named = formatOfExtension(fileName);
@@ -113,7 +122,7 @@ export function detectFormat(head: Buffer, fileName: string, declared: ImportRul
   if (declared === found) return { kind: 'format', format: found };
   // The weakest signals give way to a declaration: an Office Open XML package the first entry cannot
   // tell apart, and "text" (an HTML file need not start with <html>).
-  if (content.guessed && (declared === 'xlsx' || declared === 'xlsb')) return { kind: 'format', format: declared };
+  if (content.guessed && (declared === 'xlsx' || declared === 'xlsb' || declared === 'ods')) return { kind: 'format', format: declared };
   if (found === 'csv' && declared === 'html') return { kind: 'format', format: 'html' };
   throw new MalformedFileError(`the rule declares format ${declared}, but the content is ${WHAT[found]}`);
 }

@@ -9,23 +9,17 @@
 //    as an unhandled rejection or uncaught exception;
 //  - nothing from the input ran as SQL: the sentinel tables are intact and no table appeared that the
 //    rules do not name; no object was written outside the run's own prefixes (no `..` resolved).
-import { pipeline as streamPipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleAggregate } from '../../functions/aggregate/handler';
-import { loadHandler } from '../../functions/load/handler';
-import { createTransformHandler } from '../../functions/transform/handler';
-import type { StageHandler } from '../../functions/runtime/context';
-import type { ObjectRef, StageMessage } from '../../shared/messages';
+import type { ObjectRef } from '../../shared/messages';
 import { baseName, fileKeyOf, objectName } from '../../shared/object-names';
-import type { StageName } from '../../shared/stage-declaration';
 import { topicName } from '../../shared/topology';
-import { createTestContext, objectFinalizedMessage, stageHarness, stageMessage, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
+import { corpusRunner, type CorpusRunner } from '../support/corpus-runner';
+import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 import { buildCorpus, HUGE_LINE_BYTES, ruleOf, type CorpusCase } from './corpus';
 
 const cases = buildCorpus();
 const GOOD_TABLE = 'good_rows';
 const SENTINELS = ['sentinel', 'x'];
-const transformHandler = createTransformHandler();
 
 let world: StageTestWorld;
 let h: StageHarness;
@@ -58,69 +52,11 @@ afterAll(async () => {
 });
 
 const bucket = () => world.clients.storage.bucket(world.bucket);
-
-async function upload(objectPath: string, body: CorpusCase['body']): Promise<{ ref: ObjectRef; size: number }> {
-  const file = bucket().file(objectPath);
-  if (Buffer.isBuffer(body)) {
-    await file.save(body, { resumable: false });
-    return { ref: { bucket: world.bucket, object: objectPath, generation: String(file.metadata.generation) }, size: body.length };
-  }
-  // Streamed: the generator never holds the whole file.
-  await streamPipeline(body.stream(), file.createWriteStream({ resumable: true, validation: false }));
-  return { ref: { bucket: world.bucket, object: objectPath, generation: String(file.metadata.generation) }, size: body.bytes };
-}
-
-// Runs one stage's handler in a context of its own; returns what it published, and what it threw.
-async function runStage(stage: StageName, handler: StageHandler, message: Parameters<StageHandler>[1]): Promise<{ published: StageMessage[]; thrown?: unknown }> {
-  const ctx = createTestContext({
-    pipeline: h.pipeline, stage, record: 'cloud', clients: world.clients, projectId: world.projectId, prefix: world.prefix,
-    bucket: world.bucket, secretsDir: world.secretsDir, logger: world.logger,
-  });
-  try {
-    await handler(ctx, message);
-    return { published: ctx.published.map((p) => p.message) };
-  } catch (thrown) {
-    return { published: ctx.published.map((p) => p.message), thrown };
-  } finally {
-    await ctx.close();
-  }
-}
-
-// transform → load → aggregate for one raw object, as far as each stage publishes.
-async function runFile(ref: ObjectRef, size: number): Promise<unknown[]> {
-  const thrown: unknown[] = [];
-  const transformed = await runStage('transform', transformHandler, objectFinalizedMessage(ref, size));
-  if (transformed.thrown) thrown.push(transformed.thrown);
-  // An expanded archive's members (raw objects under its own path), as their notifications would.
-  const [members] = await bucket().getFiles({ prefix: `${ref.object}/` });
-  for (const member of members) {
-    thrown.push(...(await runFile({ bucket: world.bucket, object: member.name, generation: String(member.metadata.generation) }, Number(member.metadata.size))));
-  }
-  for (const staged of transformed.published) {
-    const loaded = await runStage('load', loadHandler, stageMessage(staged));
-    if (loaded.thrown) thrown.push(loaded.thrown);
-    for (const done of loaded.published) {
-      const aggregated = await runStage('aggregate', handleAggregate, stageMessage(done));
-      if (aggregated.thrown) thrown.push(aggregated.thrown);
-    }
-  }
-  return thrown;
-}
-
-// Every value as PostgreSQL's text form, so expectations do not depend on pg's type parsers.
-async function tableRows(table: string): Promise<{ columns: string[]; rows: Array<Record<string, string | null>> } | null> {
-  const { rows: cols } = await world.db.query<{ name: string }>(
-    `select column_name as name from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position`,
-    [world.schema.schema, table],
-  );
-  if (cols.length === 0) return null;
-  // The lineage column is Sluice's bookkeeping (which load wrote the row), not the file's data.
-  const data = cols.filter((c) => c.name !== '_sluice_load');
-  const q = (n: string) => `"${n.replace(/"/g, '""')}"`;
-  const list = data.map((c) => `${q(c.name)}::text as ${q(c.name)}`).join(', ');
-  const { rows } = await world.db.query(`select ${list} from ${q(world.schema.schema)}.${q(table)} order by ctid`);
-  return { columns: data.map((c) => c.name), rows };
-}
+let shared: CorpusRunner | undefined;
+const runner = () => (shared ??= corpusRunner(world, () => h));
+const upload = (objectPath: string, body: CorpusCase['body']) => runner().upload(objectPath, body);
+const runFile = (ref: ObjectRef, size: number) => runner().runFile(ref, size);
+const tableRows = (table: string) => runner().tableRows(table);
 
 async function tablesInSchema(): Promise<string[]> {
   const { rows } = await world.db.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = $1`, [world.schema.schema]);

@@ -68,6 +68,13 @@ describe('detectFormat (declared)', () => {
     expect(detectFormat(Buffer.from('<meta charset=utf-8><table>'), 'x.xls', 'html')).toEqual({ kind: 'format', format: 'html' });
   });
 
+  it('reads an ODF package whose manifest comes before its mimetype (as SheetJS writes it) as ODS, and takes a declared zip workbook format', () => {
+    expect(detectFormat(zipStart('META-INF/manifest.xml', Buffer.from('<manifest/>')), 'x.ods', 'auto')).toEqual({ kind: 'format', format: 'ods' });
+    expect(detectFormat(zipStart('META-INF/manifest.xml', Buffer.from('<manifest/>')), 'x.ods', 'ods')).toEqual({ kind: 'format', format: 'ods' });
+    // A package archive expansion left as a document, whose first entry says nothing: as declared.
+    expect(detectFormat(zipStart('content.xml', Buffer.from('<x/>')), 'x.ods', 'ods')).toEqual({ kind: 'format', format: 'ods' });
+  });
+
   it('refuses a declared format the content contradicts, naming both', () => {
     const refused = (head: Buffer, declared: 'xlsx' | 'xls' | 'csv') => {
       try {

@@ -13,10 +13,13 @@
 // Why a plan and not one INSERT ... ON CONFLICT DO UPDATE WHERE distinct: at 1M rows with 10% changed
 // the upsert probes the key index once per row and took 0.29x append's time; the hash join plus an
 // UPDATE of the 10% gives the counts and old values in the same pass. Why the plan holds only the rows
-// to act on: at 1M rows (EXPLAIN ANALYZE on PostgreSQL 18) writing all 1M rows to it, after a
-// `distinct on` sort of the file that spilled to disk, took ~2.2 s of the merge's ~3.9 s in SQL; the
-// key pass (a hash aggregate, ~0.5 s) and a plan of the 10% (~1 s) replace both (bench: README's
-// Benchmark section).
+// to act on: at 1M rows (EXPLAIN ANALYZE, embedded PostgreSQL 18) a plan of all 1M rows, after a
+// `distinct on` sort that spilled to disk and a nested loop of 1M index probes (the planner guessed
+// 200 distinct keys in the unanalyzed staging table), took ~2.2 s of ~3.9 s; the key pass (~0.45 s)
+// and a plan of the 10% (~1 s) replace it. Measured and not taken (no gain, or a loss, at 1M rows):
+// MERGE ... RETURNING (one join, but 1.8-2.8 s), work_mem 64MB (a one-batch hash join, slower),
+// ANALYZE of the staging table, a ctid join or nested loop for the UPDATE, an unlogged staging table
+// (parallel join ~0.3 s faster, parallel key pass ~0.1 s slower).
 import type { PoolClient } from 'pg';
 import { FileDataError } from '../file-data-error';
 import type { TimeRanges } from '../load-ledger';
@@ -46,16 +49,17 @@ function protectedRow(alias: string, newer: readonly string[]): Statement {
 const sameKey = (a: string, b: string, key: readonly string[]) => key.map((k) => `${a}.${quoteIdentifier(k)} = ${b}.${quoteIdentifier(k)}`).join(' and ');
 const tuple = (alias: string, columns: readonly string[]) => `(${columns.map((c) => `${alias}.${quoteIdentifier(c)}`).join(', ')})`;
 
-// One hash aggregate over the file's keys: how many distinct keys, whether one repeats (then the
-// earlier rows of that key are deleted from the staging table: the last one counts), whether one is
-// NULL (then the first such row is found, by position, to name it in the error). Returns the count.
-async function checkKeys(client: PoolClient, staging: string, key: readonly string[]): Promise<number> {
+// One hash aggregate over the file's keys: how many distinct keys (fewer than the rows staged: a key
+// repeats, and the earlier rows of each repeated key are deleted from the staging table, the last one
+// counts) and whether one is NULL (then the first such row is found, by position, to name it in the
+// error). Returns the count. Distinct keys only, no count per key: ~15% cheaper at 1M rows.
+async function checkKeys(client: PoolClient, staging: string, key: readonly string[], staged: number): Promise<number> {
   const keys = columnList(key);
   const anyNull = key.map((k) => `${quoteIdentifier(k)} is null`).join(' or ');
-  const { rows: [facts] } = await client.query<{ keys: string; repeated: boolean; null_key: boolean }>(
-    `select count(*) as keys, coalesce(bool_or(n > 1), false) as repeated, coalesce(bool_or(${anyNull}), false) as null_key
-     from (select ${keys}, count(*) as n from ${staging} group by ${keys}) g`,
+  const { rows: [facts] } = await client.query<{ keys: string; null_key: boolean }>(
+    `select count(*) as keys, coalesce(bool_or(${anyNull}), false) as null_key from (select ${keys} from ${staging} group by ${keys}) g`,
   );
+  const fileKeys = Number(facts?.keys ?? 0);
   if (facts?.null_key) {
     // The first such row's position in the file: the rows before it in ctid (file) order, plus one.
     const nullKey = await client.query<{ row: string }>(
@@ -65,10 +69,10 @@ async function checkKeys(client: PoolClient, staging: string, key: readonly stri
     const row = Number(nullKey.rows[0]?.row);
     throw new FileDataError(`row ${row}: merge key (${key.join(', ')}) is empty`, row, key[0]);
   }
-  if (facts?.repeated) {
+  if (fileKeys < staged) {
     await client.query(`delete from ${staging} s where exists (select 1 from ${staging} d where ${sameKey('d', 's', key)} and d.ctid > s.ctid)`);
   }
-  return Number(facts?.keys ?? 0);
+  return fileKeys;
 }
 
 // The file's rows, one per key (the last), each matched against the table; returns the rows copied
@@ -80,7 +84,7 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   await client.query(`create temporary table ${staging} on commit drop as select ${columns} from ${table} with no data`);
   const { rows: written, rejected } = await target.copy(staging);
 
-  const fileKeys = await checkKeys(client, staging, key);
+  const fileKeys = await checkKeys(client, staging, key, written);
 
   const valueColumns = target.columns.filter((c) => !key.includes(c));
   // A rewritten row's other columns keep their values: only the file's time columns move.

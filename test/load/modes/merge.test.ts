@@ -121,6 +121,14 @@ describe('merge', () => {
     expect(ctx.quarantined[0]!.reason).toMatch(/row 3: merge key \(store, item\) is empty/);
   });
 
+  it('a key column may be named like the key pass\'s own columns (n, keys)', async () => {
+    const pipeline = world.pipelineWith([{ name: 'tally', match: '^Tally', table: 'tally', mode: 'merge', key: ['n', 'keys'], types: { n: 'text', keys: 'text' } }]);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Tally.csv', 'n,keys,v\na,b,1\n', MON));
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Tally.csv', 'n,keys,v\na,b,2\na,b,1\nc,d,3\n', TUE));
+    expect(await world.rows('tally', 'n')).toEqual([{ n: 'a', keys: 'b', v: 1 }, { n: 'c', keys: 'd', v: 3 }]);
+    expect(detailsOf(ctx)).toMatchObject({ written: 3, inserted: 1, updated: 0, unchanged: 1 });
+  });
+
   it('loads once however often it is delivered', async () => {
     const pipeline = prices();
     const message = await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\n', MON);

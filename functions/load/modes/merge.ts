@@ -1,16 +1,25 @@
-// Merge on the rule's key: COPY into a temporary table shaped like the target, keep the last row of
-// each key (the last in file order: one COPY into a new table fills its pages in order, so `ctid`
-// order is file order — no serial column to fill per row), match every key against the table in one join
-// (a temporary "plan": new key, changed, protected, old time values), then an UPDATE of the changed
-// rows only (`is distinct from`) and an INSERT of the new keys. An unchanged row is not rewritten and
-// keeps the lineage of the load that last changed it. With deleteMissing the file is a full snapshot:
-// rows whose key is not in it are deleted. A row with a NULL key is refused (it could never be matched
-// again). Per-key ordering guard: rows whose lineage is a newer load (`newerLoadIds`) are neither
-// overwritten nor deleted, so a late older file never undoes a newer one.
+// Merge on the rule's key: COPY into a temporary table shaped like the target, one pass over its keys
+// (how many, whether any repeats, whether any is NULL), then match every row against the table in one
+// hash join whose result (a temporary "plan") holds only the rows that need something: new keys,
+// changed rows (`is distinct from`), rows a newer load wrote. Then an UPDATE of the changed rows and an
+// INSERT of the new keys. An unchanged row is not rewritten and keeps the lineage of the load that last
+// changed it. A key repeated in the file: its last row counts (the last in file order: one COPY into a
+// new table fills its pages in order, so `ctid` order is file order — no serial column to fill per
+// row); the earlier ones are dropped from the staging table first. With deleteMissing the file is a
+// full snapshot: rows whose key is not in it are deleted. A row with a NULL key is refused (it could
+// never be matched again). Per-key ordering guard: rows whose lineage is a newer load (`newerLoadIds`)
+// are neither overwritten nor deleted, so a late older file never undoes a newer one.
 //
 // Why a plan and not one INSERT ... ON CONFLICT DO UPDATE WHERE distinct: at 1M rows with 10% changed
 // the upsert probes the key index once per row and took 0.29x append's time; the hash join plus an
-// UPDATE of the 10% took 0.46x (issue-9 report), and gives the counts and old values in the same pass.
+// UPDATE of the 10% gives the counts and old values in the same pass. Why the plan holds only the rows
+// to act on: at 1M rows (EXPLAIN ANALYZE, embedded PostgreSQL 18) a plan of all 1M rows, after a
+// `distinct on` sort that spilled to disk and a nested loop of 1M index probes (the planner guessed
+// 200 distinct keys in the unanalyzed staging table), took ~2.2 s of ~3.9 s; the key pass (~0.45 s)
+// and a plan of the 10% (~1 s) replace it. Measured and not taken (no gain, or a loss, at 1M rows):
+// MERGE ... RETURNING (one join, but 1.8-2.8 s), work_mem 64MB (a one-batch hash join, slower),
+// ANALYZE of the staging table, a ctid join or nested loop for the UPDATE, an unlogged staging table
+// (parallel join ~0.3 s faster, parallel key pass ~0.1 s slower).
 import type { PoolClient } from 'pg';
 import { FileDataError } from '../file-data-error';
 import type { TimeRanges } from '../load-ledger';
@@ -40,45 +49,62 @@ function protectedRow(alias: string, newer: readonly string[]): Statement {
 const sameKey = (a: string, b: string, key: readonly string[]) => key.map((k) => `${a}.${quoteIdentifier(k)} = ${b}.${quoteIdentifier(k)}`).join(' and ');
 const tuple = (alias: string, columns: readonly string[]) => `(${columns.map((c) => `${alias}.${quoteIdentifier(c)}`).join(', ')})`;
 
+// One hash aggregate over the file's keys: how many distinct keys (fewer than the rows staged: a key
+// repeats, and the earlier rows of each repeated key are deleted from the staging table, the last one
+// counts) and whether one is NULL (then the first such row is found, by position, to name it in the
+// error). Returns the count. Distinct keys only, no count per key: ~15% cheaper at 1M rows.
+async function checkKeys(client: PoolClient, staging: string, key: readonly string[], staged: number): Promise<number> {
+  const keys = columnList(key);
+  const anyNull = key.map((k) => `${quoteIdentifier(k)} is null`).join(' or ');
+  const { rows: [facts] } = await client.query<{ keys: string; null_key: boolean }>(
+    `select count(*) as keys, coalesce(bool_or(${anyNull}), false) as null_key from (select ${keys} from ${staging} group by ${keys}) g`,
+  );
+  const fileKeys = Number(facts?.keys ?? 0);
+  if (facts?.null_key) {
+    // The first such row's position in the file: the rows before it in ctid (file) order, plus one.
+    const nullKey = await client.query<{ row: string }>(
+      `select (select count(*) from ${staging} s where s.ctid <= b.ctid) as row
+       from (select ctid from ${staging} where ${anyNull} order by ctid limit 1) b`,
+    );
+    const row = Number(nullKey.rows[0]?.row);
+    throw new FileDataError(`row ${row}: merge key (${key.join(', ')}) is empty`, row, key[0]);
+  }
+  if (fileKeys < staged) {
+    await client.query(`delete from ${staging} s where exists (select 1 from ${staging} d where ${sameKey('d', 's', key)} and d.ctid > s.ctid)`);
+  }
+  return fileKeys;
+}
+
 // The file's rows, one per key (the last), each matched against the table; returns the rows copied
 // and the plan's counts and old values' ranges.
 async function planMerge(client: PoolClient, target: ModeTarget, table: string, timeColumns: readonly TimeColumn[]): Promise<{ written: number; counts: Omit<ModeCounts, 'written' | 'deleted'>; ranges: TimeRanges }> {
   const staging = quoteIdentifier(STAGING_TABLE);
   const columns = columnList(target.columns);
   const key = target.rule.key;
-  const keys = columnList(key);
   await client.query(`create temporary table ${staging} on commit drop as select ${columns} from ${table} with no data`);
   const { rows: written, rejected } = await target.copy(staging);
 
-  // The first such row's position in the file: the rows before it in ctid (file) order, plus one.
-  const nullKey = await client.query<{ row: string }>(
-    `select (select count(*) from ${staging} s where s.ctid <= b.ctid) as row
-     from (select ctid from ${staging} where ${key.map((k) => `${quoteIdentifier(k)} is null`).join(' or ')} order by ctid limit 1) b`,
-  );
-  const bad = nullKey.rows[0];
-  if (bad) {
-    const row = Number(bad.row);
-    throw new FileDataError(`row ${row}: merge key (${key.join(', ')}) is empty`, row, key[0]);
-  }
+  const fileKeys = await checkKeys(client, staging, key, written);
 
   const valueColumns = target.columns.filter((c) => !key.includes(c));
   // A rewritten row's other columns keep their values: only the file's time columns move.
   const movedTimes = timeColumns.filter((c) => valueColumns.includes(c.name));
   const guard = protectedRow('x', target.newerLoadIds);
   const matched = `x.${quoteIdentifier(key[0]!)} is not null`;
-  const changed = valueColumns.length === 0 ? 'false' : `${matched} and not ${guard.text} and ${tuple('x', valueColumns)} is distinct from ${tuple('f', valueColumns)}`;
+  const distinct = valueColumns.length === 0 ? 'false' : `${tuple('x', valueColumns)} is distinct from ${tuple('f', valueColumns)}`;
+  const changed = `${matched} and not ${guard.text} and ${distinct}`;
+  // Unchanged rows (the bulk of a daily snapshot) are left out of the plan: counted as the rest.
   await client.query(
     `create temporary table ${quoteIdentifier(PLAN_TABLE)} on commit drop as
      select ${target.columns.map((c) => `f.${quoteIdentifier(c)}`).join(', ')}, not (${matched}) as ${NEW}, ${matched} and ${guard.text} as ${PROTECTED}, ${changed} as ${CHANGED}
        ${movedTimes.map((c, i) => `, x.${quoteIdentifier(c.name)} as ${oldColumn(i)}`).join('')}
-     from (select distinct on (${keys}) ${columns} from ${staging} order by ${keys}, ctid desc) f
-     left join ${table} x on ${sameKey('x', 'f', key)}`,
+     from ${staging} f left join ${table} x on ${sameKey('x', 'f', key)}
+     where not (${matched}) or ${guard.text} or ${distinct}`,
     guard.values,
   );
-  await client.query(`drop table ${staging}`);
   const oldValues = movedTimes.map((c, i) => ({ name: `old#${i}`, type: c.type }));
-  const summary = await client.query<Record<string, unknown> & { keys: string; inserted: string; updated: string; protected: string }>(
-    `select ${['count(*) as keys', `count(*) filter (where ${NEW}) as inserted`, `count(*) filter (where ${CHANGED}) as updated`, `count(*) filter (where ${PROTECTED}) as protected`,
+  const summary = await client.query<Record<string, unknown> & { inserted: string; updated: string; protected: string }>(
+    `select ${[`count(*) filter (where ${NEW}) as inserted`, `count(*) filter (where ${CHANGED}) as updated`, `count(*) filter (where ${PROTECTED}) as protected`,
       ...rangeAggregates('p', oldValues, `p.${CHANGED}`)].join(', ')} from ${quoteIdentifier(PLAN_TABLE)} p`,
   );
   const row = summary.rows[0];
@@ -89,7 +115,7 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   const ranges = rangesFromRow(oldValues, row);
   // Named by the table's column, not the plan's.
   const renamed: TimeRanges = Object.fromEntries(movedTimes.flatMap((c, i) => (ranges[`old#${i}`] ? [[c.name, ranges[`old#${i}`]!]] : [])));
-  return { written, counts: { inserted, updated, supersededKeys, rejected, unchanged: n(row?.keys) - inserted - updated - supersededKeys }, ranges: renamed };
+  return { written, counts: { inserted, updated, supersededKeys, rejected, unchanged: fileKeys - inserted - updated - supersededKeys }, ranges: renamed };
 }
 
 // The changed rows rewritten (lineage: this load, by the column's DEFAULT), the new keys inserted.
@@ -111,7 +137,7 @@ async function applyPlan(client: PoolClient, target: ModeTarget, table: string, 
 // and the old values' time ranges. `inFile` false: the file has no rows, every unprotected row goes.
 async function deleteMissing(client: PoolClient, table: string, target: ModeTarget, timeColumns: readonly TimeColumn[], inFile: boolean): Promise<{ deleted: number; ranges: TimeRanges }> {
   const guard = protectedRow('x', target.newerLoadIds);
-  const missing = inFile ? `not exists (select 1 from ${quoteIdentifier(PLAN_TABLE)} f where ${sameKey('f', 'x', target.rule.key)})` : 'true';
+  const missing = inFile ? `not exists (select 1 from ${quoteIdentifier(STAGING_TABLE)} f where ${sameKey('f', 'x', target.rule.key)})` : 'true';
   const returned = timeColumns.length > 0 ? timeColumns.map((c) => `x.${quoteIdentifier(c.name)}`).join(', ') : '1';
   const result = await client.query<Record<string, unknown> & { deleted: string }>(
     `with gone as (delete from ${table} x where ${missing} and not ${guard.text} returning ${returned})

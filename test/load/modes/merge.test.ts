@@ -92,6 +92,43 @@ describe('merge', () => {
     expect((await world.ledger()).map((l) => l.status)).toEqual(['loaded', 'superseded']);
   });
 
+  it('a key repeated in the file counts once, by its last row: an earlier different row of it changes nothing', async () => {
+    const pipeline = prices();
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\n', MON));
+    const before = await lineage();
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Prices.csv', 'item,price\na,9\na,1\nb,3\nb,4\nc,5\nc,6\n', TUE));
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 1 }, { item: 'b', price: 4 }, { item: 'c', price: 6 }]);
+    expect(detailsOf(ctx)).toMatchObject({ written: 6, inserted: 1, updated: 1, unchanged: 1, deleted: 0, supersededKeys: 0 });
+    expect((await lineage()).a).toBe(before.a);
+  });
+
+  it('a file of key columns only: known keys are unchanged, new ones inserted; deleteMissing still deletes', async () => {
+    const pipeline = world.pipelineWith([
+      { name: 'stores', match: '^Stores', table: 'stores', mode: 'merge', key: ['store', 'item'], deleteMissing: true, types: { store: 'text', item: 'text' } },
+    ]);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Stores.csv', 'store,item\nx,a\nx,b\ny,a\n', MON));
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Stores.csv', 'store,item\nx,a\ny,a\ny,b\n', TUE));
+    expect(await world.rows('stores', 'store, item')).toEqual([{ store: 'x', item: 'a' }, { store: 'y', item: 'a' }, { store: 'y', item: 'b' }]);
+    expect(detailsOf(ctx)).toMatchObject({ written: 3, inserted: 1, updated: 0, unchanged: 2, deleted: 1 });
+  });
+
+  it('refuses a file whose composite key is empty in one column, naming the first such row', async () => {
+    const pipeline = world.pipelineWith([
+      { name: 'stores', match: '^Stores', table: 'stores', mode: 'merge', key: ['store', 'item'], types: { store: 'text', item: 'text' } },
+    ]);
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Stores.csv', 'store,item,qty\nx,a,1\nx,b,2\ny,,3\n,c,4\n', MON));
+    expect(ctx.quarantined[0]).toMatchObject({ row: 3 });
+    expect(ctx.quarantined[0]!.reason).toMatch(/row 3: merge key \(store, item\) is empty/);
+  });
+
+  it('a key column may be named like the key pass\'s own columns (n, keys)', async () => {
+    const pipeline = world.pipelineWith([{ name: 'tally', match: '^Tally', table: 'tally', mode: 'merge', key: ['n', 'keys'], types: { n: 'text', keys: 'text' } }]);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Tally.csv', 'n,keys,v\na,b,1\n', MON));
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Tally.csv', 'n,keys,v\na,b,2\na,b,1\nc,d,3\n', TUE));
+    expect(await world.rows('tally', 'n')).toEqual([{ n: 'a', keys: 'b', v: 1 }, { n: 'c', keys: 'd', v: 3 }]);
+    expect(detailsOf(ctx)).toMatchObject({ written: 3, inserted: 1, updated: 0, unchanged: 1 });
+  });
+
   it('loads once however often it is delivered', async () => {
     const pipeline = prices();
     const message = await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\n', MON);

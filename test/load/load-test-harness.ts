@@ -24,6 +24,8 @@ export interface LoadHarness {
   // The table's rows without the lineage column.
   rows(table: string, order?: string): Promise<Array<Record<string, unknown>>>;
   exists(object: string): Promise<boolean>;
+  // The load ledger's rows, in load order.
+  ledger(): Promise<Array<{ load_id: string; source_id: string; status: string; rows: string | null }>>;
 }
 
 export function useLoadHarness(prefix: string): LoadHarness {
@@ -40,7 +42,8 @@ export function useLoadHarness(prefix: string): LoadHarness {
     bucketName = uniqueName(`sluice-${prefix}`);
     [bucket] = await ctx.storage.createBucket(bucketName);
     await ctx.close();
-    db = new pg.Pool({ connectionString: endpoints.databaseUrl, max: 2 });
+    // Three: the replace-atomicity test holds one connection open while it reads with another.
+    db = new pg.Pool({ connectionString: endpoints.databaseUrl, max: 3 });
   });
   beforeEach(async () => {
     schema = await createTestSchema(prefix);
@@ -89,6 +92,9 @@ export function useLoadHarness(prefix: string): LoadHarness {
     },
     async exists(object) {
       return (await bucket.file(object).exists())[0];
+    },
+    async ledger() {
+      return (await db.query(`select load_id, source_id, status, rows from ${schema.schema}.sluice_load_ledger order by load_id`)).rows;
     },
   };
 }

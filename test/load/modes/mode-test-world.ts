@@ -1,16 +1,11 @@
-// What the load-mode tests share: a bucket on the Cloud Storage emulator, a fresh schema per test,
-// files uploaded as fetch does (source path and mtime stamped), staged by the real transform handler
-// and loaded by the real load handler.
-import type { Bucket } from '@google-cloud/storage';
-import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { loadHandler } from '../../../functions/load/handler';
-import { transformHandler } from '../../../functions/transform/handler';
+// What the load-mode tests share: the load harness's bucket and per-test schema, files uploaded as
+// fetch does (source path and mtime stamped), staged by the real transform handler and loaded by the
+// real load handler.
+import type pg from 'pg';
 import type { LoadedMessage, StagedMessage } from '../../../shared/messages';
 import type { Pipeline, PipelineInput } from '../../../shared/pipeline-definition';
-import { createTestSchema, localCloud, uniqueName, uniqueProjectId, type TestSchema } from '../../support/local-cloud';
-import { createTestContext, objectFinalizedMessage, stageMessage, type TestStageContext } from '../../support/stage-test-context';
-import { testPipeline } from '../test-pipeline';
+import type { TestStageContext } from '../../support/stage-test-context';
+import { useLoadHarness } from '../load-test-harness';
 
 export interface ModeTestWorld {
   readonly schema: string;
@@ -28,66 +23,19 @@ export const detailsOf = (ctx: TestStageContext) => (ctx.runs.of('stageSucceeded
 export const loadedOf = (ctx: TestStageContext) => ctx.published[0]?.message as LoadedMessage;
 export const outcomeOf = (ctx: TestStageContext) => (ctx.runs.of('finishFile')[0]?.detail as { outcome?: string } | undefined)?.outcome;
 
+// The load harness (../load-test-harness.ts) as the mode tests call it: every file carries a source
+// path and mtime, as fetch stamps them.
 export function modeTestWorld(prefix: string): ModeTestWorld {
-  let bucket: Bucket;
-  let bucketName: string;
-  let schema: TestSchema;
-  let db: pg.Pool;
-  const contexts: TestStageContext[] = [];
-  let runCounter = 0;
-
-  beforeAll(async () => {
-    const endpoints = localCloud();
-    const ctx = createTestContext({ pipeline: testPipeline('x', [{ name: 'x', match: 'x', table: 'x' }]), stage: 'load', bucket: 'x', storageUrl: endpoints.storageUrl, projectId: uniqueProjectId() });
-    bucketName = uniqueName(`sluice-${prefix}`);
-    [bucket] = await ctx.storage.createBucket(bucketName);
-    await ctx.close();
-    db = new pg.Pool({ connectionString: endpoints.databaseUrl, max: 3 });
-  });
-  beforeEach(async () => {
-    schema = await createTestSchema(prefix);
-  });
-  afterEach(async () => {
-    await schema.drop();
-  });
-  afterAll(async () => {
-    await Promise.all(contexts.map((c) => c.close()));
-    await db.end();
-  });
-
-  const contextFor = (pipeline: Pipeline, stage: 'transform' | 'load'): TestStageContext => {
-    const endpoints = localCloud();
-    const ctx = createTestContext({ pipeline, stage, bucket: bucketName, storageUrl: endpoints.storageUrl, databaseUrl: endpoints.databaseUrl, projectId: endpoints.projectId });
-    contexts.push(ctx);
-    return ctx;
-  };
-
+  const harness = useLoadHarness(prefix);
   return {
-    get schema() { return schema.schema; },
-    get db() { return db; },
-    pipelineWith: (imports) => testPipeline(schema.schema, imports),
+    get schema() { return harness.schema; },
+    get db() { return harness.db; },
+    pipelineWith: (imports) => harness.pipelineWith(imports),
     async stage(pipeline, path, content, mtime) {
-      const runId = `run${++runCounter}`;
-      const name = `raw/${pipeline.name}/${runId}/${path.split('/').at(-1)}`;
-      const file = bucket.file(name);
-      const metadata = { sluiceRunId: runId, sluiceSourcePath: path, sluiceSourceSize: String(Buffer.byteLength(content)), sluiceSourceMtime: mtime };
-      await file.save(content, { resumable: false, metadata: { metadata } });
-      const ctx = contextFor(pipeline, 'transform');
-      await transformHandler(ctx, objectFinalizedMessage({ bucket: bucketName, object: name, generation: String(file.metadata.generation) }, content.length));
-      expect(ctx.quarantined).toEqual([]);
-      return ctx.published[0]!.message as StagedMessage;
+      return (await harness.stage(pipeline, path.split('/').at(-1) as string, content, { path, mtime })).message;
     },
-    async load(pipeline, message) {
-      const ctx = contextFor(pipeline, 'load');
-      await loadHandler(ctx, stageMessage(message));
-      return ctx;
-    },
-    async rows(table, order = '1') {
-      const result = await db.query(`select * from ${schema.schema}.${table} order by ${order}`);
-      return result.rows.map(({ _sluice_load: _, ...row }) => row);
-    },
-    async ledger() {
-      return (await db.query(`select load_id, source_id, status, rows from ${schema.schema}.sluice_load_ledger order by load_id`)).rows;
-    },
+    load: (pipeline, message) => harness.load(pipeline, message),
+    rows: (table, order) => harness.rows(table, order),
+    ledger: () => harness.ledger(),
   };
 }

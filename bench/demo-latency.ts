@@ -3,6 +3,7 @@
 // deployment; run i asks for export date base + 3i, so its three-day window (lookbackDays 3) holds
 // three dates no earlier run fetched, and fetch loads all 9 files again instead of skipping them.
 // Goal (issue 8): p50 < 3 s, p95 < 4 s over 10 runs.
+import { sftpSourceOf } from '../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -67,7 +68,7 @@ export async function benchDemoLatency(options: { runs: number; log: (message: s
     const pushWaits: number[] = [];
     const failedAttempts: Record<string, number> = {};
     let runAttempts: Array<Extract<PushEvent, { kind: 'attempt' }>> = [];
-    const pipeline = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
+    const pipeline = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } } });
     // Warnings and errors of the functions and the dispatcher, to see why a slow run was slow.
     const logPath = path.resolve(import.meta.dirname, '..', '.sluice', 'bench-demo.log');
     fs.mkdirSync(path.dirname(logPath), { recursive: true });

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { localEndpointsOf } from './local-endpoints';
 import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { Storage } from '@google-cloud/storage';
@@ -114,8 +115,7 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     PUBSUB_EMULATOR_HOST: endpoints.pubsubHost,
     FIRESTORE_EMULATOR_HOST: endpoints.firestoreHost,
     STORAGE_EMULATOR_HOST: endpoints.storageUrl,
-    SLUICE_SFTP_ENDPOINT_OVERRIDE: `${endpoints.sftp.host}:${endpoints.sftp.port}`,
-    SLUICE_SFTP_FINGERPRINT_OVERRIDE: endpoints.sftp.hostKeyFingerprint,
+    SLUICE_LOCAL_ENDPOINTS: JSON.stringify(localEndpointsOf(endpoints)),
     LOG_LEVEL: options.logLevel ?? 'INFO',
   });
 

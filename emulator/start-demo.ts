@@ -4,6 +4,7 @@
 // first run: 0 if it succeeded, 1 otherwise. `--bundles` serves the functions from the deployment
 // packages `npm run build` wrote (dist/functions), one functions-framework process each, instead of
 // in-process from the TypeScript sources.
+import { sftpSourceOf } from '../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
     await cloud.stop();
   };
   try {
-    const source = restaurantPos.source;
+    const source = sftpSourceOf(restaurantPos);
     const dates = recentBusinessDays(restaurantPos.schedule?.timeZone ?? 'UTC', source.dateOffsetDays, source.lookbackDays);
     const exported = generatePosExport({ root: endpoints.sftp.root, dates, exportId: source.params.exportId ?? '4471' });
     say(`POS export for ${dates.join(', ')} on the SFTP server: ${exported.files.length} files, ` +

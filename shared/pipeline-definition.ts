@@ -1,46 +1,14 @@
 // The one declaration of a pipeline. Plain data validated by zod at load time; read alike by the
 // stage functions, the local cloud and the Pulumi program, so it imports nothing but zod and croner
 // (both pure, no I/O).
-import { Cron } from 'croner';
 import { z } from 'zod';
+import { destinationSchema } from '../functions/notify/destinations/destination-configs';
+import { importRuleRefsOf, sourceSchema } from '../functions/fetch/sources/source-configs';
+import { cron, identifier, regex, secretRef, secretRefsIn, timeZone } from './config-primitives';
 
 const NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-const identifier = (what: string) =>
-  z.string().regex(IDENTIFIER, `${what} must be a plain SQL identifier (letters, digits, _; at most 63 characters)`);
-
-// A reference to a secret by name. The value lives in Secret Manager (cloud) or the local secrets
-// directory (emulator) and is read at run time only.
-const secretRef = z.object({ secret: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'secret names are lower-case letters, digits and -') }).strict();
-export type SecretRef = z.infer<typeof secretRef>;
-
-const timeZone = z.string().refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be an IANA time zone such as "America/New_York"');
-
-const cron = z.string().refine((expr) => {
-  try {
-    new Cron(expr, { paused: true });
-    return expr.trim().split(/\s+/).length === 5;
-  } catch {
-    return false;
-  }
-}, 'must be a five-field cron expression, as Cloud Scheduler takes');
-
-const regex = z.string().refine((source) => {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a valid regular expression');
+export type { SecretRef } from './config-primitives';
 
 export const scheduleSchema = z.object({
   cron,
@@ -49,38 +17,14 @@ export const scheduleSchema = z.object({
   payload: z.record(z.string(), z.string()).default({}),
 }).strict();
 
-export const sftpSourceSchema = z.object({
-  kind: z.literal('sftp'),
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535).default(22),
-  username: z.string().min(1),
-  password: secretRef.optional(),
-  privateKey: secretRef.optional(),
-  // Pinned host key: "SHA256:<base64>" as `ssh-keygen -lf` prints it. Connections to any other key are refused.
-  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be "SHA256:" followed by 43 base64 characters'),
-  // Directory template; {yyyy} {MM} {dd} {yyyyMMdd} {yyyy-MM-dd} are the export date in the schedule's time zone,
-  // any other {name} comes from `params`.
-  path: z.string().min(1),
-  params: z.record(z.string(), z.string()).default({}),
-  // Which files in that directory to take (picomatch glob on the base name).
-  glob: z.string().default('*'),
-  // The export date is "today" plus this many days in the pipeline's time zone (-1: yesterday's export).
-  dateOffsetDays: z.number().int().min(-366).max(0).default(0),
-  // How many export dates, ending at that date, each run looks at: a run after a missed night picks
-  // up the missed export too. Files already fetched are skipped.
-  lookbackDays: z.number().int().min(1).max(31).default(1),
-  // How a changed file is told from one already fetched. 'metadata': by size and modification time as
-  // the listing gives them (SFTP v3: whole seconds), so an edit keeping both is not seen. 'content': by
-  // the SHA-256 of the bytes, which reads every listed file once more on every run to hash it.
-  changeDetection: z.enum(['metadata', 'content']).default('metadata'),
-}).strict().refine((s) => s.password !== undefined || s.privateKey !== undefined, {
-  message: 'an SFTP source needs a password or a privateKey secret',
-  path: ['password'],
-});
-export type SftpSource = z.infer<typeof sftpSourceSchema>;
-
-export const sourceSchema = sftpSourceSchema;
-export type Source = z.infer<typeof sourceSchema>;
+// The source is one of the connectors under functions/fetch/sources/ (a union on `kind`).
+export { sourceSchema };
+export type { Source, SourceKind } from '../functions/fetch/sources/source-configs';
+export type { SftpSource } from '../functions/fetch/sources/sftp/config';
+export type { GmailSource, GmailRule } from '../functions/fetch/sources/gmail/config';
+export type { DestinationConfig, DestinationKind } from '../functions/notify/destinations/destination-configs';
+export type { DriveDestination } from '../functions/notify/destinations/drive/config';
+export type { GoogleAuthConfig } from './google-auth-config';
 
 export const columnTypeSchema = z.enum(['text', 'integer', 'bigint', 'numeric', 'boolean', 'date', 'timestamp', 'timestamptz']);
 export type ColumnType = z.infer<typeof columnTypeSchema>;
@@ -210,6 +154,9 @@ export const pipelineSchema = z.object({
   }).strict(),
   aggregates: z.array(aggregateSchema).default([]),
   reports: z.array(reportSchema).default([]),
+  // What else each run delivers, besides its report and alert mails (a Drive folder...): one of the
+  // destinations under functions/notify/destinations/ (a union on `kind`), each file delivered once.
+  destinations: z.array(destinationSchema).default([]),
   // The sweep that fails runs which stopped making progress (a message lost, a function that never
   // answers) and alerts once. It fires on `cron` (UTC); a run is stalled when nothing moved for longer
   // than the stage it waits on can take (attempts × (timeout + longest backoff)), or
@@ -228,16 +175,14 @@ export const pipelineSchema = z.object({
   // infrastructure can grant access to exactly these.
   secrets: z.array(z.string()).default([]),
 }).strict().superRefine((p, ctx) => {
+  // Every `{ secret }` anywhere in the definition (sources and destinations included) must be listed.
   const declared = new Set(p.secrets);
-  const refs: Array<[string, (string | number)[]]> = [
-    [p.database.url.secret, ['database', 'url', 'secret']],
-    ...(p.database.readOnlyUrl ? [[p.database.readOnlyUrl.secret, ['database', 'readOnlyUrl', 'secret']] as [string, (string | number)[]]] : []),
-    [p.mail.smtpUrl.secret, ['mail', 'smtpUrl', 'secret']],
-  ];
-  if (p.source.password) refs.push([p.source.password.secret, ['source', 'password', 'secret']]);
-  if (p.source.privateKey) refs.push([p.source.privateKey.secret, ['source', 'privateKey', 'secret']]);
-  for (const [name, path] of refs) {
-    if (!declared.has(name)) ctx.addIssue({ code: 'custom', path, message: `secret "${name}" is not listed in secrets` });
+  for (const { secret, path } of secretRefsIn(p)) {
+    if (!declared.has(secret)) ctx.addIssue({ code: 'custom', path, message: `secret "${secret}" is not listed in secrets` });
+  }
+  const ruleNames = new Set(p.imports.map((r) => r.name));
+  for (const { name, path } of importRuleRefsOf(p.source)) {
+    if (!ruleNames.has(name)) ctx.addIssue({ code: 'custom', path: ['source', ...path], message: `no import rule is named "${name}"` });
   }
   const tables = new Set(p.imports.map((r) => r.table));
   p.aggregates.forEach((a, i) => {

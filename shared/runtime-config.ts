@@ -13,10 +13,18 @@ export const runtimeConfigSchema = z.object({
   // Where secrets come from when no SLUICE_SECRET_* variable holds them: Secret Manager in the cloud,
   // a directory of files in the local cloud.
   SLUICE_SECRETS_DIR: z.string().optional(),
-  // Local cloud only: point an SFTP source at another endpoint and pin that server's key instead
-  // (the emulator's loopback server). Never set in the cloud.
-  SLUICE_SFTP_ENDPOINT_OVERRIDE: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').optional(),
-  SLUICE_SFTP_FINGERPRINT_OVERRIDE: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+  // Local cloud only, never set in the cloud: where the local stand-ins of outside services are, as a
+  // JSON object with one entry per kind of connector ({"sftp": {...}, "google": {...}}). Each
+  // connector parses its own entry (its shape is the connector's business, not the runtime's).
+  SLUICE_LOCAL_ENDPOINTS: z.string().optional().transform((text, ctx) => {
+    if (text === undefined || text === '') return {} as Record<string, unknown>;
+    try {
+      const value: unknown = JSON.parse(text);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    } catch { /* reported below */ }
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+    return z.NEVER;
+  }),
   // Emulator endpoints; when set the clients talk to them instead of Google Cloud.
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),

@@ -30,7 +30,8 @@ export interface StageDeclaration {
     database: boolean;
     // Which of the pipeline's secrets it reads.
     // 'database-read': the read-only database secret when the pipeline declares one, else the database URL.
-    secrets: Array<'source' | 'database' | 'database-read' | 'mail'>;
+    // 'source' / 'destinations': every secret referenced inside the pipeline's source / destinations.
+    secrets: Array<'source' | 'destinations' | 'database' | 'database-read' | 'mail'>;
   };
 }
 

@@ -1,6 +1,7 @@
 // One isolated deployment of the demo pipeline for a chaos trial: its own project id (Pub/Sub topics,
 // Firestore data), bucket, PostgreSQL database behind a cuttable proxy, and SFTP export folder holding
 // the same seeded export as every other trial, so their results can be compared by checksum.
+import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,8 +94,8 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
   const bundlesDir = bundles ? bundlesDirOf(bundles) : undefined;
   // A bundle carries its own handlers: a wrapped one would silently not run.
   if (bundlesDir && o.wrapHandlers) throw new Error('a chaos world served by bundles cannot wrap stage handlers (wrapHandlers)');
-  const exportId = bundlesDir ? String(restaurantPos.source.params?.exportId) : `c${tag}`;
-  const pipeline = bundlesDir ? restaurantPos : definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
+  const exportId = bundlesDir ? String(sftpSourceOf(restaurantPos).params.exportId) : `c${tag}`;
+  const pipeline = bundlesDir ? restaurantPos : definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } } });
   if (bundlesDir) {
     if (bundledWorldRoots.has(endpoints.sftp.root)) throw new Error(`another chaos world served by bundles is using ${endpoints.sftp.root}/exports/${exportId}; close it first`);
     bundledWorldRoots.add(endpoints.sftp.root);

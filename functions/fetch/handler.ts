@@ -18,7 +18,8 @@ import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { parseTrigger } from './parse-trigger';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
-import { connectSource } from './sftp-connection';
+import { connectSource, localSftpEndpoint } from './sftp-connection';
+import { sftpSourceOf } from './sources/sftp/config';
 import { classifyOperationError } from './sftp-errors';
 import { hashSource } from './exact-content';
 import type { RemoteFile, SourceConnection } from './sftp-connection';
@@ -60,7 +61,7 @@ export function createFetchHandler(options: FetchHandlerOptions = {}): StageHand
     }
     const runId = runIdFor(trigger, message);
     const log = ctx.logger.child({ pipeline: ctx.pipeline.name, stage: 'fetch', runId, messageId: message.messageId });
-    const source = ctx.pipeline.source;
+    const source = sftpSourceOf(ctx.pipeline);
     const dates = exportDates({
       ...(trigger.date !== undefined ? { date: trigger.date } : {}),
       now: now(),
@@ -126,14 +127,14 @@ export const handleFetch: StageHandler = createFetchHandler();
 
 async function fetchDates(scope: RunScope, dates: string[], readyTimeoutMs?: number): Promise<Record<FileFate, number>> {
   const { ctx, log } = scope;
-  const source = ctx.pipeline.source;
+  const source = sftpSourceOf(ctx.pipeline);
   // Template errors surface before any connection is opened.
   const dirs = dates.map((date) => ({ date, dir: expandPathTemplate(source.path, date, source.params) }));
   const matches = picomatch(source.glob);
   const counts: Record<FileFate, number> = { owned: 0, skipped: 0 };
   const conn = await connectSource({
     source,
-    overrides: ctx.overrides.sftp,
+    overrides: localSftpEndpoint(ctx.localEndpoints),
     secrets: ctx.secrets,
     logger: log,
     ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}),
@@ -185,7 +186,7 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
   // By content, the version is known only once the bytes are hashed, and it must be known to claim
   // it: so the file is read here once to hash (memory bounded), claimed, then copied with the hash
   // checked again before the object is finalized. A refused name is never read.
-  const sha256 = ctx.pipeline.source.changeDetection === 'content' && unusable === null
+  const sha256 = sftpSourceOf(ctx.pipeline).changeDetection === 'content' && unusable === null
     ? await hashSource(conn.openRead(remotePath), file.size, remotePath).catch((error: unknown) => {
       throw classifyOperationError(error, `hashing ${remotePath}`);
     })

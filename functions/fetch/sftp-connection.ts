@@ -9,8 +9,10 @@ import type { ConnectOptions } from 'ssh2-sftp-client';
 import { errorMessage } from '../../shared/errors';
 import { fingerprintMatches, fingerprintOfHostKey } from '../../shared/host-key-fingerprint';
 import type { Logger } from '../../shared/logger';
-import type { SftpSource } from '../../shared/pipeline-definition';
-import type { SecretReader, StageContext } from '../runtime/context';
+import { z } from 'zod';
+import { ConfigError } from '../../shared/runtime-config';
+import type { SftpSource } from './sources/sftp/config';
+import type { SecretReader } from '../runtime/context';
 import { classifyConnectError, classifyOperationError, isNoSuchPath } from './sftp-errors';
 
 export interface SftpEndpoint {
@@ -35,9 +37,24 @@ export interface SourceConnection {
   close(): Promise<void>;
 }
 
+// The local cloud's entry for SFTP in SLUICE_LOCAL_ENDPOINTS: its loopback server and that server's key.
+const localSftpSchema = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+});
+export type LocalSftpEndpoint = z.infer<typeof localSftpSchema>;
+
+export function localSftpEndpoint(localEndpoints: Readonly<Record<string, unknown>>): LocalSftpEndpoint | undefined {
+  if (localEndpoints.sftp === undefined) return undefined;
+  const parsed = localSftpSchema.safeParse(localEndpoints.sftp);
+  if (!parsed.success) throw new ConfigError(`SLUICE_LOCAL_ENDPOINTS.sftp: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 export interface ConnectSourceOptions {
   source: SftpSource;
-  overrides?: StageContext['overrides']['sftp'];
+  overrides?: LocalSftpEndpoint;
   secrets: SecretReader;
   logger: Logger;
   // How long the TCP connect + SSH handshake + login may take.
@@ -45,7 +62,7 @@ export interface ConnectSourceOptions {
 }
 
 // The local cloud points a pipeline at its own loopback server and pins that server's key instead.
-export function endpointOf(source: SftpSource, overrides?: StageContext['overrides']['sftp']): SftpEndpoint {
+export function endpointOf(source: SftpSource, overrides?: LocalSftpEndpoint): SftpEndpoint {
   if (!overrides) return { host: source.host, port: source.port, hostKeyFingerprint: source.hostKeyFingerprint };
   return { host: overrides.host, port: overrides.port, hostKeyFingerprint: overrides.hostKeyFingerprint ?? source.hostKeyFingerprint };
 }

@@ -15,5 +15,5 @@ export const notifyStage = declareStage({
   concurrency: 1,
   // Reads the database only (report queries): with the pipeline's read-only secret when it has one.
   // Deletes in staged/: what a run's transform attempts left behind (cleanup-run.ts).
-  uses: { bucket: { read: [], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database-read', 'mail'] },
+  uses: { bucket: { read: [], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database-read', 'mail', 'destinations'] },
 });

@@ -73,6 +73,9 @@ export interface RunRecorder {
 export interface SecretReader {
   // The secret's current value. Never log it, never put it in an error.
   read(name: string): Promise<string>;
+  // Stores a new value as the secret's next version: an OAuth refresh token Google rotated. Present
+  // only where the stage may write that secret (rotatedSecretsForStage in shared/stage-secrets.ts).
+  rotate?(name: string, value: string): Promise<void>;
 }
 
 export interface StageContext {
@@ -102,8 +105,9 @@ export interface StageContext {
   // failure happened in, this one unless said: notify failing a run for a message another stage gave
   // up on (a dead letter) names that stage, so the run record and the alert point at the right place.
   failRun(runId: string, error: string, stage?: StageName): Promise<void>;
-  // Local cloud only: where an SFTP source really is (the emulator's loopback server) and its key.
-  overrides: { sftp?: { host: string; port: number; hostKeyFingerprint?: string } };
+  // Local cloud only: where the stand-ins of outside services are (SLUICE_LOCAL_ENDPOINTS), one entry
+  // per connector kind, each parsed by its connector. Empty in the cloud.
+  localEndpoints: Readonly<Record<string, unknown>>;
   // Ends a file and, when it was the run's last, publishes run-complete.
   finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: FileEnding): Promise<void>;
 }

@@ -23,7 +23,7 @@ export interface StageResourcesOptions {
   clients: GoogleClients;
   secrets: SecretReader;
   logger: Logger;
-  overrides?: StageContext['overrides'];
+  localEndpoints?: StageContext['localEndpoints'];
   // Pool size per instance; stages run one message at a time per instance, so a few suffice.
   maxDatabaseConnections?: number;
   // Tests that only observe what a handler records and publishes hand in their own; by default the run
@@ -96,7 +96,7 @@ export function createStageResources(options: StageResourcesOptions): StageResou
       runs,
       database,
       publish,
-      overrides: options.overrides ?? {},
+      localEndpoints: options.localEndpoints ?? {},
       async finishFile(runId, fileKey, outcome, details) {
         const { runComplete } = await runs.finishFile(runId, fileKey, outcome, details);
         if (runComplete) {

@@ -29,18 +29,6 @@ export interface StageRuntimeOptions {
   logger?: Logger;
 }
 
-function overridesFrom(config: RuntimeConfig): StageContext['overrides'] {
-  if (!config.SLUICE_SFTP_ENDPOINT_OVERRIDE) return {};
-  const at = config.SLUICE_SFTP_ENDPOINT_OVERRIDE.lastIndexOf(':');
-  return {
-    sftp: {
-      host: config.SLUICE_SFTP_ENDPOINT_OVERRIDE.slice(0, at),
-      port: Number(config.SLUICE_SFTP_ENDPOINT_OVERRIDE.slice(at + 1)),
-      ...(config.SLUICE_SFTP_FINGERPRINT_OVERRIDE ? { hostKeyFingerprint: config.SLUICE_SFTP_FINGERPRINT_OVERRIDE } : {}),
-    },
-  };
-}
-
 export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
   const config = parseRuntimeConfig({ ...options.env, SLUICE_STAGE: options.env.SLUICE_STAGE ?? options.stage.name });
   if (config.SLUICE_STAGE !== options.stage.name) {
@@ -76,7 +64,7 @@ export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
     clients,
     secrets,
     logger,
-    overrides: overridesFrom(config),
+    localEndpoints: config.SLUICE_LOCAL_ENDPOINTS,
   });
   return {
     config,

@@ -1,6 +1,7 @@
 // One isolated deployment of the demo pipeline on the shared local cloud, for an end-to-end test file:
 // its own project id (Pub/Sub topics, Firestore data), bucket, PostgreSQL database, SFTP export folder,
 // and a TCP proxy in front of PostgreSQL that a test can cut to play "database down".
+import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
@@ -46,9 +47,9 @@ export async function startDemoHarness(options: DemoHarnessOptions = {}): Promis
   const endpoints = localCloud();
   const projectId = uniqueProjectId('e2e');
   if (options.bundles && options.pipelineOverrides) throw new Error('pipelineOverrides cannot reach the pipeline built into bundles');
-  const exportId = options.bundles ? restaurantPos.source.params.exportId : uniqueName('x').replace(/-/g, '');
+  const exportId = options.bundles ? sftpSourceOf(restaurantPos).params.exportId : uniqueName('x').replace(/-/g, '');
   if (exportId === undefined) throw new Error('the demo pipeline names no exportId');
-  const base = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } } });
+  const base = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } } });
   const pipeline = options.pipelineOverrides ? options.pipelineOverrides(base) : base;
 
   const dbName = uniqueName('e2e').replace(/-/g, '_');

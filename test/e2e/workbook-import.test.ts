@@ -1,6 +1,7 @@
 // The demo's supplier workbooks end to end on the local cloud: SFTP → Cloud Storage → transform (the
 // streaming XLSX reader and SheetJS for the legacy .xls, by content) → PostgreSQL (merge by item code,
 // append) → run record. Real clients, servers and parsers throughout.
+import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBackOfficeFiles } from '../../emulator/demo/back-office-files';
 import type { FinishedRun } from '../../emulator/run-watch';
@@ -24,7 +25,7 @@ describe('supplier workbooks end to end', () => {
   beforeAll(async () => {
     h = await startDemoHarness();
     h.generate([FRIDAY], 10);
-    const exportId = h.pipeline.source.params.exportId as string;
+    const exportId = sftpSourceOf(h.pipeline).params.exportId as string;
     await writeBackOfficeFiles({ root: h.exportRoot.replace(/\/exports\/[^/]+$/, ''), exportId, date: FRIDAY });
     first = await h.runOnce({ date: FRIDAY });
   });
@@ -60,7 +61,7 @@ describe('supplier workbooks end to end', () => {
 
   it("merges next week's price list into the same rows by item code", async () => {
     h.generate([MONDAY], 10);
-    const exportId = h.pipeline.source.params.exportId as string;
+    const exportId = sftpSourceOf(h.pipeline).params.exportId as string;
     await writeBackOfficeFiles({ root: h.exportRoot.replace(/\/exports\/[^/]+$/, ''), exportId, date: MONDAY });
     const next = await h.runOnce({ date: MONDAY });
     expect(next.run.status).toBe('succeeded');

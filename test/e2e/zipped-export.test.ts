@@ -1,6 +1,7 @@
 // A vendor sending its export compressed: two CSVs in one .zip and one as .gz, fetched over SFTP,
 // expanded by transform into files of the same run, each matched by its own name and loaded; the
 // run ends once with every member counted, and a second run skips the archives as already fetched.
+import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +15,7 @@ const DATE = '2026-10-05';
 let h: DemoHarness;
 
 beforeAll(async () => {
-  h = await startDemoHarness({ pipelineOverrides: (p) => definePipeline({ ...p, source: { ...p.source, glob: '*.{csv,zip,gz}' } }) });
+  h = await startDemoHarness({ pipelineOverrides: (p) => definePipeline({ ...p, source: { ...sftpSourceOf(p), glob: '*.{csv,zip,gz}' } }) });
 });
 afterAll(async () => h?.close());
 

@@ -1,5 +1,6 @@
 // The fetch stage against real parts: an SFTP server on loopback, the GCS and Firestore emulators
 // with the real clients, the runtime's StageContext and Firestore RunRecorder.
+import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -442,7 +443,7 @@ describe('fetch: the source connection', () => {
   it('connects where the local-cloud override says, pinning its key', async () => {
     const h = await setup({ host: 'sftp.vendor.invalid', port: 22, hostKeyFingerprint: 'SHA256:' + 'A'.repeat(43) });
     await writeExport(h.pipeline, ['20260301']);
-    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8002', overrides: { sftp: { host: world.sftp.host, port: world.sftp.port, hostKeyFingerprint: world.sftp.hostKeyFingerprint } } });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '8002', localEndpoints: { sftp: { host: world.sftp.host, port: world.sftp.port, hostKeyFingerprint: world.sftp.hostKeyFingerprint } } });
     expect(await h.rawObjects()).toHaveLength(2);
   });
 
@@ -500,7 +501,7 @@ describe('fetch: the source connection', () => {
   it('gives read errors on the stream already classified: a listed file gone before it is read is transient', async () => {
     const h = await setup();
     const ctx = h.context('fetch');
-    const conn = await connectSource({ source: h.pipeline.source, secrets: ctx.secrets, logger: world.logger });
+    const conn = await connectSource({ source: sftpSourceOf(h.pipeline), secrets: ctx.secrets, logger: world.logger });
     try {
       const read = pipeline(conn.openRead(`/exports/${h.pipeline.name}/20260301/Gone.csv`), new Writable({ write: (_c, _e, done) => done() }));
       await expect(read).rejects.toThrow(TransientError);

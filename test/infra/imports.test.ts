@@ -11,7 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ALLOWED_PACKAGES = new Set(['@pulumi/pulumi', '@pulumi/gcp', 'zod', 'croner']);
-const ALLOWED_LOCAL = [/^infra\//, /^shared\/[^/]+\.ts$/, /^functions\/stages\.ts$/, /^functions\/[^/]+\/stage\.ts$/, /^pipelines\//];
+// Connector and destination configs are plain data living beside their runtime part.
+const ALLOWED_LOCAL = [
+  /^infra\//, /^shared\/[^/]+\.ts$/, /^functions\/stages\.ts$/, /^functions\/[^/]+\/stage\.ts$/, /^pipelines\//,
+  /^functions\/fetch\/sources\/source-configs\.ts$/, /^functions\/fetch\/sources\/[^/]+\/config\.ts$/,
+  /^functions\/notify\/destinations\/destination-configs\.ts$/, /^functions\/notify\/destinations\/[^/]+\/config\.ts$/,
+];
 const FORBIDDEN_LOCAL = [/^functions\/[^/]+\/handler/, /^functions\/runtime\//, /^emulator\//];
 // Plain-data shared modules may only use these (plus node: built-ins).
 const SHARED_PACKAGES = new Set(['zod', 'croner']);

@@ -3,6 +3,7 @@
 // was given (and the SMTP URL, credentials and all) in every error. Load quarantines each file with
 // that error as the reason, so the text travels every sink — the function's log lines, the file
 // records in Firestore, the quarantined object's metadata and the alert mail — and must arrive scrubbed.
+import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,7 +28,7 @@ const SMTP_PASSWORD = `SmtpPw${crypto.randomBytes(6).toString('hex')}`;
 const endpoints = localCloud();
 const projectId = uniqueProjectId('redact');
 const exportId = uniqueName('x').replace(/-/g, '');
-const pipeline = definePipeline({ ...restaurantPos, source: { ...restaurantPos.source, params: { exportId } }, reports: [] });
+const pipeline = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } }, reports: [] });
 const smtpUrl = `smtp://sluice:${SMTP_PASSWORD}@${endpoints.smtp.host}:${endpoints.smtp.port}`;
 const logLines: string[] = [];
 let database: EchoingPostgres;

@@ -90,7 +90,7 @@ export interface StageTestContextOptions {
   databaseUrl?: string;
   logger?: Logger;
   messageId?: string;
-  overrides?: StageContext['overrides'];
+  localEndpoints?: StageContext['localEndpoints'];
 }
 
 export function createTestContext(o: StageTestContextOptions & { record?: 'memory' }): TestStageContext;
@@ -114,7 +114,7 @@ export function createTestContext(o: StageTestContextOptions): TestStageContext<
     clients,
     secrets: o.secretsDir ? createSecretReader({ env: {}, secretsDir: o.secretsDir, projectId, allowed: o.pipeline.secrets }) : databaseOnly(o.pipeline, o.databaseUrl),
     logger: o.logger ?? silentLogger,
-    ...(o.overrides ? { overrides: o.overrides } : {}),
+    ...(o.localEndpoints ? { localEndpoints: o.localEndpoints } : {}),
     runs,
     async publish(target, message, attributes) {
       published.push({ stage: target, message, ...(attributes ? { attributes } : {}) });
@@ -272,7 +272,7 @@ export interface Delivery {
   // Default: the harness's publishTime, else now.
   publishTime?: string;
   deliveryAttempt?: number;
-  overrides?: StageContext['overrides'];
+  localEndpoints?: StageContext['localEndpoints'];
 }
 
 export interface StageHarness {
@@ -282,7 +282,7 @@ export interface StageHarness {
   // run-complete / run-failed events published to the pipeline's notify topic, read from a real subscription.
   events: Array<Record<string, unknown>>;
   // A context for `stage` (closed with the harness).
-  context(stage: StageName, options?: { messageId?: string; overrides?: StageContext['overrides'] }): TestStageContext<StageRunRecorder>;
+  context(stage: StageName, options?: { messageId?: string; localEndpoints?: StageContext['localEndpoints'] }): TestStageContext<StageRunRecorder>;
   // Runs `handler` on one message built from `data` (JSON unless a string), in a context of its own.
   deliver(stage: StageName, handler: StageHandler, data: unknown, delivery?: Delivery): Promise<void>;
   waitForEvents(count: number, timeoutMs?: number): Promise<Array<Record<string, unknown>>>;
@@ -313,17 +313,17 @@ export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, op
   });
   const runs = createRunRecorder(world.clients.firestore);
   const open: Array<TestStageContext<StageRunRecorder>> = [];
-  const contextOf = (stage: StageName, messageId: string, overrides?: StageContext['overrides']) => createTestContext({
+  const contextOf = (stage: StageName, messageId: string, localEndpoints?: StageContext['localEndpoints']) => createTestContext({
     pipeline, stage, record: 'cloud', clients: world.clients, projectId: world.projectId, prefix: world.prefix,
     bucket: world.started.bucket ? world.bucket : 'unused',
-    secretsDir: world.secretsDir, logger: world.logger, messageId, ...(overrides ? { overrides } : {}),
+    secretsDir: world.secretsDir, logger: world.logger, messageId, ...(localEndpoints ? { localEndpoints } : {}),
   });
   return {
     pipeline,
     runs,
     events,
     context(stage, o = {}) {
-      const ctx = contextOf(stage, o.messageId ?? `m${++messageCounter}`, o.overrides);
+      const ctx = contextOf(stage, o.messageId ?? `m${++messageCounter}`, o.localEndpoints);
       open.push(ctx);
       return ctx;
     },
@@ -335,7 +335,7 @@ export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, op
         data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)),
         ...(d.deliveryAttempt !== undefined ? { deliveryAttempt: d.deliveryAttempt } : {}),
       };
-      const ctx = contextOf(stage, message.messageId, d.overrides);
+      const ctx = contextOf(stage, message.messageId, d.localEndpoints);
       try {
         await handler(ctx, message);
       } finally {

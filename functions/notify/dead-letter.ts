@@ -127,6 +127,14 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
   }
   const runId = target.kind === 'trigger' ? await runOfTrigger(ctx, target) : target.runId;
   const run = runId ? await readRun(ctx.firestore, runId) : undefined;
+  // A trigger whose run fetch had already listed and counted (expectedFiles set) did its work: it was
+  // dead-lettered because its acknowledgements were lost (Pub/Sub redelivering a message that was
+  // handled), not because fetch gave up. Failing the run now would turn a run that succeeded, or is
+  // still going, into a failure with a false alert; what happens to its files is theirs to tell.
+  if (run && (target.kind === 'trigger' || target.kind === 'run') && run.expectedFiles !== null && run.expectedFiles !== undefined) {
+    log.warn('dead letter for a trigger whose run already listed its files; nothing to do', { runId, expectedFiles: run.expectedFiles, status: run.status, error });
+    return;
+  }
   if (runId && target.kind === 'trigger' && run) {
     log.error('trigger given up; failing its run', { runId, error });
     await ctx.failRun(runId, error, failedStage);

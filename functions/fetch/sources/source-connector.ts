@@ -33,9 +33,11 @@ export interface SourceItem {
   // changeDetection 'content'): the copy must hash to it, or it is not finalized.
   sha256?: string;
   // Extra metadata stamped on the raw object (the original file name, the message id...). Keys are
-  // lower-case [a-z0-9-]; fetch prefixes them.
+  // lower-case [a-z0-9-]; fetch prefixes them with `sluice-src-` (copy-to-raw.ts).
   stamp?: Record<string, string>;
-  // Import rules (by name) this file may feed; empty or absent: any rule whose `match` fits.
+  // Import rules (by name) this file may feed; empty or absent: any rule whose `match` fits. Stamped
+  // as `sluice-import-rules: a,b`; transform lets only those rules take the file, and a name none of
+  // them fits is quarantined as "no import rule matches" (functions/transform/match-import-rule.ts).
   imports?: string[];
   // Set when the connector already knows the item cannot be fetched (over a size cap): recorded on
   // the run as skipped with this reason, never read and never claimed (a later run with a higher cap

@@ -10,6 +10,7 @@
 //     one transaction, before any member exists (so no member can end the run before it is counted);
 //  3. write: each member is uploaded create-only, then the archive moves to the archive area.
 // The cost of judging before writing is that every member is inflated twice.
+import { IMPORT_RULES_METADATA_KEY } from '../match-import-rule';
 import type { FileMetadata } from '@google-cloud/storage';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -95,7 +96,7 @@ export async function expandIfArchive(ctx: StageContext, event: ArchiveEvent, lo
         bucket,
         objectName: objectName('raw', { ...location, path }),
         bytes: sizes[index] ?? 0,
-        metadata: memberSourceMetadata(identity, raw, member.path, runId),
+        metadata: { ...inheritedFromSource(custom), ...memberSourceMetadata(identity, raw, member.path, runId) },
         open: () => member.open(),
         meter: meter.member(member.path, member.compressedBytes),
       });
@@ -168,4 +169,11 @@ async function settleGoneArchive(ctx: StageContext, event: ArchiveEvent, fileKey
     return true;
   }
   return false;
+}
+
+// What a member keeps of its archive's source metadata: the import rules the source let it feed
+// (a restricted archive must not hand its members to any rule) and the connector's own facts
+// (sluice-src-*: original name, message id).
+function inheritedFromSource(custom: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(custom).filter(([key]) => key === IMPORT_RULES_METADATA_KEY || key.startsWith('sluice-src-')));
 }

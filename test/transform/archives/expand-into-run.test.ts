@@ -119,6 +119,14 @@ describe('archive expansion', () => {
     expect(ctx.quarantined[0]!.reason).toContain('readme.txt');
   });
 
+  it('hands its members the import rules and connector facts its source stamped on it', async () => {
+    const stamped = { ...FETCHED, sluiceSourcePath: '/mail/m1/Items.csv.gz', 'sluice-import-rules': 'items', 'sluice-src-original-name': 'Items.csv.gz' };
+    const raw = await upload('raw/shop/gz2/20261121/Items.csv.gz', gzipSync(ITEMS), stamped);
+    await transformHandler(context(), objectFinalizedMessage(raw, 0));
+    const [member] = await objectsUnder('raw/shop/gz2/');
+    expect(member!.metadata).toMatchObject({ 'sluice-import-rules': 'items', 'sluice-src-original-name': 'Items.csv.gz', sluiceArchiveMember: 'Items.csv' });
+  });
+
   it('a redelivered archive event writes no member twice and records the expansion once', async () => {
     const zip = writeZip([{ name: 'Items-1.csv', data: ITEMS }, { name: 'Items-2.csv', data: ITEMS }]);
     const raw = await upload('raw/shop/zip2/export.zip', zip);

@@ -7,7 +7,7 @@ export function formatCsvField(value: string | null): string {
   if (value === null) return '';
   if (value === '') return '""';
   if (!NEEDS_QUOTES.test(value)) return value;
-  return `"${value.replace(/"/g, '""')}"`;
+  return value.indexOf('"') < 0 ? `"${value}"` : `"${value.replace(/"/g, '""')}"`;
 }
 
 export function formatCsvLine(values: ReadonlyArray<string | null>): string {
@@ -15,6 +15,20 @@ export function formatCsvLine(values: ReadonlyArray<string | null>): string {
   for (let i = 0; i < values.length; i++) {
     if (i > 0) line += ',';
     line += formatCsvField(values[i] ?? null);
+  }
+  return line + '\n';
+}
+
+// formatCsvLine for a data row just seen by the type inference: `typed[i] === 1` says value i fits a
+// number, boolean, date or time shape (ColumnTypeInference.typed), so it holds none of the characters
+// that need quotes and is written without the check. Same text as formatCsvLine. (Concatenation,
+// not Array.prototype.join: measured faster on rows of short values.)
+export function formatTypedCsvLine(values: ReadonlyArray<string | null>, typed: Uint8Array): string {
+  let line = '';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) line += ',';
+    const value = values[i];
+    if (value !== null && value !== undefined) line += typed[i] === 1 ? value : formatCsvField(value);
   }
   return line + '\n';
 }

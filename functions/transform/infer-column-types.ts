@@ -14,9 +14,11 @@ const TIMESTAMPTZ = 64;
 const ALL = INTEGER | BIGINT | NUMERIC | BOOLEAN | DATE | TIMESTAMP | TIMESTAMPTZ;
 const TIME_CANDIDATES = DATE | TIMESTAMP | TIMESTAMPTZ;
 
+// The number shapes (numberShape below reads them character by character, without a regex call
+// per value; test/transform/infer-column-types.test.ts holds it to these two, which define them).
 // No leading zeros: "007" is an identifier (zip code, item code), not the number 7.
-const INTEGER_RE = /^[+-]?(?:0|[1-9]\d*)$/;
-const NUMERIC_RE = /^[+-]?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d{1,3})?$/;
+export const INTEGER_RE = /^[+-]?(?:0|[1-9]\d*)$/;
+export const NUMERIC_RE = /^[+-]?(?:(?:0|[1-9]\d*)(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d{1,3})?$/;
 const BOOLEAN_RE = /^(?:true|false|t|f|yes|no)$/i;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -42,6 +44,47 @@ function validCalendarDate(y: number, m: number, d: number): boolean {
   if (y < 1 || m < 1 || m > 12 || d < 1) return false;
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   return d <= (m === 2 && leap ? 29 : (DAYS_IN_MONTH[m - 1] as number));
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+export const NOT_A_NUMBER = 0;
+export const INTEGER_SHAPE = 1; // matches INTEGER_RE (and NUMERIC_RE)
+export const DECIMAL_SHAPE = 2; // matches NUMERIC_RE only
+
+// Which of the number shapes `value` has.
+export function numberShape(value: string): number {
+  const n = value.length;
+  let i = 0;
+  let c = value.charCodeAt(0);
+  if (c === 43 || c === 45) i = 1; // + -
+  if (i >= n) return NOT_A_NUMBER;
+  // The integer part: "0" alone, or a digit 1-9 and any digits.
+  const intStart = i;
+  c = value.charCodeAt(i);
+  if (c === 48) i++;
+  else if (c >= 49 && c <= 57) {
+    i++;
+    while (i < n && isDigit(value.charCodeAt(i))) i++;
+  }
+  const intDigits = i - intStart;
+  if (intDigits > 0 && i === n) return INTEGER_SHAPE;
+  if (value.charCodeAt(i) === 46) { // '.' and at least one digit
+    const fracStart = ++i;
+    while (i < n && isDigit(value.charCodeAt(i))) i++;
+    if (i === fracStart) return NOT_A_NUMBER;
+  } else if (intDigits === 0) return NOT_A_NUMBER;
+  if (i === n) return DECIMAL_SHAPE;
+  // The exponent: e or E, a sign, one to three digits, the end.
+  c = value.charCodeAt(i);
+  if (c !== 101 && c !== 69) return NOT_A_NUMBER;
+  i++;
+  c = value.charCodeAt(i);
+  if (c === 43 || c === 45) i++;
+  const expStart = i;
+  while (i < n && isDigit(value.charCodeAt(i))) i++;
+  const expDigits = i - expStart;
+  return i === n && expDigits >= 1 && expDigits <= 3 ? DECIMAL_SHAPE : NOT_A_NUMBER;
 }
 
 function integerWidth(value: string): number {
@@ -79,8 +122,6 @@ function offsetInRange(value: string): boolean {
   return m !== null && Number(m[1]) <= 15 && Number(m[2] ?? 0) <= 59;
 }
 
-const isDigit = (code: number) => code >= 48 && code <= 57;
-
 // Whether value[from..] ends in a UTC offset: +HH, +HHMM or +HH:MM (DATETIME_RE has checked the
 // shape; this tells an offset from fractional seconds), without cutting a substring per value.
 function hasOffset(value: string, from: number): boolean {
@@ -98,8 +139,9 @@ function hasOffset(value: string, from: number): boolean {
   return false;
 }
 
-// Which time candidates a value fits (0: none). Tests the shape with the regexes, the calendar by
-// arithmetic; allocates nothing, as it runs for every value of every time-like column.
+// Which time candidates a value fits (0: none). Tests the shape with the regexes (irregexp beats a
+// character-by-character reading here, measured), the calendar by arithmetic; allocates nothing,
+// as it runs for every value of every time-like column.
 function timeBits(value: string): number {
   if (value.length === 10) {
     if (!DATE_RE.test(value)) return 0;
@@ -117,7 +159,7 @@ function timeBits(value: string): number {
 }
 
 // The canonical local time "YYYY-MM-DDTHH:MM:SS.ffffff" of a naive date or timestamp, character by
-// character, so comparisons against the current min/max need no new strings.
+// character (naiveKey builds it for a new min or max).
 function naiveCharAt(value: string, i: number): number {
   if (i < 10) return value.charCodeAt(i);
   if (value.length === 10) return i === 10 ? 84 : i === 13 || i === 16 ? 58 : i === 19 ? 46 : 48; // T : : . 0
@@ -130,17 +172,26 @@ function naiveCharAt(value: string, i: number): number {
 
 const NAIVE_KEY_LENGTH = 26;
 
-// Two naive dates/timestamps (shapes checked by timeBits) with their fields at the same places.
-function sameShape(a: string, b: string): boolean {
-  return a.length === b.length && (a.length === 10 || a.charCodeAt(10) === b.charCodeAt(10));
+// A naive date or timestamp (shape checked by timeBits) as a number that orders like its canonical
+// local time: seconds on a scale where every month has 32 days (an order, not a duration), below
+// 2^53 for any four-digit year. Fractions of a second are naiveMicros'. Two numbers compare in a few
+// instructions where two strings compare character by character: this runs for every time value.
+function naiveSeconds(value: string): number {
+  const days = (year(value) * 13 + two(value, 5)) * 32 + two(value, 8);
+  if (value.length === 10) return days * 86_400;
+  const seconds = value.charCodeAt(16) === 58 ? two(value, 17) : 0;
+  return days * 86_400 + two(value, 11) * 3600 + two(value, 14) * 60 + seconds;
 }
 
-function compareNaive(value: string, key: string): number {
-  for (let i = 0; i < NAIVE_KEY_LENGTH; i++) {
-    const d = naiveCharAt(value, i) - key.charCodeAt(i);
-    if (d !== 0) return d;
+// The fraction of a naive timestamp in microseconds (up to six digits after the '.' at 19).
+function naiveMicros(value: string): number {
+  if (value.length <= 20 || value.charCodeAt(19) !== 46) return 0;
+  let micros = 0;
+  for (let i = 20; i < 26; i++) {
+    const digit = i < value.length ? value.charCodeAt(i) - 48 : 0;
+    micros = micros * 10 + digit;
   }
-  return 0;
+  return micros;
 }
 
 function naiveKey(value: string): string {
@@ -188,18 +239,22 @@ class ColumnState {
   naiveMax: string | null = null;
   // The values that set naiveMin/naiveMax, as written: a value of the same shape (same length, same
   // date-time separator: the fields then sit at the same places) compares with them as plain strings.
-  naiveMinRaw = '';
-  naiveMaxRaw = '';
+  naiveMinSeconds = 0;
+  naiveMinMicros = 0;
+  naiveMaxSeconds = 0;
+  naiveMaxMicros = 0;
   zonedMin: Instant | null = null;
   zonedMax: Instant | null = null;
 
-  observe(value: string): void {
+  // Whether the column still fits a type other than text (the value included).
+  observe(value: string): boolean {
     this.seen = true;
     let bits = this.bits;
-    if (bits === 0) return;
+    if (bits === 0) return false;
     if (bits & (INTEGER | BIGINT | NUMERIC)) {
-      if (INTEGER_RE.test(value)) bits &= integerWidth(value) | ~(INTEGER | BIGINT | NUMERIC);
-      else if (NUMERIC_RE.test(value)) bits &= ~(INTEGER | BIGINT);
+      const shape = numberShape(value);
+      if (shape === INTEGER_SHAPE) bits &= integerWidth(value) | ~(INTEGER | BIGINT | NUMERIC);
+      else if (shape === DECIMAL_SHAPE) bits &= ~(INTEGER | BIGINT);
       else bits &= ~(INTEGER | BIGINT | NUMERIC);
     }
     if ((bits & BOOLEAN) && !BOOLEAN_RE.test(value)) bits &= ~BOOLEAN;
@@ -213,17 +268,22 @@ class ColumnState {
           if (this.zonedMax === null || before(this.zonedMax, instant)) this.zonedMax = instant;
         }
       } else if (fits !== 0) {
-        if (this.naiveMin === null || (sameShape(value, this.naiveMinRaw) ? value < this.naiveMinRaw : compareNaive(value, this.naiveMin) < 0)) {
+        const seconds = naiveSeconds(value);
+        const micros = naiveMicros(value);
+        if (this.naiveMin === null || seconds < this.naiveMinSeconds || (seconds === this.naiveMinSeconds && micros < this.naiveMinMicros)) {
           this.naiveMin = naiveKey(value);
-          this.naiveMinRaw = value;
+          this.naiveMinSeconds = seconds;
+          this.naiveMinMicros = micros;
         }
-        if (this.naiveMax === null || (sameShape(value, this.naiveMaxRaw) ? value > this.naiveMaxRaw : compareNaive(value, this.naiveMax) > 0)) {
+        if (this.naiveMax === null || seconds > this.naiveMaxSeconds || (seconds === this.naiveMaxSeconds && micros > this.naiveMaxMicros)) {
           this.naiveMax = naiveKey(value);
-          this.naiveMaxRaw = value;
+          this.naiveMaxSeconds = seconds;
+          this.naiveMaxMicros = micros;
         }
       }
     }
     this.bits = bits;
+    return bits !== 0;
   }
 
   type(): ColumnType {
@@ -257,16 +317,23 @@ class ColumnState {
 // Fed one row at a time (values already trimmed; null for empty), answers at the end.
 export class ColumnTypeInference {
   private readonly states: ColumnState[];
+  // typed[i] is 1 while every value of column i so far, the last observed row's included, fits a
+  // type other than text (a number, boolean, date or time shape: none of them holds a quote, comma,
+  // backslash or line break, which lets the staged CSV writer skip its quoting check).
+  readonly typed: Uint8Array;
 
   constructor(private readonly names: readonly string[], private readonly declared: Readonly<Record<string, ColumnType>> = {}) {
     this.states = names.map(() => new ColumnState());
+    this.typed = new Uint8Array(names.length).fill(1);
   }
 
   observe(values: ReadonlyArray<string | null>): void {
     const states = this.states;
+    const typed = this.typed;
     for (let i = 0; i < states.length; i++) {
       const value = values[i];
-      if (value !== null && value !== undefined) (states[i] as ColumnState).observe(value);
+      // A column already down to text (typed 0) has seen a value: nothing more to learn from it.
+      if (value !== null && value !== undefined && typed[i] === 1 && !(states[i] as ColumnState).observe(value)) typed[i] = 0;
     }
   }
 

@@ -6,7 +6,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImportRule } from '../../shared/pipeline-definition';
 import type { StagedColumn } from '../../shared/staged-sidecar';
-import { formatCsvLine } from './format-csv-line';
+import { formatCsvLine, formatTypedCsvLine } from './format-csv-line';
 import { headerRowChoice, nonEmptyCells } from './header-row';
 import { ColumnTypeInference, type TimeRange } from './infer-column-types';
 import { MalformedFileError } from './malformed-file-error';
@@ -31,6 +31,15 @@ export interface TransformFileOptions {
 // large object, and one alive at a scavenge goes straight to old space (steady old-space growth).
 const FLUSH_CHARS = 64 * 1024;
 
+// Whether String.prototype.trim could change the value: only when it starts or ends with a character
+// outside printable ASCII (trim strips Unicode spaces too, such as U+00A0, U+3000 and U+FEFF). The
+// usual value then skips the call.
+function mayNeedTrim(value: string): boolean {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first <= 0x20 || first >= 0x7f || last <= 0x20 || last >= 0x7f;
+}
+
 // Trimmed values, empty → NULL, written over the row's own cells (the reader owns the rows a parser
 // yields: no second array per row); null for a row without any value (a blank row).
 function valuesOf(row: Cell[]): Array<string | null> | null {
@@ -42,7 +51,7 @@ function valuesOf(row: Cell[]): Array<string | null> | null {
       row[i] = null;
       continue;
     }
-    const value = cell.trim();
+    const value = cell.length > 0 && mayNeedTrim(cell) ? cell.trim() : cell;
     if (value === '') row[i] = null;
     else {
       row[i] = value;
@@ -125,6 +134,8 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
     let columns = state.columns;
     let inference = state.inference;
     if (headerless && columns) buffer += formatCsvLine(columns.map((c) => c.name));
+    // Read once per batch: a parser sets it before it yields the rows that hold a NUL.
+    let mayHoldNul = false;
     let width = columns?.length ?? 0;
     const held: HeldRow[] = [];
 
@@ -147,7 +158,7 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
           values.length = width;
         }
       }
-      if (parsed.mayHoldNul) {
+      if (mayHoldNul) {
         for (let i = 0; i < width; i++) {
           // PostgreSQL text cannot hold NUL: COPY would refuse the file at load; here the reason names
           // the column too (corpus case nul-in-cell).
@@ -157,13 +168,14 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
         }
       }
       (inference as ColumnTypeInference).observe(values);
-      buffer += formatCsvLine(values);
+      buffer += formatTypedCsvLine(values, (inference as ColumnTypeInference).typed);
       state.rows++;
     };
 
     try {
       reading: for await (const batch of parsed.batches) {
         const rows = batch.rows;
+        mayHoldNul = parsed.mayHoldNul === true;
         for (let r = 0; r < rows.length; r++) {
           const row = rows[r] as Cell[];
           const sourceRow = batch.firstRow + r;

@@ -64,6 +64,7 @@ export interface ParsedFile {
   facts(): ParseFacts;
   // Set when a cell of that source row held a NUL character (PostgreSQL text cannot hold one): the
   // shared row reader then checks values for it. Parsers that can never produce one leave it false.
+  // Read once per batch, before its rows: set it no later than yielding the batch with such a row.
   readonly mayHoldNul?: boolean;
   // true: a data row must have exactly as many cells as the header (CSV: a ragged row is a broken
   // file). Otherwise (workbooks) a shorter row is padded with NULLs and empty cells past the header's

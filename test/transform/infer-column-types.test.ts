@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ColumnTypeInference, DECIMAL_SHAPE, INTEGER_RE, INTEGER_SHAPE, NOT_A_NUMBER, NUMERIC_RE, numberShape,
+} from '../../functions/transform/infer-column-types';
+
+// Every string up to `length` characters over `alphabet`.
+function* strings(alphabet: string, length: number): Generator<string> {
+  if (length === 0) {
+    yield '';
+    return;
+  }
+  for (const shorter of strings(alphabet, length - 1)) {
+    for (const c of alphabet) yield shorter + c;
+  }
+}
+
+describe('numberShape', () => {
+  it('agrees with INTEGER_RE and NUMERIC_RE on every short string of number characters', () => {
+    let checked = 0;
+    for (let length = 1; length <= 6; length++) {
+      for (const value of strings('01+-.eE9x', length)) {
+        const expected = INTEGER_RE.test(value) ? INTEGER_SHAPE : NUMERIC_RE.test(value) ? DECIMAL_SHAPE : NOT_A_NUMBER;
+        if (numberShape(value) !== expected) expect({ value, shape: numberShape(value) }).toEqual({ value, shape: expected });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(500_000);
+  });
+
+  it('reads the usual values', () => {
+    expect(['0', '7', '-12', '+3', '2147483648'].map(numberShape)).toEqual(Array(5).fill(INTEGER_SHAPE));
+    expect(['0.5', '-.5', '.5', '1e5', '1.25E-3', '12.00'].map(numberShape)).toEqual(Array(6).fill(DECIMAL_SHAPE));
+    expect(['007', '1.', '1e', '1e1234', '1,5', '١٢', '', '-', '1 ', ' 1', '0x10', 'NaN', 'Infinity'].map(numberShape)).toEqual(Array(13).fill(NOT_A_NUMBER));
+  });
+});
+
+describe('ColumnTypeInference.typed', () => {
+  it('stays 1 while every value fits a type other than text, then 0 for good', () => {
+    const inference = new ColumnTypeInference(['n', 'when', 'flag', 'name']);
+    inference.observe(['1', '2024-01-02 03:04:05', 'yes', 'Bob']);
+    expect([...inference.typed]).toEqual([1, 1, 1, 0]);
+    inference.observe([null, null, null, null]);
+    expect([...inference.typed]).toEqual([1, 1, 1, 0]);
+    inference.observe(['x,y', '2024-01-03', 'no', '12']);
+    expect([...inference.typed]).toEqual([0, 1, 1, 0]);
+    inference.observe(['3', '2024-01-04T00:00:00Z', 'true', '12']);
+    expect([...inference.typed]).toEqual([0, 0, 1, 0]);
+    expect(inference.result().types).toEqual(['text', 'text', 'boolean', 'text']);
+  });
+
+  it('a column of only NULLs is still text', () => {
+    const inference = new ColumnTypeInference(['empty']);
+    inference.observe([null]);
+    expect(inference.result().types).toEqual(['text']);
+  });
+});
+
+describe('time ranges', () => {
+  it('orders naive dates and timestamps of every shape by their local time', () => {
+    const inference = new ColumnTypeInference(['at']);
+    for (const value of ['2024-01-02 03:04', '2024-01-02', '2024-01-02T03:04:05.5', '2024-01-02T03:04:05.499999', '2023-12-31T23:59:59.999999', '2024-01-02 03:04:05.51', '2024-01-02T00:00:00']) {
+      inference.observe([value]);
+    }
+    expect(inference.result()).toEqual({ types: ['timestamp'], timeRanges: { at: { min: '2023-12-31T23:59:59.999999', max: '2024-01-02T03:04:05.51' } } });
+  });
+
+  it('gives dates their range as dates', () => {
+    const inference = new ColumnTypeInference(['day']);
+    for (const value of ['2024-02-29', '2023-02-28', '2024-12-31', '2024-01-01']) inference.observe([value]);
+    expect(inference.result().timeRanges).toEqual({ day: { min: '2023-02-28', max: '2024-12-31' } });
+  });
+});

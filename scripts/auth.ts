@@ -103,7 +103,7 @@ export async function runAuthCommand(io: AuthCommandIo): Promise<number> {
       say(`${pipeline.name}: Google sign-in for ${signIn.usedBy.join(', ')} (refresh token in secret "${signIn.auth.refreshToken.secret}", ${settings.secretsDir ? 'local secrets directory' : `Secret Manager in ${settings.projectId}`})`);
       const ok = settings.check
         ? await check(pipeline, signIn, secrets, settings, logger, say, complain)
-        : await signInAndStore(pipeline, signIn, secrets, settings, clients?.firestore, io.input, say, complain);
+        : await signInAndStore(pipeline, signIn, secrets, settings, clients?.firestore, io.input, io.output, say, complain);
       failed ||= !ok;
     }
   } finally {
@@ -114,7 +114,7 @@ export async function runAuthCommand(io: AuthCommandIo): Promise<number> {
 
 async function signInAndStore(
   pipeline: Pipeline, signIn: OAuthSignIn, secrets: SecretReader, settings: Settings, firestore: Firestore | undefined,
-  input: Readable, say: (line: string) => void, complain: (line: string) => void,
+  input: Readable, output: Writable, say: (line: string) => void, complain: (line: string) => void,
 ): Promise<boolean> {
   const endpoints = googleEndpointsFrom(settings.localEndpoints);
   const { clientId, clientSecret } = signIn.auth;
@@ -128,8 +128,9 @@ async function signInAndStore(
   try {
     say('Open this address in a browser signed in as the Google account the pipeline should use:');
     say('');
-    // Printed as is: the address carries no secret (client id, scopes, state, the PKCE challenge).
-    say(session.url);
+    // Printed as is, not through the redactor (which knows the client id: it is read from a secret):
+    // the address carries no secret, only the client id, scopes, state and the PKCE challenge.
+    output.write(`${session.url}\n`);
     say('');
     say(`Waiting for Google to send the browser back to ${session.redirectUri}.`);
     say('If the browser runs on another machine that page will not load: copy the address it shows and paste it here (or just the code), then press Enter.');

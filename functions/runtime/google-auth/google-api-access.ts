@@ -4,15 +4,19 @@
 // the cloud, the local Google API double in the local cloud; media uploads take it per call).
 // Failures leave as ReauthorizationRequiredError (permanent: a person must sign in again) or as the
 // dependency's own transient/permanent errors (google-api-errors.ts).
-import type { AuthClient } from 'google-auth-library';
+import type { BaseExternalAccountClient, OAuth2Client } from 'google-auth-library';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Logger } from '../../../shared/logger';
 import type { Redactor } from '../../../shared/redact';
 import type { GoogleAuthConfig } from '../../../shared/google-auth-config';
 import type { SecretReader } from '../context';
 
+// What googleapis takes as `auth` (its Options type names these, not AuthClient): OAuth2Client covers
+// the user token, JWT, Compute and Impersonated clients; BaseExternalAccountClient workload identity.
+export type GoogleApiAuthClient = OAuth2Client | BaseExternalAccountClient;
+
 export interface GoogleApiAccess {
-  auth: AuthClient;
+  auth: GoogleApiAuthClient;
   // 'https://www.googleapis.com/' in the cloud; the double's root (with trailing /) locally.
   rootUrl: string;
   // Printable, never secret: "OAuth refresh token in secret \"finance-gmail-token\"".

@@ -1,7 +1,7 @@
 // Sign-in as a service account: its JSON key from a secret (JWT bearer grant, `subject` for
 // domain-wide delegation), or with no key the function's own identity (Application Default
 // Credentials; with `subject`, delegated through the IAM Credentials API, see delegated-identity.ts).
-import { GoogleAuth, type Credentials, type JWT } from 'google-auth-library';
+import { BaseExternalAccountClient, GoogleAuth, OAuth2Client, type Credentials, type JWT } from 'google-auth-library';
 import { z } from 'zod';
 import { PermanentError } from '../../../shared/errors';
 import { processRedactor } from '../../../shared/redact';
@@ -30,6 +30,9 @@ export async function serviceAccountAccess(options: GoogleApiAccessOptions, conf
     const client = await auth.getClient().catch((error: unknown) => {
       throw classifyGoogleError(error, errorContext);
     });
+    if (!(client instanceof OAuth2Client || client instanceof BaseExternalAccountClient)) {
+      throw new PermanentError(`pipeline "${options.pipeline}": the Application Default Credentials are of a kind googleapis cannot use; give the connector a key secret`);
+    }
     return { auth: client, rootUrl: endpoints.apiRoot, describe: "the function's own service account" };
   }
 

@@ -5,7 +5,7 @@ import { BaseExternalAccountClient, GoogleAuth, OAuth2Client, type Credentials, 
 import { z } from 'zod';
 import { PermanentError } from '../../../shared/errors';
 import { processRedactor } from '../../../shared/redact';
-import { delegatedIdentityClient } from './delegated-identity';
+import { delegatedIdentityClient, type JwtSigner } from './delegated-identity';
 import type { ServiceAccountGoogleAuth } from './google-auth-kinds';
 import type { GoogleApiAccess, GoogleApiAccessOptions } from './google-api-access';
 import { classifyGoogleError } from './google-api-errors';
@@ -15,14 +15,14 @@ import { RefreshWatchedJWT } from './refresh-watch';
 
 const keySchema = z.object({ client_email: z.string().email(), private_key: z.string().min(1) });
 
-export async function serviceAccountAccess(options: GoogleApiAccessOptions, config: ServiceAccountGoogleAuth, endpoints: GoogleEndpoints): Promise<GoogleApiAccess> {
+export async function serviceAccountAccess(options: GoogleApiAccessOptions, config: ServiceAccountGoogleAuth, endpoints: GoogleEndpoints, signer?: JwtSigner): Promise<GoogleApiAccess> {
   const redactor = options.redactor ?? processRedactor;
   const as = config.subject ? ` acting as ${config.subject}` : '';
   const errorContext = { pipeline: options.pipeline, doing: `signing in as a service account${as}` };
 
   if (!config.key) {
     if (config.subject) {
-      const client = await delegatedIdentityClient({ subject: config.subject, scopes: options.scopes, endpoints, errorContext, redactor });
+      const client = await delegatedIdentityClient({ subject: config.subject, scopes: options.scopes, endpoints, errorContext, redactor, ...(signer ? { signer } : {}) });
       await client.getAccessToken();
       return { auth: client, rootUrl: endpoints.apiRoot, describe: `the function's own service account${as} (IAM signJwt)` };
     }

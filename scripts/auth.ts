@@ -4,7 +4,8 @@
 // functions, so what this stores is what they read. Never prints a token.
 //
 //   --local              the local cloud: secrets dir, Firestore emulator and the Google API double
-//                        from .sluice/emulator.env (or $SLUICE_DATA_DIR/emulator.env); otherwise
+//                        from .sluice/emulator.env (or $SLUICE_DATA_DIR/emulator.env: SLUICE_SECRETS_DIR,
+//                        FIRESTORE_EMULATOR_HOST, GOOGLE_API_ROOT, GOOGLE_OAUTH_*_URL); otherwise
 //                        Secret Manager and Firestore of $GOOGLE_CLOUD_PROJECT with your gcloud ADC
 //   --secrets-dir DIR    read and write secrets in DIR (implies --local)
 //   --project ID         the Google Cloud project (default $GOOGLE_CLOUD_PROJECT)
@@ -218,6 +219,9 @@ function settingsFrom(values: { check?: boolean; local?: boolean; 'secrets-dir'?
     } catch {
       throw new Error('SLUICE_LOCAL_ENDPOINTS: must be a JSON object');
     }
+  } else if (local && env.GOOGLE_API_ROOT) {
+    // The lines `npm run emulator` writes to .sluice/emulator.env for the Google API double.
+    localEndpoints = { google: { apiRoot: env.GOOGLE_API_ROOT, tokenUrl: env.GOOGLE_OAUTH_TOKEN_URL, authUrl: env.GOOGLE_OAUTH_AUTH_URL } };
   }
   return {
     local,

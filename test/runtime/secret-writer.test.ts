@@ -9,6 +9,7 @@ import { createSecretReader } from '../../functions/runtime/secret-reader';
 import { localSecretWriter } from '../../functions/runtime/secret-writer';
 import { isPermanent } from '../../shared/errors';
 import { createRedactor } from '../../shared/redact';
+import { secretEnvVarName } from '../../shared/stage-secrets';
 
 function secretsDir(values: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-secret-writer-'));
@@ -52,5 +53,16 @@ describe('reader.rotate', () => {
     await expect(reader.rotate!('other', 'x')).rejects.toSatisfy(isPermanent);
     expect(readFileSync(path.join(dir, 'other'), 'utf8')).toBe('o-123456\n');
     expect(createSecretReader({ env: {}, secretsDir: dir, projectId: 'p', allowed: ['other'] }).rotate).toBeUndefined();
+  });
+});
+
+describe('rotatable secrets are read where they are written', () => {
+  it('not from the environment (pinned at instance start) and not cached: a value stored since is seen', async () => {
+    const dir = secretsDir({ 'gmail-token': 'stored-by-npm-run-auth' });
+    const env = { [secretEnvVarName('gmail-token')]: 'stale-from-instance-start' };
+    const reader = createSecretReader({ env, secretsDir: dir, projectId: 'p', allowed: ['gmail-token'], rotatable: ['gmail-token'] });
+    expect(await reader.read('gmail-token')).toBe('stored-by-npm-run-auth');
+    writeFileSync(path.join(dir, 'gmail-token'), 'stored-again');
+    expect(await reader.read('gmail-token')).toBe('stored-again');
   });
 });

@@ -2,12 +2,16 @@
 // Manager (secretEnvironmentVariables), a local secrets directory (the local cloud), or Secret Manager
 // itself. Values are cached per instance; none is ever logged or put in an error message, and each is
 // handed to the redactor as it is read, so that every sink scrubs it even when a dependency quotes it.
+// `rotate` (only for the names in `rotatable`) stores a refresh token Google rotated through a
+// SecretWriter; those names are read fresh from the writer's store each time (not the environment,
+// not the cache), so a new value is seen by the next run.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError, TransientError } from '../../shared/errors';
 import { processRedactor, type Redactor } from '../../shared/redact';
 import { secretEnvVarName } from '../../shared/stage-secrets';
 import type { SecretReader } from './context';
+import { secretWriterFor, type SecretWriter } from './secret-writer';
 
 export interface SecretReaderOptions {
   env: Record<string, string | undefined>;
@@ -18,11 +22,17 @@ export interface SecretReaderOptions {
   // Where read values are registered; the process's own by default, which the logger, run recorder,
   // mailer and dead-letter publisher all consult.
   redactor?: Redactor;
+  // Only these may be written (rotatedSecretsForStage): OAuth refresh tokens the stage reads. Without
+  // any, the reader has no `rotate`.
+  rotatable?: readonly string[];
+  // Where rotated values go; by default the local secrets directory when there is one, else Secret Manager.
+  writer?: SecretWriter;
 }
 
 export function createSecretReader(options: SecretReaderOptions): SecretReader {
   const cache = new Map<string, Promise<string>>();
   const allowed = new Set(options.allowed);
+  const rotatable = new Set(options.rotatable ?? []);
   const redactor = options.redactor ?? processRedactor;
 
   async function fromSecretManager(name: string): Promise<string> {
@@ -45,7 +55,10 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
   }
 
   async function load(name: string): Promise<string> {
-    const fromEnv = options.env[secretEnvVarName(name)];
+    // A secret this stage may rotate is read where it is written, never from the environment: an
+    // instance's environment keeps the version current when it started, so a token Google rotated,
+    // or one `npm run auth` stored since, would never be seen by a warm instance.
+    const fromEnv = rotatable.has(name) ? undefined : options.env[secretEnvVarName(name)];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
     if (options.secretsDir) {
       try {
@@ -57,10 +70,12 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
     return fromSecretManager(name);
   }
 
-  return {
+  const reader: SecretReader = {
     read(name: string): Promise<string> {
       if (!allowed.has(name)) return Promise.reject(new PermanentError(`secret "${name}" is not granted to this stage`));
-      let pending = cache.get(name);
+      // Rotatable secrets are not cached either (one read per sign-in, i.e. per run): the next run
+      // of a warm instance sees the value another instance or `npm run auth` wrote.
+      let pending = rotatable.has(name) ? undefined : cache.get(name);
       if (!pending) {
         // Registered before anyone is given the value (a URL's password is registered on its own too).
         pending = load(name).then((value) => {
@@ -69,9 +84,20 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
         });
         // A failed read is not cached: the next attempt tries again.
         pending.catch(() => cache.delete(name));
-        cache.set(name, pending);
+        if (!rotatable.has(name)) cache.set(name, pending);
       }
       return pending;
+    },
+  };
+  if (rotatable.size === 0) return reader;
+  const writer = options.writer ?? secretWriterFor({ ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}), projectId: options.projectId });
+  return {
+    ...reader,
+    async rotate(name: string, value: string): Promise<void> {
+      if (!rotatable.has(name) || !allowed.has(name)) throw new PermanentError(`secret "${name}" may not be written by this stage`);
+      // Known to every sink before anything can quote it.
+      redactor.addSecret(value);
+      await writer.write(name, value);
     },
   };
 }

@@ -15,7 +15,8 @@ import { exportDates, isValidDate } from './export-dates';
 import { compactDate, expandPathTemplate, joinRemote } from './expand-path-template';
 import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
-import { parseTrigger } from './parse-trigger';
+import { parseFetchMessage } from './parse-trigger';
+import { runSourceAction, type SourceActionTable } from './source-actions';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
 import { connectSource, localSftpEndpoint } from './sftp-connection';
@@ -31,6 +32,9 @@ export interface FetchHandlerOptions {
   // timeouts plus the longest retry backoff, so no attempt of the owner can still be running.
   staleClaimAfterMs?: number;
   sftpReadyTimeoutMs?: number;
+  // The actions each source kind has (renewing Gmail's watch): the connectors registry fits. None by
+  // default: an action message then dead-letters with "not one the <kind> source has".
+  sourceActions?: SourceActionTable;
 }
 
 interface RunScope {
@@ -52,7 +56,9 @@ function defaultStaleAfterMs(ctx: StageContext): number {
 export function createFetchHandler(options: FetchHandlerOptions = {}): StageHandler {
   const now = options.now ?? (() => new Date());
   return async (ctx: StageContext, message: IncomingMessage) => {
-    const trigger = parseTrigger(message.data);
+    const received = parseFetchMessage(message.data, ctx.pipeline);
+    if (received.kind === 'action') return runSourceAction(ctx, message, received.action, options.sourceActions ?? {}, now);
+    const trigger = received.trigger;
     if (trigger.pipeline !== ctx.pipeline.name) {
       throw new InvalidMessageError(`trigger for pipeline "${trigger.pipeline}" delivered to the fetch stage of "${ctx.pipeline.name}"`);
     }

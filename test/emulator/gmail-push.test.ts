@@ -13,6 +13,7 @@ import { deployPipelines, type LocalDeployment } from '../../emulator/deploy-pip
 import { createFetchHandler } from '../../functions/fetch/handler';
 import { parseFetchMessage } from '../../functions/fetch/parse-trigger';
 import { runIdFor } from '../../functions/fetch/run-id';
+import { connectors } from '../../functions/fetch/sources/connectors';
 import { gmailActions } from '../../functions/fetch/sources/gmail/watch';
 import { handlers } from '../../functions/handlers';
 import type { GoogleApiAccessFactory } from '../../functions/runtime/google-auth/google-api-access';
@@ -74,7 +75,7 @@ beforeAll(async () => {
   gmail.listen(0, '127.0.0.1');
   await once(gmail, 'listening');
 
-  const fetch = createFetchHandler({ sourceActions: { gmail: { actions: gmailActions(access) } } });
+  const fetch = createFetchHandler({ connectors: { ...connectors, gmail: { ...connectors.gmail, actions: gmailActions(access) } } });
   deployment = await deployPipelines({
     endpoints,
     pipelines: [pipeline],

@@ -4,15 +4,14 @@
 // a live watch just renews it, so the action is idempotent and a redelivery is harmless.
 // https://developers.google.com/workspace/gmail/api/guides/push
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1';
-import { PermanentError, TransientError, errorMessage, isPermanent } from '../../../../shared/errors';
-import { redact } from '../../../../shared/redact';
+import { PermanentError, isPermanent } from '../../../../shared/errors';
 import type { GoogleApiAccessFactory } from '../../../runtime/google-auth/google-api-access';
+import { classifyGoogleError } from '../../../runtime/google-auth/google-api-errors';
+import { GOOGLE_SCOPES } from '../../../runtime/google-auth/google-scopes';
+import { isReauthorizationRequired } from '../../../runtime/google-auth/reauthorization-required-error';
 import type { SourceAction, SourceActionRuntime } from '../source-connector';
 import type { GmailSource } from './config';
 import { GMAIL_PUSH_PUBLISHER, RENEW_WATCH_ACTION } from './topology';
-
-// The scope the Gmail source signs in with (connector.ts): one consent covers runs and the watch.
-const WATCH_SCOPES = ['https://www.googleapis.com/auth/gmail.modify'];
 
 export interface WatchRenewal {
   historyId: string;
@@ -20,24 +19,18 @@ export interface WatchRenewal {
   expiresAt: string;
 }
 
-function statusOf(error: unknown): number | undefined {
-  const e = error as { status?: unknown; response?: { status?: unknown } } | null;
-  const status = e?.response?.status ?? e?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-// A new error with Google's words (scrubbed), never the client's error as `cause`: a GaxiosError
-// carries its request config, Authorization header included.
-function watchError(error: unknown, topic: string): Error {
-  if (isPermanent(error) || error instanceof TransientError) return error as Error;
-  const status = statusOf(error);
-  const detail = `Gmail users.watch on ${topic} failed (${status ?? 'no response'}): ${redact(errorMessage(error))}`;
-  // 400/403: the topic is missing, in another project than the OAuth client, or Gmail may not publish
-  // to it; 404: no such mailbox. No retry helps; 429, 5xx and sockets may heal.
-  if (status === 400 || status === 403 || status === 404) {
-    return new PermanentError(`${detail}. The topic must exist in the project of the OAuth client (or service account) and grant roles/pubsub.publisher to ${GMAIL_PUSH_PUBLISHER.slice('serviceAccount:'.length)}; the Pulumi program declares both`);
-  }
-  return new TransientError(detail);
+// A new error for a failed watch call, by the one Google classifier (a GaxiosError carries its
+// request config, Authorization header included, so it is never passed on). A refusal no retry can
+// help (400/403 that is not a rate limit, 404) gets the usual cause and its fix added; a dead refresh
+// token stays the typed re-authorisation error.
+function watchError(error: unknown, source: GmailSource, pipeline: string, topic: string): Error {
+  const classified = classifyGoogleError(error, {
+    pipeline,
+    doing: `Gmail users.watch on ${topic}`,
+    ...(source.auth.kind === 'oauth' ? { refreshTokenSecret: source.auth.refreshToken.secret, clientSecrets: [source.auth.clientId.secret, source.auth.clientSecret.secret] } : {}),
+  });
+  if (!isPermanent(classified) || isReauthorizationRequired(classified)) return classified;
+  return new PermanentError(`${classified.message}. The topic must exist in the project of the OAuth client (or service account) and grant roles/pubsub.publisher to ${GMAIL_PUSH_PUBLISHER.slice('serviceAccount:'.length)}; the Pulumi program declares both`);
 }
 
 export async function renewWatch(source: GmailSource, runtime: SourceActionRuntime, access: GoogleApiAccessFactory): Promise<WatchRenewal> {
@@ -48,7 +41,8 @@ export async function renewWatch(source: GmailSource, runtime: SourceActionRunti
   const api = await access({
     pipeline: runtime.pipeline,
     config: source.auth,
-    scopes: WATCH_SCOPES,
+    // The Gmail source's scope: one consent covers runs and the watch.
+    scopes: [...GOOGLE_SCOPES.gmail!],
     secrets: runtime.secrets,
     localEndpoints: runtime.localEndpoints,
     firestore: runtime.firestore,
@@ -66,7 +60,7 @@ export async function renewWatch(source: GmailSource, runtime: SourceActionRunti
       requestBody: { topicName: topic, labelIds: ['INBOX'], labelFilterBehavior: 'include' },
     }));
   } catch (error) {
-    throw watchError(error, topic);
+    throw watchError(error, source, runtime.pipeline, topic);
   }
   const expiration = Number(response.expiration);
   const renewal: WatchRenewal = {

@@ -92,10 +92,19 @@ describe('renewWatch', () => {
     }));
     const error = await renewWatch(source(), runtime(), access).then(() => new Error('watch succeeded'), (e: unknown) => e as Error);
     expect(isPermanent(error)).toBe(true);
-    expect(error.message).toMatch(/users\.watch on projects\/p-1\/topics\/acme-vendor-mail-gmail-push failed \(403\)/);
+    expect(error.message).toMatch(/^pipeline "vendor-mail": Gmail users\.watch on projects\/p-1\/topics\/acme-vendor-mail-gmail-push failed \(HTTP 403 PERMISSION_DENIED: Error sending test message/);
     expect(error.message).toContain('gmail-api-push@system.gserviceaccount.com');
     expect(error.message).not.toContain('test-access-token');
     expect(error.cause).toBeUndefined();
+  });
+
+  it('leaves a rate limit transient, to be retried', async () => {
+    answer = (res) => res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end(JSON.stringify({
+      error: { code: 429, message: 'Too many concurrent requests for user.', errors: [{ reason: 'rateLimitExceeded' }], status: 'RESOURCE_EXHAUSTED' },
+    }));
+    const error = await renewWatch(source(), runtime(), access).then(() => new Error('watch succeeded'), (e: unknown) => e as Error);
+    expect(isPermanent(error)).toBe(false);
+    expect(error.message).toContain('429');
   });
 
   it('refuses a source without push, or an action without a topic, before calling Gmail', async () => {

@@ -3,11 +3,15 @@
 // program does. The renewal job, fired, reaches the real fetch handler, which calls users.watch
 // (real googleapis client, on a loopback stand-in for Gmail) with the local push topic; what Gmail
 // would then publish to that topic arrives at fetch as push triggers, a burst of them one run a minute.
+// A renewal Gmail refuses is given up at once and alerted once, by mail, naming the fix.
 // (The run itself belongs to the Gmail connector; here fetch only records the trigger it was given.)
 import { once } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OAuth2Client } from 'google-auth-library';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployPipelines, type LocalDeployment } from '../../emulator/deploy-pipelines';
 import { createFetchHandler } from '../../functions/fetch/handler';
@@ -49,6 +53,8 @@ const pipeline = definePipeline({
 
 // Gmail's watch endpoint, on loopback: records each request.
 const watches: Array<{ topicName: string; labelIds: string[]; labelFilterBehavior?: string }> = [];
+let refuseWatch = false;
+const actionAttempts: Array<'accepted' | 'refused'> = [];
 let gmail: Server;
 const access: GoogleApiAccessFactory = async () => {
   const auth = new OAuth2Client();
@@ -64,7 +70,9 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/gmail/v1/users/me/watch') {
+      if (req.method === 'POST' && req.url === '/gmail/v1/users/me/watch' && refuseWatch) {
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 403, status: 'PERMISSION_DENIED', message: 'User not authorized to perform this action.' } }));
+      } else if (req.method === 'POST' && req.url === '/gmail/v1/users/me/watch') {
         watches.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as (typeof watches)[number]);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ historyId: '100', expiration: String(Date.now() + 7 * 86_400_000) }));
       } else {
@@ -88,11 +96,12 @@ beforeAll(async () => {
           pushes.push({ trigger: received.trigger, runId: runIdFor(received.trigger, message) });
           return;
         }
+        actionAttempts.push(refuseWatch ? 'refused' : 'accepted');
         await fetch(ctx, message);
       },
     },
     projectId,
-    secrets: { 'gm-client-id': 'id', 'gm-client-secret': 'secret', 'gm-refresh-token': 'token', 'db-url': 'postgres://unused', 'smtp-url': 'smtp://unused' },
+    secrets: { 'gm-client-id': 'id', 'gm-client-secret': 'secret', 'gm-refresh-token': 'token', 'db-url': 'postgres://unused', 'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}` },
     backoffOverride: { minSeconds: 1, maxSeconds: 2 },
     logger: silentLogger,
   });
@@ -130,5 +139,23 @@ describe('Gmail push on the local cloud', () => {
     for (const { runId } of pushes) expect(runId).toMatch(/^run-\d{12}00-[0-9a-f]{16}$/);
     // Published within a second of each other: one run, or two if a minute boundary fell between.
     expect(new Set(pushes.map((p) => p.runId)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('alerts once, by mail, when Gmail refuses the renewal', async () => {
+    refuseWatch = true;
+    await deployment.scheduler.fire('sluice-vendor-mail-gmail-watch');
+    const outbox = endpoints.smtp.outboxDir;
+    const alerts = () => fs.readdirSync(outbox).filter((n) => n.endsWith('.eml')).map((n) => fs.readFileSync(path.join(outbox, n), 'utf8'))
+      .filter((raw) => raw.includes(`projects/${projectId}/topics/${topic}`));
+    await waitFor('the alert mail', () => alerts().length > 0);
+    const mail = await simpleParser(alerts()[0]!);
+    const alert = `${mail.subject}\n${mail.text}`;
+    expect(alert).toContain('renew-watch');
+    expect(alert).toContain('gmail-api-push@system.gserviceaccount.com');
+    expect(alert).not.toContain('local-token');
+    // Permanent: dead-lettered after its first attempt (a transient failure would be tried 5 times
+    // before its dead letter could alert), and alerted once.
+    expect(actionAttempts.filter((a) => a === 'refused')).toHaveLength(1);
+    expect(alerts()).toHaveLength(1);
   });
 });

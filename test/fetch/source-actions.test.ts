@@ -3,6 +3,7 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { describe, expect, it } from 'vitest';
 import { runSourceAction } from '../../functions/fetch/source-actions';
+import { describeDeadLetter } from '../../functions/notify/dead-letter';
 import type { SourceActionRuntime } from '../../functions/fetch/sources/source-connector';
 import type { IncomingMessage, StageContext } from '../../functions/runtime/context';
 import { isInvalidMessage } from '../../shared/errors';
@@ -44,5 +45,19 @@ describe('runSourceAction', () => {
     expect(await refused(runSourceAction(ctx, message, { ...action, action: 'toString' }, { gmail: { actions: {} } }, () => new Date()))).toBe(true);
     expect(await refused(runSourceAction(ctx, message, { ...action, pipeline: 'other' }, { gmail: { actions: { 'renew-watch': async () => {} } } }, () => new Date()))).toBe(true);
     await expect(runSourceAction(ctx, message, action, {}, () => new Date())).rejects.toThrow('source action "renew-watch" is not one the gmail source of pipeline "vendor-mail" has');
+  });
+});
+
+describe('a source action given up', () => {
+  it('reaches notify as a dead letter of no run, so it alerts naming the action and the reason', () => {
+    const letter = describeDeadLetter('vendor-mail', {
+      messageId: '9',
+      attributes: { CloudPubSubDeadLetterSourceSubscription: 'projects/p/subscriptions/sluice-vendor-mail-fetch-push', sluiceError: 'Gmail users.watch failed (HTTP 403)' },
+      data: Buffer.from(JSON.stringify(action)),
+    });
+    expect(letter.stage).toBe('fetch');
+    expect(letter.target).toMatchObject({ kind: 'trigger', detail: { action: 'renew-watch' } });
+    expect(letter.target).not.toHaveProperty('runId');
+    expect(letter.error).toBe('failed permanently in fetch: Gmail users.watch failed (HTTP 403)');
   });
 });

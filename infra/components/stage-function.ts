@@ -110,6 +110,10 @@ export class StageFunction extends pulumi.ComponentResource {
         role: ROLES.secretAccessor,
         member,
       }, parent));
+      // Not for a refresh token the stage may rotate: the runtime reads those from Secret Manager on
+      // each sign-in (functions/runtime/secret-reader.ts), since an instance's environment keeps the
+      // version current when it started.
+      if (access.rotatedSecrets.includes(secretName)) continue;
       secretEnvironmentVariables.push({ key: secretEnvVarName(secretName), projectId: config.project, secret: secret.secretId, version: 'latest' });
     }
     // A refresh token Google rotates is written back as the secret's next version by the stage that

@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // Fails a test file that connects anywhere but loopback (the project's rule for tests).
+    setupFiles: ['test/support/loopback-only.ts'],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 180_000,

@@ -6,7 +6,7 @@
 import { bucketGrantsFor, OBJECT_ROLES, type BucketGrant } from '../shared/bucket-access';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { StageDeclaration } from '../shared/stage-declaration';
-import { secretsForStage } from '../shared/stage-secrets';
+import { rotatedSecretsForStage, secretsForStage } from '../shared/stage-secrets';
 import { deadLetterTopicName, functionName, topicName } from '../shared/topology';
 
 export const ROLES = {
@@ -16,6 +16,9 @@ export const ROLES = {
   firestoreUser: 'roles/datastore.user',
   cloudSqlClient: 'roles/cloudsql.client',
   secretAccessor: 'roles/secretmanager.secretAccessor',
+  // Adds a version to a secret, nothing else (no reading of other versions, no deleting): the
+  // refresh token Google rotated, written back by the stage that signed in with it.
+  secretVersionAdder: 'roles/secretmanager.secretVersionAdder',
   runInvoker: 'roles/run.invoker',
   tokenCreator: 'roles/iam.serviceAccountTokenCreator',
   logWriter: 'roles/logging.logWriter',
@@ -38,6 +41,8 @@ export interface FunctionAccess {
   firestore: boolean;
   cloudSql: boolean;
   secrets: string[];
+  // Of those, the OAuth refresh tokens it may store a new version of (shared/stage-secrets.ts).
+  rotatedSecrets: string[];
 }
 
 export function accessOf(
@@ -56,5 +61,6 @@ export function accessOf(
     firestore: stage.uses.firestore,
     cloudSql: stage.uses.database && options.cloudSqlInstance !== undefined,
     secrets: secretsForStage(pipeline, stage),
+    rotatedSecrets: rotatedSecretsForStage(pipeline, stage),
   };
 }

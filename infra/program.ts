@@ -53,7 +53,8 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
   const project = config.project;
   const located = locateBundles([...new Set(stages.map((s) => s.name))], input.bundles);
 
-  const apis = enableApis(project);
+  const topologies: PipelineTopology[] = pipelines.map((p) => topologyOf(p, stages, config.prefix));
+  const apis = enableApis(project, topologies.flatMap((t) => t.services));
   const afterApis: pulumi.CustomResourceOptions = { dependsOn: apis };
 
   // Google-managed service agents that act for us: Pub/Sub (dead-lettering, OIDC tokens for push)
@@ -135,7 +136,6 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
   ];
   builderGrants.push(new gcp.storage.BucketIAMMember('builder-reads-sources', { bucket: buckets.sources.name, role: ROLES.objectViewer, member: builder.member }));
 
-  const topologies: PipelineTopology[] = pipelines.map((p) => topologyOf(p, stages, config.prefix));
   const topics = new Map<string, gcp.pubsub.Topic>();
   for (const topology of topologies) {
     for (const plan of topology.topics) {
@@ -144,6 +144,11 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
       if (plan.kind === 'dead-letter') {
         // Dead-lettering publishes as the Pub/Sub service agent.
         new gcp.pubsub.TopicIAMMember(`${plan.name}-agent-publisher`, { project, topic: topic.name, role: ROLES.publisher, member: pubsubAgentMember });
+      }
+      // A source's provider publishing to its push topic (Gmail's users.watch, as Google's own
+      // gmail-api-push account): on that topic only.
+      for (const publisher of plan.publishers ?? []) {
+        new gcp.pubsub.TopicIAMMember(`${plan.name}-publisher-${publisher.replace(/^[a-z]+:/i, '').split('@')[0]}`, { project, topic: topic.name, role: ROLES.publisher, member: publisher });
       }
     }
   }

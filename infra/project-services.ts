@@ -1,5 +1,7 @@
-// The Google APIs a Sluice deployment calls. Enabled by the program so a first `pulumi up` in a
-// fresh project works; never disabled on destroy (other workloads in the project may use them).
+// The Google APIs a Sluice deployment calls: these always, plus those its pipelines' connectors call
+// (Gmail, Drive: each connector's topology.ts says, shared/topology.ts collects them per pipeline).
+// Enabled by the program so a first `pulumi up` in a fresh project works; never disabled on destroy
+// (other workloads in the project may use them).
 import * as gcp from '@pulumi/gcp';
 import type * as pulumi from '@pulumi/pulumi';
 
@@ -18,8 +20,13 @@ export const REQUIRED_APIS = [
   'storage.googleapis.com',
 ] as const;
 
-export function enableApis(project: string, opts?: pulumi.CustomResourceOptions): gcp.projects.Service[] {
-  return REQUIRED_APIS.map((service) => new gcp.projects.Service(`api-${service.split('.')[0]}`, {
+// REQUIRED_APIS and `connectorServices`, each once, sorted.
+export function servicesToEnable(connectorServices: readonly string[]): string[] {
+  return [...new Set([...REQUIRED_APIS, ...connectorServices])].sort();
+}
+
+export function enableApis(project: string, connectorServices: readonly string[] = [], opts?: pulumi.CustomResourceOptions): gcp.projects.Service[] {
+  return servicesToEnable(connectorServices).map((service) => new gcp.projects.Service(`api-${service.split('.')[0]}`, {
     project,
     service,
     disableOnDestroy: false,

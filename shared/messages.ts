@@ -14,12 +14,13 @@ export const objectRefSchema = z.object({
 }).strict();
 export type ObjectRef = z.infer<typeof objectRefSchema>;
 
-// Published by the scheduler, the ops CLI/API, or a test, to the fetch topic.
+// Published by the scheduler, the ops CLI/API, or a test, to the fetch topic. 'push': made by fetch
+// from a source provider's own notification (Gmail's users.watch), never published as such.
 export const triggerMessageSchema = z.object({
   v: version,
   type: z.literal('sluice.trigger'),
   pipeline: z.string().min(1),
-  trigger: z.enum(['schedule', 'manual', 'retry']),
+  trigger: z.enum(['schedule', 'manual', 'retry', 'push']),
   // A manual trigger may name its run; otherwise the run id is derived from the Pub/Sub message id,
   // which a redelivery keeps, so a redelivered trigger resumes the same run.
   runId: runId.optional(),
@@ -28,6 +29,18 @@ export const triggerMessageSchema = z.object({
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
 }).passthrough();
 export type TriggerMessage = z.infer<typeof triggerMessageSchema>;
+
+// Published by a source's scheduler job (shared/topology.ts, from the source's topology.ts) to the
+// fetch topic: work for the source that is not a run, e.g. renewing Gmail's watch. `topic`: the push
+// topic it concerns (short name), when it concerns one.
+export const sourceActionMessageSchema = z.object({
+  v: version,
+  type: z.literal('sluice.source-action'),
+  pipeline: z.string().min(1),
+  action: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'actions are lower-case words joined by -'),
+  topic: z.string().regex(/^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$/, 'must be a Pub/Sub topic id').optional(),
+}).passthrough();
+export type SourceActionMessage = z.infer<typeof sourceActionMessageSchema>;
 
 // The source file a raw object holds (shared/source-identity.ts derives it from the raw object's metadata).
 export const sourceIdentitySchema = z.object({

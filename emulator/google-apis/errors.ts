@@ -52,6 +52,7 @@ export class OAuthError extends Error {
     readonly httpStatus: number,
     readonly error: string,
     readonly description: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(`${error}: ${description}`);
   }

@@ -70,7 +70,7 @@ export class Faults {
 export function faultError(operation: string, fault: Extract<FaultAction, { kind: 'status' }>): ApiError | OAuthError {
   const seconds = fault.retryAfterSeconds ?? (fault.status === 500 ? undefined : 1);
   const headers: Record<string, string> = seconds === undefined ? {} : { 'retry-after': String(seconds) };
-  if (operation.startsWith('oauth.')) return fault.status === 429 ? new OAuthError(429, 'rate_limit_exceeded', 'Rate limit exceeded') : new OAuthError(fault.status, 'internal_failure', 'Backend Error');
+  if (operation.startsWith('oauth.')) return fault.status === 429 ? new OAuthError(429, 'rate_limit_exceeded', 'Rate limit exceeded', headers) : new OAuthError(fault.status, 'internal_failure', 'Backend Error', headers);
   const drive = operation.startsWith('drive.');
   if (fault.status === 429) {
     return new ApiError(429, drive ? 'User rate limit exceeded.' : 'Too many concurrent requests for user.', { reason: drive ? 'userRateLimitExceeded' : 'rateLimitExceeded', domain: 'usageLimits' }, headers);

@@ -15,7 +15,7 @@ export function sendEmpty(res: ServerResponse, status = 204, headers: Record<str
 
 export function sendError(res: ServerResponse, error: ApiError | OAuthError): void {
   if (error instanceof OAuthError) {
-    sendJson(res, error.httpStatus, { error: error.error, error_description: error.description });
+    sendJson(res, error.httpStatus, { error: error.error, error_description: error.description }, error.headers);
   } else {
     sendJson(res, error.code, error.toJSON(), error.headers);
   }

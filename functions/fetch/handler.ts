@@ -16,10 +16,11 @@ import type { CopyResult } from './copy-to-raw';
 import { isValidDate } from './export-dates';
 import { claimItem, itemIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
-import { parseTrigger } from './parse-trigger';
+import { parseFetchMessage } from './parse-trigger';
+import { runSourceAction } from './source-actions';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
-import { connectorFor } from './sources/connectors';
+import { connectorFor, connectors } from './sources/connectors';
 import type { Source } from './sources/source-configs';
 import type { ListingOutcome, SourceConnector, SourceConnectors, SourceItem, SourceRuntime } from './sources/source-connector';
 
@@ -29,7 +30,8 @@ export interface FetchHandlerOptions {
   // When another run's claim that never got uploaded counts as abandoned. Default: two function
   // timeouts plus the longest retry backoff, so no attempt of the owner can still be running.
   staleClaimAfterMs?: number;
-  // The connector of each source kind (default: functions/fetch/sources/connectors.ts).
+  // The connector of each source kind (default: functions/fetch/sources/connectors.ts); a source
+  // action (renewing Gmail's watch) runs the connector's `actions` entry.
   connectors?: SourceConnectors;
 }
 
@@ -53,7 +55,9 @@ function defaultStaleAfterMs(ctx: StageContext): number {
 export function createFetchHandler(options: FetchHandlerOptions = {}): StageHandler {
   const now = options.now ?? (() => new Date());
   return async (ctx: StageContext, message: IncomingMessage) => {
-    const trigger = parseTrigger(message.data);
+    const received = parseFetchMessage(message.data, ctx.pipeline);
+    if (received.kind === 'action') return runSourceAction(ctx, message, received.action, options.connectors ?? connectors, now);
+    const trigger = received.trigger;
     if (trigger.pipeline !== ctx.pipeline.name) {
       throw new InvalidMessageError(`trigger for pipeline "${trigger.pipeline}" delivered to the fetch stage of "${ctx.pipeline.name}"`);
     }

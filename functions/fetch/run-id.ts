@@ -10,6 +10,13 @@
 // the same payload for the same pipeline published within the same second are one run: the same
 // request made twice (a double click, a retried publish), which then behaves as a redelivery — each
 // file is fetched once, by that one run — rather than a second run that finds nothing new.
+//
+// Push triggers (a source provider's notification, e.g. Gmail's users.watch) are taken to the minute
+// instead: Gmail notifies on every change of the inbox (up to one a second, our own labelling
+// included), and a burst of mail would otherwise make a run — and a report — per notification. All
+// notifications published in one minute are one run. One arriving after that run has listed changes
+// nothing (the redelivery rule below: the run only re-announces); its mail is fetched by the next
+// minute's notification or the scheduled poll, which is why a push pipeline keeps its schedule.
 import { createHash } from 'node:crypto';
 import type { TriggerMessage } from '../../shared/messages';
 
@@ -35,6 +42,12 @@ function compactUtcSecond(time: string): string | undefined {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+// The same, with the seconds zeroed for a push trigger (see above).
+function runStamp(trigger: Pick<TriggerMessage, 'trigger'>, time: string): string | undefined {
+  const second = compactUtcSecond(time);
+  return second !== undefined && trigger.trigger === 'push' ? `${second.slice(0, 12)}00` : second;
+}
+
 // The publish time of the trigger as first published: on a dead-letter copy the attribute Pub/Sub
 // sets, otherwise the message's own.
 export function triggerPublishTime(message: { publishTime?: string; attributes?: Record<string, string> }): string | undefined {
@@ -47,10 +60,11 @@ function payloadHash(trigger: Pick<TriggerMessage, 'pipeline' | 'trigger' | 'dat
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
-// The run id for a trigger: its own when it names one, else `run-<publish second UTC>-<payload hash>`.
+// The run id for a trigger: its own when it names one, else `run-<publish second UTC>-<payload hash>`
+// (a push trigger: the publish minute, seconds 00).
 export function runIdForTrigger(trigger: Pick<TriggerMessage, 'runId' | 'pipeline' | 'trigger' | 'date'>, delivery: TriggerDelivery): string {
   if (trigger.runId) return trigger.runId;
-  const stamp = delivery.publishTime ? compactUtcSecond(delivery.publishTime) : undefined;
+  const stamp = delivery.publishTime ? runStamp(trigger, delivery.publishTime) : undefined;
   if (stamp === undefined) throw new RangeError(`cannot derive a run id: the trigger has no usable publish time (${delivery.publishTime ?? 'none'})`);
   const runId = `run-${stamp}-${payloadHash(trigger)}`;
   if (!RUN_ID.test(runId)) throw new RangeError(`cannot derive a run id from publish time "${delivery.publishTime}"`);

@@ -72,6 +72,8 @@ function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: s
     if (typeof data.date === 'string') detail.date = data.date;
     return { kind: 'trigger', messageIds, detail, ...(derivedRunId ? { runId: derivedRunId } : {}) };
   }
+  // A source action (renewing Gmail's watch) belongs to no run: alerted as such, naming the action.
+  if (data.type === 'sluice.source-action') return { kind: 'trigger', messageIds, detail: { action: data.action } };
   // A Cloud Storage notification (JSON_API_V1): the object resource.
   if (typeof data.name === 'string' && typeof data.bucket === 'string') {
     const location = parseObjectName(data.name);

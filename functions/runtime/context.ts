@@ -5,7 +5,7 @@ import type { PubSub } from '@google-cloud/pubsub';
 import type { Storage } from '@google-cloud/storage';
 import type { Pool } from 'pg';
 import type { Logger } from '../../shared/logger';
-import type { ObjectRef, StageMessage } from '../../shared/messages';
+import type { ObjectRef, StageMessage, TriggerMessage } from '../../shared/messages';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 
@@ -37,7 +37,7 @@ export interface FileStageReport {
 
 export interface RunStart {
   pipeline: string;
-  trigger: 'schedule' | 'manual' | 'retry';
+  trigger: TriggerMessage['trigger'];
   messageId: string;
   // The export dates this run looks at (YYYY-MM-DD).
   dates: string[];

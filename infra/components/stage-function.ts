@@ -110,7 +110,23 @@ export class StageFunction extends pulumi.ComponentResource {
         role: ROLES.secretAccessor,
         member,
       }, parent));
+      // Not for a refresh token the stage may rotate: the runtime reads those from Secret Manager on
+      // each sign-in (functions/runtime/secret-reader.ts), since an instance's environment keeps the
+      // version current when it started.
+      if (access.rotatedSecrets.includes(secretName)) continue;
       secretEnvironmentVariables.push({ key: secretEnvVarName(secretName), projectId: config.project, secret: secret.secretId, version: 'latest' });
+    }
+    // A refresh token Google rotates is written back as the secret's next version by the stage that
+    // signed in with it (it reads it too, above). Only on those secrets, never on the project.
+    for (const secretName of access.rotatedSecrets) {
+      const secret = args.secrets.get(secretName);
+      if (!secret || !access.secrets.includes(secretName)) throw new Error(`${name}: rotated secret ${secretName} is not one it reads`);
+      new gcp.secretmanager.SecretIamMember(`${name}-rotates-${secretName}`, {
+        project: config.project,
+        secretId: secret.secretId,
+        role: ROLES.secretVersionAdder,
+        member,
+      }, parent);
     }
 
     this.function = new gcp.cloudfunctionsv2.Function(name, {

@@ -11,11 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ALLOWED_PACKAGES = new Set(['@pulumi/pulumi', '@pulumi/gcp', 'zod', 'croner']);
-// Connector and destination configs are plain data living beside their runtime part.
+// Connector and destination configs, and what each kind needs from the cloud (topology tables), are
+// plain data living beside their runtime part.
 const ALLOWED_LOCAL = [
   /^infra\//, /^shared\/[^/]+\.ts$/, /^functions\/stages\.ts$/, /^functions\/[^/]+\/stage\.ts$/, /^pipelines\//,
   /^functions\/fetch\/sources\/source-configs\.ts$/, /^functions\/fetch\/sources\/[^/]+\/config\.ts$/,
   /^functions\/notify\/destinations\/destination-configs\.ts$/, /^functions\/notify\/destinations\/[^/]+\/config\.ts$/,
+  /^functions\/fetch\/sources\/source-topologies\.ts$/, /^functions\/fetch\/sources\/[^/]+\/topology\.ts$/,
+  /^functions\/notify\/destinations\/destination-topologies\.ts$/,
 ];
 const FORBIDDEN_LOCAL = [/^functions\/[^/]+\/handler/, /^functions\/runtime\//, /^emulator\//];
 // Plain-data shared modules may only use these (plus node: built-ins).

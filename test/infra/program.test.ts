@@ -10,7 +10,7 @@ import { declareSluice } from '../../infra/program';
 import { MissingBundleError } from '../../infra/storage';
 import { pipelines as demoPipelines } from '../../pipelines/index';
 import type { Pipeline } from '../../shared/pipeline-definition';
-import { secretEnvVarName, secretsForStage } from '../../shared/stage-secrets';
+import { rotatedSecretsForStage, secretEnvVarName, secretsForStage } from '../../shared/stage-secrets';
 import { topologyOf } from '../../shared/topology';
 import { declareUnderMocks, PUBSUB_AGENT, STORAGE_AGENT, type DeclaredResource } from './pulumi-mocks';
 import { syntheticPipelines } from './synthetic-pipelines';
@@ -169,12 +169,14 @@ describe.each(scenarios)('$label', (s) => {
     expect(notifications.every((n) => n.inputs.bucket === dataBucketName(s.config))).toBe(true);
   });
 
-  it('schedules each scheduled pipeline on its fetch topic, and every pipeline\'s watchdog on its notify topic', () => {
+  it('schedules each scheduled pipeline on its fetch topic, every pipeline\'s watchdog on its notify topic, and each source action on its fetch topic', () => {
     const jobs = ofType(s, 'cloudscheduler/job:Job');
     const scheduled = s.pipelines.filter((p) => p.schedule);
-    expect(jobs).toHaveLength(scheduled.length + s.pipelines.length);
+    const actions = topologies(s).flatMap((t) => t.schedules).filter((plan) => plan.payload.type === 'sluice.source-action');
+    expect(jobs).toHaveLength(scheduled.length + s.pipelines.length + actions.length);
     for (const job of jobs) expect(job.inputs.timeZone).toMatch(/^[A-Za-z_]+\/[A-Za-z_]+$/);
     expect(jobs.filter((j) => String(j.inputs.pubsubTarget.topicName).endsWith('-notify'))).toHaveLength(s.pipelines.length);
+    expect(jobs.filter((j) => String(j.inputs.pubsubTarget.topicName).endsWith('-fetch'))).toHaveLength(scheduled.length + actions.length);
     for (const plan of topologies(s).flatMap((t) => t.schedules)) {
       const job = named(s, 'cloudscheduler/job:Job', plan.name);
       expect(job.inputs).toMatchObject({ schedule: plan.cron, timeZone: plan.timeZone, region: s.config.region });
@@ -204,7 +206,9 @@ describe.each(scenarios)('$label', (s) => {
       const p = s.pipelines.find((x) => x.name === fn.inputs.serviceConfig.environmentVariables.SLUICE_PIPELINE)!;
       const stage = stageList.find((x) => x.name === fn.inputs.buildConfig.entryPoint)!;
       const secretEnv = fn.inputs.serviceConfig.secretEnvironmentVariables ?? [];
-      expect(secretEnv).toEqual(secretsForStage(p, stage).map((name) => ({ key: secretEnvVarName(name), secret: name, version: 'latest', projectId: s.config.project })));
+      // Refresh tokens a stage may rotate are read from Secret Manager at each sign-in, not from the environment.
+      const fromEnv = secretsForStage(p, stage).filter((name) => !rotatedSecretsForStage(p, stage).includes(name));
+      expect(secretEnv).toEqual(fromEnv.map((name) => ({ key: secretEnvVarName(name), secret: name, version: 'latest', projectId: s.config.project })));
     }
   });
 
@@ -238,7 +242,13 @@ describe.each(scenarios)('$label', (s) => {
         }
         expect(project.some((g) => g.inputs.role === 'roles/cloudsql.client')).toBe(stage.uses.database && s.config.cloudSqlInstance !== undefined);
 
-        const other = mine.filter((g) => !bucket.includes(g) && !project.includes(g) && g.inputs.role !== 'roles/pubsub.publisher' && g.inputs.role !== 'roles/secretmanager.secretAccessor');
+        // A version added only to the refresh tokens it signs in with, and only on those secrets.
+        const rotates = mine.filter((g) => g.inputs.role === 'roles/secretmanager.secretVersionAdder');
+        expect(rotates.map((g) => g.inputs.secretId).sort()).toEqual(rotatedSecretsForStage(p, stage));
+        expect(rotates.every((g) => g.type.endsWith('secretmanager/secretIamMember:SecretIamMember'))).toBe(true);
+        expect(rotatedSecretsForStage(p, stage).every((name) => secretsForStage(p, stage).includes(name))).toBe(true);
+
+        const other = mine.filter((g) => !bucket.includes(g) && !project.includes(g) && !rotates.includes(g) && g.inputs.role !== 'roles/pubsub.publisher' && g.inputs.role !== 'roles/secretmanager.secretAccessor');
         expect(other).toEqual([]);
       }
     }
@@ -320,7 +330,7 @@ describe.each(scenarios)('$label', (s) => {
     expect(Object.keys(s.outputs.functionUrls).sort()).toEqual(fnNames);
     expect(Object.values(s.outputs.functionUrls).every((u) => String(u).startsWith('https://'))).toBe(true);
     expect(Object.keys(s.outputs.serviceAccounts).sort()).toEqual(['builder', 'invoker', ...fnNames].sort());
-    expect(Object.keys(s.outputs.schedules)).toHaveLength(s.pipelines.filter((p) => p.schedule).length + s.pipelines.length);
+    expect(Object.keys(s.outputs.schedules).sort()).toEqual(expected.flatMap((t) => t.schedules.map((x) => x.name)).sort());
   });
 });
 
@@ -329,15 +339,92 @@ describe('the synthetic set', () => {
   it('shares one secret between two pipelines, granted to both of their readers only', () => {
     const accessors = grants(synthetic).filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor' && g.inputs.secretId === 'shared-smtp-url');
     expect(accessors.map((g) => g.inputs.member).sort()).toEqual(
-      ['inventory', 'payroll'].map((p) => `serviceAccount:${functionEmail(synthetic, `acme-${p}-notify`)}`).sort(),
+      ['inventory', 'payroll', 'vendor-mail', 'pos-to-drive'].map((p) => `serviceAccount:${functionEmail(synthetic, `acme-${p}-notify`)}`).sort(),
     );
     expect(ofType(synthetic, 'secretmanager/secret:Secret').filter((r) => r.inputs.secretId === 'shared-smtp-url')).toHaveLength(1);
   });
 
   it('has no trigger schedule for the unscheduled pipeline, and a watchdog for every pipeline', () => {
     const names = ofType(synthetic, 'cloudscheduler/job:Job').map((j) => String(j.inputs.name));
-    expect(names.filter((n) => n.endsWith('-schedule')).sort()).toEqual(['acme-inventory-schedule', 'acme-payroll-schedule']);
+    expect(names.filter((n) => n.endsWith('-schedule')).sort()).toEqual(['acme-inventory-schedule', 'acme-payroll-schedule', 'acme-pos-to-drive-schedule', 'acme-vendor-mail-schedule']);
     expect(names.filter((n) => n.endsWith('-watchdog'))).toHaveLength(synthetic.pipelines.length);
+  });
+});
+
+describe('the Workspace connectors in the synthetic set', () => {
+  const synthetic = scenarios[1]!;
+  const GMAIL_PUSH = 'serviceAccount:gmail-api-push@system.gserviceaccount.com';
+  const member = (fn: string) => `serviceAccount:${functionEmail(synthetic, fn)}`;
+
+  it("declares Gmail's push topic, lets only Gmail's push account publish to it, and pushes it to the fetch function", () => {
+    const topic = named(synthetic, ':Topic', 'acme-vendor-mail-gmail-push');
+    expect(topic.inputs.project).toBe('synth-project-42');
+    const publishers = grants(synthetic).filter((g) => g.inputs.member === GMAIL_PUSH);
+    expect(publishers.map((g) => ({ type: g.type, topic: g.inputs.topic, role: g.inputs.role }))).toEqual([
+      { type: 'gcp:pubsub/topicIAMMember:TopicIAMMember', topic: 'acme-vendor-mail-gmail-push', role: 'roles/pubsub.publisher' },
+    ]);
+    // Nobody else publishes to it (the fetch function only publishes to its next stages).
+    expect(grants(synthetic).filter((g) => g.inputs.topic === 'acme-vendor-mail-gmail-push').map((g) => g.inputs.member)).toEqual([GMAIL_PUSH]);
+    // No push topic for the pipelines that do not read Gmail with push.
+    expect(ofType(synthetic, ':Topic').filter((t) => String(t.inputs.name).endsWith('-gmail-push')).map((t) => t.inputs.name)).toEqual(['acme-vendor-mail-gmail-push']);
+
+    const sub = named(synthetic, 'pubsub/subscription:Subscription', 'acme-vendor-mail-gmail-push-fetch');
+    expect(sub.inputs).toMatchObject({
+      topic: 'acme-vendor-mail-gmail-push',
+      deadLetterPolicy: { deadLetterTopic: 'projects/synth-project-42/topics/acme-vendor-mail-fetch-dead-letter' },
+      pushConfig: { pushEndpoint: 'https://acme-vendor-mail-fetch-mock.a.run.app/projects/synth-project-42/topics/acme-vendor-mail-gmail-push' },
+    });
+    // Dead-lettering from it works like from any push subscription.
+    expect(grants(synthetic).some((g) => g.inputs.subscription === 'acme-vendor-mail-gmail-push-fetch' && g.inputs.member === PUBSUB_AGENT && g.inputs.role === 'roles/pubsub.subscriber')).toBe(true);
+  });
+
+  it('renews the Gmail watch daily through the fetch topic', () => {
+    const job = named(synthetic, 'cloudscheduler/job:Job', 'acme-vendor-mail-gmail-watch');
+    expect(job.inputs).toMatchObject({ schedule: '17 4 * * *', timeZone: 'Etc/UTC', region: 'europe-west3' });
+    expect(job.inputs.pubsubTarget.topicName).toBe('projects/synth-project-42/topics/acme-vendor-mail-fetch');
+    expect(JSON.parse(Buffer.from(job.inputs.pubsubTarget.data, 'base64').toString('utf8')))
+      .toEqual({ v: '1', type: 'sluice.source-action', pipeline: 'vendor-mail', action: 'renew-watch', topic: 'acme-vendor-mail-gmail-push' });
+  });
+
+  it("creates every connector secret, lets fetch read the Gmail sign-in and notify Drive's, and each write back only its own refresh token", () => {
+    const declared = ofType(synthetic, 'secretmanager/secret:Secret').map((r) => r.inputs.secretId);
+    for (const name of ['google-oauth-client-id', 'google-oauth-client-secret', 'vendor-mail-gmail-token', 'vendor-mail-drive-key', 'pos-to-drive-drive-token']) {
+      expect(declared.filter((d) => d === name)).toEqual([name]);
+    }
+    const readers = (secret: string) => grants(synthetic)
+      .filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor' && g.inputs.secretId === secret).map((g) => g.inputs.member).sort();
+    expect(readers('vendor-mail-gmail-token')).toEqual([member('acme-vendor-mail-fetch')]);
+    expect(readers('vendor-mail-drive-key')).toEqual([member('acme-vendor-mail-notify')]);
+    expect(readers('pos-to-drive-drive-token')).toEqual([member('acme-pos-to-drive-notify')]);
+    // One OAuth client, two pipelines' sign-ins: its reader in each.
+    expect(readers('google-oauth-client-id')).toEqual([member('acme-vendor-mail-fetch'), member('acme-pos-to-drive-notify')].sort());
+
+    const adders = grants(synthetic).filter((g) => g.inputs.role === 'roles/secretmanager.secretVersionAdder');
+    expect(adders.map((g) => `${g.inputs.secretId} ${g.inputs.member}`).sort()).toEqual([
+      `pos-to-drive-drive-token ${member('acme-pos-to-drive-notify')}`,
+      `vendor-mail-gmail-token ${member('acme-vendor-mail-fetch')}`,
+    ]);
+    // Never on the project, never the client id/secret or a service-account key.
+    expect(grants(synthetic).some((g) => g.type.endsWith('projects/iAMMember:IAMMember') && String(g.inputs.role).startsWith('roles/secretmanager.'))).toBe(false);
+  });
+
+  it('enables the Gmail and Drive APIs because a pipeline uses them, and the demo only what it uses', () => {
+    const services = (s: Scenario) => ofType(s, 'projects/service:Service').map((r) => r.inputs.service);
+    expect(services(synthetic)).toEqual(expect.arrayContaining(['gmail.googleapis.com', 'drive.googleapis.com', 'pubsub.googleapis.com']));
+    expect(new Set(services(synthetic)).size).toBe(services(synthetic).length);
+    const demo = scenarios[0]!;
+    const demoNeeds = new Set(topologies(demo).flatMap((t) => t.services));
+    for (const api of ['gmail.googleapis.com', 'drive.googleapis.com']) expect(services(demo).includes(api)).toBe(demoNeeds.has(api));
+    for (const service of ofType(synthetic, 'projects/service:Service')) expect(service.inputs.disableOnDestroy).toBe(false);
+  });
+
+  it("gives each notify function the bucket access its stage declares, whatever its destinations", () => {
+    const notify = stageList.find((x) => x.name === 'notify')!;
+    for (const p of ['vendor-mail', 'pos-to-drive']) {
+      const bucket = grants(synthetic).filter((g) => g.inputs.member === member(`acme-${p}-notify`) && g.type.endsWith('storage/bucketIAMMember:BucketIAMMember'));
+      expect(bucket.map((g) => `${g.inputs.role} ${g.inputs.condition.title}`).sort())
+        .toEqual(bucketGrantsFor(notify.uses.bucket).map((b) => `${b.role} ${b.area}-${p}`).sort());
+    }
   });
 });
 

@@ -1,5 +1,7 @@
-// A second set of definitions for the infra tests: three pipelines, two of them sharing a secret
-// (the SMTP URL), one without a schedule, one reading its source with a private key.
+// A second set of definitions for the infra tests: five pipelines, two of them sharing a secret
+// (the SMTP URL), one without a schedule, one reading its source with a private key, one reading a
+// Gmail inbox with push (OAuth) and delivering to Drive as a service account, and one copying its
+// SFTP export to Drive with a user's OAuth token (the OAuth client shared with the Gmail one).
 import { definePipeline, type Pipeline, type PipelineInput } from '../../shared/pipeline-definition';
 
 function pipeline(name: string, overrides: Partial<PipelineInput>): Pipeline {
@@ -38,5 +40,26 @@ export const syntheticPipelines: readonly Pipeline[] = [
     mail: { from: 'sluice@example.com', smtpUrl: { secret: 'uploads-smtp-url' } },
     database: { url: { secret: 'ad-hoc-uploads-database-url' }, schema: 'uploads' },
     secrets: ['uploads-ssh-key', 'uploads-smtp-url', 'ad-hoc-uploads-database-url'],
+  }),
+  pipeline('vendor-mail', {
+    source: {
+      kind: 'gmail',
+      auth: { kind: 'oauth', clientId: { secret: 'google-oauth-client-id' }, clientSecret: { secret: 'google-oauth-client-secret' }, refreshToken: { secret: 'vendor-mail-gmail-token' } },
+      rules: [{ name: 'prices', from: 'vendor\\.example$', attachmentName: '\\.csv$' }],
+      push: true,
+    },
+    schedule: { cron: '0 * * * *', timeZone: 'Europe/Berlin' },
+    destinations: [{ kind: 'drive', folderId: 'vendorFolder123', driveId: 'sharedDrive456', auth: { kind: 'service-account', key: { secret: 'vendor-mail-drive-key' } } }],
+    secrets: ['google-oauth-client-id', 'google-oauth-client-secret', 'vendor-mail-gmail-token', 'vendor-mail-drive-key', 'vendor-mail-database-url', 'shared-smtp-url'],
+  }),
+  pipeline('pos-to-drive', {
+    schedule: { cron: '15 3 * * *', timeZone: 'America/New_York' },
+    destinations: [{
+      kind: 'drive',
+      folderId: 'posFolder789',
+      subfolder: '{yyyyMMdd}',
+      auth: { kind: 'oauth', clientId: { secret: 'google-oauth-client-id' }, clientSecret: { secret: 'google-oauth-client-secret' }, refreshToken: { secret: 'pos-to-drive-drive-token' } },
+    }],
+    secrets: ['pos-to-drive-sftp-password', 'pos-to-drive-database-url', 'shared-smtp-url', 'google-oauth-client-id', 'google-oauth-client-secret', 'pos-to-drive-drive-token'],
   }),
 ];

@@ -2,10 +2,13 @@
 // Adding a source is a folder under sources/ with its config (source-configs.ts) and its connector here.
 import type { Source } from './source-configs';
 import type { SourceConnector, SourceConnectors } from './source-connector';
+import { googleApiAccess } from '../../runtime/google-auth/create-google-api-access';
 import { gmailConnector } from './gmail/connector';
+import { gmailActions } from './gmail/watch';
 import { sftpConnector } from './sftp/connector';
 
-export const connectors: SourceConnectors = { sftp: sftpConnector, gmail: gmailConnector };
+// Gmail's actions (renewing its push watch) sign in through the one Google API access.
+export const connectors: SourceConnectors = { sftp: sftpConnector, gmail: { ...gmailConnector, actions: gmailActions(googleApiAccess) } };
 
 // The connector for a source, typed for it (the mapped type cannot narrow by itself).
 export function connectorFor(source: Source, from: SourceConnectors = connectors): SourceConnector {

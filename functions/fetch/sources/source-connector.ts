@@ -91,8 +91,28 @@ export interface SourceSession {
   close(): Promise<void>;
 }
 
+// What a source action may use (see SourceConnector.actions). No run: an action stages nothing.
+export interface SourceActionRuntime {
+  pipeline: string;
+  // The push topic the action names (from the scheduler job's payload), as the full resource name
+  // projects/<project>/topics/<id> that e.g. Gmail's users.watch takes; absent when it names none.
+  topic?: string;
+  secrets: SecretReader;
+  firestore: Firestore;
+  logger: Logger;
+  now: () => Date;
+  localEndpoints: Readonly<Record<string, unknown>>;
+}
+
+// Work for the source that is not a run, by name: the source's topology.ts schedules it (a
+// `sluice.source-action` message to the fetch topic) and fetch calls it (functions/fetch/source-actions.ts).
+// Must be idempotent: the message is delivered at least once. Throw PermanentError when retrying cannot help.
+export type SourceAction<S extends Source = Source> = (source: S, runtime: SourceActionRuntime) => Promise<void>;
+
 export interface SourceConnector<S extends Source = Source> {
   kind: S['kind'];
+  // The actions its topology schedules (Gmail: 'renew-watch'). A kind without any leaves it out.
+  actions?: Readonly<Record<string, SourceAction<S>>>;
   // The run's export dates from the trigger's date (or today) and the source's window settings.
   // A source without dates (Gmail) returns [the date] so the run record still says which day it is.
   windowOf(source: S, at: { date?: string; now: Date; timeZone: string }): string[];

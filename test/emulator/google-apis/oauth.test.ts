@@ -62,6 +62,21 @@ describe('refresh_token grant', () => {
     await expect(seed.oauth2Client({ ...client, clientSecret: 'wrong', refreshToken: live }).getAccessToken()).rejects.toMatchObject({ response: { status: 401, data: { error: 'invalid_client' } } });
   });
 
+  it('faults on the token endpoint: 503 with Retry-After, a delay, both only for the named user', async () => {
+    const refreshToken = await seed.issueRefreshToken({ ...client, user: 'slow@example.com', scopes: ['gmail.readonly'] });
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.clientId, client_secret: client.clientSecret });
+    await seed.armFault({ route: 'oauth.token', principal: 'slow@example.com', fault: { kind: 'status', status: 503, retryAfterSeconds: 3 } });
+    const unavailable = await fetch(double.tokenUrl, { method: 'POST', body: form });
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers.get('retry-after')).toBe('3');
+    await seed.armFault({ route: 'oauth.token', principal: 'slow@example.com', fault: { kind: 'delay', ms: 300 } });
+    const started = Date.now();
+    expect((await fetch(double.tokenUrl, { method: 'POST', body: form })).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    const logged = (await seed.requests()).filter((r) => r.operation === 'oauth.token' && r.principal === 'slow@example.com');
+    expect(logged.map((r) => [r.status, r.fault])).toEqual([[503, 'status 503'], [200, 'delay 300ms']]);
+  });
+
   it('checks the bearer token on every call: 401 when expired or missing, 403 for missing scopes', async () => {
     const refreshToken = await seed.issueRefreshToken({ ...client, user: 'd@example.com', scopes: ['gmail.readonly'] });
     const auth = seed.oauth2Client({ ...client, refreshToken });

@@ -1,4 +1,4 @@
-// Streams one source file into the raw area, create-only. The object is written with
+// Streams one source item into the raw area, create-only. The object is written with
 // ifGenerationMatch=0, so whatever number of deliveries copy the same file into the same name, one
 // object generation exists and the bucket notification (which starts transform) fires once.
 //
@@ -12,7 +12,8 @@ import type { Bucket, FileMetadata } from '@google-cloud/storage';
 import { TransientError, errorMessage, isPermanent } from '../../shared/errors';
 import type { ObjectRef } from '../../shared/messages';
 import { asStageError, isForbidden, isNotFound, isPreconditionFailed } from '../../shared/storage-errors';
-import { ExactSize, hashSource, readSource } from './exact-content';
+import { IMPORT_RULES_METADATA_KEY } from '../transform/match-import-rule';
+import { ExactSize, hashSource, measureSource, readSource } from './exact-content';
 
 export { ExactSize } from './exact-content';
 
@@ -21,20 +22,33 @@ export const RESUMABLE_THRESHOLD_BYTES = 8 * 1024 * 1024;
 
 export interface SourceStamp {
   runId: string;
+  // The item's key: what load takes as the source's identity (sluiceSourcePath).
   sourcePath: string;
-  size: number;
-  mtimeMs: number;
+  // Bytes the source said it has; unknown: the item is read once first to count (and hash) it.
+  size?: number;
+  // The source's modification time when it has one (sluiceSourceMtime; orders versions at load).
+  mtimeMs?: number;
   // Hex SHA-256 of the content when already known (content change detection hashed it to claim it):
-  // the copy must then hash to it, and an existing object is the same version when its hash is.
+  // the copy must hash to it, and an existing object is the same version when its hash is.
   sha256?: string;
+  // The connector's own metadata (SourceItem.stamp), each key prefixed with SOURCE_STAMP_PREFIX.
+  extra?: Readonly<Record<string, string>>;
+  // The import rules the file may feed (SourceItem.imports): stamped as IMPORT_RULES_METADATA_KEY,
+  // which transform honours (functions/transform/match-import-rule.ts).
+  imports?: readonly string[];
 }
+
+// A connector's stamp keys land under this prefix, so they can never overwrite fetch's own.
+export const SOURCE_STAMP_PREFIX = 'sluice-src-';
 
 export interface CopyInput {
   bucket: Bucket;
   objectName: string;
   stamp: SourceStamp;
+  // Printable origin for messages (defaults to stamp.sourcePath).
+  source?: string;
   // Opened only when the object does not exist yet: a resumed delivery reads nothing it already copied.
-  open(): Readable;
+  open(): Readable | Promise<Readable>;
 }
 
 export type CopyResult =
@@ -60,13 +74,16 @@ export function contentTypeOf(name: string): string {
 }
 
 // sluiceSourceSha256 (hex) is what load and later readers trust as the source content's identity.
-function stampMetadata(stamp: SourceStamp, sha256: string): Record<string, string> {
+function stampMetadata(stamp: SourceStamp, size: number, sha256: string): Record<string, string> {
+  const extra = Object.fromEntries(Object.entries(stamp.extra ?? {}).map(([key, value]) => [`${SOURCE_STAMP_PREFIX}${key}`, value]));
   return {
+    ...extra,
     sluiceRunId: stamp.runId,
     sluiceSourcePath: stamp.sourcePath,
-    sluiceSourceSize: String(stamp.size),
-    sluiceSourceMtime: new Date(stamp.mtimeMs).toISOString(),
+    sluiceSourceSize: String(size),
+    ...(stamp.mtimeMs !== undefined ? { sluiceSourceMtime: new Date(stamp.mtimeMs).toISOString() } : {}),
     sluiceSourceSha256: sha256,
+    ...(stamp.imports !== undefined && stamp.imports.length > 0 ? { [IMPORT_RULES_METADATA_KEY]: stamp.imports.join(',') } : {}),
   };
 }
 
@@ -90,10 +107,13 @@ function classifyExisting(bucket: Bucket, name: string, metadata: FileMetadata, 
   const sourceMtime = metadata.metadata?.sluiceSourceMtime;
   const sourceSha256 = metadata.metadata?.sluiceSourceSha256;
   // With the content hash known, content decides (a touched file with the same bytes is the same
-  // version); otherwise size and modification time, as the listing gives them.
+  // version); otherwise size and modification time, as the listing gives them. A source that gives
+  // neither a time nor a size up front names items that never change (an e-mail's attachment): the
+  // run's copy of it is that item.
+  const sameSize = stamp.size === undefined || size === stamp.size;
   const sameVersion = stamp.sha256 !== undefined && typeof sourceSha256 === 'string'
-    ? size === stamp.size && sourceSha256 === stamp.sha256
-    : size === stamp.size && sourceMtime === new Date(stamp.mtimeMs).toISOString();
+    ? sameSize && sourceSha256 === stamp.sha256
+    : sameSize && (stamp.mtimeMs === undefined || sourceMtime === new Date(stamp.mtimeMs).toISOString());
   if (sameVersion) return { outcome: 'present', ref };
   return { outcome: 'other-version', ref, existing: { size, ...(typeof sourceMtime === 'string' ? { sourceMtime } : {}) } };
 }
@@ -105,33 +125,43 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
 
   // Custom metadata is fixed when an upload starts, so the hash must be known before the first byte
   // is sent: a small file is read once into memory (at most the resumable threshold) and hashed; a
-  // larger one is read twice, once to hash and once to upload, with the hash checked again on the way.
+  // larger one is read twice, once to hash and once to upload, with the hash checked again on the
+  // way. An item of unknown size is read once to count it, then the same way.
+  const what = input.source ?? stamp.sourcePath;
+  let size = stamp.size;
   let sha256 = stamp.sha256;
-  let body: () => Readable = input.open;
+  let body: () => Readable | Promise<Readable> = input.open;
   try {
-    if (sha256 === undefined && stamp.size <= RESUMABLE_THRESHOLD_BYTES) {
-      const read = await readSource(input.open(), stamp.size, stamp.sourcePath);
+    if (size === undefined) {
+      const measured = await measureSource(await input.open(), RESUMABLE_THRESHOLD_BYTES);
+      size = measured.size;
+      // A hash the connector gave is checked on the upload below, against the bytes sent.
+      sha256 ??= measured.sha256;
+      const bytes = measured.bytes;
+      if (bytes !== undefined && sha256 === measured.sha256) body = () => Readable.from([bytes]);
+    } else if (sha256 === undefined && size <= RESUMABLE_THRESHOLD_BYTES) {
+      const read = await readSource(await input.open(), size, what);
       sha256 = read.sha256;
       body = () => Readable.from([read.bytes]);
     } else if (sha256 === undefined) {
-      sha256 = await hashSource(input.open(), stamp.size, stamp.sourcePath);
+      sha256 = await hashSource(await input.open(), size, what);
     }
   } catch (error) {
     if (error instanceof TransientError || isPermanent(error)) throw error;
-    throw new TransientError(`reading ${stamp.sourcePath} failed: ${errorMessage(error)}`, { cause: error });
+    throw new TransientError(`reading ${what} failed: ${errorMessage(error)}`, { cause: error });
   }
 
   const file = bucket.file(objectName);
   const contentType = contentTypeOf(objectName);
   const upload = file.createWriteStream({
-    resumable: stamp.size > RESUMABLE_THRESHOLD_BYTES,
+    resumable: size > RESUMABLE_THRESHOLD_BYTES,
     // Create-only: fails with 412 when any generation of the name exists.
     preconditionOpts: { ifGenerationMatch: 0 },
     contentType,
-    metadata: { contentType, metadata: stampMetadata(stamp, sha256) },
+    metadata: { contentType, metadata: stampMetadata(stamp, size, sha256) },
   });
   try {
-    await pipeline(body(), new ExactSize(stamp.size, stamp.sourcePath, sha256), upload);
+    await pipeline(await body(), new ExactSize(size, what, sha256), upload);
   } catch (error) {
     // Lost a race with another delivery of the same run: its object stands. Fetch may only create in
     // raw/, and Cloud Storage may refuse a create-only write onto an existing object with 403 rather
@@ -142,15 +172,15 @@ export async function copyToRaw(input: CopyInput): Promise<CopyResult> {
     }
     // A 400 (a name or metadata Cloud Storage refuses) is permanent; 5xx, 408, 429, socket errors and
     // anything unknown are transient (shared/storage-errors.ts says why for each status).
-    throw asStageError(error, `copying ${stamp.sourcePath} to gs://${bucket.name}/${objectName}`);
+    throw asStageError(error, `copying ${what} to gs://${bucket.name}/${objectName}`);
   }
   // The counter already guaranteed the byte count we sent; this checks what the bucket kept. A
   // mismatch here cannot be undone safely (transform may already be reading the object), so it is
   // reported as transient: the next delivery finds the object, classifies it as another version and
   // gives the claim back, so a later run fetches the file again.
-  const size = Number(file.metadata.size);
-  if (size !== stamp.size) {
-    throw new TransientError(`gs://${bucket.name}/${objectName} holds ${size} bytes, the source file ${stamp.size}`);
+  const kept = Number(file.metadata.size);
+  if (kept !== size) {
+    throw new TransientError(`gs://${bucket.name}/${objectName} holds ${kept} bytes, the source file ${size}`);
   }
   return { outcome: 'created', ref: refOf(bucket, objectName, file.metadata), sha256 };
 }

@@ -60,3 +60,21 @@ export async function readSource(source: Readable, size: number, what: string): 
   await pipeline(source, exact, new Writable({ write: (chunk: Buffer, _encoding, done) => { chunks.push(chunk); done(); } }));
   return { bytes: Buffer.concat(chunks), sha256: exact.sha256 };
 }
+
+// A source item of unknown size read once to learn its size and hash; its bytes are kept only while
+// they fit in `keepUpTo` (then the caller uploads them from memory; else it reads the item again).
+export async function measureSource(source: Readable, keepUpTo: number): Promise<{ size: number; sha256: string; bytes?: Buffer }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let chunks: Buffer[] | undefined = [];
+  await pipeline(source, new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      size += chunk.length;
+      hash.update(chunk);
+      if (chunks && size <= keepUpTo) chunks.push(chunk);
+      else chunks = undefined;
+      done();
+    },
+  }));
+  return { size, sha256: hash.digest('hex'), ...(chunks ? { bytes: Buffer.concat(chunks) } : {}) };
+}

@@ -31,6 +31,12 @@ export function addDays(date: string, days: number): string {
   return utc.toISOString().slice(0, 10);
 }
 
+// "2026-03-01" → "20260301": the form used in directory names and in object names (a run's files
+// sit under `<yyyyMMdd>/`).
+export function compactDate(date: string): string {
+  return date.replaceAll('-', '');
+}
+
 export function isValidDate(date: string): boolean {
   const match = ISO_DATE.exec(date);
   if (!match) return false;

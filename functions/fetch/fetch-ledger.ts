@@ -1,31 +1,35 @@
-// The fetch ledger: one Firestore document per source file version, naming the run that owns it.
+// The fetch ledger: one Firestore document per source item version, naming the run that owns it.
 // Claims are taken in transactions, so however many deliveries of however many triggers race, each
-// file version is fetched by exactly one run. The owning run's redeliveries find their own claim and
-// resume; every other run records the file as skipped.
+// item version is fetched by exactly one run. The owning run's redeliveries find their own claim and
+// resume; every other run records the item as skipped. The ledger knows items only by the key and
+// version their connector gives (functions/fetch/sources/source-connector.ts), never by a path.
 import { createHash } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import type { ObjectRef } from '../../shared/messages';
 import { FETCH_LEDGER_COLLECTION } from '../runtime/run-record';
 
-export interface SourceFileVersion {
+export interface ItemVersion {
   pipeline: string;
-  // Full remote path on the SFTP server.
-  path: string;
-  size: number;
-  mtimeMs: number;
-  // Hex SHA-256 of the content, with content change detection: then it, not the mtime, names the version.
-  sha256?: string;
+  // The item across runs (SFTP: the remote path; Gmail: message and attachment).
+  key: string;
+  // Which state of it (SFTP: `<size>|<mtimeMs>`, or `sha256:<hex>` by content).
+  version: string;
 }
 
 export interface LedgerEntry {
   pipeline: string;
   runId: string;
+  // Entries written before source connectors (SFTP only) lack key, version and source. `path` is
+  // the key under the name every entry has had (for SFTP the remote path), so queries by it still work.
+  key?: string;
+  version?: string;
+  source?: string;
   path: string;
-  size: number;
-  mtime: string;
+  size?: number;
+  mtime?: string;
   sha256?: string;
   claimedAt: string;
-  // Refreshed by every attempt of the owning run that reaches this file: how stale claims are told apart.
+  // Refreshed by every attempt of the owning run that reaches this item: how stale claims are told apart.
   attemptAt: string;
   // The raw object the owner writes to (its generation once uploaded).
   object: string;
@@ -35,7 +39,7 @@ export interface LedgerEntry {
   // Generation of the object where it was seen, and that name when it was not `object` (moved on).
   generation?: string;
   seenAs?: string;
-  // Set when the owner refused the file (a name the layout cannot hold): settled, never stale, never fetched.
+  // Set when the owner refused the item (a name the layout cannot hold): settled, never stale, never fetched.
   refusedAt?: string;
   refusal?: string;
   takenOverFrom?: string;
@@ -49,18 +53,22 @@ export type ClaimResult =
   // (its trigger was dead-lettered): the caller checks for that run's object, then may take it over.
   | { kind: 'stale'; entry: LedgerEntry };
 
-// A new version is a new file: the vendor re-exported it. By metadata, a version is its size and
-// mtime; by content, its bytes' hash (a file touched without a change is the same version). The
-// metadata form is the one ledgers kept before content detection existed, so it must not change.
-export function fileIdentity(file: SourceFileVersion): string {
-  const version = file.sha256 !== undefined ? `sha256:${file.sha256}` : `${file.size}|${file.mtimeMs}`;
-  return createHash('sha256').update(`${file.pipeline}|${file.path}|${version}`).digest('hex');
+// The document id of one item version. For SFTP this is, byte for byte, the identity ledgers had
+// before source connectors (pipeline | remote path | size|mtimeMs or sha256:hex), so their entries
+// stay valid: test/fetch/fetch-ledger.test.ts pins one.
+export function itemIdentity(item: ItemVersion): string {
+  return createHash('sha256').update(`${item.pipeline}|${item.key}|${item.version}`).digest('hex');
 }
 
-export interface ClaimInput extends SourceFileVersion {
+export interface ClaimInput extends ItemVersion {
   identity: string;
   runId: string;
   object: string;
+  // Printable origin (run record, logs); never a secret.
+  source: string;
+  size?: number;
+  modifiedMs?: number;
+  sha256?: string;
 }
 
 export interface ClaimTiming {
@@ -73,24 +81,30 @@ function ledgerDoc(db: Firestore, identity: string) {
   return db.collection(FETCH_LEDGER_COLLECTION).doc(identity);
 }
 
-export async function claimFile(db: Firestore, input: ClaimInput, timing: ClaimTiming): Promise<ClaimResult> {
+function newEntry(input: ClaimInput, at: string): LedgerEntry {
+  return {
+    pipeline: input.pipeline,
+    runId: input.runId,
+    key: input.key,
+    version: input.version,
+    source: input.source,
+    path: input.key,
+    ...(input.size !== undefined ? { size: input.size } : {}),
+    ...(input.modifiedMs !== undefined ? { mtime: new Date(input.modifiedMs).toISOString() } : {}),
+    ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
+    claimedAt: at,
+    attemptAt: at,
+    object: input.object,
+  };
+}
+
+export async function claimItem(db: Firestore, input: ClaimInput, timing: ClaimTiming): Promise<ClaimResult> {
   const doc = ledgerDoc(db, input.identity);
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(doc);
     const at = timing.now.toISOString();
     if (!snap.exists) {
-      const entry: LedgerEntry = {
-        pipeline: input.pipeline,
-        runId: input.runId,
-        path: input.path,
-        size: input.size,
-        mtime: new Date(input.mtimeMs).toISOString(),
-        ...(input.sha256 !== undefined ? { sha256: input.sha256 } : {}),
-        claimedAt: at,
-        attemptAt: at,
-        object: input.object,
-      };
-      tx.create(doc, entry);
+      tx.create(doc, newEntry(input, at));
       return { kind: 'claimed' } as const;
     }
     const entry = snap.data() as LedgerEntry;
@@ -105,7 +119,7 @@ export async function claimFile(db: Firestore, input: ClaimInput, timing: ClaimT
 }
 
 // Takes a stale claim, but only if nothing touched it since `seen` was read: an attempt of the old
-// owner that woke up in between refreshes attemptAt and keeps its file.
+// owner that woke up in between refreshes attemptAt and keeps its item.
 export async function takeOverClaim(db: Firestore, input: ClaimInput, seen: LedgerEntry, now: Date): Promise<ClaimResult> {
   const doc = ledgerDoc(db, input.identity);
   return db.runTransaction(async (tx) => {
@@ -137,8 +151,8 @@ export async function markUploaded(db: Firestore, identity: string, runId: strin
   });
 }
 
-// Records that the owner refused this file version for good (it failed the file on its run), so
-// later runs skip it instead of failing it again every day it stays on the server.
+// Records that the owner refused this item version for good (it failed the file on its run), so
+// later runs skip it instead of failing it again every day it stays at the source.
 export async function markRefused(db: Firestore, identity: string, runId: string, reason: string, now: Date): Promise<void> {
   const doc = ledgerDoc(db, identity);
   await db.runTransaction(async (tx) => {

@@ -1,9 +1,11 @@
-// The fetch stage: a trigger in, the run's new source files copied to the raw area out. Each file
-// version is claimed in the fetch ledger before it is copied, and copied create-only, so a trigger
-// delivered any number of times, or cut off at any point, fetches every file exactly once; the
-// bucket notification on raw/<pipeline>/ then starts transform per object.
-import picomatch from 'picomatch';
-import { InvalidMessageError, errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
+// The fetch stage: a trigger in, the run's new source items copied to the raw area out. The source
+// is reached through its connector (functions/fetch/sources/): fetch asks it for the run's window,
+// connects, lists the items and, once each is dealt with, lets it settle the source (finish). What
+// is the same for every source lives here: each item version is claimed in the fetch ledger before
+// it is copied, and copied create-only, so a trigger delivered any number of times, or cut off at
+// any point, fetches every item exactly once; the bucket notification on raw/<pipeline>/ then
+// starts transform per object.
+import { InvalidMessageError, TransientError, errorMessage, isInvalidMessage, isPermanent } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ObjectRef } from '../../shared/messages';
 import { fileKeyOf, fileLocationProblem, objectName, parseObjectName, printableName } from '../../shared/object-names';
@@ -11,18 +13,15 @@ import { isBadRequest, isNotFound } from '../../shared/storage-errors';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
 import { copyToRaw } from './copy-to-raw';
 import type { CopyResult } from './copy-to-raw';
-import { exportDates, isValidDate } from './export-dates';
-import { compactDate, expandPathTemplate, joinRemote } from './expand-path-template';
-import { claimFile, fileIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
+import { isValidDate } from './export-dates';
+import { claimItem, itemIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { parseTrigger } from './parse-trigger';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
-import { connectSource, localSftpEndpoint } from './sftp-connection';
-import { sftpSourceOf } from './sources/sftp/config';
-import { classifyOperationError } from './sftp-errors';
-import { hashSource } from './exact-content';
-import type { RemoteFile, SourceConnection } from './sftp-connection';
+import { connectorFor } from './sources/connectors';
+import type { Source } from './sources/source-configs';
+import type { ListingOutcome, SourceConnector, SourceConnectors, SourceItem, SourceRuntime } from './sources/source-connector';
 
 export interface FetchHandlerOptions {
   // The clock for "today" and claim times (tests pin it).
@@ -30,7 +29,8 @@ export interface FetchHandlerOptions {
   // When another run's claim that never got uploaded counts as abandoned. Default: two function
   // timeouts plus the longest retry backoff, so no attempt of the owner can still be running.
   staleClaimAfterMs?: number;
-  sftpReadyTimeoutMs?: number;
+  // The connector of each source kind (default: functions/fetch/sources/connectors.ts).
+  connectors?: SourceConnectors;
 }
 
 interface RunScope {
@@ -41,7 +41,8 @@ interface RunScope {
   staleAfterMs: number;
 }
 
-type FileFate = 'owned' | 'skipped';
+// What became of one item on this attempt: the keys of ListingOutcome.
+type ItemFate = keyof ListingOutcome;
 
 export { parseTrigger } from './parse-trigger';
 
@@ -61,16 +62,13 @@ export function createFetchHandler(options: FetchHandlerOptions = {}): StageHand
     }
     const runId = runIdFor(trigger, message);
     const log = ctx.logger.child({ pipeline: ctx.pipeline.name, stage: 'fetch', runId, messageId: message.messageId });
-    const source = sftpSourceOf(ctx.pipeline);
-    const dates = exportDates({
-      ...(trigger.date !== undefined ? { date: trigger.date } : {}),
-      now: now(),
-      ...(ctx.pipeline.schedule ? { timeZone: ctx.pipeline.schedule.timeZone } : {}),
-      dateOffsetDays: source.dateOffsetDays,
-      lookbackDays: source.lookbackDays,
-    });
+    const source = ctx.pipeline.source;
+    const connector = connectorFor(source, options.connectors);
+    const timeZone = ctx.pipeline.schedule?.timeZone ?? 'UTC';
+    const dates = connector.windowOf(source, { ...(trigger.date !== undefined ? { date: trigger.date } : {}), now: now(), timeZone });
+    const scope: RunScope = { ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) };
     try {
-      await fetchRun({ ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) }, trigger, message, dates, options);
+      await fetchRun(scope, trigger, message, { connector, source, dates, timeZone });
     } catch (error) {
       // Pub/Sub dead-letters the trigger after this attempt: fail the run now, with the reason, so it
       // ends and alerts even if nothing downstream can map the dead letter back to it. The error is
@@ -91,23 +89,32 @@ function isLastAttempt(ctx: StageContext, message: IncomingMessage): boolean {
   return message.deliveryAttempt !== undefined && message.deliveryAttempt >= ctx.stage.maxAttempts;
 }
 
-async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: IncomingMessage, dates: string[], options: FetchHandlerOptions): Promise<void> {
+interface Listing {
+  connector: SourceConnector;
+  source: Source;
+  dates: string[];
+  timeZone: string;
+}
+
+async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: IncomingMessage, listing: Listing): Promise<void> {
   const { ctx, runId, log } = scope;
+  const { dates } = listing;
   const started = Date.now();
   const { expectedFiles } = await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
   if (expectedFiles !== null) {
-    // An earlier delivery of this trigger listed and copied the run's files (telling the run how many
-    // is fetch's last step). A late redelivery — an ack lost, the run long over — must not list again:
-    // a file that appeared or changed since would be claimed by this old run, loaded outside any run's
-    // count and report, and skipped by the run that should have had it. Re-announcing is all that is left.
+    // An earlier delivery of this trigger listed and copied the run's items and settled the source
+    // (telling the run how many is fetch's last step). A late redelivery — an ack lost, the run long
+    // over — must not list again: an item that appeared or changed since would be claimed by this old
+    // run, loaded outside any run's count and report, and skipped by the run that should have had it.
+    // Re-announcing is all that is left.
     log.info('run already listed its files; redelivered trigger only re-announces them', { expectedFiles, deliveryAttempt: message.deliveryAttempt });
     await ctx.setExpectedFiles(runId, expectedFiles);
     return;
   }
-  log.info('fetch started', { trigger: trigger.trigger, dates, deliveryAttempt: message.deliveryAttempt });
-  let counts: Record<FileFate, number>;
+  log.info('fetch started', { trigger: trigger.trigger, source: listing.source.kind, dates, deliveryAttempt: message.deliveryAttempt });
+  let outcome: ListingOutcome;
   try {
-    counts = await fetchDates(scope, dates, options.sftpReadyTimeoutMs);
+    outcome = await fetchItems(scope, listing);
   } catch (error) {
     // A permanent fault (host key, login, template, permissions) fails the run once, with the
     // reason, and the trigger is acknowledged: redelivering it would fail the same way.
@@ -118,47 +125,52 @@ async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: Incom
     }
     throw error;
   }
-  // Also with 0: the run then completes at once and notify reports it.
-  await ctx.setExpectedFiles(runId, counts.owned);
-  log.info('fetch finished', { files: counts.owned, skipped: counts.skipped, durationMs: Date.now() - started });
+  // The run's files: those staged and those refused (failed on the run). Also with 0: the run then
+  // completes at once and notify reports it.
+  const files = outcome.staged.length + outcome.refused.length;
+  await ctx.setExpectedFiles(runId, files);
+  log.info('fetch finished', { files, skipped: outcome.skipped.length, refused: outcome.refused.length, durationMs: Date.now() - started });
 }
 
 export const handleFetch: StageHandler = createFetchHandler();
 
-async function fetchDates(scope: RunScope, dates: string[], readyTimeoutMs?: number): Promise<Record<FileFate, number>> {
-  const { ctx, log } = scope;
-  const source = sftpSourceOf(ctx.pipeline);
-  // Template errors surface before any connection is opened.
-  const dirs = dates.map((date) => ({ date, dir: expandPathTemplate(source.path, date, source.params) }));
-  const matches = picomatch(source.glob);
-  const counts: Record<FileFate, number> = { owned: 0, skipped: 0 };
-  const conn = await connectSource({
-    source,
-    overrides: localSftpEndpoint(ctx.localEndpoints),
+async function fetchItems(scope: RunScope, listing: Listing): Promise<ListingOutcome> {
+  const { ctx, runId, log } = scope;
+  const runtime: SourceRuntime = {
+    pipeline: ctx.pipeline.name,
+    runId,
+    dates: listing.dates,
+    timeZone: listing.timeZone,
     secrets: ctx.secrets,
+    firestore: ctx.firestore,
     logger: log,
-    ...(readyTimeoutMs !== undefined ? { readyTimeoutMs } : {}),
-  });
+    now: scope.now,
+    localEndpoints: ctx.localEndpoints,
+  };
+  const session = await listing.connector.connect(listing.source, runtime);
   try {
-    for (const { date, dir } of dirs) {
-      const listed = await conn.listFiles(dir);
-      if (listed === null) {
-        log.info('no export for date', { date, dir });
-        continue;
+    const outcome: ListingOutcome = { staged: [], skipped: [], refused: [] };
+    for await (const item of session.list()) outcome[await fetchItem(scope, item)].push(item);
+    if (session.finish) {
+      try {
+        await session.finish(outcome);
+      } catch (error) {
+        // Every item is staged and its claim settled; only the source is not told yet. Whatever the
+        // connector threw, a redelivery repeats exactly this (it lists again, finds its own claims and
+        // copies nothing), so it is retried; the last attempt fails the run.
+        throw error instanceof TransientError ? error : new TransientError(`settling the ${listing.source.kind} source after listing failed: ${errorMessage(error)}`, { cause: error });
       }
-      const files = listed.filter((file) => matches(file.name)).sort((a, b) => a.name.localeCompare(b.name));
-      log.info('export listed', { date, dir, files: files.length, ignored: listed.length - files.length });
-      for (const file of files) counts[await fetchFile(scope, conn, date, dir, file)] += 1;
     }
+    return outcome;
   } finally {
-    await conn.close();
+    // The work is done or already failed: a source that will not hang up cleanly changes neither.
+    await session.close().catch((error: unknown) => log.warn('closing the source failed', { error: errorMessage(error) }));
   }
-  return counts;
 }
 
 async function claim(scope: RunScope, input: ClaimInput): Promise<ClaimResult> {
   const { ctx } = scope;
-  const result = await claimFile(ctx.firestore, input, { now: scope.now(), staleAfterMs: scope.staleAfterMs });
+  const result = await claimItem(ctx.firestore, input, { now: scope.now(), staleAfterMs: scope.staleAfterMs });
   if (result.kind !== 'stale') return result;
   // The owner may have uploaded and died before saying so: its object settles it, wherever the
   // pipeline has moved it since (loaded and archived, or quarantined). Recording that here makes the
@@ -168,58 +180,59 @@ async function claim(scope: RunScope, input: ClaimInput): Promise<ClaimResult> {
     await markUploaded(ctx.firestore, input.identity, result.entry.runId, found, scope.now());
     return { kind: 'taken', entry: result.entry };
   }
-  scope.log.warn('taking over an abandoned claim', { path: input.path, from: result.entry.runId, attemptAt: result.entry.attemptAt });
+  scope.log.warn('taking over an abandoned claim', { key: input.key, source: input.source, from: result.entry.runId, attemptAt: result.entry.attemptAt });
   return takeOverClaim(ctx.firestore, input, result.entry, scope.now());
 }
 
-async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, dir: string, file: RemoteFile): Promise<FileFate> {
+async function fetchItem(scope: RunScope, item: SourceItem): Promise<ItemFate> {
   const { ctx, runId, log } = scope;
   const pipeline = ctx.pipeline.name;
-  // Date directory + base name: the same file name on two days never collides in one run.
-  const path = `${compactDate(date)}/${file.name}`;
-  const remotePath = joinRemote(dir, file.name);
+  const { path } = item;
   const fileKey = fileKeyOf(path);
+  const sizeIfKnown = item.size !== undefined ? { size: item.size } : {};
+  if (item.skip !== undefined) {
+    // The connector's own verdict (over a size cap): never read, never claimed.
+    await ctx.runs.recordSkipped(runId, fileKey, { name: printableName(path), reason: item.skip, ...sizeIfKnown });
+    log.info('file skipped', { path, source: item.source, ...sizeIfKnown, reason: item.skip });
+    return 'skipped';
+  }
   const rawName = objectName('raw', { pipeline, runId, path });
   // Checked before anything is read or written: Cloud Storage would answer 400 (or transform would
-  // never see the file), so the file fails on this run with the reason and the others go on.
+  // never see the file), so the item fails on this run with the reason and the others go on.
   const unusable = fileLocationProblem({ pipeline, runId, path });
-  // By content, the version is known only once the bytes are hashed, and it must be known to claim
-  // it: so the file is read here once to hash (memory bounded), claimed, then copied with the hash
-  // checked again before the object is finalized. A refused name is never read.
-  const sha256 = sftpSourceOf(ctx.pipeline).changeDetection === 'content' && unusable === null
-    ? await hashSource(conn.openRead(remotePath), file.size, remotePath).catch((error: unknown) => {
-      throw classifyOperationError(error, `hashing ${remotePath}`);
-    })
-    : undefined;
-  const version = { pipeline, path: remotePath, size: file.size, mtimeMs: file.mtimeMs, ...(sha256 !== undefined ? { sha256 } : {}) };
-  const identity = fileIdentity(version);
+  const identity = itemIdentity({ pipeline, key: item.key, version: item.version });
 
-  const claimed = await claim(scope, { ...version, identity, runId, object: rawName });
+  const claimed = await claim(scope, {
+    pipeline, key: item.key, version: item.version, source: item.source, identity, runId, object: rawName,
+    ...sizeIfKnown,
+    ...(item.modifiedMs !== undefined ? { modifiedMs: item.modifiedMs } : {}),
+    ...(item.sha256 !== undefined ? { sha256: item.sha256 } : {}),
+  });
   if (claimed.kind === 'taken' || claimed.kind === 'stale') {
     const reason = claimed.entry.refusedAt !== undefined ? `refused by run ${claimed.entry.runId}: ${claimed.entry.refusal ?? ''}` : `already fetched by run ${claimed.entry.runId}`;
-    await ctx.runs.recordSkipped(runId, fileKey, { name: printableName(path), reason, size: file.size });
-    log.info('file skipped', { path, remotePath, size: file.size, reason });
+    await ctx.runs.recordSkipped(runId, fileKey, { name: printableName(path), reason, ...sizeIfKnown });
+    log.info('file skipped', { path, source: item.source, ...sizeIfKnown, reason });
     return 'skipped';
   }
   if (unusable !== null) {
-    await refuseFile(scope, { identity, fileKey, path, remotePath }, unusable);
-    return 'owned';
+    await refuseItem(scope, { identity, fileKey, item }, unusable);
+    return 'refused';
   }
 
   const bucket = ctx.storage.bucket(ctx.bucket);
   // A delivery of this run already copied it: the raw object may be gone by now (loaded and archived,
   // or quarantined), so copying again would start the file a second time under a new generation.
   if (claimed.kind === 'ours' && claimed.entry.uploadedAt !== undefined) {
-    log.info('file already copied by an earlier delivery of this run', { path, remotePath });
-    return 'owned';
+    log.info('file already copied by an earlier delivery of this run', { path, source: item.source });
+    return 'staged';
   }
   if (claimed.kind === 'ours') {
     const moved = await findMovedOn(scope, rawName);
     if (moved) {
       // That delivery died before recording the upload: record it now, so the claim never looks stale.
       await markUploaded(ctx.firestore, identity, runId, moved, scope.now());
-      log.info('file already copied by an earlier delivery of this run', { path, remotePath, movedTo: moved.object });
-      return 'owned';
+      log.info('file already copied by an earlier delivery of this run', { path, source: item.source, movedTo: moved.object });
+      return 'staged';
     }
   }
   await ctx.runs.stageStarted(runId, fileKey, 'fetch', { name: path });
@@ -228,40 +241,49 @@ async function fetchFile(scope: RunScope, conn: SourceConnection, date: string, 
     copied = await copyToRaw({
       bucket,
       objectName: rawName,
-      stamp: { runId, sourcePath: remotePath, size: file.size, mtimeMs: file.mtimeMs, ...(sha256 !== undefined ? { sha256 } : {}) },
-      open: () => conn.openRead(remotePath),
+      source: item.source,
+      stamp: {
+        runId,
+        sourcePath: item.key,
+        ...sizeIfKnown,
+        ...(item.modifiedMs !== undefined ? { mtimeMs: item.modifiedMs } : {}),
+        ...(item.sha256 !== undefined ? { sha256: item.sha256 } : {}),
+        ...(item.stamp !== undefined ? { extra: item.stamp } : {}),
+        ...(item.imports !== undefined ? { imports: item.imports } : {}),
+      },
+      open: () => item.open(),
     });
   } catch (error) {
     // Cloud Storage refused this file's request itself (400): no retry can help, and it is this
     // file's fault, not the run's. Other permanent faults (a missing bucket) fail the run.
     if (!isBadRequest(error) && !(error instanceof Error && isBadRequest(error.cause))) throw error;
-    await refuseFile(scope, { identity, fileKey, path, remotePath }, `Cloud Storage refused it: ${errorMessage(error)}`);
-    return 'owned';
+    await refuseItem(scope, { identity, fileKey, item }, `Cloud Storage refused it: ${errorMessage(error)}`);
+    return 'refused';
   }
   if (copied.outcome === 'other-version') {
-    // An earlier delivery of this run copied an older version of the file under this name; that
+    // An earlier delivery of this run copied an older version of the item under this name; that
     // copy is the run's file. This version is given back so the next run fetches it.
     await releaseClaim(ctx.firestore, identity, runId);
-    log.warn('source file changed since this run copied it', { path, remotePath, size: file.size, copiedSize: copied.existing.size });
+    log.warn('source file changed since this run copied it', { path, source: item.source, ...sizeIfKnown, copiedSize: copied.existing.size });
   } else {
     await markUploaded(ctx.firestore, identity, runId, copied.ref, scope.now());
   }
-  const contentSha256 = copied.outcome === 'created' ? copied.sha256 : sha256;
-  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { size: file.size, raw: copied.ref, source: remotePath, ...(contentSha256 ? { sha256: contentSha256 } : {}) } });
-  log.info('file fetched', { path, remotePath, size: file.size, object: rawName, generation: copied.ref.generation, outcome: copied.outcome });
-  return 'owned';
+  const contentSha256 = copied.outcome === 'created' ? copied.sha256 : item.sha256;
+  await ctx.runs.stageSucceeded(runId, fileKey, 'fetch', { details: { ...sizeIfKnown, raw: copied.ref, source: item.source, ...(contentSha256 ? { sha256: contentSha256 } : {}) } });
+  log.info('file fetched', { path, source: item.source, ...sizeIfKnown, object: rawName, generation: copied.ref.generation, outcome: copied.outcome });
+  return 'staged';
 }
 
-// A file the layout cannot hold: one of the run's files, failed at once with the reason (a redelivery
+// An item the layout cannot hold: one of the run's files, failed at once with the reason (a redelivery
 // repeats this harmlessly: finishFile is idempotent), and its claim settled so no later run retries it.
-async function refuseFile(scope: RunScope, file: { identity: string; fileKey: string; path: string; remotePath: string }, problem: string): Promise<void> {
+async function refuseItem(scope: RunScope, refused: { identity: string; fileKey: string; item: SourceItem }, problem: string): Promise<void> {
   const { ctx, runId, log } = scope;
-  const name = printableName(file.path);
-  const error = `source file "${printableName(file.remotePath)}" cannot be fetched: ${problem}`;
-  await markRefused(ctx.firestore, file.identity, runId, problem, scope.now());
-  await ctx.runs.stageStarted(runId, file.fileKey, 'fetch', { name });
-  await ctx.finishFile(runId, file.fileKey, 'failed', { stage: 'fetch', error });
-  log.warn('file refused', { path: file.path, remotePath: file.remotePath, reason: problem });
+  const { item } = refused;
+  const error = `source file "${printableName(item.source)}" cannot be fetched: ${problem}`;
+  await markRefused(ctx.firestore, refused.identity, runId, problem, scope.now());
+  await ctx.runs.stageStarted(runId, refused.fileKey, 'fetch', { name: printableName(item.path) });
+  await ctx.finishFile(runId, refused.fileKey, 'failed', { stage: 'fetch', error });
+  log.warn('file refused', { path: item.path, source: item.source, reason: problem });
 }
 
 // Where the object a claim names is now: still in raw/, or moved on by the pipeline. Null when it is

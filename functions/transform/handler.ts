@@ -9,6 +9,7 @@ import type { IncomingMessage, StageContext, StageHandler } from '../runtime/con
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { expandIfArchive } from './archives/expand-into-run';
 import { isMalformedFileError } from './malformed-file-error';
+import { allowedImportRules } from './allowed-import-rules';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
 import { newStagedToken, RawObjectGoneError, writeStaged } from './write-staged';
@@ -37,9 +38,10 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     if (await expandIfArchive(ctx, { raw, location }, log)) return;
 
     const fileName = baseName(location.path);
-    const rule = matchImportRule(ctx.pipeline.imports, fileName);
+    const allowed = await allowedImportRules(ctx.storage.bucket(raw.bucket), raw, message.data);
+    const rule = matchImportRule(ctx.pipeline.imports, fileName, allowed);
     if (!rule) {
-      const reason = noRuleReason(ctx.pipeline.imports, fileName);
+      const reason = noRuleReason(ctx.pipeline.imports, fileName, allowed);
       log.warn('file quarantined', { reason });
       await ctx.quarantine({ runId, fileKey, object: raw, reason });
       return;

@@ -5,10 +5,11 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { addDays, calendarDateIn, exportDates, isValidDate } from '../../functions/fetch/export-dates';
-import { compactDate, expandPathTemplate, joinRemote } from '../../functions/fetch/expand-path-template';
+import { compactDate } from '../../functions/fetch/export-dates';
+import { expandPathTemplate, joinRemote } from '../../functions/fetch/sources/sftp/path-template';
 import { parseTrigger } from '../../functions/fetch/parse-trigger';
 import { DEAD_LETTER_PUBLISH_TIME, runIdFor, runIdForTrigger, triggerPublishTime } from '../../functions/fetch/run-id';
-import { fileIdentity } from '../../functions/fetch/fetch-ledger';
+import { fileIdentity } from '../../functions/fetch/sources/sftp/file-version';
 import { ExactSize, contentTypeOf } from '../../functions/fetch/copy-to-raw';
 import { PermanentError, TransientError } from '../../shared/errors';
 

@@ -12,7 +12,7 @@ import { copyToRaw } from '../../functions/fetch/copy-to-raw';
 import { createFetchHandler } from '../../functions/fetch/handler';
 import { parseTrigger } from '../../functions/fetch/parse-trigger';
 import { runIdFor } from '../../functions/fetch/run-id';
-import { connectSource } from '../../functions/fetch/sftp-connection';
+import { connectSource } from '../../functions/fetch/sources/sftp/connection';
 import { FETCH_LEDGER_COLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';

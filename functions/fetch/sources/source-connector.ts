@@ -23,14 +23,23 @@ export interface SourceItem {
   // "gmail message 18c… attachment 'prices.xlsx'"). Never holds a secret.
   source: string;
   // Bytes when known before reading (SFTP listing, Gmail attachment size); checked against the copy.
+  // Unknown: fetch reads the item once to count and hash it before the upload (memory bounded).
   size?: number;
+  // The source's modification time (ms since the epoch) when it has one (SFTP: the mtime; Gmail: the
+  // message's internalDate). Stamped as sluiceSourceMtime: load orders versions of one key by it, and
+  // a copy already under the run's name is the same version when size and this time agree.
+  modifiedMs?: number;
+  // Hex SHA-256 of the bytes when the connector hashed them to name the version (SFTP with
+  // changeDetection 'content'): the copy must hash to it, or it is not finalized.
+  sha256?: string;
   // Extra metadata stamped on the raw object (the original file name, the message id...). Keys are
   // lower-case [a-z0-9-]; fetch prefixes them.
   stamp?: Record<string, string>;
   // Import rules (by name) this file may feed; empty or absent: any rule whose `match` fits.
   imports?: string[];
   // Set when the connector already knows the item cannot be fetched (over a size cap): recorded on
-  // the run as skipped with this reason, never read.
+  // the run as skipped with this reason, never read and never claimed (a later run with a higher cap
+  // still fetches it).
   skip?: string;
   // A fresh stream of the item's bytes each call (a retry reopens); errors arrive on the stream.
   open(): Promise<Readable>;
@@ -56,7 +65,8 @@ export interface SourceRuntime {
 
 // What fetch tells the connector when every listed item was dealt with on this attempt.
 export interface ListingOutcome {
-  // Items this run owns and whose raw object is durably written (now or by an earlier delivery).
+  // Items this run owns and whose raw object is durably written (now or by an earlier delivery; or
+  // an older version of the item that an earlier delivery of this run copied under the same name).
   staged: SourceItem[];
   // Items another run already fetched, or recorded as skipped (`skip`).
   skipped: SourceItem[];
@@ -72,6 +82,9 @@ export interface SourceSession {
   // After all items are dealt with and before the run is told its file count: settle the source
   // (label mail, advance a cursor). Must be idempotent: a crash before it ends is repeated by the
   // redelivery, and a crash after it by nothing (the items are staged and their claims settled).
+  // Whatever it throws is treated as transient (a TransientError wrapping it): the trigger is
+  // redelivered, lists again, finds every item claimed by this run and calls finish again; on the
+  // last attempt the run fails. It is not called when listing or an item failed the attempt.
   finish?(outcome: ListingOutcome): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,12 +1,7 @@
-// The source directory of one export date, from the pipeline's path template.
-import { PermanentError } from '../../shared/errors';
+// The SFTP source directory of one export date, from the pipeline's path template.
+import { PermanentError } from '../../../../shared/errors';
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
-
-// "2026-03-01" → "20260301": the form used in directory names and in object names.
-export function compactDate(date: string): string {
-  return date.replaceAll('-', '');
-}
 
 function dateFields(date: string): Record<string, string> {
   const [yyyy = '', MM = '', dd = ''] = date.split('-');

@@ -1,7 +1,7 @@
 // One fate per SFTP failure, from the shapes ssh2 and ssh2-sftp-client give them.
 import { describe, expect, it } from 'vitest';
-import { classifyConnectError, classifyOperationError } from '../../functions/fetch/sftp-errors';
-import { PermanentError, TransientError } from '../../shared/errors';
+import { classifyConnectError, classifyOperationError } from '../../../../functions/fetch/sources/sftp/errors';
+import { PermanentError, TransientError } from '../../../../shared/errors';
 
 const failure = { where: 'sftp.vendor.example:22', username: 'vendor', level: undefined, usesKey: false };
 const err = (message: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(message), extra);

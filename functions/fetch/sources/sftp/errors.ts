@@ -5,7 +5,7 @@
 // answering, the handshake timing out, a channel that could not be opened, the connection ending under
 // us); anything unknown is transient too, bounded by the stage's max attempts. Messages name the
 // server and user, never a secret: the library's own text is left out where it could quote a key.
-import { PermanentError, TransientError, errorMessage } from '../../shared/errors';
+import { PermanentError, TransientError, errorMessage } from '../../../../shared/errors';
 
 // SFTP v3 status codes (draft-ietf-secsh-filexfer-02 §7) as ssh2 gives them in `code`.
 export const SFTP_STATUS = { noSuchFile: 2, permissionDenied: 3 } as const;

@@ -1,19 +1,19 @@
 // One SFTP connection to a pipeline's source, opened with the pinned host key and the source's
-// secrets. Every failure leaves here as PermanentError or TransientError, as sftp-errors.ts decides
+// secrets. Every failure leaves here as PermanentError or TransientError, as errors.ts beside it decides
 // (configuration faults permanent, the network transient). Secret values never appear in a message
 // or a log line.
 import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import type { ConnectOptions } from 'ssh2-sftp-client';
-import { errorMessage } from '../../shared/errors';
-import { fingerprintMatches, fingerprintOfHostKey } from '../../shared/host-key-fingerprint';
-import type { Logger } from '../../shared/logger';
+import { errorMessage } from '../../../../shared/errors';
+import { fingerprintMatches, fingerprintOfHostKey } from '../../../../shared/host-key-fingerprint';
+import type { Logger } from '../../../../shared/logger';
 import { z } from 'zod';
-import { ConfigError } from '../../shared/runtime-config';
-import type { SftpSource } from './sources/sftp/config';
-import type { SecretReader } from '../runtime/context';
-import { classifyConnectError, classifyOperationError, isNoSuchPath } from './sftp-errors';
+import { ConfigError } from '../../../../shared/runtime-config';
+import type { SftpSource } from './config';
+import type { SecretReader } from '../../../runtime/context';
+import { classifyConnectError, classifyOperationError, isNoSuchPath } from './errors';
 
 export interface SftpEndpoint {
   host: string;

@@ -2,21 +2,24 @@
 // the rules match; finishing labels that mail and moves the history cursor (gmail-session.ts).
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1';
 import { calendarDateIn } from '../../export-dates';
+import { googleApiAccess } from '../../../runtime/google-auth/create-google-api-access';
 import type { GoogleApiAccessFactory } from '../../../runtime/google-auth/google-api-access';
 import type { SourceConnector } from '../source-connector';
 import type { GmailSource } from './config';
+import { gmailCalls } from './gmail-errors';
 import { GmailSession } from './gmail-session';
 
 // Read mail and change its labels; nothing broader (no send, no delete).
 export const GMAIL_SCOPES = ['https://www.googleapis.com/auth/gmail.modify'];
 
-export function createGmailConnector(access: GoogleApiAccessFactory): SourceConnector<GmailSource> {
+export function createGmailConnector(access: GoogleApiAccessFactory = googleApiAccess): SourceConnector<GmailSource> {
   return {
     kind: 'gmail',
     // Mail has no export dates: the run is about the day it runs (or the trigger's date).
     windowOf: (_source, at) => [at.date ?? calendarDateIn(at.timeZone, at.now)],
     async connect(source, runtime) {
-      const { auth, rootUrl } = await access({
+      const calls = gmailCalls(runtime.pipeline, source);
+      const { auth, rootUrl } = await calls.call('signing in to Gmail', () => access({
         pipeline: runtime.pipeline,
         config: source.auth,
         scopes: GMAIL_SCOPES,
@@ -24,11 +27,13 @@ export function createGmailConnector(access: GoogleApiAccessFactory): SourceConn
         localEndpoints: runtime.localEndpoints,
         firestore: runtime.firestore,
         logger: runtime.logger,
-      });
+      }));
       // googleapis types `auth` as a union of concrete clients; any AuthClient of the same
       // google-auth-library (OAuth2Client, JWT for delegation) is what it calls.
       const gmail = new gmail_v1.Gmail({ auth: auth as gmail_v1.Options['auth'], rootUrl });
-      return new GmailSession(gmail, source, runtime);
+      return new GmailSession({ gmail, user: source.user, calls }, source, runtime);
     },
   };
 }
+
+export const gmailConnector = createGmailConnector();

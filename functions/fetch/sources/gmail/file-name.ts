@@ -2,8 +2,7 @@
 // mail's own (its Date header, else the time Gmail received it) in the source's time zone. The name
 // comes from a stranger's mail, so it is made safe for an object name here; the original is kept in
 // the item's stamp. The layout's own rules (shared/object-names.ts) have the last word on length.
-import { calendarDateIn } from '../../export-dates';
-import { compactDate } from '../../expand-path-template';
+import { calendarDateIn, compactDate } from '../../export-dates';
 import { fileLocationProblem } from '../../../../shared/object-names';
 
 // C0/C1 controls (NUL included), DEL, and the Unicode line/paragraph separators; path separators.

@@ -6,7 +6,8 @@
 import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1';
 import type { ListingOutcome, SourceItem, SourceRuntime, SourceSession } from '../source-connector';
 import type { GmailSource } from './config';
-import { gmailCall, isGoogleNotFound, classifyGmailError } from './gmail-errors';
+import { isGoogleNotFound } from './gmail-errors';
+import type { Mailbox } from './mailbox';
 import { LabelIds } from './labels';
 import { listCandidates } from './list-candidates';
 import { beginListing, finishListing } from './listing-state';
@@ -31,25 +32,24 @@ export class GmailSession implements SourceSession {
   private readonly labels: LabelIds;
 
   constructor(
-    private readonly gmail: gmail_v1.Gmail,
+    private readonly mailbox: Mailbox,
     private readonly source: GmailSource,
     private readonly runtime: SourceRuntime,
   ) {
-    this.labels = new LabelIds(gmail, source.user);
+    this.labels = new LabelIds(mailbox);
   }
 
   async *list(): AsyncIterable<SourceItem> {
-    const { source, runtime, gmail } = this;
+    const { source, runtime, mailbox } = this;
     const log = runtime.logger;
     this.mails.length = 0;
-    const profile = await gmailCall('reading the mailbox profile', () => gmail.users.getProfile({ userId: source.user }));
+    const profile = await mailbox.calls.call('Gmail users.getProfile', () => mailbox.gmail.users.getProfile({ userId: mailbox.user }));
     const current = profile.data.historyId ?? '0';
     const { cursor, deferred } = await beginListing(runtime.firestore, runtime.pipeline, runtime.runId, current, runtime.now());
-    const candidates = await listCandidates({ gmail, source, from: cursor.from, deferred, now: new Date(Date.parse(cursor.at)), log });
+    const candidates = await listCandidates({ mailbox, source, from: cursor.from, deferred, now: new Date(Date.parse(cursor.at)), log });
     const rules = compileRules(source.rules);
     const itemsContext: MailItemsContext = {
-      gmail,
-      user: source.user,
+      mailbox,
       pipeline: runtime.pipeline,
       runId: runtime.runId,
       timeZone: source.timeZone ?? runtime.timeZone,
@@ -81,11 +81,11 @@ export class GmailSession implements SourceSession {
   // format=full: headers and the part tree (attachment bodies stay behind their attachmentId).
   private async getMessage(id: string): Promise<gmail_v1.Schema$Message | null> {
     try {
-      return (await this.gmail.users.messages.get({ userId: this.source.user, id, format: 'full' })).data;
+      return (await this.mailbox.gmail.users.messages.get({ userId: this.mailbox.user, id, format: 'full' })).data;
     } catch (error) {
       // Deleted since it was listed: nothing to fetch.
       if (isGoogleNotFound(error)) return null;
-      throw classifyGmailError(error, `reading message ${id}`);
+      throw this.mailbox.calls.classify(error, `Gmail messages.get ${id}`);
     }
   }
 
@@ -123,7 +123,7 @@ export class GmailSession implements SourceSession {
   private async modify(ids: string[], change: { addLabelIds?: string[]; removeLabelIds?: string[] }, doing: string): Promise<void> {
     for (let i = 0; i < ids.length; i += MODIFY_BATCH) {
       const batch = ids.slice(i, i + MODIFY_BATCH);
-      await gmailCall(`${doing} (${batch.length} messages)`, () => this.gmail.users.messages.batchModify({ userId: this.source.user, requestBody: { ids: batch, ...change } }));
+      await this.mailbox.calls.call(`Gmail messages.batchModify, ${doing} (${batch.length} messages)`, () => this.mailbox.gmail.users.messages.batchModify({ userId: this.mailbox.user, requestBody: { ids: batch, ...change } }));
     }
   }
 

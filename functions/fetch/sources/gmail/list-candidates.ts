@@ -2,10 +2,10 @@
 // lists by query over the initial window; later runs list what history.list says was added since
 // the run's cursor. Either way the ids come back oldest first (Gmail's ids grow with time), so file
 // names made unique across the run are given in the same order by every delivery.
-import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1';
 import type { Logger } from '../../../../shared/logger';
 import type { GmailRule, GmailSource } from './config';
-import { gmailCall, isGoogleNotFound, classifyGmailError } from './gmail-errors';
+import { isGoogleNotFound } from './gmail-errors';
+import type { Mailbox } from './mailbox';
 import { listingQueries, singleMailQuery, windowTerm } from './query';
 
 export interface CandidateListing {
@@ -24,30 +24,30 @@ export function oldestFirst(ids: Iterable<string>): string[] {
 }
 
 export async function listCandidates(options: {
-  gmail: gmail_v1.Gmail;
+  mailbox: Mailbox;
   source: GmailSource;
   from: string | null;
   deferred: string[];
   now: Date;
   log: Logger;
 }): Promise<CandidateListing> {
-  const { gmail, source, from, log } = options;
+  const { mailbox, source, from, log } = options;
   if (from !== null) {
-    const added = await historySince(gmail, source.user, from);
+    const added = await historySince(mailbox, from);
     if (added !== null) {
       log.info('gmail listing by history', { from, added: added.length, deferred: options.deferred.length });
-      return { ids: oldestFirst([...options.deferred, ...added]), mode: 'history', extraQueryHolds: askGmail(gmail, source.user) };
+      return { ids: oldestFirst([...options.deferred, ...added]), mode: 'history', extraQueryHolds: askGmail(mailbox) };
     }
     log.warn('gmail history id too old (Gmail answered 404): listing by query over the initial window instead', { from, initialWindowDays: source.initialWindowDays });
   }
-  return listByQuery(gmail, source, options.now, log);
+  return listByQuery(mailbox, source, options.now, log);
 }
 
-async function listByQuery(gmail: gmail_v1.Gmail, source: GmailSource, now: Date, log: Logger): Promise<CandidateListing> {
+async function listByQuery(mailbox: Mailbox, source: GmailSource, now: Date, log: Logger): Promise<CandidateListing> {
   const ids: string[] = [];
   const byRule = new Map<string, Set<string>>();
   for (const { q, rule } of listingQueries(source.rules, windowTerm(now, source.initialWindowDays))) {
-    const found = await listQuery(gmail, source.user, q);
+    const found = await listQuery(mailbox, q);
     ids.push(...found);
     if (rule) byRule.set(rule.name, new Set(found));
     log.info('gmail listing by query', { q, messages: found.length });
@@ -59,13 +59,13 @@ async function listByQuery(gmail: gmail_v1.Gmail, source: GmailSource, now: Date
   };
 }
 
-export async function listQuery(gmail: gmail_v1.Gmail, user: string, q: string, limit = Infinity): Promise<string[]> {
+export async function listQuery(mailbox: Mailbox, q: string, limit = Infinity): Promise<string[]> {
   const ids: string[] = [];
   let pageToken: string | undefined;
   do {
     const token = pageToken;
-    const page = await gmailCall(`listing messages (q "${q}")`, () => gmail.users.messages.list({
-      userId: user, q, maxResults: Math.min(PAGE, limit), ...(token ? { pageToken: token } : {}),
+    const page = await mailbox.calls.call(`Gmail messages.list (q "${q}")`, () => mailbox.gmail.users.messages.list({
+      userId: mailbox.user, q, maxResults: Math.min(PAGE, limit), ...(token ? { pageToken: token } : {}),
     }));
     for (const m of page.data.messages ?? []) if (m.id) ids.push(m.id);
     pageToken = page.data.nextPageToken ?? undefined;
@@ -74,19 +74,19 @@ export async function listQuery(gmail: gmail_v1.Gmail, user: string, q: string, 
 }
 
 // Message ids added since `from`, or null when Gmail no longer keeps history that old (404).
-async function historySince(gmail: gmail_v1.Gmail, user: string, from: string): Promise<string[] | null> {
+async function historySince(mailbox: Mailbox, from: string): Promise<string[] | null> {
   const ids: string[] = [];
   let pageToken: string | undefined;
   do {
     const token = pageToken;
     let page;
     try {
-      page = await gmail.users.history.list({
-        userId: user, startHistoryId: from, historyTypes: ['messageAdded'], maxResults: PAGE, ...(token ? { pageToken: token } : {}),
+      page = await mailbox.gmail.users.history.list({
+        userId: mailbox.user, startHistoryId: from, historyTypes: ['messageAdded'], maxResults: PAGE, ...(token ? { pageToken: token } : {}),
       });
     } catch (error) {
       if (isGoogleNotFound(error)) return null;
-      throw classifyGmailError(error, `listing history since ${from}`);
+      throw mailbox.calls.classify(error, `Gmail history.list since ${from}`);
     }
     for (const record of page.data.history ?? []) {
       for (const { message } of record.messagesAdded ?? []) {
@@ -102,14 +102,14 @@ async function historySince(gmail: gmail_v1.Gmail, user: string, from: string): 
 
 // For a mail found by history: ask Gmail whether the rule's terms find it (by its Message-ID), once
 // per mail and rule. A mail without a Message-ID cannot be asked about, so it does not fit.
-function askGmail(gmail: gmail_v1.Gmail, user: string): CandidateListing['extraQueryHolds'] {
+function askGmail(mailbox: Mailbox): CandidateListing['extraQueryHolds'] {
   const answers = new Map<string, Promise<boolean>>();
   return (rule, messageId, header) => {
     if (header === undefined || header.trim() === '') return Promise.resolve(false);
     const key = `${rule.name}\u0000${messageId}`;
     let answer = answers.get(key);
     if (!answer) {
-      answer = listQuery(gmail, user, singleMailQuery(rule, header), 100).then((ids) => ids.includes(messageId));
+      answer = listQuery(mailbox, singleMailQuery(rule, header), 100).then((ids) => ids.includes(messageId));
       answers.set(key, answer);
     }
     return answer;

@@ -9,13 +9,12 @@ import { printableName } from '../../../../shared/object-names';
 import type { SourceItem } from '../source-connector';
 import type { GmailRule } from './config';
 import { itemPath, mailDate, messagePath } from './file-name';
-import { gmailCall } from './gmail-errors';
+import type { Mailbox } from './mailbox';
 import type { MailAttachment } from './mime-parts';
 import { headerValue, numbered } from './mime-parts';
 
 export interface MailItemsContext {
-  gmail: gmail_v1.Gmail;
-  user: string;
+  mailbox: Mailbox;
   pipeline: string;
   runId: string;
   timeZone: string;
@@ -36,6 +35,9 @@ export interface MailItems {
 export function mailItems(ctx: MailItemsContext, message: gmail_v1.Schema$Message, rule: GmailRule, attachments: MailAttachment[]): MailItems {
   const id = message.id ?? '';
   const date = mailDate(headerValue(message.payload, 'Date'), message.internalDate, ctx.timeZone);
+  const modifiedMs = Number(message.internalDate ?? NaN);
+  // When Gmail received it: load orders versions of one key by this.
+  const received = Number.isFinite(modifiedMs) ? { modifiedMs } : {};
   const items: SourceItem[] = [];
   const deferredKeys: string[] = [];
   // `bytes`: what the caps count; an item's `size` is only given when exact (fetch checks the copy).
@@ -54,6 +56,7 @@ export function mailItems(ctx: MailItemsContext, message: gmail_v1.Schema$Messag
       size: attachment.size,
       stamp: { 'gmail-message-id': id, 'gmail-part-id': attachment.partId, 'original-name': printableName(attachment.originalName), 'gmail-rule': rule.name },
       imports: rule.imports,
+      ...received,
       open: () => openAttachment(ctx, id, attachment),
     }, attachment.size);
   }
@@ -66,6 +69,7 @@ export function mailItems(ctx: MailItemsContext, message: gmail_v1.Schema$Messag
       // Gmail's sizeEstimate is an estimate: good for the caps, not for checking the copy.
       stamp: { 'gmail-message-id': id, 'gmail-rule': rule.name },
       imports: rule.imports,
+      ...received,
       open: () => openRawMessage(ctx, id),
     }, message.sizeEstimate ?? 0);
   }
@@ -96,14 +100,15 @@ function uniquePath(ctx: MailItemsContext, date: string, fileName: string): stri
 async function openAttachment(ctx: MailItemsContext, messageId: string, attachment: MailAttachment): Promise<Readable> {
   if (attachment.data !== undefined) return bytesStream(attachment.data);
   const attachmentId = attachment.attachmentId ?? '';
-  const response = await gmailCall(`reading attachment '${printableName(attachment.originalName)}' of message ${messageId}`,
-    () => ctx.gmail.users.messages.attachments.get({ userId: ctx.user, messageId, id: attachmentId }));
+  const { gmail, user, calls } = ctx.mailbox;
+  const response = await calls.call(`Gmail messages.attachments.get ('${printableName(attachment.originalName)}' of message ${messageId})`,
+    () => gmail.users.messages.attachments.get({ userId: user, messageId, id: attachmentId }));
   return bytesStream(response.data.data ?? '');
 }
 
 async function openRawMessage(ctx: MailItemsContext, messageId: string): Promise<Readable> {
-  const response = await gmailCall(`reading message ${messageId} (raw)`,
-    () => ctx.gmail.users.messages.get({ userId: ctx.user, id: messageId, format: 'raw' }));
+  const { gmail, user, calls } = ctx.mailbox;
+  const response = await calls.call(`Gmail messages.get ${messageId} (raw)`, () => gmail.users.messages.get({ userId: user, id: messageId, format: 'raw' }));
   return bytesStream(response.data.raw ?? '');
 }
 

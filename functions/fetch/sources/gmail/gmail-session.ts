@@ -65,7 +65,7 @@ export class GmailSession implements SourceSession {
       if (labelIds.includes('DRAFT') || labelIds.includes('SPAM') || labelIds.includes('TRASH')) continue;
       const payload = message.payload;
       const facts = { from: headerValue(payload, 'From') ?? '', subject: headerValue(payload, 'Subject') ?? '', attachments: attachmentsOf(payload) };
-      const match = await matchRule(rules, facts, (rule) => candidates.extraQueryHolds(rule, id, headerValue(payload, 'Message-ID')));
+      const match = await matchRule(rules, facts, (rule) => candidates.extraQueryHolds(rule, id, Number(message.internalDate ?? NaN)));
       if (!match) {
         this.mails.push({ id, labelIds, rule: null, itemKeys: [], deferredKeys: [] });
         log.info('gmail message matches no rule', { gmailMessageId: id, attachments: facts.attachments.length });

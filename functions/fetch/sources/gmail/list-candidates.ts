@@ -6,13 +6,13 @@ import type { Logger } from '../../../../shared/logger';
 import type { GmailRule, GmailSource } from './config';
 import { isGoogleNotFound } from './gmail-errors';
 import type { Mailbox } from './mailbox';
-import { listingQueries, singleMailQuery, windowTerm } from './query';
+import { listingQueries, ruleQuerySince, windowTerm } from './query';
 
 export interface CandidateListing {
   ids: string[];
   mode: 'query' | 'history';
-  // Whether a mail fits a rule's own `q` (only Gmail can tell).
-  extraQueryHolds(rule: GmailRule, messageId: string, messageIdHeader: string | undefined): Promise<boolean>;
+  // Whether a mail (received at `internalDateMs`) fits a rule's own `q`: only Gmail can tell.
+  extraQueryHolds(rule: GmailRule, messageId: string, internalDateMs: number): Promise<boolean>;
 }
 
 const PAGE = 500;
@@ -100,18 +100,20 @@ async function historySince(mailbox: Mailbox, from: string): Promise<string[] | 
   return ids;
 }
 
-// For a mail found by history: ask Gmail whether the rule's terms find it (by its Message-ID), once
-// per mail and rule. A mail without a Message-ID cannot be asked about, so it does not fit.
+// For mail found by history: the rule's own listing since the oldest mail asked about (a day
+// earlier, as slack for Gmail's coarse dates), read once per rule and again only for an older mail.
+// Candidates are asked about oldest first, and all of them existed before this listing ran.
+const SLACK_MS = 86_400_000;
 function askGmail(mailbox: Mailbox): CandidateListing['extraQueryHolds'] {
-  const answers = new Map<string, Promise<boolean>>();
-  return (rule, messageId, header) => {
-    if (header === undefined || header.trim() === '') return Promise.resolve(false);
-    const key = `${rule.name}\u0000${messageId}`;
-    let answer = answers.get(key);
-    if (!answer) {
-      answer = listQuery(mailbox, singleMailQuery(rule, header), 100).then((ids) => ids.includes(messageId));
-      answers.set(key, answer);
+  const listings = new Map<string, { sinceMs: number; ids: Promise<Set<string>> }>();
+  return async (rule, messageId, internalDateMs) => {
+    const at = Number.isFinite(internalDateMs) ? internalDateMs : 0;
+    let listing = listings.get(rule.name);
+    if (!listing || at < listing.sinceMs) {
+      const sinceMs = Math.max(0, at - SLACK_MS);
+      listing = { sinceMs, ids: listQuery(mailbox, ruleQuerySince(rule, sinceMs)).then((ids) => new Set(ids)) };
+      listings.set(rule.name, listing);
     }
-    return answer;
+    return (await listing.ids).has(messageId);
   };
 }

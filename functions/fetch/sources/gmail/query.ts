@@ -16,11 +16,13 @@ export function windowTerm(now: Date, days: number): string {
 }
 
 // What a rule asks of Gmail, without the window: `has:attachment` when it needs an attachment, and
-// its own terms grouped so an OR inside them cannot escape.
+// its own terms — grouped when they hold an OR or braces, so the alternative cannot swallow the
+// window (plain terms are ANDed either way, and stay plain for searches that know no grouping).
 export function ruleTerms(rule: GmailRule): string {
   const terms: string[] = [];
   if (rule.hasAttachment) terms.push('has:attachment');
-  if (rule.q !== undefined && rule.q.trim() !== '') terms.push(`(${rule.q.trim()})`);
+  const own = rule.q?.trim() ?? '';
+  if (own !== '') terms.push(/\bOR\b|[{}]/.test(own) ? `(${own})` : own);
   return terms.join(' ');
 }
 
@@ -42,9 +44,8 @@ export function listingQueries(rules: readonly GmailRule[], window: string): Lis
   return queries;
 }
 
-// Whether one mail fits a rule's own terms, asked of Gmail for a mail found by history (which has no
-// query): the rule's terms plus the mail's Message-ID, so the answer is that mail or nothing.
-export function singleMailQuery(rule: GmailRule, messageIdHeader: string): string {
-  const id = messageIdHeader.trim().replace(/^<|>$/g, '');
-  return `${ruleTerms(rule)} rfc822msgid:${id}`;
+// A rule's own listing since an instant, for mail found by history (which has no query): whether
+// the rule's terms find a mail is read off this listing, one per rule and run.
+export function ruleQuerySince(rule: GmailRule, sinceMs: number): string {
+  return `${ruleTerms(rule)} after:${Math.floor(sinceMs / 1000)}`;
 }

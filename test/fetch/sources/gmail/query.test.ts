@@ -1,7 +1,7 @@
 // Unit tests: the Gmail search queries a listing runs.
 import { describe, expect, it } from 'vitest';
 import { gmailRuleSchema } from '../../../../functions/fetch/sources/gmail/config';
-import { listingQueries, ruleTerms, singleMailQuery, windowTerm } from '../../../../functions/fetch/sources/gmail/query';
+import { listingQueries, ruleQuerySince, ruleTerms, windowTerm } from '../../../../functions/fetch/sources/gmail/query';
 
 const rule = (fields: Record<string, unknown>) => gmailRuleSchema.parse({ name: 'r', ...fields });
 
@@ -30,8 +30,9 @@ describe('gmail queries', () => {
     expect(listingQueries([own], 'after:1').map((l) => l.q)).toEqual(['has:attachment (from:a OR from:b) after:1']);
   });
 
-  it('asks about one mail by its Message-ID', () => {
-    expect(ruleTerms(rule({ q: 'category:primary', hasAttachment: false }))).toBe('(category:primary)');
-    expect(singleMailQuery(rule({ q: 'category:primary' }), ' <abc@mail.example> ')).toBe('has:attachment (category:primary) rfc822msgid:abc@mail.example');
+  it('groups a rule q only when it holds an alternative, and lists a rule since an instant', () => {
+    expect(ruleTerms(rule({ q: ' category:primary -label:x ', hasAttachment: false }))).toBe('category:primary -label:x');
+    expect(ruleTerms(rule({ q: '{from:a from:b}' }))).toBe('has:attachment ({from:a from:b})');
+    expect(ruleQuerySince(rule({ q: 'label:vendors' }), 1_700_000_000_999)).toBe('has:attachment label:vendors after:1700000000');
   });
 });

@@ -12,8 +12,9 @@ import { LabelIds } from './labels';
 import { listCandidates } from './list-candidates';
 import { beginListing, finishListing } from './listing-state';
 import { mailItems, type MailItemsContext } from './mail-items';
-import { compileRules, matchRule } from './match-rule';
-import { attachmentsOf, headerValue } from './mime-parts';
+import { compileRules, headersFit, matchRule } from './match-rule';
+import { attachmentsInEmbedded } from './embedded-messages';
+import { headerValue, mailPartsOf, withUniqueNames, type EmbeddedMessage } from './mime-parts';
 
 interface ListedMail {
   id: string;
@@ -64,7 +65,14 @@ export class GmailSession implements SourceSession {
       const labelIds = message.labelIds ?? [];
       if (labelIds.includes('DRAFT') || labelIds.includes('SPAM') || labelIds.includes('TRASH')) continue;
       const payload = message.payload;
-      const facts = { from: headerValue(payload, 'From') ?? '', subject: headerValue(payload, 'Subject') ?? '', attachments: attachmentsOf(payload) };
+      const headers = { from: headerValue(payload, 'From') ?? '', subject: headerValue(payload, 'Subject') ?? '' };
+      const parts = mailPartsOf(payload);
+      // A forwarded message Gmail did not expand costs a read to look inside: only for mail whose
+      // sender and subject some rule could take.
+      const nested = parts.embedded.length > 0 && rules.some((rule) => headersFit(rule, headers))
+        ? (await Promise.all(parts.embedded.map((e) => attachmentsInEmbedded(e, (part) => this.readEmbedded(id, part))))).flat()
+        : [];
+      const facts = { ...headers, attachments: withUniqueNames([...parts.attachments, ...nested]) };
       const match = await matchRule(rules, facts, (rule) => candidates.extraQueryHolds(rule, id, Number(message.internalDate ?? NaN)));
       if (!match) {
         this.mails.push({ id, labelIds, rule: null, itemKeys: [], deferredKeys: [] });
@@ -76,6 +84,14 @@ export class GmailSession implements SourceSession {
       yield* items;
     }
     log.info('gmail listing done', { mode: candidates.mode, messages: this.mails.length, matched: this.mails.filter((m) => m.rule !== null).length });
+  }
+
+  private async readEmbedded(messageId: string, part: EmbeddedMessage): Promise<Buffer> {
+    if (part.attachmentId === undefined) return Buffer.from(part.data ?? '', 'base64url');
+    const { gmail, user, calls } = this.mailbox;
+    const id = part.attachmentId;
+    const response = await calls.call(`Gmail messages.attachments.get (forwarded message in ${messageId})`, () => gmail.users.messages.attachments.get({ userId: user, messageId, id }));
+    return Buffer.from(response.data.data ?? '', 'base64url');
   }
 
   // format=full: headers and the part tree (attachment bodies stay behind their attachmentId).

@@ -46,10 +46,14 @@ export async function matchRule(
   return null;
 }
 
+// Whether the rule's From and Subject patterns fit (attachments aside).
+export function headersFit(compiled: CompiledRule, mail: Pick<MailFacts, 'from' | 'subject'>): boolean {
+  return (!compiled.from || compiled.from.test(mail.from)) && (!compiled.subject || compiled.subject.test(mail.subject));
+}
+
 // The rule's attachments when its patterns fit the mail, else null.
 export function patternMatch(compiled: CompiledRule, mail: MailFacts): MailAttachment[] | null {
-  if (compiled.from && !compiled.from.test(mail.from)) return null;
-  if (compiled.subject && !compiled.subject.test(mail.subject)) return null;
+  if (!headersFit(compiled, mail)) return null;
   const nameFits = compiled.attachmentName;
   const attachments = nameFits ? mail.attachments.filter((a) => nameFits.test(a.fileName)) : mail.attachments;
   if (compiled.rule.hasAttachment && attachments.length === 0) return null;

@@ -30,8 +30,24 @@ export function headerValue(part: Part | undefined, name: string): string | unde
   return part?.headers?.find((h) => h.name?.toLowerCase() === lower)?.value ?? undefined;
 }
 
-export function attachmentsOf(payload: Part | undefined): MailAttachment[] {
+// A forwarded message Gmail did not expand (a message/rfc822 leaf): its own attachments are inside
+// its bytes, which embedded-messages.ts reads and parses.
+export interface EmbeddedMessage {
+  partId: string;
+  size: number;
+  attachmentId?: string;
+  data?: string;
+}
+
+export interface MailParts {
+  attachments: MailAttachment[];
+  embedded: EmbeddedMessage[];
+}
+
+// The attachments of a payload (names not yet unique: withUniqueNames once all are known).
+export function mailPartsOf(payload: Part | undefined): MailParts {
   const found: MailAttachment[] = [];
+  const embedded: EmbeddedMessage[] = [];
   const visit = (part: Part, index: number, parentId: string) => {
     const partId = part.partId ?? (parentId === '' ? String(index) : `${parentId}.${index}`);
     const children = part.parts ?? [];
@@ -40,10 +56,14 @@ export function attachmentsOf(payload: Part | undefined): MailAttachment[] {
       children.forEach((child, i) => visit(child, i, partId));
       return;
     }
-    const originalName = fileNameOf(part);
-    if (originalName === '') return;
     const body = part.body ?? {};
     if (!body.attachmentId && body.data == null) return;
+    if ((part.mimeType ?? '').toLowerCase() === 'message/rfc822') {
+      embedded.push({ partId, size: body.size ?? 0, ...(body.attachmentId ? { attachmentId: body.attachmentId } : { data: body.data ?? '' }) });
+      return;
+    }
+    const originalName = fileNameOf(part);
+    if (originalName === '') return;
     found.push({
       partId,
       fileName: originalName,
@@ -55,7 +75,12 @@ export function attachmentsOf(payload: Part | undefined): MailAttachment[] {
     });
   };
   if (payload) visit(payload, 0, '');
-  return withUniqueNames(found);
+  return { attachments: found, embedded };
+}
+
+// The attachments Gmail's tree shows directly (forwarded messages it did not expand aside).
+export function attachmentsOf(payload: Part | undefined): MailAttachment[] {
+  return withUniqueNames(mailPartsOf(payload).attachments);
 }
 
 // The part's file name, decoded: from its own headers when it has them (RFC 2231 `filename*=` with

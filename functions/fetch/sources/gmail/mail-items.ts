@@ -10,6 +10,7 @@ import type { SourceItem } from '../source-connector';
 import type { GmailRule } from './config';
 import { itemPath, mailDate, messagePath } from './file-name';
 import type { Mailbox } from './mailbox';
+import { RAW_READ_MAX_BYTES, RawAttachments } from './raw-attachments';
 import type { MailAttachment } from './mime-parts';
 import { headerValue, numbered } from './mime-parts';
 
@@ -47,6 +48,9 @@ export function mailItems(ctx: MailItemsContext, message: gmail_v1.Schema$Messag
     else if (skip.deferred) deferredKeys.push(item.key);
     items.push(skip === null ? item : { ...item, skip: skip.reason });
   };
+  // Filled once the caps have been applied: only the parts that will be read share the raw read.
+  const shared: { raw: RawAttachments | null } = { raw: null };
+  const toRead: MailAttachment[] = [];
   for (const attachment of attachments) {
     add({
       key: `${id}/${attachment.partId}/${attachment.originalName}`,
@@ -57,9 +61,11 @@ export function mailItems(ctx: MailItemsContext, message: gmail_v1.Schema$Messag
       stamp: { 'gmail-message-id': id, 'gmail-part-id': attachment.partId, 'original-name': printableName(attachment.originalName), 'gmail-rule': rule.name },
       imports: rule.imports,
       ...received,
-      open: () => openAttachment(ctx, id, attachment),
+      open: () => openAttachment(ctx, id, attachment, shared.raw),
     }, attachment.size);
+    if (items.at(-1)?.skip === undefined) toRead.push(attachment);
   }
+  shared.raw = sharedRawRead(ctx, message, toRead);
   if (rule.saveMessage) {
     add({
       key: `${id}/message.eml`,
@@ -97,13 +103,28 @@ function uniquePath(ctx: MailItemsContext, date: string, fileName: string): stri
 
 // Gmail answers an attachment in one JSON document (base64url), bounded by the 35 MB attachment cap;
 // it is decoded once into a buffer the stream hands out.
-async function openAttachment(ctx: MailItemsContext, messageId: string, attachment: MailAttachment): Promise<Readable> {
+async function openAttachment(ctx: MailItemsContext, messageId: string, attachment: MailAttachment, raw: RawAttachments | null): Promise<Readable> {
   if (attachment.data !== undefined) return bytesStream(attachment.data);
+  const fromRaw = raw ? await raw.take(attachment.partId) : undefined;
+  if (fromRaw !== undefined) return Readable.from(fromRaw, { objectMode: false });
   const attachmentId = attachment.attachmentId ?? '';
   const { gmail, user, calls } = ctx.mailbox;
   const response = await calls.call(`Gmail messages.attachments.get ('${printableName(attachment.originalName)}' of message ${messageId})`,
     () => gmail.users.messages.attachments.get({ userId: user, messageId, id: attachmentId }));
   return bytesStream(response.data.data ?? '');
+}
+
+// One raw read for the mail's attachments when that saves quota (two or more to read by id) and the
+// mail is small enough to hold (raw-attachments.ts). `attachments`: those the run will read.
+function sharedRawRead(ctx: MailItemsContext, message: gmail_v1.Schema$Message, attachments: MailAttachment[]): RawAttachments | null {
+  const byId = attachments.filter((a) => a.data === undefined);
+  if (byId.length < 2 || (message.sizeEstimate ?? Infinity) > RAW_READ_MAX_BYTES) return null;
+  const id = message.id ?? '';
+  return new RawAttachments(async () => {
+    const { gmail, user, calls } = ctx.mailbox;
+    const response = await calls.call(`Gmail messages.get ${id} (raw, for its attachments)`, () => gmail.users.messages.get({ userId: user, id, format: 'raw' }));
+    return Buffer.from(response.data.raw ?? '', 'base64url');
+  }, byId);
 }
 
 async function openRawMessage(ctx: MailItemsContext, messageId: string): Promise<Readable> {

@@ -171,7 +171,9 @@ describe('gmail source: what a run stages', () => {
     // Labelling came after every copy: the request log shows batchModify only after the last attachment read.
     const requests = await seed.requests();
     const mine = requests.filter((r) => r.principal === box.user.toLowerCase());
-    const lastRead = mine.map((r) => r.operation).lastIndexOf('gmail.users.messages.attachments.get');
+    const isRead = (operation: string) => operation === 'gmail.users.messages.attachments.get' || operation === 'gmail.users.messages.get';
+    const lastRead = mine.map((r) => r.operation).findLastIndex(isRead);
+    expect(lastRead).toBeGreaterThan(0);
     const firstLabel = mine.map((r) => r.operation).indexOf('gmail.users.messages.batchModify');
     expect(firstLabel).toBeGreaterThan(lastRead);
   });
@@ -186,6 +188,48 @@ describe('gmail source: what a run stages', () => {
     const parsed = await simpleParser(bytes);
     expect(parsed.subject).toBe('Prices with body');
     expect(parsed.attachments.map((a) => a.filename)).toEqual(['p.xlsx']);
+  });
+});
+
+describe('gmail source: quota', () => {
+  it('spends one messages.get per mail to match and one raw read for all its attachments, labels in one batch, looks labels up once', async () => {
+    const box = await inbox();
+    for (let i = 0; i < 10; i++) {
+      await box.send({ subject: `Prices ${i}`, attachments: [{ filename: `a${i}.xlsx`, content: spreadsheet(`a${i}`) }, { filename: `b${i}.xlsx`, content: spreadsheet(`b${i}`) }] });
+    }
+    const since = (await seed.requests()).length;
+    const run = await box.fetch(1);
+    expect((await box.harness.run(run))?.expectedFiles).toBe(20);
+    const ops = (await seed.requests(since)).filter((r) => r.principal === box.user.toLowerCase());
+    const count = (operation: string) => ops.filter((r) => r.operation === operation).length;
+    expect(count('gmail.users.messages.get')).toBe(20);
+    expect(count('gmail.users.messages.attachments.get')).toBe(0);
+    expect(count('gmail.users.messages.batchModify')).toBe(1);
+    expect(count('gmail.users.labels.list')).toBe(1);
+    // 1 profile + 1 labels.list + 5 labels.create + 5 messages.list + 10 × (5 + 5) + 50 batchModify.
+    expect(ops.reduce((sum, r) => sum + r.quotaUnits, 0)).toBe(162);
+    const [a3] = await world.clients.storage.bucket(world.bucket).file((await box.harness.rawObjects()).find((o) => o.name.endsWith('_b3.xlsx'))!.name).download();
+    expect(a3.toString()).toBe('PK-fake-xlsx:b3');
+  });
+
+  it("lists a rule with its own q by that query, and checks history-listed mail against it", async () => {
+    const box = await inbox({ rules: [{ name: 'vendors', q: 'label:vendors', imports: ['prices'] }] });
+    const vendors = await seed.createLabel(box.user, 'vendors');
+    const send = async (name: string, labelled: boolean) => {
+      const eml = await buildEml({ from: 'x@vendor.example', to: box.user, subject: name, date: MAIL_DATE, text: 't', attachments: [{ filename: `${name}.xlsx`, content: spreadsheet(name) }] });
+      return (await seed.insertMessage(box.user, eml, { labelIds: labelled ? ['INBOX', vendors.id] : ['INBOX'], internalDate: Date.now() - 60_000 })).id;
+    };
+    await send('labelled1', true);
+    const plain = await send('plain1', false);
+    await box.fetch(1);
+    await send('labelled2', true);
+    const plain2 = await send('plain2', false);
+    await box.fetch(2);
+    expect((await rawNames(box.harness)).sort()).toEqual([`${DAY}/${DAY}_labelled1.xlsx`, `${DAY}/${DAY}_labelled2.xlsx`]);
+    // The query listing never showed plain1 (only what the rules' queries find is looked at); history
+    // showed plain2, which no rule took.
+    expect(await box.labelsOf(plain)).toEqual(['INBOX']);
+    expect(await box.labelsOf(plain2)).toEqual(expect.arrayContaining(['Error', 'INBOX']));
   });
 });
 

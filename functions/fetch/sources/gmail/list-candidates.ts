@@ -40,7 +40,9 @@ export async function listCandidates(options: {
     }
     log.warn('gmail history id too old (Gmail answered 404): listing by query over the initial window instead', { from, initialWindowDays: source.initialWindowDays });
   }
-  return listByQuery(mailbox, source, options.now, log);
+  const listed = await listByQuery(mailbox, source, options.now, log);
+  // Mail a run left for later (its byte cap) may be older than the window by now: listed all the same.
+  return { ...listed, ids: oldestFirst([...options.deferred, ...listed.ids]) };
 }
 
 async function listByQuery(mailbox: Mailbox, source: GmailSource, now: Date, log: Logger): Promise<CandidateListing> {

@@ -1,12 +1,39 @@
-// Placeholder until the Gmail source is built (its helper replaces this file): a pipeline reading
-// Gmail fails its run with this reason instead of failing to compile the registry.
-import { PermanentError } from '../../../../shared/errors';
+// The Gmail source: a run's items are the attachments (and, when asked, whole messages) of the mail
+// the rules match; finishing labels that mail and moves the history cursor (gmail-session.ts).
+import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1';
 import { calendarDateIn } from '../../export-dates';
+import { googleApiAccess } from '../../../runtime/google-auth/create-google-api-access';
+import type { GoogleApiAccessFactory } from '../../../runtime/google-auth/google-api-access';
 import type { SourceConnector } from '../source-connector';
 import type { GmailSource } from './config';
+import { gmailCalls } from './gmail-errors';
+import { GmailSession } from './gmail-session';
 
-export const gmailConnector: SourceConnector<GmailSource> = {
-  kind: 'gmail',
-  windowOf: (_source, at) => [at.date ?? calendarDateIn(at.timeZone, at.now)],
-  connect: () => Promise.reject(new PermanentError('the gmail source is not built yet')),
-};
+// Read mail and change its labels; nothing broader (no send, no delete).
+export const GMAIL_SCOPES = ['https://www.googleapis.com/auth/gmail.modify'];
+
+export function createGmailConnector(access: GoogleApiAccessFactory = googleApiAccess): SourceConnector<GmailSource> {
+  return {
+    kind: 'gmail',
+    // Mail has no export dates: the run is about the day it runs (or the trigger's date).
+    windowOf: (_source, at) => [at.date ?? calendarDateIn(at.timeZone, at.now)],
+    async connect(source, runtime) {
+      const calls = gmailCalls(runtime.pipeline, source);
+      const { auth, rootUrl } = await calls.call('signing in to Gmail', () => access({
+        pipeline: runtime.pipeline,
+        config: source.auth,
+        scopes: GMAIL_SCOPES,
+        secrets: runtime.secrets,
+        localEndpoints: runtime.localEndpoints,
+        firestore: runtime.firestore,
+        logger: runtime.logger,
+      }));
+      // googleapis types `auth` as a union of concrete clients; any AuthClient of the same
+      // google-auth-library (OAuth2Client, JWT for delegation) is what it calls.
+      const gmail = new gmail_v1.Gmail({ auth: auth as gmail_v1.Options['auth'], rootUrl });
+      return new GmailSession({ gmail, user: source.user, calls }, source, runtime);
+    },
+  };
+}
+
+export const gmailConnector = createGmailConnector();

@@ -11,6 +11,9 @@ import pg from 'pg';
 import { handlers } from '../functions/handlers';
 import { pipelines } from '../pipelines/index';
 import { restaurantPos } from '../pipelines/restaurant-pos';
+import { vendorInbox } from '../pipelines/vendor-inbox';
+import { GoogleApiDoubleClient } from './google-apis/double-client';
+import { seedVendorInbox } from './demo/vendor-inbox-seed';
 import { createGoogleClients } from '../shared/google-clients';
 import { createLogger } from '../shared/logger';
 import { writeBackOfficeFiles } from './demo/back-office-files';
@@ -70,6 +73,9 @@ async function main(): Promise<number> {
     const latest = dates[dates.length - 1] as string;
     const backOffice = await writeBackOfficeFiles({ root: endpoints.sftp.root, exportId: source.params.exportId ?? '4471', date: latest });
     say(`supplier files for ${latest}: ${backOffice.files.map((f) => path.basename(f)).join(', ')}`);
+    // The e-mail chore: the day's vendor mails in the finance team's Gmail inbox (the local double).
+    const inbox = await seedVendorInbox(new GoogleApiDoubleClient(endpoints.google), latest);
+    say(`vendor mails in the finance inbox: ${inbox.mails.join('; ')}`);
 
     const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
     deployment = await deployPipelines({
@@ -79,6 +85,8 @@ async function main(): Promise<number> {
       secrets: {
         'pos-sftp-password': endpoints.sftp.password,
         'pos-database-url': databaseUrl,
+        'finance-database-url': databaseUrl,
+        ...inbox.secrets,
         'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
       },
       runSchedules: !once,
@@ -88,20 +96,30 @@ async function main(): Promise<number> {
       logLevel: verbose ? 'DEBUG' : 'WARNING',
     });
 
-    const runId = `demo-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}`;
-    await deployment.trigger(restaurantPos.name, { runId });
-    say(`triggered ${restaurantPos.name} as run ${runId}; waiting for it to finish...`);
+    // Both pipelines at once: the POS export from SFTP, and the vendor mails from Gmail.
+    const stamp = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+    const demoRuns = [
+      { pipeline: restaurantPos, runId: `demo-${stamp}` },
+      { pipeline: vendorInbox, runId: `demo-${stamp}-inbox` },
+    ];
+    for (const { pipeline, runId } of demoRuns) {
+      await deployment.trigger(pipeline.name, { runId });
+      say(`triggered ${pipeline.name} as run ${runId}`);
+    }
+    say('waiting for them to finish...');
     const clients = createGoogleClients({ projectId: deployment.projectId, firestoreHost: endpoints.firestoreHost });
-    const finished = await waitForRun(clients.firestore, runId, { timeoutMs: 300_000 });
+    const finished = await Promise.all(demoRuns.map(({ runId }) => waitForRun(clients.firestore, runId, { timeoutMs: 300_000 })));
     await clients.close();
 
+    for (const [index, { pipeline }] of demoRuns.entries()) {
+      say('');
+      say(renderTimeline(finished[index]!));
+      say(`tables (schema "${pipeline.database.schema}"): DATABASE_URL=${databaseUrl}`);
+    }
     say('');
-    say(renderTimeline(finished));
-    say('');
-    say(`tables (schema "${restaurantPos.database.schema}"): DATABASE_URL=${databaseUrl}`);
     say(`report and alert e-mails (.eml): ${endpoints.smtp.outboxDir}`);
     say(`all endpoints: ${path.join(dataDir, 'emulator.env')}`);
-    const succeeded = finished.run.status === 'succeeded';
+    const succeeded = finished.every((f) => f.run.status === 'succeeded');
     if (once) {
       await stop();
       return succeeded ? 0 : 1;

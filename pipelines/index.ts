@@ -2,8 +2,9 @@
 // this list; add a pipeline by adding its file and listing it here.
 import type { Pipeline } from '../shared/pipeline-definition';
 import { restaurantPos } from './restaurant-pos';
+import { vendorInbox } from './vendor-inbox';
 
-export const pipelines: readonly Pipeline[] = [restaurantPos];
+export const pipelines: readonly Pipeline[] = [restaurantPos, vendorInbox];
 
 export function pipelineNamed(name: string): Pipeline {
   const found = pipelines.find((p) => p.name === name);

@@ -37,6 +37,8 @@ export const PERMANENT_ERROR_NAMES: readonly string[] = [
   'UnknownEncodingError',
   // a pipeline definition that does not validate.
   'PipelineDefinitionError',
+  // Google refused an OAuth refresh token for good: a person must sign in again (npm run auth).
+  'ReauthorizationRequiredError',
 ];
 const PERMANENT_NAMES = new Set(PERMANENT_ERROR_NAMES);
 

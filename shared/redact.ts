@@ -3,7 +3,8 @@
 //  1. every value this process has read from a secret, matched exactly — also URL-encoded, base64,
 //     JSON- and HTML-escaped, and a URL secret's password on its own — whatever a dependency wraps it in;
 //  2. credential-SHAPED text, whatever its origin: a URL's userinfo (`scheme://user:pass@host` keeps
-//     scheme and host), `Bearer`/`Basic` credentials, PEM private keys, Google OAuth tokens, JWTs and
+//     scheme and host), `Bearer`/`Basic` credentials, PEM private keys, Google OAuth tokens, JWTs,
+//     Google OAuth client secrets (GOCSPX-) and authorization codes (4/0…),
 //     common API-key shapes, and `password=…`-style pairs in libpq conninfo, query strings and JSON.
 // Values shorter than MIN_SECRET_LENGTH are not matched exactly: a 3-letter password would otherwise
 // turn every "abc" in every message into [redacted]. Such secrets are still caught by the shapes above
@@ -58,7 +59,7 @@ function formsOf(value: string): string[] {
 // sentence ("Bearer authentication failed"): a digit or symbol in it, or mixed case after its first letter.
 const looksGenerated = (token: string) => token.length >= 8 && (/[0-9._~+/=-]/.test(token) || (/[a-z]/.test(token.slice(1)) && /[A-Z]/.test(token.slice(1))));
 
-const CREDENTIAL_KEYS = 'password|passwd|pwd|pass|sslpassword|secret|client_secret|token|access_token|refresh_token|id_token|api_?key|apikey|auth_?token';
+const CREDENTIAL_KEYS = 'password|passwd|pwd|pass|sslpassword|secret|client_secret|token|access_token|refresh_token|id_token|api_?key|apikey|auth_?token|private_key|code_verifier|assertion|client_assertion|signedJwt';
 
 const SHAPES: Array<[RegExp, (match: string, ...groups: string[]) => string]> = [
   // A PEM private key block, or what is left of one cut short.
@@ -69,6 +70,12 @@ const SHAPES: Array<[RegExp, (match: string, ...groups: string[]) => string]> = 
   // Google OAuth access and refresh tokens, Google API keys, GitHub and Slack tokens, JWTs.
   [/\bya29\.[A-Za-z0-9_\-.]+/g, () => REDACTED],
   [/(?<![A-Za-z0-9/])1\/\/[A-Za-z0-9_-]{20,}/g, () => REDACTED],
+  // The same refresh token URL-encoded (a form body, a query string).
+  [/(?<![A-Za-z0-9%])1%2F%2F[A-Za-z0-9_-]{20,}/gi, () => REDACTED],
+  // Google OAuth client secrets, and authorization codes (`4/0A…`, also URL-encoded in a pasted
+  // redirect URL): a code is worth a refresh token until it is exchanged.
+  [/\bGOCSPX-[A-Za-z0-9_-]{10,}/g, () => REDACTED],
+  [/(?<![A-Za-z0-9/%])4(?:\/|%2F)0[A-Za-z0-9_-]{20,}/gi, () => REDACTED],
   [/\bAIza[0-9A-Za-z_-]{35}/g, () => REDACTED],
   [/\bgh[pousr]_[A-Za-z0-9]{30,}/g, () => REDACTED],
   [/\bxox[abprs]-[A-Za-z0-9-]{10,}/g, () => REDACTED],

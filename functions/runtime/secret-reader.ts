@@ -2,12 +2,15 @@
 // Manager (secretEnvironmentVariables), a local secrets directory (the local cloud), or Secret Manager
 // itself. Values are cached per instance; none is ever logged or put in an error message, and each is
 // handed to the redactor as it is read, so that every sink scrubs it even when a dependency quotes it.
+// `rotate` (only for the names in `rotatable`) stores a refresh token Google rotated through a
+// SecretWriter and serves it from then on.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError, TransientError } from '../../shared/errors';
 import { processRedactor, type Redactor } from '../../shared/redact';
 import { secretEnvVarName } from '../../shared/stage-secrets';
 import type { SecretReader } from './context';
+import { secretWriterFor, type SecretWriter } from './secret-writer';
 
 export interface SecretReaderOptions {
   env: Record<string, string | undefined>;
@@ -18,6 +21,11 @@ export interface SecretReaderOptions {
   // Where read values are registered; the process's own by default, which the logger, run recorder,
   // mailer and dead-letter publisher all consult.
   redactor?: Redactor;
+  // Only these may be written (rotatedSecretsForStage): OAuth refresh tokens the stage reads. Without
+  // any, the reader has no `rotate`.
+  rotatable?: readonly string[];
+  // Where rotated values go; by default the local secrets directory when there is one, else Secret Manager.
+  writer?: SecretWriter;
 }
 
 export function createSecretReader(options: SecretReaderOptions): SecretReader {
@@ -57,7 +65,7 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
     return fromSecretManager(name);
   }
 
-  return {
+  const reader: SecretReader = {
     read(name: string): Promise<string> {
       if (!allowed.has(name)) return Promise.reject(new PermanentError(`secret "${name}" is not granted to this stage`));
       let pending = cache.get(name);
@@ -72,6 +80,19 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
         cache.set(name, pending);
       }
       return pending;
+    },
+  };
+  const rotatable = new Set(options.rotatable ?? []);
+  if (rotatable.size === 0) return reader;
+  const writer = options.writer ?? secretWriterFor({ ...(options.secretsDir ? { secretsDir: options.secretsDir } : {}), projectId: options.projectId });
+  return {
+    ...reader,
+    async rotate(name: string, value: string): Promise<void> {
+      if (!rotatable.has(name) || !allowed.has(name)) throw new PermanentError(`secret "${name}" may not be written by this stage`);
+      // Known to every sink before anything can quote it.
+      redactor.addSecret(value);
+      await writer.write(name, value);
+      cache.set(name, Promise.resolve(value));
     },
   };
 }

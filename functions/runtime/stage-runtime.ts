@@ -6,7 +6,7 @@ import { createLogger, type Logger, type Severity } from '../../shared/logger';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import { parseRuntimeConfig, type RuntimeConfig } from '../../shared/runtime-config';
 import type { StageDeclaration } from '../../shared/stage-declaration';
-import { secretsForStage } from '../../shared/stage-secrets';
+import { rotatedSecretsForStage, secretsForStage } from '../../shared/stage-secrets';
 import { functionName } from '../../shared/topology';
 import type { StageContext, StageHandler } from './context';
 import { createSecretReader } from './secret-reader';
@@ -55,6 +55,8 @@ export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
     ...(config.SLUICE_SECRETS_DIR ? { secretsDir: config.SLUICE_SECRETS_DIR } : {}),
     projectId: config.GOOGLE_CLOUD_PROJECT,
     allowed: secretsForStage(pipeline, options.stage),
+    // OAuth refresh tokens Google may rotate: written back (local secrets dir or Secret Manager).
+    rotatable: rotatedSecretsForStage(pipeline, options.stage),
   });
   const resources = createStageResources({
     pipeline,

@@ -10,6 +10,7 @@ import { MalformedFileError } from '../../functions/transform/malformed-file-err
 import { CsvFormatError } from '../../functions/transform/parse-csv-stream';
 import { InvalidMessageError, PERMANENT_ERROR_NAMES, PermanentError, TransientError, isPermanent } from '../../shared/errors';
 import { PipelineDefinitionError } from '../../shared/pipeline-definition';
+import { ReauthorizationRequiredError } from '../../functions/runtime/google-auth/reauthorization-required-error';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -41,6 +42,7 @@ describe('isPermanent', () => {
     const errors: Error[] = [
       new PermanentError('p'), new InvalidMessageError('m'), new FileDataError('f', 3, 'qty'), new InvalidIdentifierError('i'),
       new MalformedFileError('x'), new CsvFormatError('c', 1), new UnknownEncodingError('e'), new PipelineDefinitionError('d'),
+      new ReauthorizationRequiredError({ pipeline: 'p', secret: 's' }),
     ];
     expect(errors.map((e) => e.name).sort()).toEqual([...PERMANENT_ERROR_NAMES].sort());
     for (const error of errors) {

@@ -101,3 +101,25 @@ describe('credential-shaped text, whatever its origin', () => {
     expect(r.redact(once)).toBe(once);
   });
 });
+
+describe('Google sign-in credentials by shape', () => {
+  const r = createRedactor();
+  const cases: Array<[string, string, string]> = [
+    ['OAuth client secret', 'client GOCSPX-AbCdEf_123-xyzXYZ7890abcd rejected', `client ${REDACTED} rejected`],
+    ['refresh token, URL-encoded in a form body', 'grant_type=refresh_token&rt=1%2F%2F0gAbCdEfGhIjKlMnOpQrStUv', `grant_type=refresh_token&rt=${REDACTED}`],
+    ['authorization code', 'code 4/0AVMBsJgAbCdEfGhIjKlMnOpQr used twice', `code ${REDACTED} used twice`],
+    ['authorization code in a pasted redirect URL', 'http://127.0.0.1:8085/?state=s&code=4%2F0AVMBsJgAbCdEfGhIjKlMnOpQr&scope=x', `http://127.0.0.1:8085/?state=s&code=${REDACTED}&scope=x`],
+    ['PKCE verifier and JWT assertion in a form body', 'code_verifier=abcDEF123-verifier&assertion=xyz.abc.def', `code_verifier=${REDACTED}&assertion=${REDACTED}`],
+    ['service account key JSON', '{"type": "service_account", "private_key": "MIIEv..."}', `{"type": "service_account", "private_key": "${REDACTED}"}`],
+    ['token endpoint response', '{"access_token":"opaque-double-token","refresh_token":"another-one","expires_in":3599}', `{"access_token":"${REDACTED}","refresh_token":"${REDACTED}","expires_in":3599}`],
+    ['JSON-escaped PEM key', '"private_key":"-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n-----END PRIVATE KEY-----\\n"', `"private_key":"${REDACTED}"`],
+  ];
+  for (const [what, input, expected] of cases) {
+    it(what, () => expect(r.redact(input)).toBe(expected));
+  }
+
+  it('leaves dates, fractions and client ids alone', () => {
+    const plain = ['due 4/05/2026', '1/2 of the rows', 'client 123456789012-abc.apps.googleusercontent.com', 'HTTP 403 storageQuotaExceeded'];
+    for (const text of plain) expect(r.redact(text), text).toBe(text);
+  });
+});

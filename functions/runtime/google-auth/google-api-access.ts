@@ -7,6 +7,7 @@
 import type { AuthClient } from 'google-auth-library';
 import type { Firestore } from '@google-cloud/firestore';
 import type { Logger } from '../../../shared/logger';
+import type { Redactor } from '../../../shared/redact';
 import type { GoogleAuthConfig } from '../../../shared/google-auth-config';
 import type { SecretReader } from '../context';
 
@@ -16,6 +17,9 @@ export interface GoogleApiAccess {
   rootUrl: string;
   // Printable, never secret: "OAuth refresh token in secret \"finance-gmail-token\"".
   describe: string;
+  // Resolves once every refresh token Google rotated so far is stored (or its failure logged):
+  // the auth command and tests wait on it; a stage need not.
+  settled?(): Promise<void>;
 }
 
 export interface GoogleApiAccessOptions {
@@ -31,7 +35,11 @@ export interface GoogleApiAccessOptions {
   // Where a dead refresh token is remembered, so runs within the hour fail at once without asking Google.
   firestore?: Firestore;
   logger: Logger;
+  // Where tokens are registered for scrubbing; the process's own by default.
+  redactor?: Redactor;
+  // The clock the one-hour memory of a refused token is judged by (tests move it).
+  now?: () => number;
 }
 
-// Implemented by this folder's google-api-access implementation (see the auth helper's work).
+// Implemented by create-google-api-access.ts (googleApiAccess).
 export type GoogleApiAccessFactory = (options: GoogleApiAccessOptions) => Promise<GoogleApiAccess>;

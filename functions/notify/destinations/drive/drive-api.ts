@@ -15,6 +15,7 @@ export interface DriveFileResource { id: string; name: string; size?: string; we
 
 export interface DriveApi {
   access: GoogleApiAccess;
+  errors: Omit<DriveErrorContext, 'doing'>;
   findFolder(parent: string, name: string): Promise<string | undefined>;
   createFolder(parent: string, name: string): Promise<string>;
   // Files in `parent` whose appProperties.sha256 is this hash, oldest first.
@@ -45,6 +46,7 @@ export function driveApi(access: GoogleApiAccess, options: { driveId?: string; e
   });
   return {
     access,
+    errors: options.errors,
     async findFolder(parent, name) {
       const found = await list(`mimeType = '${FOLDER_MIME_TYPE}' and name = ${queryLiteral(name)} and ${queryLiteral(parent)} in parents and trashed = false`, `looking up subfolder "${name}" in folder ${parent}`);
       return found[0]?.id;

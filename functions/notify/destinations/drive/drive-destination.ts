@@ -3,9 +3,10 @@
 // Signing in, and the Drive client, happen on the first delivery that needs them, so a revoked token
 // is that delivery's (permanent) failure, recorded and alerted once, not a crash of the whole notify.
 import type { Firestore } from '@google-cloud/firestore';
-import { PermanentError } from '../../../../shared/errors';
 import { printableName } from '../../../../shared/object-names';
+import { googleApiAccess } from '../../../runtime/google-auth/create-google-api-access';
 import type { GoogleApiAccessFactory } from '../../../runtime/google-auth/google-api-access';
+import { GOOGLE_SCOPES } from '../../../runtime/google-auth/google-scopes';
 import type { Delivery, Destination, DestinationRuntime } from '../destination';
 import type { DriveDestination } from './config';
 import { driveApi, type DriveApi } from './drive-api';
@@ -14,8 +15,6 @@ import { withFolderLock, type FolderLockOptions } from './folder-lock';
 import { objectContent } from './object-content';
 import { uploadOnce } from './upload-once';
 
-// Files and folders anywhere the signed-in identity can reach, shared drives included.
-export const DRIVE_SCOPES = ['https://www.googleapis.com/auth/drive'];
 
 export interface DriveDestinationOptions {
   access?: GoogleApiAccessFactory;
@@ -23,10 +22,6 @@ export interface DriveDestinationOptions {
   smallUploadLimit?: number;
   chunkBytes?: number;
 }
-
-const noAccess: GoogleApiAccessFactory = async () => {
-  throw new PermanentError('Google sign-in is not available in this build of notify');
-};
 
 export function createDriveDestination(options: DriveDestinationOptions = {}): Destination<DriveDestination> {
   return {
@@ -36,7 +31,7 @@ export function createDriveDestination(options: DriveDestinationOptions = {}): D
       if (files.length === 0) return [];
       const destination = `Drive destination ${index} (folder ${config.folderId})`;
       let api: DriveApi | undefined;
-      const connect = async () => (api ??= await connectDrive(options.access ?? noAccess, config, runtime, destination));
+      const connect = async () => (api ??= await connectDrive(options.access ?? googleApiAccess, config, runtime, destination));
       const folders = new Map<string, Promise<string>>();
       const folderFor = (exportDate: string) => {
         const segments = subfolderPath(config.subfolder, exportDate);
@@ -58,7 +53,7 @@ export function createDriveDestination(options: DriveDestinationOptions = {}): D
           const content = await objectContent(runtime.storage, runtime.bucket, file.object, file.sha256 ? { sha256: file.sha256 } : {});
           return uploadOnce({
             api: drive, firestore: runtime.firestore, folderId, name: file.name, content, lock: options.lock ?? {},
-            errors: { destination, signedInAs: drive.access.describe },
+            errors: drive.errors,
             ...(options.smallUploadLimit !== undefined ? { smallUploadLimit: options.smallUploadLimit } : {}),
             ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}),
           });
@@ -70,11 +65,13 @@ export function createDriveDestination(options: DriveDestinationOptions = {}): D
 
 async function connectDrive(factory: GoogleApiAccessFactory, config: DriveDestination, runtime: DestinationRuntime, destination: string): Promise<DriveApi> {
   const access = await factory({
-    pipeline: runtime.pipeline.name, config: config.auth, scopes: DRIVE_SCOPES, secrets: runtime.secrets,
+    pipeline: runtime.pipeline.name, config: config.auth, scopes: [...GOOGLE_SCOPES.drive!], secrets: runtime.secrets,
     localEndpoints: runtime.localEndpoints, firestore: runtime.firestore, logger: runtime.logger,
   });
-  return driveApi(access, { ...(config.driveId ? { driveId: config.driveId } : {}), errors: { destination, signedInAs: access.describe } });
+  return driveApi(access, { ...(config.driveId ? { driveId: config.driveId } : {}), errors: { destination, signedInAs: access.describe, pipeline: runtime.pipeline.name, ...refreshTokenOf(config) } });
 }
+
+const refreshTokenOf = (config: DriveDestination) => (config.auth.kind === 'oauth' ? { refreshTokenSecret: config.auth.refreshToken.secret } : {});
 
 // The subfolder path under the folder, each level found by name or created, under the parent's lock
 // so two deliveries never create the same subfolder twice.

@@ -1,8 +1,9 @@
 // Drive API failures → what they mean for a delivery, with the fix in the words a person reads in the
 // alert. Read by shape (status, Google's `errors[0].reason`), never by instanceof; the message keeps
 // only the status, the reason and Google's own words, never a request (which carries the token).
-import { PermanentError, TransientError, isPermanent } from '../../../../shared/errors';
+import { PermanentError, TransientError } from '../../../../shared/errors';
 import { redact } from '../../../../shared/redact';
+import { classifyGoogleError } from '../../../runtime/google-auth/google-api-errors';
 
 export interface DriveErrorContext {
   // "Drive destination 0 (folder 1AbC…)".
@@ -11,11 +12,13 @@ export interface DriveErrorContext {
   doing: string;
   // Printable: how the destination signs in ("service account of the function").
   signedInAs: string;
+  pipeline: string;
+  // The OAuth refresh-token secret, when signing in as a user: an invalid_grant names it.
+  refreshTokenSecret?: string;
 }
 
-// 403s that are quota pacing, not a refusal (Drive's "Resolve errors" page).
-const RATE_LIMITS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'sharingRateLimitExceeded']);
-const NETWORK = /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR_\w+|ERR_STREAM_PREMATURE_CLOSE)$/;
+// 403s that refuse this identity the folder (Drive's "Resolve errors" page); rate-limit 403s are not.
+const PERMISSION_REASONS = new Set(['insufficientFilePermissions', 'forbidden', 'insufficientPermissions']);
 
 export interface DriveErrorFacts { status?: number; reason?: string; said?: string; code?: string }
 
@@ -38,28 +41,26 @@ export function driveErrorFacts(error: unknown): DriveErrorFacts {
   };
 }
 
+// Drive's own refusals, with their fix; everything else (rate limits, 5xx, invalid_grant, network)
+// is the one Google classifier's (google-api-errors.ts).
 export function classifyDriveError(error: unknown, context: DriveErrorContext): Error {
-  // Already decided (ours, the sign-in code's ReauthorizationRequiredError): keep it.
-  if (error instanceof Error && (isPermanent(error) || error.name === 'TransientError' || error.name === 'ReauthorizationRequiredError' || error.name === 'GoogleApiRetryableError')) return error;
+  if (error instanceof Error && ['PermanentError', 'TransientError', 'ReauthorizationRequiredError', 'GoogleApiRetryableError'].includes(error.name)) return error;
   const facts = driveErrorFacts(error);
   const where = `${context.destination}: ${context.doing} failed`;
   const detail = `HTTP ${facts.status ?? '?'}${facts.reason ? ` ${facts.reason}` : ''}${facts.said ? `: ${facts.said}` : ''}`;
   const { status, reason } = facts;
   if (reason === 'storageQuotaExceeded') {
-    return new PermanentError(`${where} (${detail}). A service account has no My Drive storage of its own, so it cannot own files in a personal My Drive folder. Fix: put the folder in a shared drive and add the service account as a member (Content manager), giving the shared drive's id as driveId; or sign in as a user (auth.kind 'oauth', npm run auth -- <pipeline>), whose own storage is then used`);
+    return new PermanentError(`${where} (${detail}). A service account has no My Drive storage of its own, so it cannot own files in a personal My Drive folder. Fix: put the folder in a shared drive and add the service account as a member (Content manager), giving the shared drive's id as driveId; or sign in as a user (auth.kind 'oauth', npm run auth -- ${context.pipeline}), whose own storage is then used`);
   }
   if (status === 404) {
     return new PermanentError(`${where} (${detail}). The folder does not exist or is not shared with ${context.signedInAs}. Fix: check folderId (and driveId for a shared drive), and share the folder (or add to the shared drive) ${context.signedInAs}`);
   }
-  if (status === 429 || (status === 403 && reason !== undefined && RATE_LIMITS.has(reason)) || (status !== undefined && status >= 500) || status === 408) {
-    return new TransientError(`${where} for now (${detail})`);
+  if (status === 403 && reason !== undefined && PERMISSION_REASONS.has(reason)) {
+    return new PermanentError(`${where} (${detail}). ${context.signedInAs} may not write to the folder. Fix: give it the Editor role on the folder (Content manager in a shared drive)`);
   }
-  // The client already refreshed its token once: a second 401 is most likely not yet propagated.
-  if (status === 401) return new TransientError(`${where} (${detail}): Google did not accept a fresh access token`);
-  if (status === 403) {
-    return new PermanentError(`${where} (${detail}). ${context.signedInAs} may not write to the folder. Fix: give it the Editor (or shared-drive Content manager) role on the folder`);
-  }
-  if (status !== undefined && status >= 400) return new PermanentError(`${where} (${detail})`);
-  if (facts.code && NETWORK.test(facts.code)) return new TransientError(`${where}: network error ${facts.code}`);
-  return new TransientError(`${where}: ${redact(error instanceof Error ? error.message : String(error)).slice(0, 300)}`);
+  return classifyGoogleError(error, {
+    pipeline: context.pipeline,
+    doing: `${context.destination}: ${context.doing}`,
+    ...(context.refreshTokenSecret ? { refreshTokenSecret: context.refreshTokenSecret } : {}),
+  });
 }

@@ -5,5 +5,6 @@ import type { LocalCloudEndpoints } from './stack';
 export function localEndpointsOf(endpoints: LocalCloudEndpoints): Record<string, unknown> {
   return {
     sftp: { host: endpoints.sftp.host, port: endpoints.sftp.port, hostKeyFingerprint: endpoints.sftp.hostKeyFingerprint },
+    google: { apiRoot: endpoints.google.apiRoot, tokenUrl: endpoints.google.tokenUrl, authUrl: endpoints.google.authUrl },
   };
 }

@@ -1,7 +1,8 @@
 // The whole local cloud: Pub/Sub and Firestore emulators (Google's), PostgreSQL, the GCS
-// emulator, SFTP and SMTP servers, plus a secrets directory. Endpoints someone already runs
-// (PUBSUB_EMULATOR_HOST, DATABASE_URL, ...) are checked and used instead of starting ours; they
-// are checked first, so a wrong setting fails in milliseconds, naming it, before any JVM starts.
+// emulator, SFTP and SMTP servers, the Gmail/Drive/OAuth double (emulator/google-apis), plus a
+// secrets directory. Endpoints someone already runs (PUBSUB_EMULATOR_HOST, DATABASE_URL, ...)
+// are checked and used instead of starting ours; they are checked first, so a wrong setting fails
+// in milliseconds, naming it, before any JVM starts.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import type { Logger } from '../shared/logger';
 import { silentLogger } from '../shared/logger';
 import { connectFirestoreEmulator, startFirestoreEmulator } from './firestore-emulator';
 import { startGcsEmulator } from './gcs/index';
+import { startGoogleApiDouble } from './google-apis/index';
 import { checkDatabaseUrl, startPostgres } from './postgres';
 import { connectPubsubEmulator, startPubsubEmulator } from './pubsub-emulator';
 import { startSftpServer, generateUserKeyPair, type SftpFaults } from './sftp-server';
@@ -42,6 +44,8 @@ export interface LocalCloudEndpoints {
   databaseUrl: string;
   sftp: { host: string; port: number; username: string; password: string; privateKeyPath: string; hostKeyFingerprint: string; root: string };
   smtp: { host: string; port: number; outboxDir: string };
+  /** The Gmail / Drive / OAuth double (emulator/google-apis): googleapis rootUrl, token and consent URLs, seeding API. */
+  google: { apiRoot: string; tokenUrl: string; authUrl: string; seedUrl: string };
   secretsDir: string;
   dataDir: string;
 }
@@ -203,6 +207,10 @@ export async function startLocalCloud(o: LocalCloudOptions = {}): Promise<LocalC
       storageUrl = gcs.url.replace(/\/+$/, '');
     }
 
+    // Gmail watches publish to Pub/Sub, so the double starts once the Pub/Sub host is known; instant.
+    const google = await timed('google-apis', () => startGoogleApiDouble({ pubsubEmulatorHost: pubsub.host, logger }));
+    stoppers.push([() => google.stop()]);
+
     const endpoints: LocalCloudEndpoints = {
       projectId,
       pubsubHost: pubsub.host,
@@ -219,6 +227,7 @@ export async function startLocalCloud(o: LocalCloudOptions = {}): Promise<LocalC
         root: sftpRoot,
       },
       smtp: { host: smtp.host, port: smtp.port, outboxDir: smtp.outboxDir },
+      google: { apiRoot: google.apiRoot, tokenUrl: google.tokenUrl, authUrl: google.authUrl, seedUrl: google.seedUrl },
       secretsDir,
       dataDir,
     };
@@ -254,6 +263,10 @@ export function endpointsToEnv(e: LocalCloudEndpoints): Record<string, string> {
     SMTP_HOST: e.smtp.host,
     SMTP_PORT: String(e.smtp.port),
     SMTP_OUTBOX_DIR: e.smtp.outboxDir,
+    GOOGLE_API_ROOT: e.google.apiRoot,
+    GOOGLE_OAUTH_TOKEN_URL: e.google.tokenUrl,
+    GOOGLE_OAUTH_AUTH_URL: e.google.authUrl,
+    GOOGLE_API_DOUBLE_SEED_URL: e.google.seedUrl,
     SLUICE_SECRETS_DIR: e.secretsDir,
     GOOGLE_CLOUD_PROJECT: e.projectId,
   };

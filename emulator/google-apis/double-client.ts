@@ -1,0 +1,161 @@
+// The typed client tests (and the demo) seed and inspect the Google API double with. Every
+// method is one call to /_double/ (seed-routes.ts); nothing here talks to the Google APIs.
+import { OAuth2Client } from 'google-auth-library';
+import type { FaultRule } from './faults';
+import type { GmailLabel } from './gmail-state';
+import type { LoggedRequest } from './request-log';
+
+export interface DoubleEndpoints {
+  apiRoot: string;
+  tokenUrl: string;
+  authUrl: string;
+  seedUrl: string;
+}
+
+export interface MailboxSnapshot {
+  emailAddress: string;
+  historyId: string;
+  historyFloor: string;
+  watch: { topicName: string; labelIds: string[]; labelFilterBehavior: string; expiration: number } | null;
+  labels: GmailLabel[];
+  messages: Array<{ id: string; subject: string; labelIds: string[]; labelNames: string[]; historyId: string; internalDate: string }>;
+}
+
+export interface RefreshTokenSeed {
+  clientId: string;
+  user: string;
+  /** Full URLs or short names ('gmail.modify', 'drive', 'mail.google.com'). */
+  scopes: string[];
+  /** Each refresh answers a new refresh_token and retires the old one. */
+  rotate?: boolean;
+  accessTokenTtlSeconds?: number;
+  /** After this instant refreshing answers invalid_grant (the 7-day Testing-app expiry). */
+  expiresAt?: Date | number;
+}
+
+export class GoogleApiDoubleClient {
+  constructor(readonly endpoints: DoubleEndpoints) {}
+
+  private async call<T>(method: string, path: string, body?: unknown, raw?: Buffer): Promise<T> {
+    const response = await fetch(this.endpoints.seedUrl + path, {
+      method,
+      headers: raw ? { 'content-type': 'message/rfc822' } : body !== undefined ? { 'content-type': 'application/json' } : {},
+      body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`google api double: ${method} ${path} answered ${response.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  reset(): Promise<void> {
+    return this.call('POST', '/reset');
+  }
+
+  // ---- OAuth ----
+
+  registerOAuthClient(o: { clientId: string; clientSecret: string; consentUser?: string }): Promise<void> {
+    return this.call('POST', '/oauth/clients', o);
+  }
+
+  async issueRefreshToken(o: RefreshTokenSeed): Promise<string> {
+    const expiresAt = o.expiresAt instanceof Date ? o.expiresAt.getTime() : o.expiresAt;
+    return (await this.call<{ refreshToken: string }>('POST', '/oauth/refresh-tokens', { ...o, expiresAt })).refreshToken;
+  }
+
+  revokeRefreshToken(refreshToken: string): Promise<void> {
+    return this.call('POST', '/oauth/refresh-tokens/revoke', { refreshToken });
+  }
+
+  /** The token dies now, as a Testing app's token does after 7 days. */
+  expireRefreshToken(refreshToken: string): Promise<void> {
+    return this.call('POST', '/oauth/refresh-tokens/expire', { refreshToken });
+  }
+
+  async liveRefreshTokens(user?: string): Promise<Array<{ refreshToken: string; clientId: string; user: string; scopes: string[] }>> {
+    return (await this.call<{ refreshTokens: Array<{ refreshToken: string; clientId: string; user: string; scopes: string[] }> }>('GET', `/oauth/refresh-tokens${user ? `?user=${encodeURIComponent(user)}` : ''}`)).refreshTokens;
+  }
+
+  /** A bearer token straight away, for tests of API behaviour that do not care about refreshing. */
+  async issueAccessToken(o: { principal: string; scopes: string[]; serviceAccount?: boolean; ttlSeconds?: number }): Promise<string> {
+    return (await this.call<{ accessToken: string }>('POST', '/oauth/access-tokens', o)).accessToken;
+  }
+
+  /** Every access token (of this principal) expires now: the next API call answers 401. */
+  async expireAccessTokens(principal?: string): Promise<number> {
+    return (await this.call<{ expired: number }>('POST', '/oauth/access-tokens/expire', { principal })).expired;
+  }
+
+  /** A service account whose JWT assertions (RS256) the token endpoint accepts; delegatedScopes allow `sub`. */
+  registerServiceAccount(o: { email: string; publicKeyPem: string; delegatedScopes?: string[] }): Promise<void> {
+    return this.call('POST', '/oauth/service-accounts', o);
+  }
+
+  /** An OAuth2Client that refreshes against the double, as the Gmail and Drive connectors use it. */
+  oauth2Client(o: { clientId: string; clientSecret: string; refreshToken?: string; redirectUri?: string; forceRefreshOnFailure?: boolean }): OAuth2Client {
+    const client = new OAuth2Client({
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+      redirectUri: o.redirectUri,
+      forceRefreshOnFailure: o.forceRefreshOnFailure,
+      endpoints: { oauth2TokenUrl: this.endpoints.tokenUrl, oauth2AuthBaseUrl: this.endpoints.authUrl, tokenInfoUrl: new URL('oauth2/v3/tokeninfo', this.endpoints.apiRoot).toString(), oauth2RevokeUrl: new URL('revoke', this.endpoints.apiRoot).toString() },
+    });
+    if (o.refreshToken) client.setCredentials({ refresh_token: o.refreshToken });
+    return client;
+  }
+
+  // ---- Gmail ----
+
+  setGmailSettings(settings: { inlineAttachmentMaxBytes?: number; stableAttachmentIds?: boolean }): Promise<void> {
+    return this.call('PUT', '/gmail/settings', settings);
+  }
+
+  insertMessage(user: string, eml: Buffer | string, o: { labelIds?: string[]; internalDate?: Date | number; inlineAttachmentMaxBytes?: number } = {}): Promise<{ id: string; threadId: string; historyId: string }> {
+    const q = new URLSearchParams();
+    for (const id of o.labelIds ?? []) q.append('labelIds', id);
+    if (o.internalDate !== undefined) q.set('internalDate', String(o.internalDate instanceof Date ? o.internalDate.getTime() : o.internalDate));
+    if (o.inlineAttachmentMaxBytes !== undefined) q.set('inlineAttachmentMaxBytes', String(o.inlineAttachmentMaxBytes));
+    const query = q.size ? `?${q}` : '';
+    return this.call('POST', `/gmail/users/${encodeURIComponent(user)}/messages${query}`, undefined, Buffer.isBuffer(eml) ? eml : Buffer.from(eml));
+  }
+
+  createLabel(user: string, name: string): Promise<GmailLabel> {
+    return this.call('POST', `/gmail/users/${encodeURIComponent(user)}/labels`, { name });
+  }
+
+  mailbox(user: string): Promise<MailboxSnapshot> {
+    return this.call('GET', `/gmail/users/${encodeURIComponent(user)}`);
+  }
+
+  /** history.list answers 404 for any startHistoryId below `before` (default: the current historyId). */
+  async expireHistory(user: string, before?: string | number): Promise<string> {
+    return (await this.call<{ historyFloor: string }>('POST', `/gmail/users/${encodeURIComponent(user)}/history/expire`, { before })).historyFloor;
+  }
+
+  // ---- request log and faults ----
+
+  async requests(since = 0): Promise<LoggedRequest[]> {
+    return (await this.call<{ requests: LoggedRequest[] }>('GET', `/requests?since=${since}`)).requests;
+  }
+
+  /** Gmail quota units spent by the logged requests (quota-units.ts), optionally for one principal. */
+  async quotaUnits(o: { since?: number; principal?: string } = {}): Promise<number> {
+    const requests = await this.requests(o.since);
+    return requests.filter((r) => o.principal === undefined || r.principal === o.principal.toLowerCase()).reduce((sum, r) => sum + r.quotaUnits, 0);
+  }
+
+  clearRequests(): Promise<void> {
+    return this.call('DELETE', '/requests');
+  }
+
+  async armFault(rule: FaultRule): Promise<number> {
+    return (await this.call<{ id: number }>('POST', '/faults', rule)).id;
+  }
+
+  async pendingFaults(): Promise<Array<{ id: number; route: string; remaining: number }>> {
+    return (await this.call<{ faults: Array<{ id: number; route: string; remaining: number }> }>('GET', '/faults')).faults;
+  }
+
+  clearFaults(): Promise<void> {
+    return this.call('DELETE', '/faults');
+  }
+}

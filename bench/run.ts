@@ -6,6 +6,8 @@
 // - modes: load's append, replace and merge (10% of keys updated) at 1M rows, vs append (load-modes.ts).
 // - xlsx: a 200k × 10 workbook through the transform (format 'xlsx') vs exceljs' readFile (xlsx.ts).
 // - demo: the demo pipeline end to end on the whole local cloud, --demo-runs times (demo-latency.ts).
+// - drive: a 200 MB file through the Drive destination's resumable upload to the Google API double,
+//   MB/s and peak RSS vs reading it from the GCS emulator (drive-upload.ts).
 // - bundles: `npm run build`, then the size and cold load time of each stage package
 //   (scripts/measure-bundles.ts, which measures what the build wrote and writes .sluice/bundles.json).
 // `--quick`: every part but bundles at small sizes (options.ts), in about a minute.
@@ -16,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cleanupAll, installSignalCleanup, interruptedBy, onCleanup } from './cleanup';
 import { benchDemoLatency, formatDemoLatency, type DemoLatencyResult } from './demo-latency';
+import { benchDriveUpload, formatDrive, type DrivePart } from './drive-upload';
 import { benchLoadModes, formatModes, type ModesPart } from './load-modes';
 import { parseArgs } from './options';
 import { profileWorkersInto } from './run-worker';
@@ -42,10 +45,12 @@ async function main(): Promise<void> {
   let modes: ModesPart | undefined;
   let xlsx: XlsxPart | undefined;
   let demo: DemoLatencyResult | undefined;
+  let drive: DrivePart | undefined;
   if (options.parts.includes('throughput')) throughput = await benchThroughput(options, log);
   if (options.parts.includes('modes')) modes = await benchLoadModes(options, log);
   if (options.parts.includes('xlsx')) xlsx = await benchXlsx(options, log);
   if (options.parts.includes('demo')) demo = await benchDemoLatency({ runs: options.demoRuns, log });
+  if (options.parts.includes('drive')) drive = await benchDriveUpload(options, log);
 
   console.log(`\nSluice bench (${os.cpus().length} CPU, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${options.quick ? ', --quick' : ''})`);
   if (throughput) {
@@ -64,6 +69,10 @@ async function main(): Promise<void> {
     console.log('\ndemo pipeline, trigger → run terminal (report mailed), in-process functions on the local cloud\n');
     console.log(formatDemoLatency(demo));
   }
+  if (drive) {
+    console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, 8 MiB chunks)\n`);
+    console.log(formatDrive(drive));
+  }
   const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({
@@ -72,6 +81,7 @@ async function main(): Promise<void> {
     ...(modes ? { modes } : {}),
     ...(xlsx ? { xlsx } : {}),
     ...(demo ? { demo } : {}),
+    ...(drive ? { drive } : {}),
   }, null, 2) + '\n');
   console.log(`written to ${path.relative(process.cwd(), out)}`);
 

@@ -1,6 +1,9 @@
 // What every route handler gets: the double's state and the request at hand.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger';
+import type { DriveContent } from './drive-content';
+import type { DriveState } from './drive-state';
+import type { UploadSessions } from './drive-uploads';
 import type { Faults } from './faults';
 import type { GmailState } from './gmail-state';
 import type { AccessTokenRecord, OAuthState } from './oauth-state';
@@ -18,6 +21,9 @@ export interface DoubleUrls {
 export interface DoubleContext {
   oauth: OAuthState;
   gmail: GmailState;
+  drive: DriveState;
+  content: DriveContent;
+  uploads: UploadSessions;
   faults: Faults;
   log: RequestLog;
   urls: DoubleUrls;
@@ -26,7 +32,7 @@ export interface DoubleContext {
   /** Set when watches publish to a Pub/Sub emulator: users.watch refuses a topic that does not exist. */
   watchTopicExists?: (topicName: string) => Promise<boolean>;
   /** Forget every client, token, mailbox, file, fault and logged request. */
-  resetAll(): void;
+  resetAll(): Promise<void>;
 }
 
 export interface RouteRequest {

@@ -21,6 +21,20 @@ export interface MailboxSnapshot {
   messages: Array<{ id: string; subject: string; labelIds: string[]; labelNames: string[]; historyId: string; internalDate: string }>;
 }
 
+export interface DriveFileSnapshot {
+  id: string;
+  name: string;
+  mimeType: string;
+  parents: string[];
+  driveId?: string;
+  appProperties?: Record<string, string>;
+  size?: string;
+  md5Checksum?: string;
+  sha256Checksum?: string;
+  owners?: Array<{ emailAddress: string }>;
+  createdTime: string;
+}
+
 export interface RefreshTokenSeed {
   clientId: string;
   user: string;
@@ -39,7 +53,7 @@ export class GoogleApiDoubleClient {
   private async call<T>(method: string, path: string, body?: unknown, raw?: Buffer): Promise<T> {
     const response = await fetch(this.endpoints.seedUrl + path, {
       method,
-      headers: raw ? { 'content-type': 'message/rfc822' } : body !== undefined ? { 'content-type': 'application/json' } : {},
+      headers: raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {},
       body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
     });
     const text = await response.text();
@@ -129,6 +143,42 @@ export class GoogleApiDoubleClient {
   /** history.list answers 404 for any startHistoryId below `before` (default: the current historyId). */
   async expireHistory(user: string, before?: string | number): Promise<string> {
     return (await this.call<{ historyFloor: string }>('POST', `/gmail/users/${encodeURIComponent(user)}/history/expire`, { before })).historyFloor;
+  }
+
+  // ---- Drive ----
+
+  createSharedDrive(name: string, members: Array<{ principal: string; role?: 'reader' | 'writer' | 'fileOrganizer' | 'organizer' }>): Promise<{ id: string; name: string }> {
+    return this.call('POST', '/drive/shared-drives', { name, members: members.map((m) => ({ principal: m.principal, role: m.role ?? 'organizer' })) });
+  }
+
+  /** A folder in `owner`'s My Drive, or in a shared drive (driveId), under parentId or at the top. */
+  createFolder(o: { name: string; owner?: string; driveId?: string; parentId?: string }): Promise<DriveFileSnapshot> {
+    return this.call('POST', '/drive/folders', o);
+  }
+
+  /** A file with content, as if uploaded earlier (e.g. for dedupe by appProperties.sha256). */
+  createDriveFile(o: { name: string; content: Buffer | string; owner?: string; driveId?: string; parentId?: string; mimeType?: string; appProperties?: Record<string, string> }): Promise<DriveFileSnapshot> {
+    const q = new URLSearchParams({ name: o.name });
+    for (const key of ['owner', 'driveId', 'parentId', 'mimeType'] as const) if (o[key]) q.set(key, o[key]!);
+    if (o.appProperties) q.set('appProperties', JSON.stringify(o.appProperties));
+    return this.call('POST', `/drive/files?${q}`, undefined, Buffer.isBuffer(o.content) ? o.content : Buffer.from(o.content));
+  }
+
+  /** Shares a My Drive file or folder (and what is inside it) with someone, e.g. a service account. */
+  shareDriveFile(fileId: string, principal: string, role: 'reader' | 'writer' = 'writer'): Promise<void> {
+    return this.call('POST', '/drive/shares', { fileId, principal, role });
+  }
+
+  /** Every file, all fields, no permission checks. */
+  async driveFiles(o: { parentId?: string; driveId?: string } = {}): Promise<DriveFileSnapshot[]> {
+    const q = new URLSearchParams(Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    return (await this.call<{ files: DriveFileSnapshot[] }>('GET', `/drive/files${q.size ? `?${q}` : ''}`)).files;
+  }
+
+  async driveFileContent(fileId: string): Promise<Buffer> {
+    const response = await fetch(`${this.endpoints.seedUrl}/drive/files/${encodeURIComponent(fileId)}/content`);
+    if (!response.ok) throw new Error(`google api double: content of ${fileId} answered ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
   }
 
   // ---- request log and faults ----

@@ -6,8 +6,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../../shared/logger';
 import type { DoubleContext, DoubleUrls, Route, RouteRequest } from './context';
+import { GcsError } from '../gcs/errors';
 import { ApiError, OAuthError, insufficientScopes, invalidCredentials } from './errors';
 import { applyFaults, Faults } from './faults';
+import { DriveContent } from './drive-content';
+import { driveRoutes } from './drive-routes';
+import { DriveState } from './drive-state';
+import { UploadSessions } from './drive-uploads';
 import { gmailRoutes } from './gmail-routes';
 import { GmailState } from './gmail-state';
 import { bearerOf, sendError } from './http';
@@ -35,26 +40,41 @@ export interface GoogleApiDouble extends DoubleUrls {
   stop(): Promise<void>;
 }
 
-const ROUTES: Route[] = [...oauthRoutes, ...gmailRoutes, ...seedRoutes];
+const ROUTES: Route[] = [...oauthRoutes, ...gmailRoutes, ...driveRoutes, ...seedRoutes];
+
+async function drain(req: IncomingMessage): Promise<void> {
+  try {
+    for await (const _ of req) void _;
+  } catch {
+    // The client went away: nothing to answer.
+  }
+}
 
 export async function startGoogleApiDouble(options: GoogleApiDoubleOptions = {}): Promise<GoogleApiDouble> {
   const host = options.host ?? '127.0.0.1';
   if (!/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) throw new Error(`the Google API double listens on loopback only, not ${host}`);
   const logger = (options.logger ?? silentLogger).child({ component: 'google-api-double' });
   const urls: DoubleUrls = { apiRoot: '', tokenUrl: '', authUrl: '', seedUrl: '' };
+  const content = await DriveContent.open();
   const ctx: DoubleContext = {
     oauth: new OAuthState(),
     gmail: new GmailState(),
+    drive: new DriveState(),
+    content,
+    uploads: new UploadSessions(),
     faults: new Faults(),
     log: new RequestLog(),
     urls,
     logger,
     now: options.now ?? Date.now,
-    resetAll() {
+    async resetAll() {
       ctx.oauth.clear();
       ctx.gmail.clear();
+      ctx.drive.clear();
       ctx.faults.clear();
       ctx.log.clear();
+      await ctx.uploads.clear();
+      await ctx.content.clear();
     },
   };
   const publisher = options.pubsubEmulatorHost ? attachWatchPublisher(ctx.gmail, options.pubsubEmulatorHost, logger) : undefined;
@@ -67,8 +87,8 @@ export async function startGoogleApiDouble(options: GoogleApiDoubleOptions = {})
     let token: AccessTokenRecord | undefined;
     let fault: string | undefined;
     let principal: string | undefined;
-    res.once('finish', () => {
-      if (!operation.startsWith('double.')) ctx.log.record({ method: req.method ?? '', path: url.pathname, operation, status: res.statusCode, principal: token?.principal ?? principal, fault });
+    res.once('close', () => {
+      if (!operation.startsWith('double.')) ctx.log.record({ method: req.method ?? '', path: url.pathname, operation, status: res.writableFinished ? res.statusCode : 0, principal: token?.principal ?? principal, fault });
     });
     try {
       if (!route) throw new ApiError(404, `The double does not serve ${req.method} ${url.pathname}.`, { reason: 'notFound' });
@@ -88,7 +108,12 @@ export async function startGoogleApiDouble(options: GoogleApiDoubleOptions = {})
       if (res.headersSent) {
         res.destroy();
       } else if (error instanceof ApiError || error instanceof OAuthError) {
+        // Read what the client is still sending, so it gets the answer instead of a reset connection.
+        if (!req.readableEnded && !req.destroyed) await drain(req);
         sendError(res, error);
+      } else if (error instanceof GcsError) {
+        // The multipart reader and field masks are shared with the GCS emulator.
+        sendError(res, new ApiError(error.status, error.message, { reason: error.detail.reason, domain: error.detail.domain }));
       } else {
         logger.error('google api double request failed', { method: req.method, path: url.pathname, error });
         sendError(res, new ApiError(500, 'Internal error in the Google API double.', { reason: 'backendError' }));
@@ -97,7 +122,8 @@ export async function startGoogleApiDouble(options: GoogleApiDoubleOptions = {})
   };
 
   const server = createServer((req, res) => void handle(req, res));
-  server.keepAliveTimeout = 5_000;
+  // Longer than clients keep idle sockets (undici: 4 s), so a reused socket is never one we just closed.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -118,7 +144,9 @@ export async function startGoogleApiDouble(options: GoogleApiDoubleOptions = {})
       (stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }).then(() => publisher?.flush())),
+      })
+        .then(() => publisher?.flush())
+        .then(() => content.close())),
   };
 }
 

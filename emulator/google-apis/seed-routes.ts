@@ -4,6 +4,7 @@
 import type { DoubleContext, Route, RouteRequest } from './context';
 import { badRequest, notFound } from './errors';
 import { faultRuleSchema } from './faults';
+import { seedDriveRoutes } from './seed-drive-routes';
 import { readBody, readJson, sendEmpty, sendJson } from './http';
 import { DEFAULT_ACCESS_TOKEN_TTL_SECONDS } from './oauth-state';
 import { expandScope } from './scopes';
@@ -21,7 +22,7 @@ interface RefreshTokenSeed {
 const done = (r: RouteRequest, body: unknown = { ok: true }) => sendJson(r.res, 200, body);
 
 async function reset(ctx: DoubleContext, r: RouteRequest) {
-  ctx.resetAll();
+  await ctx.resetAll();
   done(r);
 }
 
@@ -162,6 +163,7 @@ const S = '^\\/_double';
 const p = (rest: string) => new RegExp(S + rest + '$');
 const U = '\\/gmail\\/users\\/([^/]+)';
 export const seedRoutes: Route[] = [
+  ...seedDriveRoutes,
   { method: 'POST', pattern: p('\\/reset'), operation: 'double.reset', handle: reset },
   { method: 'POST', pattern: p('\\/oauth\\/clients'), operation: 'double.seed', handle: registerClient },
   { method: 'POST', pattern: p('\\/oauth\\/refresh-tokens'), operation: 'double.seed', handle: issueRefreshToken },

@@ -17,6 +17,7 @@ export interface DriveWorkerInput {
   folderId: string;
   // Read the object only (the baseline), or upload it.
   mode: 'read' | 'upload';
+  chunkBytes?: number;
 }
 
 export interface DriveWorkerOutput { seconds: number; bytes: number; peakRssMB: number; fileId?: string }
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
       total: content.size,
       open: (start) => content.open(start),
       session: { load: async () => session, save: async (uri) => { session = uri; } },
-      chunkBytes: DEFAULT_CHUNK_BYTES,
+      chunkBytes: input.chunkBytes ?? DEFAULT_CHUNK_BYTES,
       fields: 'id,size',
     });
     fileId = file.id;

@@ -1,5 +1,5 @@
 // Bench part `drive`: a large file (200 MB; --quick 20 MB) copied from the GCS emulator to the local
-// Google API double through the Drive destination's resumable upload (8 MiB chunks), in a child process
+// Google API double through the Drive destination's resumable upload (2 MiB chunks), in a child process
 // of its own so its peak RSS is the upload's (drive-upload-worker.ts). Baseline: the same object only
 // read from the GCS emulator by the same code, in the same kind of process. Goal: peak RSS < 150 MB.
 import { spawn } from 'node:child_process';

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     console.log(formatDemoLatency(demo));
   }
   if (drive) {
-    console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, 8 MiB chunks)\n`);
+    console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, 2 MiB chunks)\n`);
     console.log(formatDrive(drive));
   }
   const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');

@@ -2,7 +2,7 @@
 // starting anything.
 import path from 'node:path';
 
-export const PARTS = ['throughput', 'modes', 'xlsx', 'demo', 'gmail', 'bundles'] as const;
+export const PARTS = ['throughput', 'modes', 'xlsx', 'demo', 'gmail', 'drive', 'bundles'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface Options {

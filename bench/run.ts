@@ -8,6 +8,8 @@
 // - demo: the demo pipeline end to end on the whole local cloud, --demo-runs times (demo-latency.ts).
 // - gmail: the Gmail source fetching --gmail-messages mails × 2 attachments from the Google API double:
 //   mails/s, peak RSS, quota units per mail (gmail-fetch.ts).
+// - drive: a 200 MB file through the Drive destination's resumable upload to the Google API double,
+//   MB/s and peak RSS vs reading it from the GCS emulator (drive-upload.ts).
 // - bundles: `npm run build`, then the size and cold load time of each stage package
 //   (scripts/measure-bundles.ts, which measures what the build wrote and writes .sluice/bundles.json).
 // `--quick`: every part but bundles at small sizes (options.ts), in about a minute.
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { cleanupAll, installSignalCleanup, interruptedBy, onCleanup } from './cleanup';
 import { benchDemoLatency, formatDemoLatency, type DemoLatencyResult } from './demo-latency';
 import { benchGmailFetch, formatGmail, type GmailPart } from './gmail-fetch';
+import { benchDriveUpload, formatDrive, type DrivePart } from './drive-upload';
 import { benchLoadModes, formatModes, type ModesPart } from './load-modes';
 import { parseArgs } from './options';
 import { profileWorkersInto } from './run-worker';
@@ -46,11 +49,13 @@ async function main(): Promise<void> {
   let xlsx: XlsxPart | undefined;
   let demo: DemoLatencyResult | undefined;
   let gmail: GmailPart | undefined;
+  let drive: DrivePart | undefined;
   if (options.parts.includes('throughput')) throughput = await benchThroughput(options, log);
   if (options.parts.includes('modes')) modes = await benchLoadModes(options, log);
   if (options.parts.includes('xlsx')) xlsx = await benchXlsx(options, log);
   if (options.parts.includes('demo')) demo = await benchDemoLatency({ runs: options.demoRuns, log });
   if (options.parts.includes('gmail')) gmail = await benchGmailFetch(options.gmailMessages, log);
+  if (options.parts.includes('drive')) drive = await benchDriveUpload(options, log);
 
   console.log(`\nSluice bench (${os.cpus().length} CPU, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${options.quick ? ', --quick' : ''})`);
   if (throughput) {
@@ -73,6 +78,10 @@ async function main(): Promise<void> {
     console.log('\nGmail source: fetch handler → Google API double (real googleapis client) → GCS emulator, then labelled\n');
     console.log(formatGmail(gmail));
   }
+  if (drive) {
+    console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, 2 MiB chunks)\n`);
+    console.log(formatDrive(drive));
+  }
   const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({
@@ -82,6 +91,7 @@ async function main(): Promise<void> {
     ...(xlsx ? { xlsx } : {}),
     ...(demo ? { demo } : {}),
     ...(gmail ? { gmail } : {}),
+    ...(drive ? { drive } : {}),
   }, null, 2) + '\n');
   console.log(`written to ${path.relative(process.cwd(), out)}`);
 

@@ -12,7 +12,8 @@ import type { IncomingMessage, StageContext } from '../runtime/context';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../runtime/run-record';
 import { renderOrphanDeadLetterAlert } from './render-alert';
 import { readFile, readRun } from './run-state';
-import { sendMail } from './send-mail';
+import { sendOrphanAlert } from './destinations/mail/alert-mail';
+import { smtpUrlOf } from './destinations/mail/mail-delivery';
 
 export const DEAD_LETTER_SUBSCRIPTION = 'CloudPubSubDeadLetterSourceSubscription';
 export const DEAD_LETTER_DELIVERY_COUNT = 'CloudPubSubDeadLetterSourceDeliveryCount';
@@ -146,7 +147,7 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
     const detail = { ...(target.kind === 'trigger' ? target.detail : { runId, ...(target.kind === 'file' ? { fileKey: target.fileKey, file: target.name } : {}) }) };
     log.error('dead letter for no recorded run; alerting', { error, ...detail });
     const mail = renderOrphanDeadLetterAlert({ pipeline: ctx.pipeline, stage, error, messageId: message.messageId, detail });
-    await sendMail(await ctx.secrets.read(ctx.pipeline.mail.smtpUrl.secret), mail);
+    await sendOrphanAlert(smtpUrlOf(ctx), mail);
     return;
   }
   if (target.kind === 'run') {

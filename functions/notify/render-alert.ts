@@ -86,3 +86,27 @@ export function renderOrphanDeadLetterAlert(input: { pipeline: Pipeline; stage: 
     messageId: `<${input.messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.dead-letter@sluice>`,
   };
 }
+
+// A delivery a destination could never make (a full My Drive, a folder gone, a sign-in revoked): the
+// error names the destination's fix.
+export interface DestinationFailure {
+  destination: string;
+  what: string;
+  error: string;
+}
+
+// One alert per run for every destination delivery that failed for good, sent once they all settled.
+export function renderDestinationAlert(input: { pipeline: Pipeline; runId: string; runDate?: string; failures: DestinationFailure[] }): OutgoingMail {
+  const { pipeline, runId, failures } = input;
+  const destinations = [...new Set(failures.map((f) => f.destination))];
+  const subject = `[Sluice alert] ${pipeline.name} run ${runId}: ${failures.length} delivery(ies) to ${destinations.join(', ')} failed${input.runDate ? `, ${input.runDate}` : ''}`;
+  const intro = `Pipeline ${pipeline.name}, run ${runId}${input.runDate ? ` (${input.runDate})` : ''}: ${failures.length} delivery(ies) could not be made and will not be retried. The run's data and its report are not affected.`;
+  const rows = failures.map((f) => ({ destination: f.destination, delivery: f.what, error: f.error }));
+  return {
+    ...alertBase(pipeline),
+    subject,
+    html: htmlDocument(subject, `<h2>${escapeHtml(subject)}</h2>\n<p>${escapeHtml(intro)}</p>\n${htmlTable(['destination', 'delivery', 'error'], rows)}`),
+    text: `${intro}\n\n${failures.map((f) => `- ${f.destination}: ${f.what}: ${f.error}`).join('\n')}\n`,
+    messageId: `<${runId}.destinations-alert@sluice>`,
+  };
+}

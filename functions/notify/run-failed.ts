@@ -1,28 +1,31 @@
 // sluice.run-failed: the run failed as a whole (the source refused us, a trigger was given up, the
-// watchdog found it stalled). Mark it failed and alert once through deliver-once.ts: the alert needs
-// no database.
+// watchdog found it stalled). Mark it failed and alert once through deliver-all.ts (the alert needs no
+// database), then deliver to the declared destinations what the run did get: files it fetched
+// (`on: 'fetched'`) or loaded (`on: 'loaded'`) before it failed are the user's as much as a good run's.
 import type { RunFailedMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
-import { deliverOnce, deliveryLeaseMs } from './deliver-once';
-import { renderFailureAlert } from './render-alert';
 import { removeStagedLeftovers } from './cleanup-run';
+import { deliveryLeaseMs } from './deliver-once';
+import { deliverAll } from './destinations/deliver-all';
+import { deliverDestinations } from './destinations/deliver-destinations';
+import type { Destinations } from './destinations/destination';
+import { failureAlertDelivery } from './destinations/mail/alert-mail';
+import { smtpUrlOf } from './destinations/mail/mail-delivery';
 import { markNotifyDone, readFiles, settleFailedRun } from './run-state';
 import { runDateOf } from './run-summary';
-import { sendMail } from './send-mail';
 
-export async function handleRunFailed(ctx: StageContext, message: RunFailedMessage): Promise<void> {
+export async function handleRunFailed(ctx: StageContext, message: RunFailedMessage, options: { destinations?: Destinations } = {}): Promise<void> {
   const { runId } = message;
   const log = ctx.logger.child({ runId });
   const run = await settleFailedRun(ctx.firestore, runId, { pipeline: message.pipeline, stage: message.stage, error: message.error });
-  const mail = renderFailureAlert({ pipeline: ctx.pipeline, runId, stage: message.stage, error: message.error, runDate: runDateOf(run) });
-  const outcome = await deliverOnce(
-    { firestore: ctx.firestore, runId, key: 'failureAlertSentAt', leaseMs: deliveryLeaseMs(ctx.stage.timeoutSeconds), logger: log },
-    async () => sendMail(await ctx.secrets.read(ctx.pipeline.mail.smtpUrl.secret), mail),
-  );
-  if (outcome === 'delivered') log.warn('run failure alert sent', { stage: message.stage, messageId: mail.messageId, to: mail.to });
-  else log.info('failure alert already sent; not sending again');
+  const smtp = smtpUrlOf(ctx);
+  const leaseMs = deliveryLeaseMs(ctx.stage.timeoutSeconds);
+  const alert = failureAlertDelivery({ pipeline: ctx.pipeline, runId, stage: message.stage, error: message.error, runDate: runDateOf(run) }, smtp);
+  await deliverAll([{ name: 'run failure alert', deliveries: [alert], onFailure: 'throw' }], { firestore: ctx.firestore, runId, leaseMs, logger: log, run });
+  const files = await readFiles(ctx.firestore, runId);
+  await deliverDestinations(ctx, { run, files, leaseMs, logger: log, smtp, ...(options.destinations ? { destinations: options.destinations } : {}) });
   if (!run.notifications?.doneAt) {
-    await removeStagedLeftovers(ctx, runId, await readFiles(ctx.firestore, runId));
+    await removeStagedLeftovers(ctx, runId, files);
     await markNotifyDone(ctx.firestore, runId);
   }
 }

@@ -14,6 +14,7 @@ export const notifyStage = declareStage({
   maxInstances: 2,
   concurrency: 1,
   // Reads the database only (report queries): with the pipeline's read-only secret when it has one.
-  // Deletes in staged/: what a run's transform attempts left behind (cleanup-run.ts).
-  uses: { bucket: { read: [], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database-read', 'mail', 'destinations'] },
+  // Deletes in staged/: what a run's transform attempts left behind (cleanup-run.ts). Reads archive/ and
+  // quarantine/: where a run's files are by its end, for the destinations that copy them (Drive).
+  uses: { bucket: { read: ['archive', 'quarantine'], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database-read', 'mail', 'destinations'] },
 });

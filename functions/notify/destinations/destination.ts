@@ -22,8 +22,11 @@ export interface Delivery {
   key: string;
   // Printable, for logs and the run record ("report 'daily-sales'", "Drive upload of 20261130/a.csv").
   describe: string;
-  // Everything needing a database or a slow read is done before the claim, here or in deliveriesFor,
-  // so an outage never holds a claim. Throw PermanentError when it can never succeed.
+  // Slow reads the delivery needs (a report's queries), run by deliver-all before the claim and only
+  // while the key is not yet delivered, so an outage never holds a claim. Optional.
+  prepare?(): Promise<void>;
+  // Everything needing a database or a slow read is done before the claim, in prepare or in
+  // deliveriesFor, so an outage never holds a claim. Throw PermanentError when it can never succeed.
   deliver(): Promise<DeliveryReceipt | void>;
 }
 

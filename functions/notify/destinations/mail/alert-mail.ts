@@ -1,0 +1,34 @@
+// The alert mails as deliveries: a run that ended partial or failed (`alertSentAt`), a run that failed
+// as a whole (`failureAlertSentAt`), and the one alert about destinations that could not be delivered
+// to (`destinations-alert`). An alert needs no database, so it never waits for one. A dead letter of
+// no recorded run has nothing to claim on: it is sent straight away (sendOrphanAlert), as the only
+// record there is.
+import type { Pipeline } from '../../../../shared/pipeline-definition';
+import type { FileRecord, RunRecord } from '../../../runtime/run-record';
+import { badFilesOf, renderDestinationAlert, renderFailureAlert, renderRunAlert, type DestinationFailure } from '../../render-alert';
+import type { RunSummary } from '../../run-summary';
+import { sendMail, type OutgoingMail } from '../../send-mail';
+import type { Delivery } from '../destination';
+import { mailDelivery, type SmtpUrl } from './mail-delivery';
+
+export function runAlertDelivery(input: { pipeline: Pipeline; run: RunRecord; summary: RunSummary; files: FileRecord[] }, smtp: SmtpUrl): Delivery {
+  const { run } = input;
+  const mail = renderRunAlert({ pipeline: input.pipeline, summary: input.summary, badFiles: badFilesOf(input.files), ...(run.error ? { runError: run.error } : {}) });
+  return mailDelivery('alertSentAt', `run alert (${run.status})`, () => mail, smtp);
+}
+
+export function failureAlertDelivery(input: { pipeline: Pipeline; runId: string; stage: string; error: string; runDate?: string }, smtp: SmtpUrl): Delivery {
+  const mail = renderFailureAlert(input);
+  return mailDelivery('failureAlertSentAt', `run failure alert (${input.stage})`, () => mail, smtp);
+}
+
+export const DESTINATIONS_ALERT_KEY = 'destinations-alert';
+
+export function destinationAlertDelivery(input: { pipeline: Pipeline; runId: string; runDate?: string; failures: DestinationFailure[] }, smtp: SmtpUrl): Delivery {
+  const mail = renderDestinationAlert(input);
+  return mailDelivery(DESTINATIONS_ALERT_KEY, `destinations alert (${input.failures.length} failed)`, () => mail, smtp);
+}
+
+export async function sendOrphanAlert(smtp: SmtpUrl, mail: OutgoingMail): Promise<void> {
+  await sendMail(await smtp(), mail);
+}

@@ -1,0 +1,40 @@
+// The run's report mails as deliveries: one per declared report that applies to the run's status
+// (`report-<index>`). Each report's queries run in `prepare`, before its claim, so a database outage
+// fails the attempt without holding a claim and a report already sent never queries again.
+import type { ReportDefinition } from '../../../../shared/pipeline-definition';
+import type { Logger } from '../../../../shared/logger';
+import type { StageContext } from '../../../runtime/context';
+import type { RunRecord } from '../../../runtime/run-record';
+import { renderReport } from '../../render-report';
+import { runReportQueries } from '../../report-queries';
+import type { RunSummary } from '../../run-summary';
+import type { OutgoingMail } from '../../send-mail';
+import type { Delivery } from '../destination';
+import { mailDelivery, type SmtpUrl } from './mail-delivery';
+
+// Whether a report is mailed for a run that ended with this status.
+export function reportApplies(report: ReportDefinition, status: RunRecord['status']): boolean {
+  return report.when === 'always' || status !== 'no-new-data';
+}
+
+export function reportMailDeliveries(ctx: StageContext, run: RunRecord, summary: RunSummary, smtp: SmtpUrl, log: Logger): Delivery[] {
+  const deliveries: Delivery[] = [];
+  for (const [index, report] of ctx.pipeline.reports.entries()) {
+    if (!reportApplies(report, run.status)) {
+      log.info('report not mailed: the run brought no new data', { report: report.name, status: run.status });
+      continue;
+    }
+    let mail: OutgoingMail | undefined;
+    deliveries.push(mailDelivery(
+      `report-${index}`,
+      `report '${report.name}'`,
+      () => mail!,
+      smtp,
+      async () => {
+        const results = await runReportQueries(ctx, report);
+        mail = renderReport({ pipeline: ctx.pipeline, report, reportIndex: index, results, summary });
+      },
+    ));
+  }
+  return deliveries;
+}

@@ -14,6 +14,7 @@ import { restaurantPos } from '../pipelines/restaurant-pos';
 import { vendorInbox } from '../pipelines/vendor-inbox';
 import { GoogleApiDoubleClient } from './google-apis/double-client';
 import { seedVendorInbox } from './demo/vendor-inbox-seed';
+import { FINANCE_INBOX } from './demo/vendor-mails';
 import { createGoogleClients } from '../shared/google-clients';
 import { createLogger } from '../shared/logger';
 import { writeBackOfficeFiles } from './demo/back-office-files';
@@ -74,7 +75,8 @@ async function main(): Promise<number> {
     const backOffice = await writeBackOfficeFiles({ root: endpoints.sftp.root, exportId: source.params.exportId ?? '4471', date: latest });
     say(`supplier files for ${latest}: ${backOffice.files.map((f) => path.basename(f)).join(', ')}`);
     // The e-mail chore: the day's vendor mails in the finance team's Gmail inbox (the local double).
-    const inbox = await seedVendorInbox(new GoogleApiDoubleClient(endpoints.google), latest);
+    const google = new GoogleApiDoubleClient(endpoints.google);
+    const inbox = await seedVendorInbox(google, latest);
     say(`vendor mails in the finance inbox: ${inbox.mails.join('; ')}`);
 
     const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
@@ -116,6 +118,9 @@ async function main(): Promise<number> {
       say(renderTimeline(finished[index]!));
       say(`tables (schema "${pipeline.database.schema}"): DATABASE_URL=${databaseUrl}`);
     }
+    const mailbox = await google.mailbox(FINANCE_INBOX);
+    const labelled = (name: string) => mailbox.messages.filter((m) => m.labelNames.includes(name)).length;
+    say(`finance inbox (Gmail double): ${labelled('Processed')} mails labelled Processed, ${labelled('Error')} labelled Error, ${labelled('INBOX')} left in INBOX`);
     say('');
     say(`report and alert e-mails (.eml): ${endpoints.smtp.outboxDir}`);
     say(`all endpoints: ${path.join(dataDir, 'emulator.env')}`);

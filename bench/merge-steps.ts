@@ -4,7 +4,7 @@
 // EXPLAIN (ANALYZE, BUFFERS) instead and prints the plans. The merge is rolled back and the table made
 // afresh every round, so rounds are comparable. An append of B into an empty table (the same COPY
 // `npm run bench -- --parts modes` measures as the baseline) is timed in the same round.
-//   npx tsx bench/merge-steps.ts [--rows 1000000] [--rounds 3] [--explain] [--analyze]
+//   npx tsx bench/merge-steps.ts [--rows 1000000] [--rounds 3] [--updated-every 10] [--delete-missing] [--explain] [--analyze]
 // --analyze: ANALYZE the table after loading A (autovacuum may or may not have done so before a real
 // merge arrives; the plans can differ).
 import crypto from 'node:crypto';
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     const a = path.join(tmp, 'a.csv');
     const b = path.join(tmp, 'b.csv');
     await generateCsv(a, rows);
-    await generateCsv(b, rows, { updatedEvery: 10 });
+    await generateCsv(b, rows, { updatedEvery: argValue('updated-every', 10) });
     const totals: Array<{ append: number; merge: number; appendCpuMs: number; mergeCpuMs: number }> = [];
     for (let round = 0; round < rounds; round++) {
       await db.query(`drop schema if exists m cascade; create schema m;

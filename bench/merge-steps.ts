@@ -42,8 +42,9 @@ function backendCpuMs(pid: number): number {
   }
 }
 
-// A client whose every query is timed (and, with `explain`, run under EXPLAIN ANALYZE first: a SELECT
-// is then run again for its result, a statement with effects only under EXPLAIN).
+// A client whose every query is timed (and, with `explain`, first run under EXPLAIN ANALYZE: a SELECT
+// is then run again for its result; a statement with effects is explained inside a savepoint, rolled
+// back, and run again for its row count, so the merge goes on exactly as it would).
 function instrumented(client: pg.PoolClient, pid: number, steps: Step[], explain: boolean): pg.PoolClient {
   const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
   const wrapped = async (...args: unknown[]) => {
@@ -53,11 +54,13 @@ function instrumented(client: pg.PoolClient, pid: number, steps: Step[], explain
     const started = performance.now();
     const cpu = backendCpuMs(pid);
     if (explain && !/^\s*(select set_config|set |begin|commit|rollback)/i.test(text)) {
+      const reads = /^\s*(select|with\s+\w+\s+as\s+\(\s*select)/i.test(text);
+      if (!reads) await query('savepoint explained');
       const planned = await query(`explain (analyze, buffers) ${text}`, values);
       const ms = performance.now() - started;
       steps.push({ sql: short, ms, cpuMs: backendCpuMs(pid) - cpu, plan: planned.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n') });
-      if (/^\s*(select|with\s+\w+\s+as\s+\(\s*select)/i.test(text)) return query(text, values);
-      return { rows: [{}], rowCount: 0 } as unknown as pg.QueryResult;
+      if (!reads) await query('rollback to savepoint explained');
+      return query(text, values);
     }
     const result = await query(...args);
     steps.push({ sql: short, ms: performance.now() - started, cpuMs: backendCpuMs(pid) - cpu });

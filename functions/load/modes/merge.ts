@@ -1,8 +1,8 @@
 // Merge on the rule's key: COPY into a temporary table shaped like the target, one pass over its keys
 // (how many, whether any repeats, whether any is NULL), then match every row against the table in one
 // hash join whose result (a temporary "plan") holds only the rows that need something: new keys,
-// changed rows (`is distinct from`), rows a newer load wrote. Then an UPDATE of the changed rows and an
-// INSERT of the new keys. An unchanged row is not rewritten and keeps the lineage of the load that last
+// changed rows (`is distinct from`), rows a newer load wrote, each with the ctid of its table row.
+// Then an UPDATE of the changed rows (found by those ctids) and an INSERT of the new keys. An unchanged row is not rewritten and keeps the lineage of the load that last
 // changed it. A key repeated in the file: its last row counts (the last in file order: one COPY into a
 // new table fills its pages in order, so `ctid` order is file order — no serial column to fill per
 // row); the earlier ones are dropped from the staging table first. With deleteMissing the file is a
@@ -15,12 +15,14 @@
 // UPDATE of the 10% gives the counts and old values in the same pass. Why the plan holds only the rows
 // to act on: at 1M rows (EXPLAIN ANALYZE, embedded PostgreSQL 18) a plan of all 1M rows, after a
 // `distinct on` sort that spilled to disk and a nested loop of 1M index probes (the planner guessed
-// 200 distinct keys in the unanalyzed staging table), took ~2.2 s of ~3.9 s; the key pass (~0.45 s)
-// and a plan of the 10% (~1 s) replace it. Measured and not taken (no gain, or a loss, at 1M rows):
-// MERGE ... RETURNING (one join, but 1.8-2.8 s), work_mem 64MB (a one-batch hash join, slower),
-// ANALYZE of the staging table, a ctid join or nested loop for the UPDATE, an unlogged staging table
+// 200 distinct keys in the unanalyzed staging table), took ~2.2 s of ~3.9 s; the key pass and a plan
+// of the 10% (~1.2 s of server CPU) replace it. Measured and not taken (no gain, or a loss, at 1M
+// rows; bench/merge-steps.ts times each statement by wall and server CPU): MERGE ... RETURNING (one
+// join, ~1.9 s of CPU against ~1.85 s for the plan and the UPDATE), work_mem 64-256MB (a one-batch
+// hash join, no less CPU), ANALYZE of the staging table, COPY FREEZE into it, an unlogged staging table
 // (parallel join ~0.3 s faster, parallel key pass ~0.1 s slower).
 import type { PoolClient } from 'pg';
+import { TransientError } from '../../../shared/errors';
 import { FileDataError } from '../file-data-error';
 import type { TimeRanges } from '../load-ledger';
 import { columnList, qualifiedName, quoteIdentifier } from '../quote-identifier';
@@ -35,6 +37,7 @@ const PLAN_TABLE = 'sluice_merge_plan';
 const NEW = quoteIdentifier('new#');
 const CHANGED = quoteIdentifier('changed#');
 const PROTECTED = quoteIdentifier('protected#');
+const ROW = quoteIdentifier('row#');
 const oldColumn = (i: number) => quoteIdentifier(`old#${i}`);
 
 interface Statement { text: string; values: unknown[] }
@@ -49,15 +52,20 @@ function protectedRow(alias: string, newer: readonly string[]): Statement {
 const sameKey = (a: string, b: string, key: readonly string[]) => key.map((k) => `${a}.${quoteIdentifier(k)} = ${b}.${quoteIdentifier(k)}`).join(' and ');
 const tuple = (alias: string, columns: readonly string[]) => `(${columns.map((c) => `${alias}.${quoteIdentifier(c)}`).join(', ')})`;
 
-// One hash aggregate over the file's keys: how many distinct keys (fewer than the rows staged: a key
-// repeats, and the earlier rows of each repeated key are deleted from the staging table, the last one
-// counts) and whether one is NULL (then the first such row is found, by position, to name it in the
-// error). Returns the count. Distinct keys only, no count per key: ~15% cheaper at 1M rows.
+// One pass over the file's keys: how many distinct keys (fewer than the rows staged: a key repeats,
+// and the earlier rows of each repeated key are deleted from the staging table, the last one counts)
+// and whether one is NULL (then the first such row is found, by position, to name it in the error).
+// Returns the count. A single-column key is counted by `count(distinct)`, which sorts: at 1M rows
+// ~0.2 s of CPU on a file in key order and ~0.3 s shuffled, against ~0.6 s for the hash aggregate of
+// `group by` (the planner guesses 200 groups in the unanalyzed staging table, so it spills to disk
+// in ~20 batches whatever work_mem; bench/merge-steps.ts). A composite key keeps the `group by`:
+// `count(distinct (a, b))` compares row values, ~3× slower than the hash aggregate on a shuffled file.
 async function checkKeys(client: PoolClient, staging: string, key: readonly string[], staged: number): Promise<number> {
-  const keys = columnList(key);
   const anyNull = key.map((k) => `${quoteIdentifier(k)} is null`).join(' or ');
-  const { rows: [facts] } = await client.query<{ keys: string; null_key: boolean }>(
-    `select count(*) as keys, coalesce(bool_or(${anyNull}), false) as null_key from (select ${keys} from ${staging} group by ${keys}) g`,
+  const keys = columnList(key);
+  const { rows: [facts] } = await client.query<{ keys: string; null_key: boolean }>(key.length === 1
+    ? `select count(distinct ${keys}) as keys, coalesce(bool_or(${anyNull}), false) as null_key from ${staging}`
+    : `select count(*) as keys, coalesce(bool_or(${anyNull}), false) as null_key from (select ${keys} from ${staging} group by ${keys}) g`,
   );
   const fileKeys = Number(facts?.keys ?? 0);
   if (facts?.null_key) {
@@ -96,7 +104,7 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   // Unchanged rows (the bulk of a daily snapshot) are left out of the plan: counted as the rest.
   await client.query(
     `create temporary table ${quoteIdentifier(PLAN_TABLE)} on commit drop as
-     select ${target.columns.map((c) => `f.${quoteIdentifier(c)}`).join(', ')}, not (${matched}) as ${NEW}, ${matched} and ${guard.text} as ${PROTECTED}, ${changed} as ${CHANGED}
+     select ${target.columns.map((c) => `f.${quoteIdentifier(c)}`).join(', ')}, not (${matched}) as ${NEW}, ${matched} and ${guard.text} as ${PROTECTED}, ${changed} as ${CHANGED}, x.ctid as ${ROW}
        ${movedTimes.map((c, i) => `, x.${quoteIdentifier(c.name)} as ${oldColumn(i)}`).join('')}
      from ${staging} f left join ${table} x on ${sameKey('x', 'f', key)}
      where not (${matched}) or ${guard.text} or ${distinct}`,
@@ -119,6 +127,13 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
 }
 
 // The changed rows rewritten (lineage: this load, by the column's DEFAULT), the new keys inserted.
+// The UPDATE finds its rows by the ctid the plan recorded, fetched by one TID scan of the sorted ids
+// (`ctid = any(array(...))`: the planner guesses 10 of them, so it hashes them and probes with the
+// plan), not by joining the key against the whole table again: at 1M rows with 10% changed ~0.65 s
+// of CPU against ~0.95 s for the hash join on the key (bench/merge-steps.ts). A plain join on ctid
+// is planned as a hash join over every row of the table (~1 s). The ctids are valid: the load holds
+// the table's lock, and what it deleted since (deleteMissing) are keys not in the file. A row another
+// writer (outside Sluice) updated meanwhile is missed by its old ctid, so a short count means retry.
 async function applyPlan(client: PoolClient, target: ModeTarget, table: string, counts: { inserted: number; updated: number }): Promise<void> {
   const plan = quoteIdentifier(PLAN_TABLE);
   const columns = columnList(target.columns);
@@ -126,7 +141,13 @@ async function applyPlan(client: PoolClient, target: ModeTarget, table: string, 
   if (counts.updated > 0) {
     const assignments = valueColumns.map((c) => `${quoteIdentifier(c)} = f.${quoteIdentifier(c)}`);
     assignments.push(`${quoteIdentifier(LINEAGE_COLUMN)} = default`);
-    await client.query(`update ${table} x set ${assignments.join(', ')} from ${plan} f where f.${CHANGED} and ${sameKey('x', 'f', target.rule.key)}`);
+    const updated = await client.query(
+      `update ${table} x set ${assignments.join(', ')} from ${plan} f
+       where x.ctid = any(array(select ${ROW} from ${plan} where ${CHANGED})) and x.ctid = f.${ROW} and f.${CHANGED}`,
+    );
+    if (updated.rowCount !== counts.updated) {
+      throw new TransientError(`merge into ${table}: ${counts.updated - (updated.rowCount ?? 0)} of the ${counts.updated} changed rows were changed by another writer during the load`);
+    }
   }
   if (counts.inserted > 0) {
     await client.query(`insert into ${table} (${columns}) select ${columns} from ${plan} where ${NEW}`);

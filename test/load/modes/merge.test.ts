@@ -2,7 +2,11 @@
 // inserts new keys, rewrites only changed rows (unchanged ones keep their lineage), deleteMissing,
 // the per-key ordering guard (a late older file never overwrites or deletes what a newer one wrote),
 // the old values' dates in the LoadedMessage, a redelivery loads once.
+import { Readable } from 'node:stream';
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { copyStagedFile } from '../../../functions/load/copy-into-table';
+import { mergeMode } from '../../../functions/load/modes/merge';
 import { detailsOf, loadedOf, modeTestWorld, outcomeOf } from './mode-test-world';
 
 const world = modeTestWorld('mrg');
@@ -119,6 +123,51 @@ describe('merge', () => {
     const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Stores.csv', 'store,item,qty\nx,a,1\nx,b,2\ny,,3\n,c,4\n', MON));
     expect(ctx.quarantined[0]).toMatchObject({ row: 3 });
     expect(ctx.quarantined[0]!.reason).toMatch(/row 3: merge key \(store, item\) is empty/);
+  });
+
+  it('refuses a file whose single-column key is empty, naming the row by its place in the file (repeated keys before it included)', async () => {
+    const pipeline = prices();
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\na,2\n,3\nb,4\n', MON));
+    expect(ctx.quarantined[0]).toMatchObject({ row: 3 });
+    expect(ctx.quarantined[0]!.reason).toMatch(/row 3: merge key \(item\) is empty/);
+  });
+
+  it('counts stay exact across inserted, updated, unchanged and repeated keys in one file', async () => {
+    const pipeline = prices(true);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\nc,3\nd,4\n', MON));
+    const ctx = await world.load(pipeline, await world.stage(pipeline, '/x/20240507/Prices.csv', 'item,price\nb,2\nc,9\nc,3\na,7\ne,5\ne,6\nf,1\n', TUE));
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 7 }, { item: 'b', price: 2 }, { item: 'c', price: 3 }, { item: 'e', price: 6 }, { item: 'f', price: 1 }]);
+    expect(detailsOf(ctx)).toMatchObject({ written: 7, inserted: 2, updated: 1, unchanged: 2, deleted: 1, supersededKeys: 0 });
+  });
+
+  it('a changed row another writer updates between the plan and the rewrite makes the load retry (transient), not miss it', async () => {
+    const pipeline = prices();
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\n', MON));
+    const table = `${world.schema}.prices`;
+    const client = await world.db.connect();
+    try {
+      await client.query('begin');
+      // Just before merge rewrites its changed rows, someone outside Sluice updates one of them and commits.
+      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+      const racing = new Proxy(client, {
+        get: (t, p) => (p === 'query'
+          ? async (text: string, values?: unknown[]) => {
+            if (/^update /.test(text)) await world.db.query(`update ${table} set price = 8 where item = 'a'`);
+            return query(text, values);
+          }
+          : Reflect.get(t, p)),
+      });
+      const written = mergeMode.write({
+        client: racing, schema: world.schema, table: 'prices', columns: ['item', 'price'], rows: 2, rule: { key: ['item'], deleteMissing: false }, newerLoadIds: [],
+        timeColumns: async () => [],
+        copy: (into) => copyStagedFile(client, into, ['item', 'price'], () => Readable.from(['item,price\na,5\nb,6\n'])),
+      });
+      await expect(written).rejects.toMatchObject({ name: 'TransientError', message: expect.stringMatching(/1 of the 2 changed rows were changed by another writer/) });
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 8 }, { item: 'b', price: 2 }]);
   });
 
   it('a key column may be named like the key pass\'s own columns (n, keys)', async () => {

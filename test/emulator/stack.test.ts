@@ -160,7 +160,8 @@ const groupMembers = (pgrp: number) => [...processTable()].filter(([, p]) => p.p
 
 const EXPECTED_NAMES = [
   'PUBSUB_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST', 'STORAGE_EMULATOR_HOST', 'DATABASE_URL', 'SFTP_HOST', 'SFTP_PORT', 'SFTP_USERNAME',
-  'SFTP_HOST_KEY_FINGERPRINT', 'SMTP_HOST', 'SMTP_PORT', 'SMTP_OUTBOX_DIR', 'SLUICE_SECRETS_DIR', 'GOOGLE_CLOUD_PROJECT',
+  'SFTP_HOST_KEY_FINGERPRINT', 'SMTP_HOST', 'SMTP_PORT', 'SMTP_OUTBOX_DIR', 'GOOGLE_API_ROOT', 'GOOGLE_OAUTH_TOKEN_URL', 'GOOGLE_OAUTH_AUTH_URL',
+  'GOOGLE_API_DOUBLE_SEED_URL', 'SLUICE_SECRETS_DIR', 'GOOGLE_CLOUD_PROJECT',
 ];
 
 describe('npm run emulator (emulator/cli.ts)', () => {
@@ -196,6 +197,7 @@ describe('npm run emulator (emulator/cli.ts)', () => {
         Number(new URL(printed.DATABASE_URL!).port),
         Number(printed.SFTP_PORT),
         Number(printed.SMTP_PORT),
+        Number(new URL(printed.GOOGLE_API_ROOT!).port),
       ];
       for (const port of ports) expect(await portAnswers('127.0.0.1', port)).toBe(true);
       const children = descendantsOf(cli.pid!);

@@ -2,7 +2,7 @@
 // business day: the office-supply vendor's monthly statement (.xlsx, sent as application/octet-stream
 // with an RFC 2231 encoded name, as Apple Mail does), the produce farm's invoice (.csv, in Apple
 // Mail's multipart/alternative layout), that farm's earlier invoice forwarded by the chef (the CSV
-// inside a message/rfc822), and a newsletter no rule takes. Seeded by the date: a day always gives
+// inside a message/rfc822), and a newsletter with a PDF no rule takes. Seeded by the date: a day always gives
 // the same mails and numbers.
 import ExcelJS from 'exceljs';
 import { buildEml, type EmlOptions } from '../google-apis/fixtures/build-eml';
@@ -97,6 +97,7 @@ export async function vendorMails(date: string): Promise<VendorMail[]> {
     subject: 'Winter menu ideas that sell',
     date: at(date, 5, 30),
     text: 'Ten soups your guests will order twice.',
+    attachments: [{ filename: 'winter-menu-ideas.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4\n% a newsletter\n%%EOF\n') }],
   };
   return [
     { describe: `statement ${date.slice(0, 7)} from Northside (.xlsx)`, eml: await buildEml(statement) },

@@ -68,7 +68,7 @@ export async function benchDemoLatency(options: { runs: number; log: (message: s
     const pushWaits: number[] = [];
     const failedAttempts: Record<string, number> = {};
     let runAttempts: Array<Extract<PushEvent, { kind: 'attempt' }>> = [];
-    const pipeline = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } } });
+    const pipeline = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } }, destinations: [] });
     // Warnings and errors of the functions and the dispatcher, to see why a slow run was slow.
     const logPath = path.resolve(import.meta.dirname, '..', '.sluice', 'bench-demo.log');
     fs.mkdirSync(path.dirname(logPath), { recursive: true });

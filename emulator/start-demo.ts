@@ -14,6 +14,7 @@ import { restaurantPos } from '../pipelines/restaurant-pos';
 import { vendorInbox } from '../pipelines/vendor-inbox';
 import { GoogleApiDoubleClient } from './google-apis/double-client';
 import { seedVendorInbox } from './demo/vendor-inbox-seed';
+import { seedPipelineDrive } from './demo/pos-drive-seed';
 import { FINANCE_INBOX } from './demo/vendor-mails';
 import { createGoogleClients } from '../shared/google-clients';
 import { createLogger } from '../shared/logger';
@@ -78,6 +79,8 @@ async function main(): Promise<number> {
     const google = new GoogleApiDoubleClient(endpoints.google);
     const inbox = await seedVendorInbox(google, latest);
     say(`vendor mails in the finance inbox: ${inbox.mails.join('; ')}`);
+    // The POS export is also copied to the back office's Drive folder (the local double's).
+    const driveSecrets = await seedPipelineDrive(google, restaurantPos);
 
     const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
     deployment = await deployPipelines({
@@ -89,6 +92,7 @@ async function main(): Promise<number> {
         'pos-database-url': databaseUrl,
         'finance-database-url': databaseUrl,
         ...inbox.secrets,
+        ...driveSecrets,
         'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
       },
       runSchedules: !once,
@@ -121,6 +125,9 @@ async function main(): Promise<number> {
     const mailbox = await google.mailbox(FINANCE_INBOX);
     const labelled = (name: string) => mailbox.messages.filter((m) => m.labelNames.includes(name)).length;
     say(`finance inbox (Gmail double): ${labelled('Processed')} mails labelled Processed, ${labelled('Error')} labelled Error, ${labelled('INBOX')} left in INBOX`);
+    const copied = (await google.driveFiles()).filter((f) => f.appProperties?.sha256 !== undefined);
+    const folders = new Set(copied.flatMap((f) => f.parents));
+    say(`back office Drive (Google API double): ${copied.length} POS files copied into ${folders.size} dated subfolders of "POS exports"`);
     say('');
     say(`report and alert e-mails (.eml): ${endpoints.smtp.outboxDir}`);
     say(`all endpoints: ${path.join(dataDir, 'emulator.env')}`);

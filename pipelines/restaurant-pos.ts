@@ -111,7 +111,24 @@ export const restaurantPos = definePipeline({
       ],
     },
   ],
+  // Every night's POS export is also copied to the back office's Drive folder, one subfolder per
+  // business day; a file already there (same content) is never uploaded twice.
+  destinations: [
+    {
+      kind: 'drive',
+      folderId: 'posExportsFolder01',
+      subfolder: '{yyyy-MM-dd}',
+      on: 'fetched',
+      match: '\\.csv$',
+      auth: {
+        kind: 'oauth',
+        clientId: { secret: 'pos-drive-client-id' },
+        clientSecret: { secret: 'pos-drive-client-secret' },
+        refreshToken: { secret: 'pos-drive-refresh-token' },
+      },
+    },
+  ],
   alerts: { to: ['ops@restaurant.example'] },
   mail: { from: 'sluice@restaurant.example', smtpUrl: { secret: 'smtp-url' } },
-  secrets: ['pos-sftp-password', 'pos-database-url', 'smtp-url'],
+  secrets: ['pos-sftp-password', 'pos-database-url', 'smtp-url', 'pos-drive-client-id', 'pos-drive-client-secret', 'pos-drive-refresh-token'],
 });

@@ -1,6 +1,8 @@
 // One isolated deployment of the demo pipeline for a chaos trial: its own project id (Pub/Sub topics,
 // Firestore data), bucket, PostgreSQL database behind a cuttable proxy, and SFTP export folder holding
 // the same seeded export as every other trial, so their results can be compared by checksum.
+import { seedPipelineDrive } from '../demo/pos-drive-seed';
+import { GoogleApiDoubleClient } from '../google-apis/double-client';
 import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -95,7 +97,7 @@ export async function startChaosWorld(o: ChaosWorldOptions): Promise<ChaosWorld>
   // A bundle carries its own handlers: a wrapped one would silently not run.
   if (bundlesDir && o.wrapHandlers) throw new Error('a chaos world served by bundles cannot wrap stage handlers (wrapHandlers)');
   const exportId = bundlesDir ? String(sftpSourceOf(restaurantPos).params.exportId) : `c${tag}`;
-  const pipeline = bundlesDir ? restaurantPos : definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } } });
+  const pipeline = bundlesDir ? restaurantPos : definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } }, destinations: restaurantPos.destinations.map((d) => ({ ...d, folderId: `pos${exportId}` })) });
   if (bundlesDir) {
     if (bundledWorldRoots.has(endpoints.sftp.root)) throw new Error(`another chaos world served by bundles is using ${endpoints.sftp.root}/exports/${exportId}; close it first`);
     bundledWorldRoots.add(endpoints.sftp.root);
@@ -130,12 +132,14 @@ async function deployWorld(o: ChaosWorldOptions, { tag, exportId, pipeline, bund
   const dbName = `chaos_${tag}`;
   const { directUrl, proxy } = await createProxiedDatabase(endpoints.databaseUrl, dbName);
   const pushListeners = new Set<(event: PushEvent) => void>();
+  const driveSecrets = await seedPipelineDrive(new GoogleApiDoubleClient(endpoints.google), pipeline);
   const deployment = await deployPipelines({
     endpoints,
     pipelines: [pipeline],
     handlers: o.wrapHandlers ? o.wrapHandlers(handlers) : handlers,
     projectId,
     secrets: {
+      ...driveSecrets,
       'pos-sftp-password': endpoints.sftp.password,
       'pos-database-url': proxy.url,
       'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,

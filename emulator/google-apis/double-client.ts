@@ -152,7 +152,7 @@ export class GoogleApiDoubleClient {
   }
 
   /** A folder in `owner`'s My Drive, or in a shared drive (driveId), under parentId or at the top. */
-  createFolder(o: { name: string; owner?: string; driveId?: string; parentId?: string }): Promise<DriveFileSnapshot> {
+  createFolder(o: { id?: string; name: string; owner?: string; driveId?: string; parentId?: string }): Promise<DriveFileSnapshot> {
     return this.call('POST', '/drive/folders', o);
   }
 

@@ -17,12 +17,20 @@ async function createSharedDrive(ctx: DoubleContext, r: RouteRequest) {
 
 /** A folder in someone's My Drive (owner) or in a shared drive (driveId), under parentId or at the top. */
 async function createFolder(ctx: DoubleContext, r: RouteRequest) {
-  const body = await readJson<{ name?: string; owner?: string; driveId?: string; parentId?: string }>(r.req);
+  const body = await readJson<{ id?: string; name?: string; owner?: string; driveId?: string; parentId?: string }>(r.req);
+  // A fixed id lets a definition name the folder before the double exists (the demo's POS folder).
+  // Seeding it again is a no-op when it is the same folder (a local cloud reused by a second start).
+  if (body.id !== undefined) {
+    if (!/^[A-Za-z0-9_-]{5,200}$/.test(body.id)) throw badRequest(`folder id ${body.id} is not a Drive id`);
+    const existing = ctx.drive.files.get(body.id);
+    if (existing && existing.mimeType === FOLDER_MIME && existing.name === body.name) return done(r, fileJson(existing, existing.owner ?? ''));
+    if (existing) throw badRequest(`folder id ${body.id} is taken`);
+  }
   const file = seedFile(ctx, { ...body, mimeType: FOLDER_MIME });
   done(r, fileJson(file, file.owner ?? ''));
 }
 
-function seedFile(ctx: DoubleContext, o: { name?: string; owner?: string; driveId?: string; parentId?: string; mimeType: string; appProperties?: Record<string, string> }): DriveFile {
+function seedFile(ctx: DoubleContext, o: { id?: string; name?: string; owner?: string; driveId?: string; parentId?: string; mimeType: string; appProperties?: Record<string, string> }): DriveFile {
   if (!o.name) throw badRequest('name is required');
   if (!o.owner && !o.driveId && !o.parentId) throw badRequest('owner (a My Drive), driveId (a shared drive) or parentId is required');
   const parent = o.parentId ? ctx.drive.files.get(o.parentId) ?? (ctx.drive.drives.has(o.parentId) ? undefined : null) : undefined;
@@ -32,7 +40,7 @@ function seedFile(ctx: DoubleContext, o: { name?: string; owner?: string; driveI
   const owner = driveId ? undefined : (o.owner ?? parent?.owner)?.toLowerCase();
   const parentId = o.parentId ?? driveId ?? ctx.drive.rootOf(owner!).id;
   const now = new Date(ctx.now()).toISOString();
-  return ctx.drive.add({ id: ctx.drive.newFileId(), name: o.name, mimeType: o.mimeType, parents: [parentId], driveId, owner, appProperties: o.appProperties ?? {}, properties: {}, createdTime: now, modifiedTime: now, trashed: false, version: 1 });
+  return ctx.drive.add({ id: o.id ?? ctx.drive.newFileId(), name: o.name, mimeType: o.mimeType, parents: [parentId], driveId, owner, appProperties: o.appProperties ?? {}, properties: {}, createdTime: now, modifiedTime: now, trashed: false, version: 1 });
 }
 
 /** A file with content (the request body), e.g. one uploaded "earlier" for a dedupe test. */

@@ -1,6 +1,8 @@
 // One isolated deployment of the demo pipeline on the shared local cloud, for an end-to-end test file:
 // its own project id (Pub/Sub topics, Firestore data), bucket, PostgreSQL database, SFTP export folder,
 // and a TCP proxy in front of PostgreSQL that a test can cut to play "database down".
+import { seedPipelineDrive } from '../../emulator/demo/pos-drive-seed';
+import { GoogleApiDoubleClient } from '../../emulator/google-apis/double-client';
 import { sftpSourceOf } from '../../functions/fetch/sources/sftp/config';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,18 +51,25 @@ export async function startDemoHarness(options: DemoHarnessOptions = {}): Promis
   if (options.bundles && options.pipelineOverrides) throw new Error('pipelineOverrides cannot reach the pipeline built into bundles');
   const exportId = options.bundles ? sftpSourceOf(restaurantPos).params.exportId : uniqueName('x').replace(/-/g, '');
   if (exportId === undefined) throw new Error('the demo pipeline names no exportId');
-  const base = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } } });
+  // Its own export folder and its own Drive folder, so test files running at once never share one.
+  const base = definePipeline({
+    ...restaurantPos,
+    source: { ...sftpSourceOf(restaurantPos), params: { exportId } },
+    destinations: restaurantPos.destinations.map((d) => ({ ...d, folderId: `pos${exportId}` })),
+  });
   const pipeline = options.pipelineOverrides ? options.pipelineOverrides(base) : base;
 
   const dbName = uniqueName('e2e').replace(/-/g, '_');
   const { directUrl, proxy } = await createProxiedDatabase(endpoints.databaseUrl, dbName);
 
+  const driveSecrets = await seedPipelineDrive(new GoogleApiDoubleClient(endpoints.google), pipeline);
   const deployment = await deployPipelines({
     endpoints,
     pipelines: [pipeline],
     handlers,
     projectId,
     secrets: {
+      ...driveSecrets,
       'pos-sftp-password': endpoints.sftp.password,
       'pos-database-url': proxy.url,
       'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,

@@ -28,7 +28,7 @@ const SMTP_PASSWORD = `SmtpPw${crypto.randomBytes(6).toString('hex')}`;
 const endpoints = localCloud();
 const projectId = uniqueProjectId('redact');
 const exportId = uniqueName('x').replace(/-/g, '');
-const pipeline = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } }, reports: [] });
+const pipeline = definePipeline({ ...restaurantPos, source: { ...sftpSourceOf(restaurantPos), params: { exportId } }, destinations: [], reports: [] });
 const smtpUrl = `smtp://sluice:${SMTP_PASSWORD}@${endpoints.smtp.host}:${endpoints.smtp.port}`;
 const logLines: string[] = [];
 let database: EchoingPostgres;

@@ -63,12 +63,14 @@ async function tablesInSchema(): Promise<string[]> {
   return rows.map((r) => r.name).sort();
 }
 
-function memoryWatch(): { stop(): number } {
-  let peak = process.memoryUsage().rss;
+function memoryWatch(): { start: number; stop(): number } {
+  const start = process.memoryUsage().rss;
+  let peak = start;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
   return {
+    start,
     stop() {
       clearInterval(timer);
       return Math.max(peak, process.memoryUsage().rss);
@@ -179,10 +181,13 @@ async function runCase(c: CorpusCase): Promise<void> {
   expect(outside).toEqual([]);
 
   if (!Buffer.isBuffer(c.body)) {
-    // Streamed through without holding the file: the worker's resident set (which includes the test
-    // process's own baseline, ~250-450 MiB measured) stays well below the file's 1 GiB.
-    console.info(`corpus ${c.id}: ${c.body.bytes} bytes, peak RSS of the test process ${Math.round(peakRss / 2 ** 20)} MiB`);
-    expect(peakRss).toBeLessThan(Math.max(768 * 2 ** 20, HUGE_LINE_BYTES * 0.75));
+    // Streamed through without holding the file: the test process's resident set grows during the
+    // case by far less than the file's 1 GiB (held whole, the line alone would add more than its size).
+    // Measured as growth over the case, not as an absolute: the process's own baseline depends on what
+    // the file's earlier cases left in the heap (250–700 MiB measured).
+    const growth = peakRss - memory.start;
+    console.info(`corpus ${c.id}: ${c.body.bytes} bytes, peak RSS of the test process ${Math.round(peakRss / 2 ** 20)} MiB (+${Math.round(growth / 2 ** 20)} MiB over the case)`);
+    expect(growth).toBeLessThan(Math.max(384 * 2 ** 20, HUGE_LINE_BYTES * 0.6));
   }
 }
 

@@ -55,7 +55,8 @@ export async function startDemoHarness(options: DemoHarnessOptions = {}): Promis
   const base = definePipeline({
     ...restaurantPos,
     source: { ...sftpSourceOf(restaurantPos), params: { exportId } },
-    destinations: restaurantPos.destinations.map((d) => ({ ...d, folderId: `pos${exportId}` })),
+    // (Bundles serve the definition as built: its own folder.)
+    destinations: options.bundles ? restaurantPos.destinations : restaurantPos.destinations.map((d) => ({ ...d, folderId: `pos${exportId}` })),
   });
   const pipeline = options.pipelineOverrides ? options.pipelineOverrides(base) : base;
 

@@ -1,5 +1,8 @@
 // The demo pipeline end to end on the local cloud, real clients and servers throughout:
 // SFTP → Cloud Storage → transform → PostgreSQL → Firestore roll-ups → report e-mail.
+import { GoogleApiDoubleClient } from '../../emulator/google-apis/double-client';
+import type { DriveDestination } from '../../shared/pipeline-definition';
+import { localCloud } from '../support/local-cloud';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoHarness, type DemoHarness } from './demo-harness';
 import type { FinishedRun } from '../../emulator/run-watch';
@@ -40,6 +43,20 @@ describe('demo pipeline end to end', () => {
     const csv = report?.attachments.find((a) => a.filename?.includes('category'))?.content.toString('utf8') ?? '';
     expect(csv.split(/\r?\n/)[0]).toContain('category');
     expect(csv).toContain('2026-11-19');
+  });
+
+  it('copies each night\'s CSV export to the Drive folder, one dated subfolder per day, once', async () => {
+    const google = new GoogleApiDoubleClient(localCloud().google);
+    const folderId = (h.pipeline.destinations[0] as DriveDestination).folderId;
+    const subfolders = (await google.driveFiles({ parentId: folderId })).filter((f) => f.mimeType === 'application/vnd.google-apps.folder');
+    expect(subfolders.map((f) => f.name).sort()).toEqual(DATES);
+    const copied = (await Promise.all(subfolders.map((f) => google.driveFiles({ parentId: f.id })))).flat();
+    expect(copied).toHaveLength(9);
+    expect(copied.every((f) => f.name.endsWith('.csv') && /^[0-9a-f]{64}$/.test(f.appProperties?.sha256 ?? ''))).toBe(true);
+    // Each upload is one delivery recorded on the run, with the Drive file it made.
+    const deliveries = (run.run.notifications as { deliveries?: Record<string, { fileId?: string }> } | undefined)?.deliveries ?? {};
+    const fromRecord = Object.values(deliveries).map((d) => d.fileId).filter(Boolean).sort();
+    expect(fromRecord).toEqual(copied.map((f) => f.id).sort());
   });
 
   it('archives the raw files and leaves nothing staged', async () => {

@@ -14,6 +14,7 @@
 //   (scripts/measure-bundles.ts, which measures what the build wrote and writes .sluice/bundles.json).
 // `--quick`: every part but bundles at small sizes (options.ts), in about a minute.
 // Whatever happens (failure, Ctrl-C), servers are stopped and temp folders removed (cleanup.ts).
+import { DEFAULT_CHUNK_BYTES } from '../functions/notify/destinations/drive/resumable-upload';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     console.log(formatGmail(gmail));
   }
   if (drive) {
-    console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, 2 MiB chunks)\n`);
+    console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, ${DEFAULT_CHUNK_BYTES / 1048576} MiB chunks)\n`);
     console.log(formatDrive(drive));
   }
   const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');

@@ -8,7 +8,7 @@
 //  3. After an error, or on a retry that finds a stored session: PUT with no body and Content-Range
 //     `bytes */<total>` asks where it stands → 308 (+ Range) to go on, 200/201 when it is complete
 //     (a crash after the last chunk), 404 when the session is gone (start again).
-// Memory is bounded by one chunk (2 MiB): the object is streamed from Cloud Storage from the offset Drive
+// Memory is bounded by one chunk (1 MiB): the object is streamed from Cloud Storage from the offset Drive
 // reports, never buffered whole. The session URI is kept by the caller (a Firestore document) so a
 // redelivery resumes instead of starting over. It is a capability to write the file: never logged.
 import type { Readable } from 'node:stream';
@@ -17,11 +17,12 @@ import type { GoogleApiAccess } from '../../../runtime/google-auth/google-api-ac
 import type { DriveFileResource } from './drive-api';
 
 export const CHUNK_GRANULE = 256 * 1024;
-// 2 MiB: notify runs in 256 MiB. Measured on the double with 200 MB (bench part drive): 2 MiB chunks
-// peaked at 163 MB RSS and 40 MB/s, 8 MiB at 210 MB and 15 MB/s (a process that only reads the object
-// peaks at 144 MB). Against Google each chunk is a round trip, so larger chunks pay off there only
-// where memory allows.
-export const DEFAULT_CHUNK_BYTES = 8 * CHUNK_GRANULE;
+// 1 MiB: notify runs in 256 MiB and the upload's peak RSS is bounded by its chunk. Measured with 200 MB
+// on the double (bench part drive, the worker bundled as the function is): 1 MiB chunks peaked at
+// 147 MB RSS (43 MB/s), 2 MiB at 154 MB (48 MB/s), a process only reading the object at 117–120 MB;
+// under tsx 8 MiB reached 210 MB. Against Google each chunk is a round trip, so larger chunks pay off
+// there only where memory allows.
+export const DEFAULT_CHUNK_BYTES = 4 * CHUNK_GRANULE;
 
 export interface SessionStore {
   load(): Promise<string | undefined>;

@@ -8,6 +8,7 @@ import { parseTrigger } from '../fetch/parse-trigger';
 import { runIdFor } from '../fetch/run-id';
 import { baseName, fileKeyOf, parseObjectName } from '../../shared/object-names';
 import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
+import type { Pipeline } from '../../shared/pipeline-definition';
 import type { IncomingMessage, StageContext } from '../runtime/context';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../runtime/run-record';
 import { renderOrphanDeadLetterAlert } from './render-alert';
@@ -85,16 +86,18 @@ function targetOf(pipeline: string, data: Record<string, unknown>, messageIds: s
 }
 
 // The run fetch gave (or would have given) a trigger, from what its dead letter keeps.
-function triggerRunId(message: IncomingMessage): string | undefined {
+function triggerRunId(message: IncomingMessage, source?: Pick<Pipeline, 'name' | 'source'>): string | undefined {
   try {
-    return runIdFor(parseTrigger(message.data), message);
+    return runIdFor(parseTrigger(message.data, source), message);
   } catch {
     return undefined; // not a valid trigger, or no publish time: fall back to the message ids
   }
 }
 
 // Pure: what a dead letter is about and the error to record.
-export function describeDeadLetter(pipeline: string, message: IncomingMessage): DeadLetter {
+// `source`: the pipeline itself, so a provider's own notification (Gmail's push data, which has no
+// `type`) is read as the trigger it stood for and finds its run like any trigger.
+export function describeDeadLetter(pipeline: string, message: IncomingMessage, source?: Pick<Pipeline, 'name' | 'source'>): DeadLetter {
   let data: unknown;
   try {
     data = JSON.parse(message.data.toString('utf8'));
@@ -102,8 +105,10 @@ export function describeDeadLetter(pipeline: string, message: IncomingMessage): 
     data = undefined;
   }
   const record = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
+  const asTrigger = record && record.type === undefined && source ? pushTriggerData(message, source) : undefined;
+  const about = asTrigger ?? record;
   const attrs = message.attributes;
-  const stage = stageOfSubscription(attrs[DEAD_LETTER_SUBSCRIPTION]) ?? (isStage(attrs[SLUICE_SOURCE_STAGE]) ? attrs[SLUICE_SOURCE_STAGE] : undefined) ?? (record ? stageOfData(record) : undefined) ?? 'unknown';
+  const stage = stageOfSubscription(attrs[DEAD_LETTER_SUBSCRIPTION]) ?? (isStage(attrs[SLUICE_SOURCE_STAGE]) ? attrs[SLUICE_SOURCE_STAGE] : undefined) ?? (about ? stageOfData(about) : undefined) ?? 'unknown';
   const attempts = Number(attrs[DEAD_LETTER_DELIVERY_COUNT]);
   const rejected = attrs[SLUICE_ERROR];
   const error = rejected !== undefined
@@ -112,12 +117,12 @@ export function describeDeadLetter(pipeline: string, message: IncomingMessage): 
   // The runner names the original message; Pub/Sub's own forwarding does not, so we also try the id
   // this copy arrived with.
   const messageIds = [...new Set([attrs[SLUICE_SOURCE_MESSAGE_ID], message.messageId].filter((id): id is string => !!id))];
-  const target: DeadLetterTarget = record ? targetOf(pipeline, record, messageIds, triggerRunId(message)) : { kind: 'undecodable', why: 'data is not a JSON object' };
+  const target: DeadLetterTarget = about ? targetOf(pipeline, about, messageIds, triggerRunId(message, source)) : { kind: 'undecodable', why: 'data is not a JSON object' };
   return { stage, error, target };
 }
 
 export async function handleDeadLetter(ctx: StageContext, message: IncomingMessage): Promise<void> {
-  const letter = describeDeadLetter(ctx.pipeline.name, message);
+  const letter = describeDeadLetter(ctx.pipeline.name, message, ctx.pipeline);
   const { stage, error, target } = letter;
   const log = ctx.logger.child({ sourceStage: stage, deadLetter: message.messageId });
   // The run failed in the stage that gave the message up, not in notify, which only records it.
@@ -178,4 +183,15 @@ async function runOfTrigger(ctx: StageContext, target: Extract<DeadLetterTarget,
   if (messageIds.length === 0) return undefined;
   const snap = await ctx.firestore.collection(RUNS_COLLECTION).where('messageId', 'in', messageIds).limit(10).get();
   return snap.docs.find((doc) => doc.get('pipeline') === ctx.pipeline.name)?.id;
+}
+
+// The trigger a provider notification stood for (parse-trigger.ts decides by the source's declared
+// shape), as message data; undefined when the data is not one.
+function pushTriggerData(message: IncomingMessage, source: Pick<Pipeline, 'name' | 'source'>): Record<string, unknown> | undefined {
+  try {
+    const trigger = parseTrigger(message.data, source);
+    return trigger.trigger === 'push' ? { ...trigger } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -61,3 +61,20 @@ describe('a source action given up', () => {
     expect(letter.error).toBe('failed permanently in fetch: Gmail users.watch failed (HTTP 403)');
   });
 });
+
+describe('a Gmail push notification given up', () => {
+  it('reaches notify as the push trigger it stood for, so the run it made is found and failed', () => {
+    const publishTime = '2026-11-30T12:00:41.000Z';
+    const letter = describeDeadLetter('vendor-mail', {
+      messageId: '10',
+      publishTime,
+      attributes: { CloudPubSubDeadLetterSourceSubscription: 'projects/p/subscriptions/sluice-vendor-mail-gmail-push-fetch', CloudPubSubDeadLetterSourceTopicPublishTime: publishTime },
+      data: Buffer.from(JSON.stringify({ emailAddress: 'finance@example.com', historyId: 4711 })),
+    }, pipeline);
+    expect(letter.stage).toBe('fetch');
+    expect(letter.target).toMatchObject({ kind: 'trigger', detail: { trigger: 'push' } });
+    expect((letter.target as { runId?: string }).runId).toMatch(/^run-/);
+    // Without the pipeline the shape means nothing: acknowledged as undecodable, as before.
+    expect(describeDeadLetter('vendor-mail', { messageId: '11', publishTime, attributes: {}, data: Buffer.from('{"emailAddress":"a@b.c","historyId":1}') }).target.kind).toBe('undecodable');
+  });
+});

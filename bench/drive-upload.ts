@@ -2,7 +2,7 @@
 // Google API double through the Drive destination's resumable upload (1 MiB chunks), in a child process
 // of its own so its peak RSS is the upload's (drive-upload-worker.ts). Baseline: the same object only
 // read from the GCS emulator by the same code, in the same kind of process. Goal: peak RSS < 150 MB.
-import { spawn } from 'node:child_process';
+import { runJsonChild } from './run-worker';
 import { build } from 'esbuild';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,22 +36,7 @@ async function bundleWorker(): Promise<string> {
 }
 
 function runDriveWorker(worker: string, input: DriveWorkerInput): Promise<DriveWorkerOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, JSON.stringify(input)], {
-      cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const done = onCleanup('kill the drive worker', () => void (child.exitCode === null && child.kill('SIGKILL')));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error) => void done().then(() => reject(error)));
-    child.on('close', (code) => {
-      void done();
-      if (code !== 0) return reject(new Error(`drive worker exited with ${code}:\n${stderr.slice(-4000)}`));
-      resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as DriveWorkerOutput);
-    });
-  });
+  return runJsonChild<DriveWorkerOutput>('drive worker', [worker, JSON.stringify(input)]);
 }
 
 // Deterministic bytes, generated as they are written (never held whole).

@@ -3,7 +3,7 @@
 // them → mails/s, peak RSS of the fetch process, and the Gmail API quota units spent per mail (from
 // the double's request log and its quota table; goal ≤ 15). The fetch runs in a child process (this
 // file with --worker), so its peak RSS is its own, not the double's or the emulators'.
-import { spawn } from 'node:child_process';
+import { runJsonChild } from './run-worker';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Storage } from '@google-cloud/storage';
@@ -134,29 +134,7 @@ export function formatGmail(part: GmailPart): string {
 }
 
 function runFetchWorker(input: WorkerInput): Promise<WorkerOutput> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker', JSON.stringify(input)], {
-      cwd: path.resolve(import.meta.dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const done = onCleanup('kill the gmail fetch worker', () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error) => void done().then(() => reject(error)));
-    child.on('close', (code) => {
-      void done();
-      if (code !== 0) return reject(new Error(`gmail fetch worker exited with ${code}:\n${stderr.slice(-4000)}`));
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as WorkerOutput);
-      } catch {
-        reject(new Error(`gmail fetch worker printed no result:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`));
-      }
-    });
-  });
+  return runJsonChild<WorkerOutput>('gmail fetch worker', ['--import', 'tsx', import.meta.filename, '--worker', JSON.stringify(input)]);
 }
 
 // The worker: one trigger through the fetch handler, in a context like the function's.

@@ -13,13 +13,20 @@ export function profileWorkersInto(dir: string | undefined): void {
 }
 
 export function runWorker(input: WorkerInput): Promise<WorkerOutput> {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  return runJsonChild<WorkerOutput>(`${input.stage} worker`, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'stage-worker.ts'), JSON.stringify(input)]);
+}
+
+// Runs `node <args>` in the repository, killed by the cleanup if the bench is interrupted, and
+// resolves with the JSON its last line of output holds: every bench worker (a process of its own, so
+// its peak RSS is its own) reports that way.
+export function runJsonChild<T>(what: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(import.meta.dirname, 'stage-worker.ts'), JSON.stringify(input)], {
+    const child = spawn(process.execPath, args, {
       cwd: path.resolve(import.meta.dirname, '..'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const done = onCleanup(`kill the ${input.stage} worker`, () => {
+    const done = onCleanup(`kill the ${what}`, () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     let stdout = '';
@@ -29,12 +36,12 @@ export function runWorker(input: WorkerInput): Promise<WorkerOutput> {
     child.on('error', (error) => void done().then(() => reject(error)));
     child.on('close', (code) => {
       void done();
-      if (code !== 0) return reject(new Error(`${input.stage} worker exited with ${code}:\n${stderr.slice(-4000)}`));
+      if (code !== 0) return reject(new Error(`${what} exited with ${code}:\n${stderr.slice(-4000)}`));
       const line = stdout.trim().split('\n').pop() ?? '';
       try {
-        resolve(JSON.parse(line) as WorkerOutput);
+        resolve(JSON.parse(line) as T);
       } catch {
-        reject(new Error(`${input.stage} worker printed no result:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`));
+        reject(new Error(`${what} printed no result:\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`));
       }
     });
   });

@@ -45,7 +45,9 @@ describe('notify: a dead-lettered trigger of a run fetch already counted', () =>
     const eventsBefore = h.events.length;
     await h.runs.startRun('r-stuck', { pipeline: h.pipeline.name, trigger: 'manual', messageId: 'a2', dates: ['2026-11-21'] });
     await h.deliver('notify', handleNotify, { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'manual', runId: 'r-stuck' }, { attributes: deadLetter(5) });
-    const event = (await h.waitForEvents(eventsBefore + 1))[eventsBefore]!;
+    // Events arrive in any order (the first test's run-complete may land after eventsBefore was read).
+    let event: Record<string, unknown> | undefined;
+    for (let n = eventsBefore + 1; !event; n++) event = (await h.waitForEvents(n)).slice(eventsBefore).find((e) => e.runId === 'r-stuck');
     expect(event).toMatchObject({ type: 'sluice.run-failed', runId: 'r-stuck', stage: 'fetch' });
   });
 });

@@ -1,6 +1,6 @@
 // Deployment settings from Pulumi config, validated once. Reading goes through a `read(key)` function
 // so tests can hand in plain objects; `loadSluiceConfig()` is the Pulumi-backed reader. A missing or
-// bad value fails naming the full key (e.g. "sluice:region"), as the operator types it.
+// bad value fails naming the full key (e.g. "gcp:region"), as the operator types it.
 import * as pulumi from '@pulumi/pulumi';
 
 export interface SluiceConfig {
@@ -59,7 +59,10 @@ export function parseSluiceConfig(read: ConfigReader): SluiceConfig {
   };
 
   const project = required('gcp:project');
-  const region = required('sluice:region');
+  // The region every Pulumi GCP program reads (`pulumi config set gcp:region …`); `sluice:region`, which
+  // earlier stacks set, is still taken when gcp:region is absent.
+  const regionKey = text('gcp:region') === undefined && text('sluice:region') !== undefined ? 'sluice:region' : 'gcp:region';
+  const region = required(regionKey);
   const prefix = text('sluice:prefix') ?? 'sluice';
   const alertEmail = text('sluice:alertEmail');
   const cloudSqlInstance = text('sluice:cloudSqlInstance');
@@ -68,7 +71,7 @@ export function parseSluiceConfig(read: ConfigReader): SluiceConfig {
   const nodeRuntime = text('sluice:nodeRuntime') ?? DEFAULT_NODE_RUNTIME;
 
   match('gcp:project', project, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a Google Cloud project id');
-  match('sluice:region', region, /^[a-z]+-[a-z]+\d+$/, 'must be a region such as "us-east1"');
+  match(regionKey, region, /^[a-z]+-[a-z]+\d+$/, 'must be a region such as "us-east1"');
   // Same rule as SLUICE_PREFIX in shared/runtime-config.ts, so the functions accept what we deploy.
   match('sluice:prefix', prefix, /^[a-z][a-z0-9-]{0,20}$/, 'must be 1-21 lower-case letters, digits or -, starting with a letter');
   match('sluice:alertEmail', alertEmail, /^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address');

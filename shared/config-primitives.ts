@@ -24,14 +24,43 @@ export const timeZone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone such as "America/New_York"');
 
-export const cron = z.string().refine((expr) => {
+// Cloud Scheduler's five fields and their ranges, for messages that say which field is wrong.
+const CRON_FIELDS: Array<{ name: string; min: number; max: number }> = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day of week', min: 0, max: 7 },
+];
+
+// What is wrong with a cron expression, in words an operator can act on; undefined when it is valid.
+export function cronProblem(expr: string): string | undefined {
+  const fields = expr.trim().split(/\s+/);
+  if (fields.length !== 5) return `must be a five-field cron expression (minute hour day-of-month month day-of-week), as Cloud Scheduler takes; got ${fields.length} field${fields.length === 1 ? '' : 's'}`;
+  for (const [i, field] of fields.entries()) {
+    const { name, min, max } = CRON_FIELDS[i]!;
+    // Every number in the field (lists, ranges, steps' bases); a step's divisor is not a value.
+    for (const part of field.split(',')) {
+      const [range] = part.split('/');
+      for (const value of (range ?? '').split('-')) {
+        if (!/^\d+$/.test(value)) continue;
+        const n = Number(value);
+        if (n < min || n > max) return `the ${name} field (${i + 1} of 5) is ${n}, outside ${min}–${max}`;
+      }
+    }
+  }
   try {
     new Cron(expr, { paused: true });
-    return expr.trim().split(/\s+/).length === 5;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return `is not a valid cron expression: ${(error as Error).message.replace(/^CronPattern:\s*/, '')}`;
   }
-}, 'must be a five-field cron expression, as Cloud Scheduler takes');
+}
+
+export const cron = z.string().superRefine((expr, ctx) => {
+  const problem = cronProblem(expr);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const regex = z.string().refine((source) => {
   try {

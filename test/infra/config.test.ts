@@ -6,7 +6,7 @@ import { parseSluiceConfig, SluiceConfigError } from '../../infra/config';
 import { installMocks } from './pulumi-mocks';
 
 const reader = (values: Record<string, string>) => (key: string) => values[key];
-const minimal = { 'gcp:project': 'demo-project', 'sluice:region': 'us-east1' };
+const minimal = { 'gcp:project': 'demo-project', 'gcp:region': 'us-east1' };
 
 describe('parseSluiceConfig', () => {
   it('applies the defaults', () => {
@@ -39,18 +39,23 @@ describe('parseSluiceConfig', () => {
   });
 
   it.each([
-    ['gcp:project', { 'sluice:region': 'us-east1' }],
-    ['sluice:region', { 'gcp:project': 'demo-project' }],
-    ['sluice:region', { 'gcp:project': 'demo-project', 'sluice:region': '  ' }],
+    ['gcp:project', { 'gcp:region': 'us-east1' }],
+    ['gcp:region', { 'gcp:project': 'demo-project' }],
+    ['gcp:region', { 'gcp:project': 'demo-project', 'gcp:region': '  ' }],
   ])('names the missing key %s', (key, values) => {
     expect(() => parseSluiceConfig(reader(values))).toThrow(new RegExp(`missing required configuration "${key}"`));
+  });
+
+  it('still takes sluice:region, which earlier stacks set, when gcp:region is absent', () => {
+    expect(parseSluiceConfig(reader({ 'gcp:project': 'demo-project', 'sluice:region': 'europe-west3' })).region).toBe('europe-west3');
+    expect(parseSluiceConfig(reader({ 'gcp:project': 'demo-project', 'sluice:region': 'europe-west3', 'gcp:region': 'us-east1' })).region).toBe('us-east1');
   });
 
   it.each([
     ['sluice:archiveRetentionDays', 'ninety'],
     ['sluice:quarantineRetentionDays', '0'],
     ['sluice:prefix', 'Has_Caps'],
-    ['sluice:region', 'nowhere'],
+    ['gcp:region', 'nowhere'],
     ['sluice:cloudSqlInstance', 'just-a-name'],
     ['sluice:alertEmail', 'not-an-address'],
     ['sluice:logLevel', 'LOUD'],
@@ -66,6 +71,6 @@ describe('infra/index.ts', () => {
   it('fails naming the missing key when the stack has no region', async () => {
     await installMocks([]);
     pulumi.runtime.setAllConfig({ 'gcp:project': 'demo-project' });
-    await expect(import('../../infra/index')).rejects.toThrow(/"sluice:region"/);
+    await expect(import('../../infra/index')).rejects.toThrow(/"gcp:region"/);
   });
 });

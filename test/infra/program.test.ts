@@ -27,7 +27,7 @@ const scenarios: Scenario[] = [
   {
     label: 'demo pipelines',
     pipelines: demoPipelines,
-    config: parseSluiceConfig((key) => ({ 'gcp:project': 'demo-project', 'sluice:region': 'us-east1' } as Record<string, string>)[key]),
+    config: parseSluiceConfig((key) => ({ 'gcp:project': 'demo-project', 'gcp:region': 'us-east1' } as Record<string, string>)[key]),
     resources: [],
     outputs: {},
   },
@@ -36,7 +36,7 @@ const scenarios: Scenario[] = [
     pipelines: syntheticPipelines,
     config: parseSluiceConfig((key) => ({
       'gcp:project': 'synth-project-42',
-      'sluice:region': 'europe-west3',
+      'gcp:region': 'europe-west3',
       'sluice:prefix': 'acme',
       'sluice:cloudSqlInstance': 'synth-project-42:europe-west3:warehouse',
       'sluice:alertEmail': 'ops@example.com',

@@ -1,0 +1,159 @@
+// The `npm start` session (start-demo.ts loads it): the whole chain on one machine. Starts the local cloud, drops a generated POS export on
+// its SFTP server, deploys the pipelines onto it, triggers the demo once, prints the run's timeline and
+// where to look, then keeps the schedules running until Ctrl-C. `npm start -- --once` exits after the
+// first run: 0 if it succeeded, 1 otherwise. `--bundles` serves the functions from the deployment
+// packages `npm run build` wrote (dist/functions), one functions-framework process each, instead of
+// in-process from the TypeScript sources.
+import { sftpSourceOf } from '../functions/fetch/sources/sftp/config';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { handlers } from '../functions/handlers';
+import { pipelines } from '../pipelines/index';
+import { restaurantPos } from '../pipelines/restaurant-pos';
+import { vendorInbox } from '../pipelines/vendor-inbox';
+import { GoogleApiDoubleClient } from './google-apis/double-client';
+import { seedVendorInbox } from './demo/vendor-inbox-seed';
+import { seedPipelineDrive } from './demo/pos-drive-seed';
+import { FINANCE_INBOX } from './demo/vendor-mails';
+import { createGoogleClients } from '../shared/google-clients';
+import { createLogger } from '../shared/logger';
+import { writeBackOfficeFiles } from './demo/back-office-files';
+import { generatePosExport, recentBusinessDays } from './demo/pos-export';
+import { deployPipelines } from './deploy-pipelines';
+import { renderTimeline, waitForRun } from './run-watch';
+import { writeEnvFile } from './env-file';
+import { endpointsToEnv, startLocalCloud } from './stack';
+
+// Locally no GCE metadata server exists; without this every Google client probes for one and warns.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+
+const once = process.argv.includes('--once');
+const verbose = process.argv.includes('--verbose');
+const bundleDir = process.argv.includes('--bundles') ? path.resolve('dist', 'functions') : undefined;
+// Function logs are JSON lines; the demo shows only warnings and errors unless asked.
+const logger = createLogger({}, (line) => process.stderr.write(line + '\n'), verbose ? 'DEBUG' : 'WARNING');
+const say = (text: string) => process.stdout.write(text + '\n');
+
+async function freshDatabase(adminUrl: string, name: string): Promise<string> {
+  // Each start begins from empty tables: the local Firestore emulator keeps no state between starts,
+  // so the fetch ledger would not remember what an older database already holds.
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function main(): Promise<number> {
+  if (bundleDir && !fs.existsSync(bundleDir)) throw new Error(`--bundles: ${bundleDir} does not exist; run \`npm run build\` first`);
+  const dataDir = path.resolve('.sluice');
+  say('starting the local cloud (Pub/Sub, Firestore, Cloud Storage, PostgreSQL, SFTP, SMTP)...');
+  const cloud = await startLocalCloud({ dataDir, env: process.env, logger });
+  const { endpoints } = cloud;
+  say(`local cloud up in ${cloud.coldStartMs} ms`);
+  writeEnvFile(path.join(dataDir, 'emulator.env'), endpointsToEnv(endpoints));
+
+  let deployment: Awaited<ReturnType<typeof deployPipelines>> | undefined;
+  const stop = async () => {
+    await deployment?.stop().catch(() => undefined);
+    await cloud.stop();
+  };
+  try {
+    const source = sftpSourceOf(restaurantPos);
+    const dates = recentBusinessDays(restaurantPos.schedule?.timeZone ?? 'UTC', source.dateOffsetDays, source.lookbackDays);
+    const exported = generatePosExport({ root: endpoints.sftp.root, dates, exportId: source.params.exportId ?? '4471' });
+    say(`POS export for ${dates.join(', ')} on the SFTP server: ${exported.files.length} files, ` +
+      `${exported.rows.orders} orders, ${exported.rows.order_items} order items, ${exported.rows.payments} payments`);
+    // The latest day also brings the supplier files: a weekly price list (.xlsx) and a delivery note (.xls).
+    const latest = dates[dates.length - 1] as string;
+    const backOffice = await writeBackOfficeFiles({ root: endpoints.sftp.root, exportId: source.params.exportId ?? '4471', date: latest });
+    say(`supplier files for ${latest}: ${backOffice.files.map((f) => path.basename(f)).join(', ')}`);
+    // The e-mail chore: the day's vendor mails in the finance team's Gmail inbox (the local double).
+    const google = new GoogleApiDoubleClient(endpoints.google);
+    const inbox = await seedVendorInbox(google, latest);
+    say(`vendor mails in the finance inbox: ${inbox.mails.join('; ')}`);
+    // The POS export is also copied to the back office's Drive folder (the local double's).
+    const driveSecrets = await seedPipelineDrive(google, restaurantPos);
+
+    const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
+    deployment = await deployPipelines({
+      endpoints,
+      pipelines,
+      handlers,
+      secrets: {
+        'pos-sftp-password': endpoints.sftp.password,
+        'pos-database-url': databaseUrl,
+        'finance-database-url': databaseUrl,
+        ...inbox.secrets,
+        ...driveSecrets,
+        'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
+      },
+      runSchedules: !once,
+      // The function processes get nothing of ours but PATH, and no metadata-server probe (none exists locally).
+      ...(bundleDir ? { bundles: { dir: bundleDir, env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none' } } } : {}),
+      logger,
+      logLevel: verbose ? 'DEBUG' : 'WARNING',
+    });
+
+    // Both pipelines at once: the POS export from SFTP, and the vendor mails from Gmail.
+    const stamp = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+    const demoRuns = [
+      { pipeline: restaurantPos, runId: `demo-${stamp}` },
+      { pipeline: vendorInbox, runId: `demo-${stamp}-inbox` },
+    ];
+    for (const { pipeline, runId } of demoRuns) {
+      await deployment.trigger(pipeline.name, { runId });
+      say(`triggered ${pipeline.name} as run ${runId}`);
+    }
+    say('waiting for them to finish...');
+    const clients = createGoogleClients({ projectId: deployment.projectId, firestoreHost: endpoints.firestoreHost });
+    const finished = await Promise.all(demoRuns.map(({ runId }) => waitForRun(clients.firestore, runId, { timeoutMs: 300_000 })));
+    await clients.close();
+
+    for (const [index, { pipeline }] of demoRuns.entries()) {
+      say('');
+      say(renderTimeline(finished[index]!));
+      say(`tables (schema "${pipeline.database.schema}"): DATABASE_URL=${databaseUrl}`);
+    }
+    const mailbox = await google.mailbox(FINANCE_INBOX);
+    const labelled = (name: string) => mailbox.messages.filter((m) => m.labelNames.includes(name)).length;
+    say(`finance inbox (Gmail double): ${labelled('Processed')} mails labelled Processed, ${labelled('Error')} labelled Error, ${labelled('INBOX')} left in INBOX`);
+    const copied = (await google.driveFiles()).filter((f) => f.appProperties?.sha256 !== undefined);
+    const folders = new Set(copied.flatMap((f) => f.parents));
+    say(`back office Drive (Google API double): ${copied.length} POS files copied into ${folders.size} dated subfolders of "POS exports"`);
+    say('');
+    say(`report and alert e-mails (.eml): ${endpoints.smtp.outboxDir}`);
+    say(`all endpoints: ${path.join(dataDir, 'emulator.env')}`);
+    if (once) say('--once: the local cloud stops as this exits, so the DATABASE_URL above stops answering; `npm start` without --once keeps it up');
+    const succeeded = finished.every((f) => f.run.status === 'succeeded');
+    if (once) {
+      await stop();
+      return succeeded ? 0 : 1;
+    }
+    say('\nschedules are running; Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await stop();
+    return 0;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -9,9 +9,10 @@ import { classifyDriveError, type DriveErrorContext } from './drive-errors';
 
 export const FOLDER_MIME_TYPE = 'application/vnd.google-apps.folder';
 export const SHA256_PROPERTY = 'sha256';
-const FILE_FIELDS = 'id,name,size,webViewLink,createdTime';
+const FILE_FIELDS = 'id,name,size,sha256Checksum,webViewLink,createdTime';
 
-export interface DriveFileResource { id: string; name: string; size?: string; webViewLink?: string; createdTime?: string }
+// sha256Checksum: what Drive computed of the bytes it kept (binary files), checked against ours.
+export interface DriveFileResource { id: string; name: string; size?: string; sha256Checksum?: string; webViewLink?: string; createdTime?: string }
 
 export interface DriveApi {
   access: GoogleApiAccess;

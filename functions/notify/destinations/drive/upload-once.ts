@@ -5,6 +5,7 @@
 // small-upload limit go through the resumable protocol, its session kept in
 // `sluice-drive-uploads/<folder+hash>` so a retry resumes where Drive stands.
 import { createHash } from 'node:crypto';
+import { TransientError } from '../../../../shared/errors';
 import type { Firestore } from '@google-cloud/firestore';
 import type { DeliveryReceipt } from '../destination';
 import { SHA256_PROPERTY, type DriveApi, type DriveFileResource } from './drive-api';
@@ -16,7 +17,7 @@ import { resumableUpload, type SessionStore } from './resumable-upload';
 export const DRIVE_UPLOADS_COLLECTION = 'sluice-drive-uploads';
 // Drive's own limit for a multipart upload ("Upload file data": 5 MB or less).
 export const SMALL_UPLOAD_LIMIT = 5 * 1024 * 1024;
-const FILE_FIELDS = 'id,name,size,webViewLink,createdTime';
+const FILE_FIELDS = 'id,name,size,sha256Checksum,webViewLink,createdTime';
 
 export interface UploadOnceInput {
   api: DriveApi;
@@ -56,6 +57,13 @@ export async function uploadOnce(input: UploadOnceInput): Promise<DeliveryReceip
       }
       await sessions.clear();
     }
+    // What Drive kept must be what we sent: a copy whose size or SHA-256 (Drive computes it for binary
+    // files) differs would be found by its appProperties hash forever after as the file's receipt.
+    const kept = keptDifferently(file, content);
+    if (kept) {
+      await api.remove(file.id).catch(() => { /* the next attempt finds it by hash and checks it again */ });
+      throw new TransientError(`Drive kept "${input.name}" with ${kept}; the copy is removed and the upload is retried`);
+    }
     // A holder whose lease ran out while it was stalled may have uploaded the same content beside us:
     // the oldest copy stays, the others go, so the folder ends with one.
     const copies = await api.findByHash(folderId, content.sha256);
@@ -66,6 +74,14 @@ export async function uploadOnce(input: UploadOnceInput): Promise<DeliveryReceip
     }
     return receiptOf(file, folderId, content.sha256, false);
   });
+}
+
+// How the file Drive reports differs from the content sent; undefined when it does not (or Drive
+// does not say).
+export function keptDifferently(file: DriveFileResource, content: Pick<ObjectContent, 'size' | 'sha256'>): string | undefined {
+  if (file.size !== undefined && Number(file.size) !== content.size) return `${file.size} bytes instead of ${content.size}`;
+  if (file.sha256Checksum !== undefined && file.sha256Checksum.toLowerCase() !== content.sha256.toLowerCase()) return `SHA-256 ${file.sha256Checksum} instead of ${content.sha256}`;
+  return undefined;
 }
 
 function receiptOf(file: DriveFileResource, folderId: string, sha256: string, found: boolean): DeliveryReceipt {

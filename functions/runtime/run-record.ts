@@ -51,7 +51,12 @@ export interface RunRecord {
   error?: { stage: string; message: string };
   // When each mail went out (reportSentAt: every declared report that applied; reports: each by key),
   // and doneAt: when notify had sent everything the run's end owed.
-  notifications?: { reportSentAt?: string; alertSentAt?: string; failureAlertSentAt?: string; reports?: Record<string, string>; doneAt?: string };
+  // deliveries: every other delivery by key (a Drive upload: `drive-<n>-<fileKey>`), when it happened
+  // and the destination's receipt, or `failed` with the reason (functions/notify/deliver-once.ts).
+  notifications?: {
+    reportSentAt?: string; alertSentAt?: string; failureAlertSentAt?: string; reports?: Record<string, string>; doneAt?: string;
+    deliveries?: Record<string, { at: string; failed?: string } & Record<string, string | number | boolean | undefined>>;
+  };
 }
 
 export interface FileRecord {

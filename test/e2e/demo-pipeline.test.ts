@@ -54,7 +54,7 @@ describe('demo pipeline end to end', () => {
     expect(copied).toHaveLength(9);
     expect(copied.every((f) => f.name.endsWith('.csv') && /^[0-9a-f]{64}$/.test(f.appProperties?.sha256 ?? ''))).toBe(true);
     // Each upload is one delivery recorded on the run, with the Drive file it made.
-    const deliveries = (run.run.notifications as { deliveries?: Record<string, { fileId?: string }> } | undefined)?.deliveries ?? {};
+    const deliveries = run.run.notifications?.deliveries ?? {};
     const fromRecord = Object.values(deliveries).map((d) => d.fileId).filter(Boolean).sort();
     expect(fromRecord).toEqual(copied.map((f) => f.id).sort());
   });

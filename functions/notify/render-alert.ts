@@ -110,3 +110,20 @@ export function renderDestinationAlert(input: { pipeline: Pipeline; runId: strin
     messageId: `<${runId}.destinations-alert@sluice>`,
   };
 }
+
+// One alert per report whose queries the database refused or that ran past the time limit: the
+// report itself still goes out saying so, but a broken query is the pipeline author's to fix, so it
+// reaches the alert list, not only the managers reading the report.
+export function renderReportQueryAlert(input: { pipeline: Pipeline; runId: string; reportName: string; reportIndex: number; failures: Array<{ title: string; error: string }> }): OutgoingMail {
+  const { pipeline, runId, reportName, failures } = input;
+  const subject = `[Sluice alert] ${pipeline.name} run ${runId}: report '${reportName}': ${failures.length} query(ies) failed`;
+  const intro = `Pipeline ${pipeline.name}, run ${runId}: the report '${reportName}' was mailed with ${failures.length} failed query(ies), shown as failed in it. Fix the query in the pipeline definition (reports → queries); it runs again with the next run.`;
+  const rows = failures.map((f) => ({ query: f.title, error: f.error }));
+  return {
+    ...alertBase(pipeline),
+    subject,
+    html: htmlDocument(subject, `<h2>${escapeHtml(subject)}</h2>\n<p>${escapeHtml(intro)}</p>\n${htmlTable(['query', 'error'], rows)}`),
+    text: `${intro}\n\n${failures.map((f) => `- ${f.title}: ${f.error}`).join('\n')}\n`,
+    messageId: `<${runId}.report-${input.reportIndex}-query-alert@sluice>`,
+  };
+}

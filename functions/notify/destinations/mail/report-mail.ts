@@ -5,11 +5,13 @@ import type { ReportDefinition } from '../../../../shared/pipeline-definition';
 import type { Logger } from '../../../../shared/logger';
 import type { StageContext } from '../../../runtime/context';
 import type { RunRecord } from '../../../runtime/run-record';
-import { renderReport } from '../../render-report';
+import { renderReport, type QueryResult } from '../../render-report';
+import { renderReportQueryAlert } from '../../render-alert';
+import { sendMail } from '../../send-mail';
 import { runReportQueries } from '../../report-queries';
 import type { RunSummary } from '../../run-summary';
 import type { OutgoingMail } from '../../send-mail';
-import type { Delivery } from '../destination';
+import type { Delivery, DeliveryReceipt } from '../destination';
 import { mailDelivery, type SmtpUrl } from './mail-delivery';
 
 // Whether a report is mailed for a run that ended with this status.
@@ -25,16 +27,35 @@ export function reportMailDeliveries(ctx: StageContext, run: RunRecord, summary:
       continue;
     }
     let mail: OutgoingMail | undefined;
+    let results: QueryResult[] | undefined;
     deliveries.push(mailDelivery(
       `report-${index}`,
       `report '${report.name}'`,
       () => mail!,
       smtp,
       async () => {
-        const results = await runReportQueries(ctx, report);
+        results = await runReportQueries(ctx, report);
         mail = renderReport({ pipeline: ctx.pipeline, report, reportIndex: index, results, summary });
       },
     ));
+    // Right after its report: one alert when any of its queries failed. It reuses the report's results
+    // and queries again only when the report went out on an earlier delivery (its prepare then did
+    // not run). When nothing failed the delivery sends nothing and records that it checked.
+    let failures: Array<{ title: string; error: string }> = [];
+    deliveries.push({
+      key: `report-${index}-query-alert`,
+      describe: `query alert of report '${report.name}'`,
+      async prepare() {
+        results ??= await runReportQueries(ctx, report);
+        failures = results.flatMap((r) => (r.error !== undefined ? [{ title: r.title, error: r.error }] : []));
+      },
+      async deliver(): Promise<DeliveryReceipt> {
+        if (failures.length === 0) return { sent: false };
+        const alert = renderReportQueryAlert({ pipeline: ctx.pipeline, runId: run.runId, reportName: report.name, reportIndex: index, failures });
+        const sent = await sendMail(await smtp(), alert);
+        return { sent: true, messageId: sent.messageId, failedQueries: failures.length };
+      },
+    });
   }
   return deliveries;
 }

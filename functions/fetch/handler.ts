@@ -165,6 +165,8 @@ async function fetchItems(scope: RunScope, listing: Listing): Promise<ListingOut
         throw error instanceof TransientError ? error : new TransientError(`settling the ${listing.source.kind} source after listing failed: ${errorMessage(error)}`, { cause: error });
       }
     }
+    const warnings = session.warnings?.() ?? [];
+    if (warnings.length > 0) await scope.ctx.runs.recordWarnings(scope.runId, warnings);
     return outcome;
   } finally {
     // The work is done or already failed: a source that will not hang up cleanly changes neither.

@@ -20,6 +20,8 @@ export interface RunSummary {
   rows: number;
   durationSeconds?: number;
   stages: StageTimingSummary[];
+  // What the source did not deliver (RunRecord.warnings).
+  warnings: string[];
 }
 
 const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'superseded', 'quarantined', 'failed', 'expanded'];
@@ -62,6 +64,7 @@ export function summarizeRun(run: RunRecord, files: FileRecord[]): RunSummary {
     rows: files.filter((f) => f.status === 'loaded').reduce((n, f) => n + (typeof f.rows === 'number' ? f.rows : 0), 0),
     ...(duration !== undefined ? { durationSeconds: duration } : {}),
     stages,
+    warnings: run.warnings ?? [],
   };
 }
 
@@ -97,6 +100,7 @@ export function summaryHtml(summary: RunSummary): string {
   ];
   const nothingNew = nothingNewLine(summary);
   if (nothingNew) lines.push(`<p><b>${escapeHtml(nothingNew)}</b></p>`);
+  if (summary.warnings.length) lines.push(`<p><b>Warning:</b></p>\n<ul>${summary.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
   if (summary.stages.length) lines.push(htmlTable(STAGE_COLUMNS, stageRows(summary)));
   return lines.join('\n');
 }
@@ -109,6 +113,7 @@ export function summaryText(summary: RunSummary): string {
   ];
   const nothingNew = nothingNewLine(summary);
   if (nothingNew) lines.push(nothingNew);
+  for (const warning of summary.warnings) lines.push(`Warning: ${warning}`);
   if (summary.stages.length) lines.push('', textTable(STAGE_COLUMNS, stageRows(summary)));
   return lines.join('\n');
 }

@@ -51,6 +51,9 @@ export interface RunRecorder {
   // Fetch says how many new files the run has. Together with finishFile this decides completion:
   // whichever of them sees the last file end gets `runComplete: true`, exactly once.
   setExpectedFiles(runId: string, count: number): Promise<{ runComplete: boolean }>;
+  // What the source did not deliver that the run should say (SourceSession.warnings): set, not
+  // appended, so a redelivery records the same list once.
+  recordWarnings(runId: string, warnings: string[]): Promise<void>;
   // A file the source still offers but an earlier run already fetched: recorded, not expected.
   recordSkipped(runId: string, fileKey: string, file: { name: string; reason: string; size?: number }): Promise<void>;
   // Marks a stage attempt on a file as started (attempts + 1, startedAt). `stagedToken` names the staged

@@ -49,6 +49,8 @@ export interface RunRecord {
   // Run-level stages (fetch, notify); per-file stages live on the file records.
   stages: Partial<Record<StageName, StageTiming>>;
   error?: { stage: string; message: string };
+  // What the source did not deliver (an expected export date with no files): shown in the report.
+  warnings?: string[];
   // When each mail went out (reportSentAt: every declared report that applied; reports: each by key),
   // and doneAt: when notify had sent everything the run's end owed.
   // deliveries: every other delivery by key (a Drive upload: `drive-<n>-<fileKey>`), when it happened

@@ -118,6 +118,10 @@ export function createRunRecorder(firestore: Firestore, redactor: Redactor = pro
       });
     },
 
+    async recordWarnings(runId, warnings) {
+      await runRef(runId).update({ warnings: warnings.map(clean), updatedAt: now() });
+    },
+
     async recordSkipped(runId, fileKey, file) {
       await firestore.runTransaction(async (tx) => {
         const snap = await tx.get(fileRef(runId, fileKey));

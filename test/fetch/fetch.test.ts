@@ -402,7 +402,18 @@ describe('fetch: copying an export', () => {
     expect(await h.rawObjects()).toHaveLength(4);
     expect(await h.runs.getRun(runOf('7001'))).toMatchObject({ expectedFiles: 4 });
     const line = world.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'no export for date' && l.runId === runOf('7001'));
-    expect(line).toMatchObject({ severity: 'INFO', date: '2026-02-28' });
+    expect(line).toMatchObject({ severity: 'WARNING', date: '2026-02-28' });
+    // Said on the run (and so in its report), not only in the log.
+    expect((await h.runs.getRun(runOf('7001')))?.warnings).toEqual([`no export for 2026-02-28: the directory /exports/${h.pipeline.name}/20260228/ does not exist on the SFTP server`]);
+  });
+
+  it('warns of an export date whose directory holds no matching file, once however often the trigger comes', async () => {
+    const h = await setup();
+    await writeExport(h.pipeline, ['20260227', '20260228']);
+    await writeExportFile(`/exports/${h.pipeline.name}/20260301/notes.txt`, 'not a csv');
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '7002' });
+    await h.deliver('fetch', handler, trigger(h.pipeline), { messageId: '7002', deliveryAttempt: 2 });
+    expect((await h.runs.getRun(runOf('7002')))?.warnings).toEqual([`no export for 2026-03-01: the directory /exports/${h.pipeline.name}/20260301/ holds no file matching "*.csv"`]);
   });
 });
 

@@ -45,6 +45,7 @@ export class MemoryRunRecorder implements StageRunRecorder {
   async startRun(runId: string, start: RunStart) { this.record({ method: 'startRun', runId, detail: start }); return { expectedFiles: null }; }
   async setExpectedFiles(runId: string, count: number) { this.record({ method: 'setExpectedFiles', runId, detail: count }); return { runComplete: false }; }
   async recordSkipped(runId: string, fileKey: string, file: { name: string; reason: string; size?: number }) { this.record({ method: 'recordSkipped', runId, fileKey, detail: file }); }
+  async recordWarnings(runId: string, warnings: string[]) { this.record({ method: 'recordWarnings', runId, detail: warnings }); }
   async stageStarted(runId: string, fileKey: string, stage: StageName, file?: { name?: string; raw?: ObjectRef; stagedToken?: string }) { this.record({ method: 'stageStarted', runId, fileKey, stage, detail: file }); }
   async stageSucceeded(runId: string, fileKey: string, stage: StageName, report?: FileStageReport) { this.record({ method: 'stageSucceeded', runId, fileKey, stage, detail: report }); }
   async stageFailed(runId: string, fileKey: string, stage: StageName, error: string) { this.record({ method: 'stageFailed', runId, fileKey, stage, detail: error }); }

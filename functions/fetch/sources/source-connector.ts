@@ -89,6 +89,10 @@ export interface SourceSession {
   // last attempt the run fails. It is not called when listing or an item failed the attempt.
   finish?(outcome: ListingOutcome): Promise<void>;
   close(): Promise<void>;
+  // What the listing found missing that the run should say (an export date whose directory is absent
+  // or holds no matching file): recorded on the run and shown in its report, so "nothing new" is never
+  // silent about a source that did not deliver. Read after finish; the same on every delivery.
+  warnings?(): string[];
 }
 
 // What a source action may use (see SourceConnector.actions). No run: an action stages nothing.

@@ -47,20 +47,25 @@ export const sftpConnector = createSftpConnector();
 
 function session(source: SftpSource, runtime: SourceRuntime, conn: SourceConnection, dirs: Array<{ date: string; dir: string }>): SourceSession {
   const matches = picomatch(source.glob);
+  const warnings: string[] = [];
   return {
     async *list() {
+      warnings.length = 0;
       for (const { date, dir } of dirs) {
         const listed = await conn.listFiles(dir);
         if (listed === null) {
-          runtime.logger.info('no export for date', { date, dir });
+          runtime.logger.warn('no export for date', { date, dir });
+          warnings.push(`no export for ${date}: the directory ${dir} does not exist on the SFTP server`);
           continue;
         }
         const files = listed.filter((file) => matches(file.name)).sort((a, b) => a.name.localeCompare(b.name));
         runtime.logger.info('export listed', { date, dir, files: files.length, ignored: listed.length - files.length });
+        if (files.length === 0) warnings.push(`no export for ${date}: the directory ${dir} holds no file matching "${source.glob}"`);
         for (const file of files) yield await itemOf(source, runtime, conn, date, dir, file);
       }
     },
     close: () => conn.close(),
+    warnings: () => [...warnings],
   };
 }
 

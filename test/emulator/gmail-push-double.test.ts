@@ -4,6 +4,8 @@
 // mail arriving in the watched inbox then makes the double publish Gmail's notification to that
 // topic, which reaches fetch as a push trigger. (The run itself belongs to the Gmail connector: here
 // fetch's run path only records the trigger it was given.)
+import { gmailPushPipeline } from '../support/gmail-push-pipeline';
+import { waitFor } from '../support/wait-for';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployPipelines, type LocalDeployment } from '../../emulator/deploy-pipelines';
 import { GoogleApiDoubleClient } from '../../emulator/google-apis/double-client';
@@ -13,16 +15,7 @@ import { runIdFor } from '../../functions/fetch/run-id';
 import { handlers } from '../../functions/handlers';
 import { silentLogger } from '../../shared/logger';
 import type { TriggerMessage } from '../../shared/messages';
-import { definePipeline } from '../../shared/pipeline-definition';
 import { localCloud, uniqueName, uniqueProjectId } from '../support/local-cloud';
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const endpoints = localCloud();
 const projectId = uniqueProjectId('gmailwatch');
@@ -30,20 +23,7 @@ const user = `${uniqueName('finance')}@example.com`;
 const clientId = `${uniqueName('client')}.apps.googleusercontent.com`;
 const clientSecret = uniqueName('secret');
 const double = new GoogleApiDoubleClient(endpoints.google);
-const pipeline = definePipeline({
-  name: 'vendor-mail',
-  source: {
-    kind: 'gmail',
-    auth: { kind: 'oauth', clientId: { secret: 'gm-client-id' }, clientSecret: { secret: 'gm-client-secret' }, refreshToken: { secret: 'gm-refresh-token' } },
-    rules: [{ name: 'prices', attachmentName: '\\.csv$' }],
-    push: true,
-  },
-  imports: [{ name: 'rows', match: '\\.csv$', table: 'rows' }],
-  database: { url: { secret: 'db-url' }, schema: 'vendor_mail' },
-  alerts: { to: ['ops@example.com'] },
-  mail: { from: 'sluice@example.com', smtpUrl: { secret: 'smtp-url' } },
-  secrets: ['gm-client-id', 'gm-client-secret', 'gm-refresh-token', 'db-url', 'smtp-url'],
-});
+const pipeline = gmailPushPipeline();
 const topicName = `projects/${projectId}/topics/sluice-vendor-mail-gmail-push`;
 const pushes: Array<{ trigger: TriggerMessage; runId: string }> = [];
 let deployment: LocalDeployment;

@@ -5,6 +5,8 @@
 // would then publish to that topic arrives at fetch as push triggers, a burst of them one run a minute.
 // A renewal Gmail refuses is given up at once and alerted once, by mail, naming the fix.
 // (The run itself belongs to the Gmail connector; here fetch only records the trigger it was given.)
+import { gmailPushPipeline } from '../support/gmail-push-pipeline';
+import { waitFor } from '../support/wait-for';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,33 +25,11 @@ import { handlers } from '../../functions/handlers';
 import type { GoogleApiAccessFactory } from '../../functions/runtime/google-auth/google-api-access';
 import { silentLogger } from '../../shared/logger';
 import type { TriggerMessage } from '../../shared/messages';
-import { definePipeline } from '../../shared/pipeline-definition';
 import { localCloud, uniqueProjectId } from '../support/local-cloud';
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const endpoints = localCloud();
 const projectId = uniqueProjectId('gmailpush');
-const pipeline = definePipeline({
-  name: 'vendor-mail',
-  source: {
-    kind: 'gmail',
-    auth: { kind: 'oauth', clientId: { secret: 'gm-client-id' }, clientSecret: { secret: 'gm-client-secret' }, refreshToken: { secret: 'gm-refresh-token' } },
-    rules: [{ name: 'prices', attachmentName: '\\.csv$' }],
-    push: true,
-  },
-  imports: [{ name: 'rows', match: '\\.csv$', table: 'rows' }],
-  database: { url: { secret: 'db-url' }, schema: 'vendor_mail' },
-  alerts: { to: ['ops@example.com'] },
-  mail: { from: 'sluice@example.com', smtpUrl: { secret: 'smtp-url' } },
-  secrets: ['gm-client-id', 'gm-client-secret', 'gm-refresh-token', 'db-url', 'smtp-url'],
-});
+const pipeline = gmailPushPipeline();
 
 // Gmail's watch endpoint, on loopback: records each request.
 const watches: Array<{ topicName: string; labelIds: string[]; labelFilterBehavior?: string }> = [];

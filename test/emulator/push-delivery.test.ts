@@ -2,6 +2,7 @@
 // holds the messages, the local push dispatcher (emulator/pubsub-push/) pushes them to functions
 // served by the Functions Framework, applies the retry policy's backoff and dead-letters after
 // maxDeliveryAttempts; GCS finalize notifications reach functions through it.
+import { waitFor } from '../support/wait-for';
 import type { PubSub, Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushEndpointFor, startFunctionHost, type FunctionHost, type PushEvent } from '../../emulator/function-host';
@@ -9,14 +10,6 @@ import { startPushDispatcher, type PushDispatcher } from '../../emulator/pubsub-
 import { ensurePushSubscriptions as createSubscriptions, type PushSubscriptionSpec } from '../../emulator/push-subscriptions';
 import { localCloud, pubsubFor, storageFor, uniqueName, uniqueProjectId } from '../support/local-cloud';
 
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const projectId = uniqueProjectId('push');
 let pubsub: PubSub;

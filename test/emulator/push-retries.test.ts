@@ -4,6 +4,7 @@
 // Pub/Sub's attributes, reaches the dead-letter topic's own push subscription, and is not pushed
 // again; a 2xx after the ack deadline is a failed attempt; fault injection delivers copies at once
 // and loses acks; stopping hands held messages back to the emulator.
+import { waitFor } from '../support/wait-for';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Message, PubSub } from '@google-cloud/pubsub';
@@ -13,14 +14,6 @@ import { startPushDispatcher, type PushDispatcher, type PushEvent, type PushFaul
 import { retryDelayMs } from '../../emulator/pubsub-push/retry-backoff';
 import { ensurePushSubscriptions, type PushSubscriptionSpec } from '../../emulator/push-subscriptions';
 import { pubsubFor, uniqueName, uniqueProjectId } from '../support/local-cloud';
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 interface Received {
   path: string;

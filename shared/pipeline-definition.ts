@@ -165,7 +165,20 @@ export const pipelineSchema = z.object({
     cron: cron.default('*/10 * * * *'),
     stalledAfterMinutes: z.number().int().positive().optional(),
   }).strict().default({ cron: '*/10 * * * *' }),
-  alerts: z.object({ to: z.array(z.string().email()).min(1), from: z.string().email().optional() }).strict(),
+  // Who hears when a run goes wrong, and when. Every alert is sent on a state change only (once per
+  // run and kind), with the dashboard link, the error summary and the CLI command that retries it.
+  alerts: z.object({
+    to: z.array(z.string().email()).min(1),
+    from: z.string().email().optional(),
+    // A run still going this long after it started is alerted (once); unset: never.
+    longRunningMinutes: z.number().int().positive().optional(),
+    // No run started within this many minutes of a schedule fire time: alerted once per fire time
+    // (needs `schedule`); unset: never.
+    missedScheduleMinutes: z.number().int().positive().optional(),
+    // Also POST each alert as Slack-compatible JSON ({"text": ...}) to this URL, read from a secret
+    // (an incoming-webhook URL is a credential).
+    webhook: z.object({ url: secretRef }).strict().optional(),
+  }).strict(),
   mail: z.object({
     from: z.string().email(),
     // A secret holding the SMTP URL (smtp://user:pass@host:port).

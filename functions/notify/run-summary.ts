@@ -24,7 +24,7 @@ export interface RunSummary {
   warnings: string[];
 }
 
-const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'superseded', 'quarantined', 'failed', 'expanded'];
+const OUTCOMES: FileOutcome[] = ['loaded', 'skipped', 'superseded', 'quarantined', 'failed', 'expanded', 'cancelled'];
 const STAGE_ORDER = ['fetch', 'transform', 'load', 'aggregate', 'notify'];
 
 function seconds(from?: string, to?: string): number | undefined {

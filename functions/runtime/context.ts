@@ -11,7 +11,8 @@ import type { StageDeclaration, StageName } from '../../shared/stage-declaration
 
 // superseded: an older version of a source file that arrived after a newer one was loaded (not applied).
 // expanded: an archive (.gz, .zip) whose members became files of the run (functions/transform/archives/).
-export type FileOutcome = 'loaded' | 'skipped' | 'superseded' | 'quarantined' | 'failed' | 'expanded';
+// cancelled: its run was cancelled before the file's next stage began.
+export type FileOutcome = 'loaded' | 'skipped' | 'superseded' | 'quarantined' | 'failed' | 'expanded' | 'cancelled';
 
 // A member of an archive, as the archive's expansion records it on the run.
 export interface ArchiveMemberRecord {

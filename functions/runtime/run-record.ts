@@ -12,8 +12,38 @@ export const AGGREGATES_COLLECTION = 'sluice_aggregates';
 // `no-new-data`: the run ended with nothing loaded, quarantined or failed — every file it saw was already
 // fetched by an earlier run (or there was none). Not a success over missing rows: reports declared
 // `when: 'new-data'` (the default) are not mailed for it.
-export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed' | 'no-new-data';
-export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'partial', 'failed', 'no-new-data'];
+// `queued`: created by an operator's trigger or rerun (the ops API) before fetch picked it up.
+// `paused`: a trigger that arrived while its pipeline was paused: recorded, never run (terminal).
+// `cancelling`: an operator asked to cancel; the stage in progress finishes its file, the rest do
+// nothing for the run, which ends `cancelled` once every file has ended.
+export type RunStatus = 'queued' | 'running' | 'cancelling' | 'succeeded' | 'partial' | 'failed' | 'no-new-data' | 'paused' | 'cancelled';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'cancelling', 'succeeded', 'partial', 'failed', 'no-new-data', 'paused', 'cancelled'];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'partial', 'failed', 'no-new-data', 'paused', 'cancelled'];
+export const isTerminal = (status: RunStatus): boolean => TERMINAL_STATUSES.includes(status);
+
+// Who did something to a run or pipeline: 'scheduler', 'push' (a source's own notification), 'watchdog',
+// or the operator's principal (`user:ana@example.com`, `serviceAccount:ci@p.iam.gserviceaccount.com`,
+// `dev` for the local cloud's dev token).
+export type Actor = string;
+
+// An operator's control, kept on the run it acted on (who, when, what).
+export interface RunAction {
+  action: 'trigger' | 'rerun' | 'cancel' | 'replay' | 'bulk-rerun' | 'bulk-cancel';
+  actor: Actor;
+  at: string;
+  // e.g. the rerun's new run id, the bulk action's id.
+  detail?: Record<string, string | number | boolean>;
+}
+
+// How a rerun reuses its parent: every file or only the failed/quarantined ones, from which stage.
+// 'fetch': fetched again from the source (the parent's fetch-ledger claims of those files are
+// released by the rerun, on purpose and recorded); 'transform': the parent's raw files are reused;
+// 'load': the parent's staged files are reused.
+export interface RerunSpec {
+  of: string;
+  files: 'all' | 'failed';
+  fromStage: 'fetch' | 'transform' | 'load';
+}
 
 export interface StageTiming {
   attempts: number;
@@ -34,6 +64,34 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   finishedAt?: string;
+  // ---- list fields: what the runs list filters, sorts and shows without reading files (indexed:
+  // infra declares the composite indexes over pipeline/status/startedAt). Kept current by RunStore.
+  // The export date the run is for (YYYY-MM-DD): the trigger's date, else the newest of `dates`.
+  logicalDate?: string;
+  // When the run started (queued runs: when they were queued); the runs list's sort key.
+  startedAt?: string;
+  // finishedAt − startedAt, set when the run ends.
+  durationMs?: number;
+  // The stage the run (or its first failed file) failed in, and a one-line error (≤ 200 chars, redacted).
+  failedStage?: string;
+  errorSummary?: string;
+  // Who started it (see Actor).
+  actor?: Actor;
+  // Rows loaded by its files so far.
+  rows?: number;
+  // A rerun: the run it reruns and how; the parent is never changed by it (except its `actions`).
+  parentRunId?: string;
+  rerun?: RerunSpec;
+  // A cancel asked for (status 'cancelling' until the run ends, then 'cancelled').
+  cancel?: { requestedBy: Actor; requestedAt: string };
+  // A trigger recorded while the pipeline was paused (status 'paused').
+  skippedReason?: string;
+  // A dry-run trigger: what fetch would have fetched; nothing was claimed or copied.
+  dryRun?: { items: Array<{ name: string; size?: number; key: string }>; listedAt: string };
+  // Every operator control on this run, oldest first.
+  actions?: RunAction[];
+  // Firestore TTL (infra declares the policy on this field): retention from the ops definition.
+  expiresAt?: Date;
   // Set by fetch once it knows; null until then.
   expectedFiles: number | null;
   // Files added to the run after fetch counted its own: the members of expanded archives. A run is
@@ -79,10 +137,12 @@ export interface FileRecord {
   // An expanded archive: its members' file paths in the run (each a file record of its own).
   members?: string[];
   endedAt?: string;
+  // Firestore TTL on file detail (shorter than the run's: the run keeps its counts).
+  expiresAt?: Date;
 }
 
 // A run's counts before any file ended: one entry per outcome.
-export const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0, expanded: 0 });
+export const emptyCounts = (): Record<FileOutcome, number> => ({ loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0, expanded: 0, cancelled: 0 });
 
 // How many files must end before the run does: fetch's count plus the members archives added; null
 // while fetch has not counted.
@@ -93,8 +153,10 @@ export function filesToEnd(run: Pick<RunRecord, 'expectedFiles' | 'addedFiles'>)
 
 // A run's final status from its file counts: any failure fails it, any quarantine makes it partial, a
 // run that loaded nothing says so.
-export function finalStatus(counts: Record<FileOutcome, number>, runError?: unknown): RunStatus {
+// A run whose cancel was asked for ends cancelled unless it failed first.
+export function finalStatus(counts: Record<FileOutcome, number>, runError?: unknown, cancelRequested = false): RunStatus {
   if (runError || counts.failed > 0) return 'failed';
+  if (cancelRequested) return 'cancelled';
   if (counts.quarantined > 0) return 'partial';
   if (counts.loaded === 0) return 'no-new-data';
   return 'succeeded';

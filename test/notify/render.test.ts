@@ -12,7 +12,7 @@ import { restaurantPos } from '../../pipelines/restaurant-pos';
 const run: RunRecord = {
   runId: 'r1', pipeline: 'restaurant-pos', trigger: 'schedule', messageId: 'm', dates: ['2026-11-21'], status: 'partial',
   createdAt: '2026-11-22T11:00:00Z', updatedAt: '2026-11-22T11:00:42Z', finishedAt: '2026-11-22T11:00:42Z',
-  expectedFiles: 2, endedFiles: 2, counts: { loaded: 1, skipped: 0, superseded: 0, quarantined: 1, failed: 0, expanded: 0 }, stages: {},
+  expectedFiles: 2, endedFiles: 2, counts: { loaded: 1, skipped: 0, superseded: 0, quarantined: 1, failed: 0, expanded: 0, cancelled: 0 }, stages: {},
 };
 
 describe('csv and html', () => {

@@ -6,7 +6,7 @@ import type { RunRecord } from '../../functions/runtime/run-record';
 const run = (warnings?: string[]): RunRecord => ({
   runId: 'r1', pipeline: 'p', trigger: 'schedule', messageId: 'm', dates: ['2026-03-01'], status: 'no-new-data',
   createdAt: '2026-03-02T06:00:00Z', updatedAt: '2026-03-02T06:00:02Z', expectedFiles: 0, endedFiles: 0,
-  counts: { loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0, expanded: 0 }, stages: {},
+  counts: { loaded: 0, skipped: 0, superseded: 0, quarantined: 0, failed: 0, expanded: 0, cancelled: 0 }, stages: {},
   ...(warnings ? { warnings } : {}),
 });
 

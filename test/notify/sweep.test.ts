@@ -17,7 +17,7 @@ const plus = (iso: string, seconds: number) => new Date(Date.parse(iso) + second
 
 const baseRun = (over: Partial<RunRecord> = {}): RunRecord => ({
   runId: 'r', pipeline: 'p', trigger: 'schedule', messageId: 'm', dates: [], status: 'running', createdAt: T0, updatedAt: T0,
-  expectedFiles: 1, endedFiles: 0, counts: { loaded: 0, skipped: 0, quarantined: 0, failed: 0, superseded: 0, expanded: 0 }, stages: { fetch: { attempts: 1, startedAt: T0, endedAt: T0 } }, ...over,
+  expectedFiles: 1, endedFiles: 0, counts: { loaded: 0, skipped: 0, quarantined: 0, failed: 0, superseded: 0, expanded: 0, cancelled: 0 }, stages: { fetch: { attempts: 1, startedAt: T0, endedAt: T0 } }, ...over,
 });
 const loadingFile: FileRecord = {
   fileKey: 'f', name: '20261121/Orders.csv', status: 'pending',

@@ -1,0 +1,42 @@
+// Dead letters kept for operators: notify stores each dead-lettered message it handles (one document
+// per message in `sluice_dead_letters`, keyed so a redelivered dead letter is stored once) before it
+// ends the file or run the message was about. The ops API lists, replays and purges them.
+// The only code that reads or writes that collection.
+import type { StageName } from '../../shared/stage-declaration';
+import type { Actor } from './run-record';
+
+export const DEAD_LETTERS_COLLECTION = 'sluice_dead_letters';
+
+export interface KeptDeadLetter {
+  id: string;
+  pipeline: string;
+  stage: StageName | 'unknown';
+  reason: string;
+  attempts?: number;
+  receivedAt: string;
+  runId?: string;
+  fileKey?: string;
+  file?: string;
+  message: { data: string; attributes: Record<string, string>; messageId?: string; publishTime?: string };
+  replays?: Array<{ actor: Actor; at: string; messageId: string }>;
+  // Firestore TTL (ops retention.deadLetterDays).
+  expiresAt?: Date;
+}
+
+export interface DeadLetterFilter {
+  pipeline?: string;
+  stage?: StageName;
+  since?: string;
+  until?: string;
+}
+
+export interface DeadLetterStore {
+  // Stores it once per original message (a redelivery of the dead letter finds it and adds nothing).
+  keep(letter: Omit<KeptDeadLetter, 'id' | 'receivedAt' | 'replays'> & { receivedAt?: string }): Promise<KeptDeadLetter>;
+  list(filter: DeadLetterFilter, page: { limit: number; cursor?: string }): Promise<{ deadLetters: KeptDeadLetter[]; nextCursor?: string }>;
+  get(id: string): Promise<KeptDeadLetter | undefined>;
+  // Every id matching a filter (for replay/purge of all matching), newest first, capped.
+  idsMatching(filter: DeadLetterFilter, cap: number): Promise<string[]>;
+  recordReplay(id: string, replay: { actor: Actor; at: string; messageId: string }): Promise<void>;
+  remove(ids: string[]): Promise<number>;
+}

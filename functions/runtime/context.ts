@@ -9,6 +9,7 @@ import type { ObjectRef, StageMessage, TriggerMessage } from '../../shared/messa
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 import type { Actor } from './run-record';
+import type { RunStore } from './run-store';
 
 // superseded: an older version of a source file that arrived after a newer one was loaded (not applied).
 // expanded: an archive (.gz, .zip) whose members became files of the run (functions/transform/archives/).
@@ -98,7 +99,9 @@ export interface StageContext {
   pubsub: PubSub;
   firestore: Firestore;
   secrets: SecretReader;
-  runs: RunRecorder;
+  // The one owner of run state: the stages' RunRecorder part, and the reads, ending and controls
+  // notify and the watchdog use (run-store.ts).
+  runs: RunStore;
   // The pipeline's PostgreSQL pool, created on first use from its database secret.
   database(): Promise<Pool>;
   // Publishes a message to another stage of this pipeline; resolves with the message id.

@@ -472,6 +472,11 @@ export function createFirestoreRunStore(firestore: Firestore, options: Firestore
       });
     },
 
+    async markReportsSent(runId) {
+      const at = now();
+      await runRef(runId).update({ 'notifications.reportSentAt': at, ...touched(at) });
+    },
+
     // Notify has sent everything the run's end owed; watchers wait for this mark.
     async markNotifyDone(runId) {
       const at = now();
@@ -601,6 +606,17 @@ export function createFirestoreRunStore(firestore: Firestore, options: Firestore
     watchFiles(runId, onChange, onError) {
       return filesOf(runId).onSnapshot(
         (snap) => onChange(snap.docs.map((doc) => asFile({ fileKey: doc.id, ...doc.data() }))),
+        (error) => onError?.(error),
+      );
+    },
+
+    // A collection-group listener: every `files` collection, of which only the runs' are ours.
+    watchAllFiles(onChange, onError) {
+      return firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot(
+        (snap) => onChange(snap.docs.flatMap((doc) => {
+          const run = doc.ref.parent.parent;
+          return run && run.parent.id === RUNS_COLLECTION ? [{ ...asFile({ fileKey: doc.id, ...doc.data() }), runId: run.id }] : [];
+        })),
         (error) => onError?.(error),
       );
     },

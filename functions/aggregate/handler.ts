@@ -13,7 +13,7 @@
 //
 // Why recomputes are not coalesced: in the demo bench a recompute waits 0–26 ms for the lock and takes
 // 60–450 ms in all (SQL 3–100 ms, Firestore 12–335 ms), so skipping one would save little and need a
-// visibility proof; the seconds the stage used to take were in finishFile (see run-recorder.ts).
+// visibility proof; the seconds the stage used to take were in finishFile (see firestore-run-store.ts).
 import { InvalidMessageError } from '../../shared/errors';
 import { loadedMessageSchema, parseMessage, type LoadedMessage } from '../../shared/messages';
 import type { AggregateDefinition } from '../../shared/pipeline-definition';

@@ -53,7 +53,7 @@ export interface RunStore extends RunRecorder {
   findRunByMessageId(pipeline: string, messageIds: string[]): Promise<string | undefined>;
 
   // ---- ending runs (notify, the watchdog, fetch) ----
-  // Marks the whole run failed; true for the first caller (see run-recorder.ts's failRun).
+  // Marks the whole run failed; true for the first caller (see firestore-run-store.ts's failRun).
   failRun(runId: string, stage: string, error: string): Promise<{ firstFailure: boolean }>;
   // Gives a completed run its final status and end time unless it has them; returns it as it stands.
   settleRun(runId: string): Promise<RunRecord>;

@@ -4,7 +4,6 @@
 // fetches every item as if the dry run had never happened. Items an earlier run already owns, and
 // those the connector skips (over a size cap), are not what would be fetched and are left out.
 import { printableName } from '../../shared/object-names';
-import { controlStoreOf } from '../runtime/stage-cancellation';
 import { itemIdentity, peekClaim } from './fetch-ledger';
 import type { Listing, RunScope } from './handler';
 import type { SourceRuntime } from './sources/source-connector';
@@ -17,8 +16,6 @@ export interface DryRunItem {
 
 export async function listDryRun(scope: RunScope, listing: Listing): Promise<void> {
   const { ctx, runId, log } = scope;
-  const store = controlStoreOf(ctx.runs);
-  if (!store) throw new Error('a dry run needs the run store (this stage was given a recorder without it)');
   const runtime: SourceRuntime = {
     pipeline: ctx.pipeline.name, runId, dates: listing.dates, timeZone: listing.timeZone, secrets: ctx.secrets,
     firestore: ctx.firestore, logger: log, now: scope.now, localEndpoints: ctx.localEndpoints,
@@ -35,6 +32,8 @@ export async function listDryRun(scope: RunScope, listing: Listing): Promise<voi
   } finally {
     await session.close().catch((error: unknown) => log.warn('closing the source failed', { error: String(error) }));
   }
-  await store.recordDryRun(runId, items);
+  await ctx.runs.recordDryRun(runId, items);
+  // The run has no files: telling it so completes it, and notify settles it as for any run.
+  await ctx.setExpectedFiles(runId, 0);
   log.info('dry run listed what fetch would fetch; nothing claimed or copied', { items: items.length, dates: listing.dates });
 }

@@ -21,7 +21,6 @@ import { listDryRun } from './dry-run';
 import { passOperatorGate } from './operator-gate';
 import { createFirestorePipelineStateStore } from '../runtime/firestore-pipeline-state-store';
 import type { PipelineStateStore } from '../runtime/pipeline-state-store';
-import { controlStoreOf } from '../runtime/stage-cancellation';
 import { runSourceAction } from './source-actions';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
@@ -174,12 +173,11 @@ async function fetchItems(scope: RunScope, listing: Listing): Promise<ListingOut
   const session = await listing.connector.connect(listing.source, runtime);
   try {
     const outcome: ListingOutcome = { staged: [], skipped: [], refused: [] };
-    const store = controlStoreOf(ctx.runs);
     let cancelled = false;
     for await (const item of session.list()) {
       // An operator cancelled the run: nothing more is claimed or copied. What this run already owns
       // (an earlier delivery copied or refused it) still counts, so the run's count matches its files.
-      cancelled ||= (await store?.isCancelled(runId)) === true;
+      cancelled ||= await ctx.runs.isCancelled(runId);
       const fate = cancelled ? await ownFateOf(scope, item) : await fetchItem(scope, item);
       if (fate !== undefined) outcome[fate].push(item);
     }

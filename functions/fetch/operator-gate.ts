@@ -7,7 +7,6 @@ import type { TriggerMessage } from '../../shared/messages';
 import type { IncomingMessage, StageContext } from '../runtime/context';
 import type { PipelineStateStore } from '../runtime/pipeline-state-store';
 import type { Actor } from '../runtime/run-record';
-import { controlStoreOf } from '../runtime/stage-cancellation';
 
 // The triggers a pause holds back: the ones no operator asked for.
 const PAUSABLE: ReadonlySet<TriggerMessage['trigger']> = new Set(['schedule', 'push']);
@@ -31,8 +30,7 @@ export interface GateInput {
 // True when fetch goes on with the run; false when the trigger is done with (acknowledge it).
 export async function passOperatorGate(input: GateInput): Promise<boolean> {
   const { ctx, trigger, runId, log } = input;
-  const store = controlStoreOf(ctx.runs);
-  const existing = store ? await store.getRun(runId) : undefined;
+  const existing = await ctx.runs.getRun(runId);
   if (existing?.status === 'cancelled' || existing?.status === 'paused' || existing?.dryRun) {
     log.info('run already ended by an operator control; nothing to fetch', { status: existing.status, dryRun: Boolean(existing.dryRun) });
     return false;
@@ -46,11 +44,7 @@ export async function passOperatorGate(input: GateInput): Promise<boolean> {
     return true;
   }
   const reason = `pipeline paused by ${state.pausedBy ?? 'an operator'} at ${state.pausedAt ?? 'an unknown time'}`;
-  if (!store) {
-    log.warn('pipeline paused; trigger skipped (this recorder cannot record it)', { reason });
-    return false;
-  }
-  await store.recordPausedRun(runId, {
+  await ctx.runs.recordPausedRun(runId, {
     pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: input.message.messageId, actor: actorOf(trigger), reason,
     ...(input.logicalDate !== undefined ? { logicalDate: input.logicalDate } : {}),
   });

@@ -3,8 +3,8 @@
 // to it. Exactly-once still holds: the load ledger (PostgreSQL) keys on the source file's version, so
 // a file the parent loaded is never loaded twice, whatever the rerun redoes.
 //  - fetch: the parent's fetch-ledger claims of the selected files pass to the new run on purpose
-//    (fetch-ledger.ts releaseClaimForRerun: releasedBy/releasedAt/releasedFrom on the entry, and the
-//    count and names on the new run's 'rerun' action), then its trigger goes to fetch for the parent's
+//    (fetch-ledger.ts releaseClaimForRerun: releasedBy/releasedAt/releasedFrom on each entry; the new
+//    run's own 'rerun' action, written by queueRun, says who and how), then its trigger goes to fetch for the parent's
 //    date: fetch copies those items again from the source. Everything else in the window is decided
 //    by the ledgers as for any run: items another run fetched stay skipped, a version the source
 //    changed since (a fixed file) is new and fetched.
@@ -69,17 +69,11 @@ export async function rerunRun(deps: OpsDeps, runId: string, request: RerunReque
     if (!(await deps.runs.queueRun(newRunId, queued))) throw new OpsError('conflict', `a run "${newRunId}" already exists; try again`);
     await recordOnParent();
     const released = await releaseParentClaims(deps, pipeline, parent, selected, request.files, newRunId, caller);
-    await deps.runs.appendAction(newRunId, {
-      action: 'rerun', actor: caller.principal, at,
-      detail: { of: runId, files: spec.files, fromStage: spec.fromStage, releasedClaims: released.length, ...(released.length > 0 ? { released: namesOf(released) } : {}) },
-    });
+    deps.logger.info('fetch-ledger claims released for a rerun', { runId, newRunId, actor: caller.principal, released: released.length, files: namesOf(released) });
     await publishRerunTrigger(deps, pipeline, newRunId, logicalDate, caller, spec);
   } else {
     if (!(await deps.runs.queueRun(newRunId, queued))) throw new OpsError('conflict', `a run "${newRunId}" already exists; try again`);
     await recordOnParent();
-    await deps.runs.appendAction(newRunId, {
-      action: 'rerun', actor: caller.principal, at, detail: { of: runId, files: spec.files, fromStage: spec.fromStage, reused: sources.length },
-    });
     await startFromRaw(deps, pipeline, parent, newRunId, sources, caller, logicalDate);
   }
   deps.logger.info('run rerun', { runId, newRunId, pipeline: pipeline.name, actor: caller.principal, ...spec, files: selected.length });

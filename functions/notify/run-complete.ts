@@ -10,6 +10,8 @@
 import type { RunCompleteMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
 import { RUNS_COLLECTION } from '../runtime/run-record';
+import { alertGroups, webhookUrlOf } from './alerts/alert-deliveries';
+import { endedRunAlertOf } from './alerts/run-alerts';
 import { removeStagedLeftovers } from './cleanup-run';
 import { deliveryLeaseMs } from './deliver-once';
 import { deliverAll } from './destinations/deliver-all';
@@ -18,6 +20,7 @@ import type { Destinations } from './destinations/destination';
 import { runAlertDelivery } from './destinations/mail/alert-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
 import { reportMailDeliveries } from './destinations/mail/report-mail';
+import { badFilesOf } from './render-alert';
 import { markNotifyDone, readFiles, settleRun } from './run-state';
 import { summarizeRun } from './run-summary';
 
@@ -34,7 +37,9 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
   const common = { firestore: ctx.firestore, runId, leaseMs, logger: log, run };
 
   if (run.status === 'partial' || run.status === 'failed') {
-    await deliverAll([{ name: 'run alert', deliveries: [runAlertDelivery({ pipeline: ctx.pipeline, run, summary, files }, smtp)], onFailure: 'throw' }], common);
+    const alert = endedRunAlertOf({ run, runDate: summary.runDate, badFiles: badFilesOf(files).length, ...(ctx.dashboardUrl ? { dashboardUrl: ctx.dashboardUrl } : {}) });
+    const mail = runAlertDelivery({ pipeline: ctx.pipeline, run, summary, files, links: alert }, smtp);
+    await deliverAll(alertGroups({ alert, mail, webhook: webhookUrlOf(ctx), name: 'run alert' }), common);
   }
   const reports = reportMailDeliveries(ctx, run, summary, smtp, log);
   await deliverAll([{ name: 'report mail', deliveries: reports, onFailure: 'throw' }], common);

@@ -67,6 +67,7 @@ export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
     secrets,
     logger,
     localEndpoints: config.SLUICE_LOCAL_ENDPOINTS,
+    ...(config.SLUICE_DASHBOARD_URL ? { dashboardUrl: config.SLUICE_DASHBOARD_URL } : {}),
   });
   return {
     config,

@@ -12,7 +12,6 @@ import { stallLimitsOf } from '../../shared/stall-limit';
 import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
 import type { IncomingMessage, StageContext } from '../runtime/context';
 import { createFirestorePipelineStateStore } from '../runtime/firestore-pipeline-state-store';
-import { createFirestoreRunStore } from '../runtime/firestore-run-store';
 import type { PipelineStateStore } from '../runtime/pipeline-state-store';
 import { filesToEnd, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
 import type { RunStore } from '../runtime/run-store';
@@ -92,7 +91,7 @@ export function describeStall(verdict: StallVerdict, now: Date): string {
 
 export interface SweepOptions {
   now?: () => Date;
-  // The stores the sweep reads; by default Firestore's, on the context's client.
+  // The stores the sweep reads: by default the context's RunStore and Firestore's pipeline state.
   runs?: Pick<RunStore, 'runningRuns' | 'notifyPendingRuns' | 'getFiles' | 'listRuns'>;
   pipelineState?: PipelineStateStore;
 }
@@ -108,7 +107,7 @@ export interface SweepResult {
 export async function handleSweep(ctx: StageContext, message: IncomingMessage, options: SweepOptions = {}): Promise<SweepResult> {
   const sweep = parseMessage(sweepMessageSchema, JSON.parse(message.data.toString('utf8')), 'sweep');
   const now = (options.now ?? (() => new Date()))();
-  const runs = options.runs ?? createFirestoreRunStore(ctx.firestore);
+  const runs = options.runs ?? ctx.runs;
   const pipelineState = options.pipelineState ?? createFirestorePipelineStateStore(ctx.firestore);
   const limits = stallLimitsOf(stageList, ctx.pipeline.watchdog.stalledAfterMinutes);
   const running = await runs.runningRuns(sweep.pipeline, SWEEP_BATCH);

@@ -31,8 +31,10 @@ export function fireTimesToJudge(schedule: NonNullable<Pipeline['schedule']>, no
   const newest = new Date(now.getTime() - window.graceMinutes * 60_000);
   const oldest = newest.getTime() - window.lookbackMinutes * 60_000;
   const cron = new Cron(schedule.cron, { timezone: schedule.timeZone, mode: '5-part', paused: true });
-  // previousRuns is strictly before its reference: one millisecond on, a fire time exactly at the edge is in.
-  return cron.previousRuns(MAX_FIRE_TIMES, new Date(newest.getTime() + 1))
+  // previousRuns is strictly before its reference, to the second: one second on, a fire time exactly
+  // at the edge is in (fire times are whole minutes).
+  return cron.previousRuns(MAX_FIRE_TIMES, new Date(newest.getTime() + 1000))
+    .filter((fire) => fire.getTime() <= newest.getTime())
     .filter((fire) => fire.getTime() > oldest)
     .reverse();
 }

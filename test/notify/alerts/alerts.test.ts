@@ -16,7 +16,7 @@ import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, typ
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver';
 
 const DASHBOARD = 'https://ops.example.test/ui/';
-const HOOKS = ['fail', 'retry', 'refused', 'long', 'missed', 'in-time'] as const;
+const HOOKS = ['fail', 'partial', 'retry', 'refused', 'long', 'missed', 'in-time'] as const;
 
 let world: StageTestWorld;
 let hooks: WebhookReceiver;
@@ -70,6 +70,28 @@ describe('a failed run', () => {
     expect(Array.isArray((posts[0]!.body as { blocks: unknown }).blocks)).toBe(true);
     const run = await h.run('r-fail');
     expect(run?.notifications?.deliveries?.['failureAlertSentAt-webhook']).toMatchObject({ status: 200 });
+  });
+
+  it('ended partial is alerted once by mail and webhook, naming the file, with the rerun command', async () => {
+    const h = await harness('partial');
+    const before = (await world.outbox()).length;
+    const eventsBefore = h.events.length;
+    await h.startRun('r-partial', [{ fileKey: 'f1', name: '20261121/Orders.csv' }, { fileKey: 'f2', name: '20261121/Payments.csv' }], 'load');
+    await h.context('load').finishFile('r-partial', 'f1', 'loaded', { stage: 'load' });
+    await h.context('load').finishFile('r-partial', 'f2', 'quarantined', { stage: 'load', error: 'row 3: "2026-13-01" is not a date', row: 3 });
+    const complete = (await h.waitForEvents(eventsBefore + 1))[eventsBefore]!;
+    await h.deliver('notify', handleNotify, complete);
+    await h.deliver('notify', handleNotify, complete);
+
+    const mails = await mailsSince(before);
+    expect(mails.map((m) => m.messageId)).toEqual(['<r-partial.alert@sluice>']);
+    expect(mails[0]!.text).toContain('20261121/Payments.csv');
+    expect(mails[0]!.text).toContain(`Dashboard: ${DASHBOARD}#/runs/r-partial`);
+    expect(mails[0]!.text).toContain('Retry: npx sluice rerun r-partial --failed');
+    const posts = hooks.posts('/hooks/partial');
+    expect(posts).toHaveLength(1);
+    expect(text(posts[0]!)).toMatch(/r-partial partial/);
+    expect(text(posts[0]!)).toContain('npx sluice rerun r-partial --failed');
   });
 
   it('retries a webhook that answered 500, without sending the mail again', async () => {

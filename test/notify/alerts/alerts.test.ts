@@ -4,13 +4,15 @@
 // is retried without a second mail, one answering 400 is recorded failed without blocking the mail;
 // a long-running run is alerted once; a missed schedule once per fire time, and never when a run (even
 // a paused pipeline's skipped one) started in time.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleNotify } from '../../../functions/notify/handler';
 import { handleSweep } from '../../../functions/notify/sweep';
 import { createFirestorePipelineStateStore } from '../../../functions/runtime/firestore-pipeline-state-store';
 import { createFirestoreRunStore } from '../../../functions/runtime/firestore-run-store';
+import type { PipelineStateStore } from '../../../functions/runtime/pipeline-state-store';
 import type { PipelineInput } from '../../../shared/pipeline-definition';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../../support/stage-test-context';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver';
@@ -24,7 +26,7 @@ const harnesses: StageHarness[] = [];
 
 beforeAll(async () => {
   hooks = await startWebhookReceiver();
-  world = await startStageTestWorld({ label: 'alrt', smtp: true, secrets: Object.fromEntries(HOOKS.map((h) => [`hook-${h}`, hooks.url(`/hooks/${h}`)])) });
+  world = await startStageTestWorld({ label: 'alrt', smtp: true, secrets: { ...Object.fromEntries(HOOKS.map((h) => [`hook-${h}`, hooks.url(`/hooks/${h}`)])), 'flaky-smtp-url': 'smtp://nobody@127.0.0.1:9' } });
 });
 afterAll(async () => {
   for (const h of harnesses) await h.close();
@@ -190,5 +192,26 @@ describe('a missed schedule', () => {
     }
     expect(await mailsSince(before)).toEqual([]);
     expect(hooks.posts('/hooks/in-time')).toEqual([]);
+  });
+
+  it('is judged again when its mail could not be sent and the store gives the claim back', async () => {
+    // A store with releaseScheduleCheck (optional in the contract): claims kept in memory.
+    const claims = new Set<string>();
+    const state: PipelineStateStore = {
+      async get(pipeline) { return { pipeline, paused: false }; },
+      async setPaused(pipeline) { return { pipeline, paused: false }; },
+      async claimScheduleCheck(pipeline, fire) { const key = `${pipeline} ${fire}`; return !claims.has(key) && !!claims.add(key); },
+      async releaseScheduleCheck(pipeline, fire) { claims.delete(`${pipeline} ${fire}`); },
+    };
+    const h = await harness('missed', { missedScheduleMinutes: 30 }, { schedule, mail: { from: 'sluice@example.com', smtpUrl: { secret: 'flaky-smtp-url' } } });
+    const before = (await world.outbox()).length;
+    const now = at('2026-11-20T06:45:00.000Z');
+    await expect(handleSweep(h.context('notify'), sweepOf(h, 'f1'), { now, pipelineState: state })).rejects.toThrow();
+    expect(claims.size).toBe(0);
+    // The SMTP server is back (the secret's value now reaches it): the next sweep alerts, once.
+    await writeFile(path.join(world.secretsDir, 'flaky-smtp-url'), (await readFile(path.join(world.secretsDir, 'smtp-url'), 'utf8')));
+    expect((await handleSweep(h.context('notify'), sweepOf(h, 'f2'), { now, pipelineState: state })).missedSchedules).toEqual(['2026-11-20T06:00:00.000Z']);
+    expect((await handleSweep(h.context('notify'), sweepOf(h, 'f3'), { now, pipelineState: state })).missedSchedules).toEqual([]);
+    expect((await mailsSince(before)).map((m) => m.messageId)).toEqual([`<${h.pipeline.name}.20261120T060000000Z.missed-schedule@sluice>`]);
   });
 });

@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { stageList } from '../functions/stages';
 import { pipelines } from '../pipelines/index';
+import { ops } from '../pipelines/ops';
 import { loadSluiceConfig } from './config';
 import { declareSluice } from './program';
 
@@ -10,6 +11,7 @@ const outputs = declareSluice({
   pipelines,
   stages: stageList,
   config: loadSluiceConfig(),
+  ops,
   bundles: { bundleDir: fileURLToPath(new URL('../dist/functions', import.meta.url)), requireBundles: true },
 });
 
@@ -18,5 +20,7 @@ export const sourcesBucket = outputs.sourcesBucket;
 export const firestoreDatabase = outputs.firestoreDatabase;
 export const topics = outputs.topics;
 export const functionUrls = outputs.functionUrls;
+export const opsUrl = outputs.opsUrl;
+export const dashboardUrl = outputs.dashboardUrl;
 export const serviceAccounts = outputs.serviceAccounts;
 export const schedules = outputs.schedules;

@@ -71,3 +71,14 @@ export function objectPrefixCondition(bucket: string, area: BucketArea, pipeline
     expression: `resource.name.startsWith("projects/_/buckets/${bucket}/objects/${areaPrefix(area, pipeline)}")`,
   };
 }
+
+// The one ops function of a deployment (API + dashboard), `<prefix>-ops`: no pipeline's stage
+// function can take that name, since theirs always end in a stage name.
+export function opsFunctionName(prefix: string): string {
+  return `${prefix}-ops`;
+}
+
+// The custom role the ops function pauses and resumes scheduler jobs with (ids: [a-zA-Z0-9_.]{3,64}).
+export function schedulerControlRoleId(prefix: string): string {
+  return `${prefix.replace(/-/g, '_')}_scheduler_control`;
+}

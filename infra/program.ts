@@ -3,14 +3,18 @@
 // so tests can run it under Pulumi mocks with the demo pipelines and with synthetic ones.
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
+import { defineOps, type OpsDefinition } from '../shared/ops-definition';
 import { secretsOf, type Pipeline } from '../shared/pipeline-definition';
 import type { StageDeclaration } from '../shared/stage-declaration';
 import { topologyOf, type PipelineTopology } from '../shared/topology';
 import { accessOf, ROLES } from './access-plan';
 import { declareDeadLetterAlert } from './alerting';
+import { OpsFunction } from './components/ops-function';
 import { StageFunction } from './components/stage-function';
 import type { SluiceConfig } from './config';
-import { builderAccountId, dataBucketName, firestoreDatabaseName, functionImagesRepositoryId, invokerAccountId } from './naming';
+import { declareFirestoreIndexes } from './firestore-indexes';
+import { builderAccountId, dataBucketName, firestoreDatabaseName, functionImagesRepositoryId, invokerAccountId, opsFunctionName } from './naming';
+import { opsAccessOf } from './ops-access';
 import { enableApis } from './project-services';
 import { declareBuckets, declareBundles, locateBundles, type BundleOptions } from './storage';
 
@@ -19,6 +23,9 @@ export interface SluiceProgramInput {
   stages: ReadonlyArray<Readonly<StageDeclaration>>;
   config: SluiceConfig;
   bundles: BundleOptions;
+  // pipelines/ops.ts: who may use the ops function, retention, the dashboard's URL. Default: nobody
+  // but the project's owners (who may grant themselves run.invoker), default retention.
+  ops?: OpsDefinition;
 }
 
 export interface SluiceOutputs {
@@ -27,8 +34,11 @@ export interface SluiceOutputs {
   firestoreDatabase: pulumi.Output<string>;
   // Topic name → full resource name (projects/<p>/topics/<name>).
   topics: pulumi.Output<Record<string, string>>;
-  // Function name → URL.
+  // Function name → URL (the ops function's too).
   functionUrls: pulumi.Output<Record<string, string>>;
+  // The ops API, and the dashboard alerts link to (ops.dashboardUrl, else the ops function's /ui/).
+  opsUrl: pulumi.Output<string>;
+  dashboardUrl: pulumi.Output<string>;
   // Function name (and "invoker", "builder") → service account e-mail.
   serviceAccounts: pulumi.Output<Record<string, string>>;
   schedules: pulumi.Output<Record<string, string>>;
@@ -51,7 +61,8 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
   checkInput(input);
   const { config, pipelines, stages } = input;
   const project = config.project;
-  const located = locateBundles([...new Set(stages.map((s) => s.name))], input.bundles);
+  const ops = input.ops ?? defineOps({});
+  const located = locateBundles([...new Set(stages.map((s) => s.name)), 'ops'], input.bundles);
 
   const topologies: PipelineTopology[] = pipelines.map((p) => topologyOf(p, stages, config.prefix));
   const apis = enableApis(project, topologies.flatMap((t) => t.services));
@@ -158,6 +169,36 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
     return found;
   };
 
+  // The ops function first: notify's alerts link to its dashboard (SLUICE_DASHBOARD_URL).
+  const opsName = opsFunctionName(config.prefix);
+  const opsBundle = bundles.get('ops')!;
+  const opsFunction = new OpsFunction(opsName, {
+    config,
+    access: opsAccessOf(pipelines, stages, ops, config.prefix),
+    source: { bucket: opsBundle.bucket, object: opsBundle.outputName },
+    builderServiceAccountId: builder.id,
+    imagesRepository: images.id,
+    firestoreDatabase: firestoreName,
+    builderGrants,
+    after: apis,
+    environment: {
+      SLUICE_PREFIX: config.prefix,
+      SLUICE_BUCKET: dataBucketName(config),
+      GOOGLE_CLOUD_PROJECT: project,
+      SLUICE_FIRESTORE_DATABASE: firestore,
+      // Where the pipelines' scheduler jobs are (pause/resume name them by it).
+      SLUICE_REGION: config.region,
+      LOG_LEVEL: config.logLevel,
+      ...(ops.dashboardUrl ? { SLUICE_DASHBOARD_URL: ops.dashboardUrl } : {}),
+    },
+    topics,
+    secrets,
+    dataBucket: { name: dataBucketName(config), resource: buckets.data },
+  }, afterApis);
+  const dashboardUrl: pulumi.Output<string> = ops.dashboardUrl
+    ? pulumi.output(ops.dashboardUrl)
+    : opsFunction.url.apply((url) => `${url.replace(/\/+$/, '')}/ui/`);
+
   const functions: Array<{ name: string; deployed: StageFunction }> = [];
   for (const [index, pipeline] of pipelines.entries()) {
     const topology = topologies[index]!;
@@ -183,6 +224,8 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
           GOOGLE_CLOUD_PROJECT: project,
           SLUICE_FIRESTORE_DATABASE: firestore,
           LOG_LEVEL: config.logLevel,
+          // Links in alerts; only notify sends any.
+          ...(stage.name === 'notify' ? { SLUICE_DASHBOARD_URL: dashboardUrl } : {}),
         },
         topics,
         secrets,
@@ -236,6 +279,10 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
     }
   }
 
+  // The composite indexes the run lists query by, and the TTL policies that enforce retention
+  // (shared/firestore-indexes.ts, which the local cloud's emulator honours too).
+  declareFirestoreIndexes({ project, database: firestore }, afterApis);
+
   if (config.alertEmail) {
     declareDeadLetterAlert({ project, prefix: config.prefix, email: config.alertEmail }, afterApis);
   }
@@ -243,6 +290,7 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
   const serviceAccounts: Array<[string, pulumi.Input<string>]> = [
     ['invoker', invoker.email],
     ['builder', builder.email],
+    [opsName, opsFunction.serviceAccount.email],
     ...functions.map((f): [string, pulumi.Input<string>] => [f.name, f.deployed.serviceAccount.email]),
   ];
   return {
@@ -250,7 +298,9 @@ export function declareSluice(input: SluiceProgramInput): SluiceOutputs {
     sourcesBucket: buckets.sources.name,
     firestoreDatabase: firestore,
     topics: record([...topics].map(([name, t]): [string, pulumi.Input<string>] => [name, t.id])),
-    functionUrls: record(functions.map((f): [string, pulumi.Input<string>] => [f.name, f.deployed.url])),
+    functionUrls: record([...functions.map((f): [string, pulumi.Input<string>] => [f.name, f.deployed.url]), [opsName, opsFunction.url]]),
+    opsUrl: opsFunction.url,
+    dashboardUrl,
     serviceAccounts: record(serviceAccounts),
     schedules: record(schedules),
   };

@@ -12,7 +12,8 @@ export const REQUIRED_APIS = [
   'cloudresourcemanager.googleapis.com', // project IAM members, project number look-up
   'cloudscheduler.googleapis.com',
   'firestore.googleapis.com',
-  'iam.googleapis.com',
+  'iam.googleapis.com', // also the ops function's custom role (scheduler pause/resume)
+  'logging.googleapis.com', // run logs, read by the ops function
   'monitoring.googleapis.com', // dead-letter alert policy
   'pubsub.googleapis.com',
   'run.googleapis.com', // gen2 functions are Cloud Run services

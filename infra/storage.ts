@@ -59,8 +59,11 @@ export class MissingBundleError extends Error {
   override name = 'MissingBundleError';
 }
 
+// A stage's bundle, or the ops function's (`ops`): scripts/build-functions.ts writes both alike.
+export type BundleName = StageName | 'ops';
+
 export interface LocatedBundle {
-  stage: StageName;
+  stage: BundleName;
   path: string;
   objectName: string;
 }
@@ -68,7 +71,7 @@ export interface LocatedBundle {
 // Where each stage's zip is and the object name it gets. The name carries the zip's hash, so a changed
 // bundle is a new object and the functions redeploy; an unchanged one changes nothing. Checked before
 // anything is declared, so a deploy without `npm run build` stops at once with the reason.
-export function locateBundles(stages: readonly StageName[], options: BundleOptions): LocatedBundle[] {
+export function locateBundles(stages: readonly BundleName[], options: BundleOptions): LocatedBundle[] {
   return stages.map((stage) => {
     const path = join(options.bundleDir, `${stage}.zip`);
     if (existsSync(path)) {
@@ -87,8 +90,8 @@ export function declareBundles(
   located: readonly LocatedBundle[],
   sources: gcp.storage.Bucket,
   opts?: pulumi.CustomResourceOptions,
-): Map<StageName, gcp.storage.BucketObject> {
-  const objects = new Map<StageName, gcp.storage.BucketObject>();
+): Map<BundleName, gcp.storage.BucketObject> {
+  const objects = new Map<BundleName, gcp.storage.BucketObject>();
   for (const bundle of located) {
     objects.set(bundle.stage, new gcp.storage.BucketObject(`bundle-${bundle.stage}`, {
       bucket: sources.name,

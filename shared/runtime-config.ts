@@ -25,6 +25,9 @@ export const runtimeConfigSchema = z.object({
     ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
     return z.NEVER;
   }),
+  // The ops dashboard (https://…/ui/), for the links in alerts; notify only. Unset: alerts carry the
+  // retry command but no link.
+  SLUICE_DASHBOARD_URL: z.string().url().optional(),
   // Emulator endpoints; when set the clients talk to them instead of Google Cloud.
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   FIRESTORE_EMULATOR_HOST: z.string().optional(),

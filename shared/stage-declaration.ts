@@ -31,7 +31,7 @@ export interface StageDeclaration {
     // Which of the pipeline's secrets it reads.
     // 'database-read': the read-only database secret when the pipeline declares one, else the database URL.
     // 'source' / 'destinations': every secret referenced inside the pipeline's source / destinations.
-    secrets: Array<'source' | 'destinations' | 'database' | 'database-read' | 'mail'>;
+    secrets: Array<'source' | 'destinations' | 'database' | 'database-read' | 'mail' | 'alerts'>;
   };
 }
 

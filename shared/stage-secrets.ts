@@ -18,6 +18,8 @@ export function secretsForStage(pipeline: Pipeline, stage: Pick<StageDeclaration
       names.add(databaseSecretFor(pipeline, stage));
     } else if (use === 'mail') {
       names.add(pipeline.mail.smtpUrl.secret);
+    } else if (use === 'alerts') {
+      for (const ref of secretRefsIn(pipeline.alerts)) names.add(ref.secret);
     }
   }
   return [...names].sort();

@@ -1,6 +1,7 @@
 // Alert mails: a run that ended partial or failed (with each bad file), a run that failed as a whole,
 // and a dead letter that belongs to no recorded run.
 import type { Pipeline } from '../../shared/pipeline-definition';
+import type { Alert } from './alerts/alert';
 import type { FileRecord } from '../runtime/run-record';
 import { escapeHtml, htmlDocument, htmlTable, textTable } from './html';
 import type { RunSummary } from './run-summary';
@@ -35,11 +36,37 @@ function alertBase(pipeline: Pipeline): Pick<OutgoingMail, 'from' | 'to'> {
   return { from: pipeline.alerts.from ?? pipeline.mail.from, to: [...pipeline.alerts.to] };
 }
 
+// What every alert mail ends with: where to look and what to type (alerts/alert.ts).
+export type AlertLinks = Pick<Alert, 'link' | 'hint'>;
+
+function linksHtml(links: AlertLinks | undefined): string {
+  if (!links) return '';
+  const link = links.link ? `<p><a href="${escapeHtml(links.link)}">Open in the dashboard</a></p>\n` : '';
+  return `${link}<p>Retry: <code>${escapeHtml(links.hint.command)}</code> (${escapeHtml(links.hint.does)})</p>`;
+}
+
+function linksText(links: AlertLinks | undefined): string {
+  if (!links) return '';
+  return `${links.link ? `Dashboard: ${links.link}\n` : ''}Retry: ${links.hint.command} (${links.hint.does})\n`;
+}
+
+// An alert with nothing more to show than what it says (a run running long, a missed schedule).
+export function renderAlertMail(pipeline: Pipeline, alert: Alert, messageId: string): OutgoingMail {
+  const subject = `[Sluice alert] ${alert.title}`;
+  return {
+    ...alertBase(pipeline),
+    subject,
+    html: htmlDocument(subject, `<h2>${escapeHtml(subject)}</h2>\n<p>${escapeHtml(alert.summary)}</p>\n${linksHtml(alert)}`),
+    text: `${alert.summary}\n\n${linksText(alert)}`,
+    messageId,
+  };
+}
+
 export function runAlertMessageId(runId: string): string {
   return `<${runId}.alert@sluice>`;
 }
 
-export function renderRunAlert(input: { pipeline: Pipeline; summary: RunSummary; badFiles: BadFile[]; runError?: { stage: string; message: string } }): OutgoingMail {
+export function renderRunAlert(input: { pipeline: Pipeline; summary: RunSummary; badFiles: BadFile[]; runError?: { stage: string; message: string }; links?: AlertLinks }): OutgoingMail {
   const { pipeline, summary, badFiles, runError } = input;
   const subject = `[Sluice alert] ${summary.pipeline} run ${summary.runId} ${summary.status}, ${summary.runDate}`;
   const intro = `Pipeline ${summary.pipeline}, run ${summary.runId} (${summary.runDate}) ended ${summary.status}: ${badFiles.length} file(s) did not load.`;
@@ -48,6 +75,10 @@ export function renderRunAlert(input: { pipeline: Pipeline; summary: RunSummary;
   if (runError) {
     html.push(`<p>The run failed in <b>${escapeHtml(runError.stage)}</b>: ${escapeHtml(runError.message)}</p>`);
     text.push(`The run failed in ${runError.stage}: ${runError.message}`, '');
+  }
+  if (input.links) {
+    html.push(linksHtml(input.links));
+    text.push(linksText(input.links));
   }
   if (badFiles.length) {
     html.push(htmlTable(BAD_FILE_COLUMNS, badFileRows(badFiles)));
@@ -59,15 +90,15 @@ export function renderRunAlert(input: { pipeline: Pipeline; summary: RunSummary;
 }
 
 // A run that failed as a whole (run-failed), e.g. the source refused the connection.
-export function renderFailureAlert(input: { pipeline: Pipeline; runId: string; stage: string; error: string; runDate?: string }): OutgoingMail {
+export function renderFailureAlert(input: { pipeline: Pipeline; runId: string; stage: string; error: string; runDate?: string; links?: AlertLinks }): OutgoingMail {
   const { pipeline, runId, stage, error } = input;
   const subject = `[Sluice alert] ${pipeline.name} run ${runId} failed in ${stage}${input.runDate ? `, ${input.runDate}` : ''}`;
   const intro = `Pipeline ${pipeline.name}, run ${runId}${input.runDate ? ` (${input.runDate})` : ''} failed in stage ${stage}.`;
   return {
     ...alertBase(pipeline),
     subject,
-    html: htmlDocument(subject, `<h2>${escapeHtml(subject)}</h2>\n<p>${escapeHtml(intro)}</p>\n<p>Error: ${escapeHtml(error)}</p>`),
-    text: `${intro}\nError: ${error}\n`,
+    html: htmlDocument(subject, `<h2>${escapeHtml(subject)}</h2>\n<p>${escapeHtml(intro)}</p>\n<p>Error: ${escapeHtml(error)}</p>\n${linksHtml(input.links)}`),
+    text: `${intro}\nError: ${error}\n\n${linksText(input.links)}`,
     messageId: `<${runId}.failure-alert@sluice>`,
   };
 }

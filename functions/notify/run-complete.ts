@@ -9,6 +9,8 @@
 // clients and many servers collapse into one message.
 import type { RunCompleteMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
+import { alertGroups, webhookUrlOf } from './alerts/alert-deliveries';
+import { endedRunAlertOf } from './alerts/run-alerts';
 import { removeStagedLeftovers } from './cleanup-run';
 import { deliveryLeaseMs } from './deliver-once';
 import { deliverAll } from './destinations/deliver-all';
@@ -18,6 +20,7 @@ import { runAlertDelivery } from './destinations/mail/alert-mail';
 import { cancelledNoticeDelivery } from './destinations/mail/cancelled-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
 import { reportMailDeliveries } from './destinations/mail/report-mail';
+import { badFilesOf } from './render-alert';
 import { summarizeRun } from './run-summary';
 
 export { reportApplies } from './destinations/mail/report-mail';
@@ -43,7 +46,9 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
     return;
   }
   if (run.status === 'partial' || run.status === 'failed') {
-    await deliverAll([{ name: 'run alert', deliveries: [runAlertDelivery({ pipeline: ctx.pipeline, run, summary, files }, smtp)], onFailure: 'throw' }], common);
+    const alert = endedRunAlertOf({ run, runDate: summary.runDate, badFiles: badFilesOf(files).length, ...(ctx.dashboardUrl ? { dashboardUrl: ctx.dashboardUrl } : {}) });
+    const mail = runAlertDelivery({ pipeline: ctx.pipeline, run, summary, files, links: alert }, smtp);
+    await deliverAll(alertGroups({ alert, mail, webhook: webhookUrlOf(ctx), name: 'run alert' }), common);
   }
   const reports = reportMailDeliveries(ctx, run, summary, smtp, log);
   await deliverAll([{ name: 'report mail', deliveries: reports, onFailure: 'throw' }], common);

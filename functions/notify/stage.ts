@@ -16,5 +16,6 @@ export const notifyStage = declareStage({
   // Reads the database only (report queries): with the pipeline's read-only secret when it has one.
   // Deletes in staged/: what a run's transform attempts left behind (cleanup-run.ts). Reads archive/ and
   // quarantine/: where a run's files are by its end, for the destinations that copy them (Drive).
-  uses: { bucket: { read: ['archive', 'quarantine'], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database-read', 'mail', 'destinations'] },
+  // 'alerts': the alert webhook's URL, a credential kept as a secret.
+  uses: { bucket: { read: ['archive', 'quarantine'], write: [], delete: ['staged'] }, firestore: true, database: true, secrets: ['database-read', 'mail', 'destinations', 'alerts'] },
 });

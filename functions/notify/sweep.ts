@@ -4,15 +4,20 @@
 // nothing on it moved for longer than the stages it waits on can legitimately take (stall-limit.ts):
 // by then every message that could still move it has been dead-lettered (and handled) or was lost.
 // Failing the run publishes run-failed once; notify then alerts once (deliver-once.ts). A sweep
-// delivered twice finds the run failed and does nothing more.
+// delivered twice finds the run failed and does nothing more. The sweep also raises the watchdog's
+// alerts (alerts/sweep-alerts.ts): a run going longer than alerts.longRunningMinutes, and a schedule
+// fire time no run started for. Every read goes through the RunStore and the PipelineStateStore.
 import { parseMessage, sweepMessageSchema } from '../../shared/messages';
 import { stallLimitsOf } from '../../shared/stall-limit';
 import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
 import type { IncomingMessage, StageContext } from '../runtime/context';
-import { filesToEnd, RUNS_COLLECTION, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
+import { createFirestorePipelineStateStore } from '../runtime/firestore-pipeline-state-store';
+import type { PipelineStateStore } from '../runtime/pipeline-state-store';
+import { filesToEnd, type FileRecord, type RunRecord, type StageTiming } from '../runtime/run-record';
+import type { RunStore } from '../runtime/run-store';
 import { stageList } from '../stages';
+import { alertLongRunning, alertMissedSchedules } from './alerts/sweep-alerts';
 import { deliveryLeaseMs } from './deliver-once';
-import { readFiles } from './run-state';
 
 // How many running runs one sweep looks at; the next sweep takes the rest.
 const SWEEP_BATCH = 200;
@@ -86,51 +91,65 @@ export function describeStall(verdict: StallVerdict, now: Date): string {
 
 export interface SweepOptions {
   now?: () => Date;
+  // The stores the sweep reads: by default the context's RunStore and Firestore's pipeline state.
+  runs?: Pick<RunStore, 'runningRuns' | 'notifyPendingRuns' | 'getFiles' | 'listRuns'>;
+  pipelineState?: PipelineStateStore;
 }
 
-export async function handleSweep(ctx: StageContext, message: IncomingMessage, options: SweepOptions = {}): Promise<{ failed: string[]; redriven: string[] }> {
+export interface SweepResult {
+  failed: string[];
+  redriven: string[];
+  // Runs alerted as running past alerts.longRunningMinutes, and schedule fire times alerted as missed.
+  longRunning: string[];
+  missedSchedules: string[];
+}
+
+export async function handleSweep(ctx: StageContext, message: IncomingMessage, options: SweepOptions = {}): Promise<SweepResult> {
   const sweep = parseMessage(sweepMessageSchema, JSON.parse(message.data.toString('utf8')), 'sweep');
   const now = (options.now ?? (() => new Date()))();
+  const runs = options.runs ?? ctx.runs;
+  const pipelineState = options.pipelineState ?? createFirestorePipelineStateStore(ctx.firestore);
   const limits = stallLimitsOf(stageList, ctx.pipeline.watchdog.stalledAfterMinutes);
-  const snap = await ctx.firestore.collection(RUNS_COLLECTION)
-    .where('pipeline', '==', sweep.pipeline)
-    .where('status', '==', 'running')
-    .limit(SWEEP_BATCH)
-    .get();
+  const running = await runs.runningRuns(sweep.pipeline, SWEEP_BATCH);
   const failed: string[] = [];
-  for (const doc of snap.docs) {
-    const run = doc.data() as RunRecord;
-    const verdict = judgeRun(run, await readFiles(ctx.firestore, doc.id), limits, now);
-    if (!verdict.stalled) continue;
+  const alive: RunRecord[] = [];
+  const verdicts = new Map<string, StallVerdict>();
+  for (const run of running) {
+    const verdict = judgeRun(run, await runs.getFiles(run.runId), limits, now);
+    verdicts.set(run.runId, verdict);
+    if (!verdict.stalled) {
+      alive.push(run);
+      continue;
+    }
     const reason = describeStall(verdict, now);
-    ctx.logger.error('stalled run failed by the watchdog', { runId: doc.id, reason, waitingOn: verdict.waitingOn.length });
-    await ctx.failRun(doc.id, reason, verdict.lastSeen.stage);
-    failed.push(doc.id);
+    ctx.logger.error('stalled run failed by the watchdog', { runId: run.runId, reason, waitingOn: verdict.waitingOn.length });
+    await ctx.failRun(run.runId, reason, verdict.lastSeen.stage);
+    failed.push(run.runId);
   }
-  const redriven = await redriveNotifications(ctx, sweep.pipeline, now);
-  ctx.logger.info('watchdog sweep done', { running: snap.size, failed: failed.length, redriven: redriven.length });
-  return { failed, redriven };
+  const redriven = await redriveNotifications(ctx, runs, sweep.pipeline, now);
+  // A stalled run was just failed and alerted as such; only the ones still moving can be long-running.
+  const longRunning = await alertLongRunning(ctx, alive, now, (run) => {
+    const seen = verdicts.get(run.runId)?.lastSeen;
+    return seen ? `waiting on ${seen.stage}${seen.file ? ` (${seen.file})` : ''}` : undefined;
+  });
+  const missedSchedules = await alertMissedSchedules(ctx, { runs, pipelineState }, now);
+  ctx.logger.info('watchdog sweep done', { running: running.length, failed: failed.length, redriven: redriven.length, longRunning: longRunning.length, missedSchedules: missedSchedules.length });
+  return { failed, redriven, longRunning, missedSchedules };
 }
 
 // Runs that ended but whose notification never finished (notifyPending): once a dead sender's claim has
 // expired, the run's end is announced to notify again; deliver-once.ts skips what already went out.
-async function redriveNotifications(ctx: StageContext, pipeline: string, now: Date): Promise<string[]> {
+async function redriveNotifications(ctx: StageContext, runs: Pick<RunStore, 'notifyPendingRuns'>, pipeline: string, now: Date): Promise<string[]> {
   const leaseMs = deliveryLeaseMs(ctx.stage.timeoutSeconds);
-  const snap = await ctx.firestore.collection(RUNS_COLLECTION)
-    .where('pipeline', '==', pipeline)
-    .where('notifyPending', '==', true)
-    .limit(SWEEP_BATCH)
-    .get();
   const redriven: string[] = [];
-  for (const doc of snap.docs) {
-    const run = doc.data() as RunRecord;
+  for (const run of await runs.notifyPendingRuns(pipeline, SWEEP_BATCH)) {
     const endedAt = Date.parse(run.completedAt ?? run.finishedAt ?? run.updatedAt);
     if (!(now.getTime() - endedAt > leaseMs)) continue;
-    ctx.logger.warn('run ended without its notification finishing; announcing its end again', { runId: doc.id, status: run.status, endedAt: run.completedAt });
+    ctx.logger.warn('run ended without its notification finishing; announcing its end again', { runId: run.runId, status: run.status, endedAt: run.completedAt });
     await ctx.publish('notify', run.error
-      ? { v: 1, type: 'sluice.run-failed', pipeline, runId: doc.id, stage: run.error.stage, error: run.error.message }
-      : { v: 1, type: 'sluice.run-complete', pipeline, runId: doc.id });
-    redriven.push(doc.id);
+      ? { v: 1, type: 'sluice.run-failed', pipeline, runId: run.runId, stage: run.error.stage, error: run.error.message }
+      : { v: 1, type: 'sluice.run-complete', pipeline, runId: run.runId });
+    redriven.push(run.runId);
   }
   return redriven;
 }

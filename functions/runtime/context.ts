@@ -120,6 +120,8 @@ export interface StageContext {
   // Local cloud only: where the stand-ins of outside services are (SLUICE_LOCAL_ENDPOINTS), one entry
   // per connector kind, each parsed by its connector. Empty in the cloud.
   localEndpoints: Readonly<Record<string, unknown>>;
+  // The ops dashboard's URL (SLUICE_DASHBOARD_URL), for the links in alerts; absent: alerts carry none.
+  dashboardUrl?: string;
   // Ends a file and, when it was the run's last, publishes run-complete.
   finishFile(runId: string, fileKey: string, outcome: FileOutcome, details?: FileEnding): Promise<void>;
 }

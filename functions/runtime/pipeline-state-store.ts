@@ -21,4 +21,7 @@ export interface PipelineStateStore {
   setPaused(pipeline: string, paused: boolean, actor: Actor): Promise<PipelineState>;
   // The missed-schedule alert: true for the first caller to claim this fire time of the pipeline.
   claimScheduleCheck(pipeline: string, fireTime: string): Promise<boolean>;
+  // Gives a claim back when the alert it was taken for could not be sent, so the next sweep judges
+  // the fire time again instead of the alert being lost. Optional until every store has it.
+  releaseScheduleCheck?(pipeline: string, fireTime: string): Promise<void>;
 }

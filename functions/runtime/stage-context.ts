@@ -25,6 +25,7 @@ export interface StageResourcesOptions {
   secrets: SecretReader;
   logger: Logger;
   localEndpoints?: StageContext['localEndpoints'];
+  dashboardUrl?: string;
   // Pool size per instance; stages run one message at a time per instance, so a few suffice.
   maxDatabaseConnections?: number;
   // Tests that only observe what a handler records and publishes hand in their own; by default the run
@@ -99,6 +100,7 @@ export function createStageResources(options: StageResourcesOptions): StageResou
       database,
       publish,
       localEndpoints: options.localEndpoints ?? {},
+      ...(options.dashboardUrl ? { dashboardUrl: options.dashboardUrl } : {}),
       async finishFile(runId, fileKey, outcome, details) {
         const { runComplete } = await runs.finishFile(runId, fileKey, outcome, details);
         if (runComplete) {

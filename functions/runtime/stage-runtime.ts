@@ -70,6 +70,7 @@ export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
     secrets,
     logger,
     localEndpoints: config.SLUICE_LOCAL_ENDPOINTS,
+    ...(config.SLUICE_DASHBOARD_URL ? { dashboardUrl: config.SLUICE_DASHBOARD_URL } : {}),
     ...(options.retention ? { retention: options.retention } : {}),
   });
   return {

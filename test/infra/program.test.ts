@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stageList } from '../../functions/stages';
 import { accessOf, bucketGrantsFor } from '../../infra/access-plan';
 import { parseSluiceConfig, type SluiceConfig } from '../../infra/config';
-import { builderAccountId, dataBucketName, firestoreDatabaseName, functionImagesRepositoryId, invokerAccountId, serviceAccountEmail, serviceAccountId } from '../../infra/naming';
+import { builderAccountId, dataBucketName, firestoreDatabaseName, functionImagesRepositoryId, invokerAccountId, opsFunctionName, serviceAccountEmail, serviceAccountId } from '../../infra/naming';
+import { opsAccessOf } from '../../infra/ops-access';
+import { defineOps } from '../../shared/ops-definition';
 import { declareSluice } from '../../infra/program';
 import { MissingBundleError } from '../../infra/storage';
 import { pipelines as demoPipelines } from '../../pipelines/index';
@@ -70,6 +72,10 @@ const named = (s: Scenario, suffix: string, name: string) => {
 const topologies = (s: Scenario) => s.pipelines.map((p) => topologyOf(p, stageList, s.config.prefix));
 const invokerEmail = (s: Scenario) => serviceAccountEmail(invokerAccountId(s.config.prefix), s.config.project);
 const functionEmail = (s: Scenario, fn: string) => serviceAccountEmail(serviceAccountId(fn), s.config.project);
+// The pipelines' stage functions (the ops function is checked in ops-function.test.ts).
+const stageFunctions = (s: Scenario) => ofType(s, 'cloudfunctionsv2/function:Function').filter((f) => f.inputs.labels?.['sluice-stage']);
+const opsName = (s: Scenario) => opsFunctionName(s.config.prefix);
+const opsMember = (s: Scenario) => `serviceAccount:${functionEmail(s, opsName(s))}`;
 // Every resource that grants a role to a member.
 const grants = (s: Scenario) => s.resources.filter((r) => typeof r.inputs.role === 'string');
 
@@ -78,17 +84,17 @@ describe.each(scenarios)('$label', (s) => {
     const expected = topologies(s);
     expect(ofType(s, ':Topic').map((r) => r.inputs.name).sort()).toEqual(expected.flatMap((t) => t.topics.map((x) => x.name)).sort());
     expect(ofType(s, 'cloudfunctionsv2/function:Function').map((r) => r.inputs.name).sort())
-      .toEqual(expected.flatMap((t) => t.functions.map((f) => f.name)).sort());
+      .toEqual([...expected.flatMap((t) => t.functions.map((f) => f.name)), opsName(s)].sort());
     expect(ofType(s, 'pubsub/subscription:Subscription').map((r) => r.inputs.name).sort())
       .toEqual(expected.flatMap((t) => [...t.pushSubscriptions.map((x) => x.subscription), ...t.pullSubscriptions.map((x) => x.subscription)]).sort());
   });
 
   it('gives every function its own service account, sized and configured from its stage', () => {
-    const fns = ofType(s, 'cloudfunctionsv2/function:Function');
-    const emails = fns.map((f) => f.inputs.serviceConfig.serviceAccountEmail);
-    expect(new Set(emails).size).toBe(fns.length);
+    const fns = stageFunctions(s);
+    const emails = ofType(s, 'cloudfunctionsv2/function:Function').map((f) => f.inputs.serviceConfig.serviceAccountEmail);
+    expect(new Set(emails).size).toBe(fns.length + 1);
     const accounts = ofType(s, 'serviceaccount/account:Account');
-    expect(accounts).toHaveLength(fns.length + 2); // + invoker + builder
+    expect(accounts).toHaveLength(fns.length + 3); // + invoker + builder + ops
     for (const fn of fns) {
       const stage = stageList.find((x) => x.name === fn.inputs.buildConfig.entryPoint)!;
       expect(fn.inputs.name.endsWith(`-${stage.name}`)).toBe(true);
@@ -103,7 +109,9 @@ describe.each(scenarios)('$label', (s) => {
         maxInstanceRequestConcurrency: stage.concurrency,
       });
       const env = fn.inputs.serviceConfig.environmentVariables;
-      expect(Object.keys(env).sort()).toEqual(['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'SLUICE_BUCKET', 'SLUICE_FIRESTORE_DATABASE', 'SLUICE_PIPELINE', 'SLUICE_PREFIX', 'SLUICE_STAGE']);
+      // notify links its alerts to the dashboard.
+      const dashboard = stage.name === 'notify' ? ['SLUICE_DASHBOARD_URL'] : [];
+      expect(Object.keys(env).sort()).toEqual(['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'SLUICE_BUCKET', ...dashboard, 'SLUICE_FIRESTORE_DATABASE', 'SLUICE_PIPELINE', 'SLUICE_PREFIX', 'SLUICE_STAGE'].sort());
       expect(env).toMatchObject({ SLUICE_STAGE: stage.name, SLUICE_PREFIX: s.config.prefix, SLUICE_BUCKET: dataBucketName(s.config), GOOGLE_CLOUD_PROJECT: s.config.project });
       expect(env.SLUICE_FIRESTORE_DATABASE).toBe(s.config.firestoreDatabase ?? '(default)');
     }
@@ -136,8 +144,9 @@ describe.each(scenarios)('$label', (s) => {
   });
 
   it('lets only the invoker account invoke, once per function', () => {
-    const invokes = grants(s).filter((g) => /invoker/i.test(g.inputs.role));
-    const fns = ofType(s, 'cloudfunctionsv2/function:Function').map((f) => f.inputs.name).sort();
+    // The ops function's invokers are the declared people (ops-function.test.ts).
+    const invokes = grants(s).filter((g) => /invoker/i.test(g.inputs.role) && !String(g.name).startsWith(`${opsName(s)}-`));
+    const fns = stageFunctions(s).map((f) => f.inputs.name).sort();
     expect(invokes.every((g) => g.type.endsWith('cloudrunv2/serviceIamMember:ServiceIamMember') && g.inputs.role === 'roles/run.invoker')).toBe(true);
     expect(invokes.every((g) => g.inputs.member === `serviceAccount:${invokerEmail(s)}`)).toBe(true);
     expect(invokes.map((g) => g.inputs.name).sort()).toEqual(fns);
@@ -197,12 +206,14 @@ describe.each(scenarios)('$label', (s) => {
         for (const secret of secretsForStage(p, stage)) expected.add(`${secret} ${functionEmail(s, `${s.config.prefix}-${p.name}-${stage.name}`)}`);
       }
     }
+    // The ops function's health checks read each pipeline's database and source secrets.
+    for (const secret of opsAccessOf(s.pipelines, stageList, defineOps({}), s.config.prefix).secrets) expected.add(`${secret} ${functionEmail(s, opsName(s))}`);
     const actual = grants(s).filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor');
     expect(actual.every((g) => g.type.endsWith('secretmanager/secretIamMember:SecretIamMember'))).toBe(true);
     expect(new Set(actual.map((g) => `${g.inputs.secretId} ${g.inputs.member.replace('serviceAccount:', '')}`))).toEqual(expected);
     expect(actual).toHaveLength(expected.size);
 
-    for (const fn of ofType(s, 'cloudfunctionsv2/function:Function')) {
+    for (const fn of stageFunctions(s)) {
       const p = s.pipelines.find((x) => x.name === fn.inputs.serviceConfig.environmentVariables.SLUICE_PIPELINE)!;
       const stage = stageList.find((x) => x.name === fn.inputs.buildConfig.entryPoint)!;
       const secretEnv = fn.inputs.serviceConfig.secretEnvironmentVariables ?? [];
@@ -264,8 +275,11 @@ describe.each(scenarios)('$label', (s) => {
     expect(text).not.toMatch(/allUsers|allAuthenticatedUsers/);
     // Project-level grants: Firestore (conditioned on its database) and Cloud SQL for functions, build
     // logs for the builder. Nothing else, and no unconditioned Firestore role.
+    // The ops function also reads logs and pauses scheduler jobs (its custom role), both project-wide.
     const projectGrants = grants(s).filter((g) => g.type.endsWith('projects/iAMMember:IAMMember'));
-    expect([...new Set(projectGrants.map((g) => g.inputs.role))].every((r) => ['roles/datastore.user', 'roles/cloudsql.client', 'roles/logging.logWriter'].includes(r))).toBe(true);
+    const opsProject = [`projects/${s.config.project}/roles/${s.config.prefix.replace(/-/g, '_')}_scheduler_control`, 'roles/logging.viewer'];
+    expect(projectGrants.filter((g) => opsProject.includes(g.inputs.role)).every((g) => g.inputs.member === opsMember(s))).toBe(true);
+    expect([...new Set(projectGrants.map((g) => g.inputs.role))].every((r) => ['roles/datastore.user', 'roles/cloudsql.client', 'roles/logging.logWriter', ...opsProject].includes(r))).toBe(true);
     expect(projectGrants.filter((g) => g.inputs.role === 'roles/datastore.user').every((g) => g.inputs.condition?.expression)).toBe(true);
   });
 
@@ -291,7 +305,7 @@ describe.each(scenarios)('$label', (s) => {
   });
 
   it('takes internal traffic only, pushed to the run.app URL that Cloud Run counts as internal for Pub/Sub', () => {
-    const fns = ofType(s, 'cloudfunctionsv2/function:Function');
+    const fns = stageFunctions(s);
     expect(fns.length).toBeGreaterThan(0);
     for (const fn of fns) expect(fn.inputs.serviceConfig.ingressSettings).toBe('ALLOW_INTERNAL_ONLY');
     // Not the cloudfunctions.net URL, and not a custom domain: the Cloud Run service's own URL.
@@ -316,8 +330,8 @@ describe.each(scenarios)('$label', (s) => {
     else expect(dbs.map((d) => d.inputs)).toMatchObject([{ name: '(default)', type: 'FIRESTORE_NATIVE', locationId: s.config.region }]);
   });
 
-  it('uploads one bundle per stage and alerts the operator only when an e-mail is configured', () => {
-    expect(ofType(s, 'storage/bucketObject:BucketObject').map((o) => o.inputs.name).sort()).toEqual(stageList.map((x) => `functions/${x.name}.zip`).sort());
+  it('uploads one bundle per stage and the ops bundle, and alerts the operator only when an e-mail is configured', () => {
+    expect(ofType(s, 'storage/bucketObject:BucketObject').map((o) => o.inputs.name).sort()).toEqual([...stageList.map((x) => `functions/${x.name}.zip`), 'functions/ops.zip'].sort());
     expect(ofType(s, 'monitoring/alertPolicy:AlertPolicy')).toHaveLength(s.config.alertEmail ? 1 : 0);
   });
 
@@ -326,7 +340,7 @@ describe.each(scenarios)('$label', (s) => {
     expect(s.outputs.dataBucket).toBe(dataBucketName(s.config));
     expect(typeof s.outputs.sourcesBucket).toBe('string');
     expect(Object.keys(s.outputs.topics).sort()).toEqual(expected.flatMap((t) => t.topics.map((x) => x.name)).sort());
-    const fnNames = expected.flatMap((t) => t.functions.map((f) => f.name)).sort();
+    const fnNames = [...expected.flatMap((t) => t.functions.map((f) => f.name)), opsName(s)].sort();
     expect(Object.keys(s.outputs.functionUrls).sort()).toEqual(fnNames);
     expect(Object.values(s.outputs.functionUrls).every((u) => String(u).startsWith('https://'))).toBe(true);
     expect(Object.keys(s.outputs.serviceAccounts).sort()).toEqual(['builder', 'invoker', ...fnNames].sort());
@@ -342,6 +356,13 @@ describe('the synthetic set', () => {
       ['inventory', 'payroll', 'vendor-mail', 'pos-to-drive'].map((p) => `serviceAccount:${functionEmail(synthetic, `acme-${p}-notify`)}`).sort(),
     );
     expect(ofType(synthetic, 'secretmanager/secret:Secret').filter((r) => r.inputs.secretId === 'shared-smtp-url')).toHaveLength(1);
+  });
+
+  it("lets only the pipeline's notify function read its alert webhook's URL", () => {
+    const readers = grants(synthetic).filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor' && g.inputs.secretId === 'payroll-alert-webhook');
+    expect(readers.map((g) => g.inputs.member)).toEqual([`serviceAccount:${functionEmail(synthetic, 'acme-payroll-notify')}`]);
+    const notify = ofType(synthetic, 'cloudfunctionsv2/function:Function').find((f) => f.inputs.name === 'acme-payroll-notify')!;
+    expect(notify.inputs.serviceConfig.secretEnvironmentVariables).toContainEqual({ key: 'SLUICE_SECRET_PAYROLL_ALERT_WEBHOOK', secret: 'payroll-alert-webhook', version: 'latest', projectId: synthetic.config.project });
   });
 
   it('has no trigger schedule for the unscheduled pipeline, and a watchdog for every pipeline', () => {
@@ -393,11 +414,12 @@ describe('the Workspace connectors in the synthetic set', () => {
     }
     const readers = (secret: string) => grants(synthetic)
       .filter((g) => g.inputs.role === 'roles/secretmanager.secretAccessor' && g.inputs.secretId === secret).map((g) => g.inputs.member).sort();
-    expect(readers('vendor-mail-gmail-token')).toEqual([member('acme-vendor-mail-fetch')]);
+    // The ops function's health check signs in to the source too.
+    expect(readers('vendor-mail-gmail-token')).toEqual([member('acme-ops'), member('acme-vendor-mail-fetch')].sort());
     expect(readers('vendor-mail-drive-key')).toEqual([member('acme-vendor-mail-notify')]);
     expect(readers('pos-to-drive-drive-token')).toEqual([member('acme-pos-to-drive-notify')]);
     // One OAuth client, two pipelines' sign-ins: its reader in each.
-    expect(readers('google-oauth-client-id')).toEqual([member('acme-vendor-mail-fetch'), member('acme-pos-to-drive-notify')].sort());
+    expect(readers('google-oauth-client-id')).toEqual([member('acme-ops'), member('acme-vendor-mail-fetch'), member('acme-pos-to-drive-notify')].sort());
 
     const adders = grants(synthetic).filter((g) => g.inputs.role === 'roles/secretmanager.secretVersionAdder');
     expect(adders.map((g) => `${g.inputs.secretId} ${g.inputs.member}`).sort()).toEqual([

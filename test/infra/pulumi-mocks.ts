@@ -49,6 +49,10 @@ function computedState(type: string, inputs: Record<string, any>): { id: string;
     }
     case 'gcp:cloudscheduler/job:Job':
       return { id: `projects/${project}/locations/${inputs.region}/jobs/${inputs.name}`, state: {} };
+    case 'gcp:projects/iAMCustomRole:IAMCustomRole': {
+      const name = `projects/${project}/roles/${inputs.roleId}`;
+      return { id: name, state: { name } };
+    }
     case 'gcp:monitoring/notificationChannel:NotificationChannel':
       return { id: `projects/${project}/notificationChannels/1`, state: { name: `projects/${project}/notificationChannels/1` } };
     default:

@@ -1,5 +1,5 @@
 // A second set of definitions for the infra tests: five pipelines, two of them sharing a secret
-// (the SMTP URL), one without a schedule, one reading its source with a private key, one reading a
+// (the SMTP URL), one posting alerts to a webhook, one without a schedule, one reading its source with a private key, one reading a
 // Gmail inbox with push (OAuth) and delivering to Drive as a service account, and one copying its
 // SFTP export to Drive with a user's OAuth token (the OAuth client shared with the Gmail one).
 import { definePipeline, type Pipeline, type PipelineInput } from '../../shared/pipeline-definition';
@@ -26,7 +26,12 @@ function pipeline(name: string, overrides: Partial<PipelineInput>): Pipeline {
 
 export const syntheticPipelines: readonly Pipeline[] = [
   pipeline('inventory', { schedule: { cron: '30 2 * * *', timeZone: 'Europe/Berlin', payload: { region: 'eu' } } }),
-  pipeline('payroll', { schedule: { cron: '0 */4 * * 1-5', timeZone: 'Asia/Tokyo' } }),
+  // Alerts also posted to a chat webhook, whose URL is a secret.
+  pipeline('payroll', {
+    schedule: { cron: '0 */4 * * 1-5', timeZone: 'Asia/Tokyo' },
+    alerts: { to: ['ops@example.com'], longRunningMinutes: 90, missedScheduleMinutes: 30, webhook: { url: { secret: 'payroll-alert-webhook' } } },
+    secrets: ['payroll-sftp-password', 'payroll-database-url', 'shared-smtp-url', 'payroll-alert-webhook'],
+  }),
   // No schedule: triggered manually only. Its own SMTP secret and a private-key source.
   pipeline('ad-hoc-uploads', {
     source: {

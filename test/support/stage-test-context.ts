@@ -119,6 +119,8 @@ export interface StageTestContextOptions {
   logger?: Logger;
   messageId?: string;
   localEndpoints?: StageContext['localEndpoints'];
+  // SLUICE_DASHBOARD_URL, for the links in alerts.
+  dashboardUrl?: string;
 }
 
 export function createTestContext(o: StageTestContextOptions & { record?: 'memory' }): TestStageContext;
@@ -143,6 +145,7 @@ export function createTestContext(o: StageTestContextOptions): TestStageContext<
     secrets: o.secretsDir ? createSecretReader({ env: {}, secretsDir: o.secretsDir, projectId, allowed: o.pipeline.secrets }) : databaseOnly(o.pipeline, o.databaseUrl),
     logger: o.logger ?? silentLogger,
     ...(o.localEndpoints ? { localEndpoints: o.localEndpoints } : {}),
+    ...(o.dashboardUrl ? { dashboardUrl: o.dashboardUrl } : {}),
     runs,
     async publish(target, message, attributes) {
       published.push({ stage: target, message, ...(attributes ? { attributes } : {}) });
@@ -326,7 +329,7 @@ export interface StageHarness {
 let messageCounter = 0;
 
 // Record 'cloud' contexts for one pipeline of the world, and its notify topic read back.
-export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, options: { publishTime?: string } = {}): Promise<StageHarness> {
+export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, options: { publishTime?: string; dashboardUrl?: string } = {}): Promise<StageHarness> {
   const notifyTopic = topicName(world.prefix, pipeline.name, 'notify');
   // Two harnesses may serve one pipeline (a later instance with other secrets): the topic may exist.
   const topic = world.clients.pubsub.topic(notifyTopic);
@@ -345,6 +348,7 @@ export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, op
     pipeline, stage, record: 'cloud', clients: world.clients, projectId: world.projectId, prefix: world.prefix,
     bucket: world.started.bucket ? world.bucket : 'unused',
     secretsDir: world.secretsDir, logger: world.logger, messageId, ...(localEndpoints ? { localEndpoints } : {}),
+    ...(options.dashboardUrl ? { dashboardUrl: options.dashboardUrl } : {}),
   });
   return {
     pipeline,

@@ -51,7 +51,7 @@ export function renderPipelinesPage(container, context) {
       // Keep keyboard focus on the button that was pressed across the redraw.
       const focused = document.activeElement?.closest?.('tr')?.dataset.pipeline;
       replaceChildren(body, h('table', { className: 'pipelines', id: 'pipelines' },
-        h('caption', {}, 'Pipelines'),
+        h('caption', { className: 'visually-hidden' }, 'Pipelines'),
         h('thead', {}, h('tr', {}, headers.map((n) => h('th', { scope: 'col' }, n)))),
         h('tbody', {}, pipelines.map((p) => row(p, context, () => live.reload(), setMessage)))));
       if (focused) body.querySelector(`tr[data-pipeline="${CSS.escape(focused)}"] button`)?.focus();

@@ -117,14 +117,15 @@ async function seed(firestore: Firestore, runs: number, log: (message: string) =
   const worker = async () => {
     while (next < runs) {
       const from = next;
-      next = Math.min(runs, next + BATCH);
+      const to = Math.min(runs, from + BATCH);
+      next = to; // claimed before the await: the other workers take the batches after it
       const batch = firestore.batch();
-      for (let i = from; i < next; i++) {
+      for (let i = from; i < to; i++) {
         const run = runOf(i, newest);
         batch.set(collection.doc(run.runId), run);
       }
       await batch.commit();
-      done += next - from;
+      done += to - from;
       if (done % 20_000 < BATCH) log(`ops: seeded ${count(done)} of ${count(runs)} runs`);
     }
   };

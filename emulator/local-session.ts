@@ -62,6 +62,8 @@ export interface LocalSessionOptions {
   bundles?: BundleOptions;
   // Serve the ops API and dashboard (not for `npm start -- --once`, which exits after its runs).
   serveOps: boolean;
+  // Default: the local cloud's (tests take one of their own).
+  projectId?: string;
 }
 
 export interface LocalSession {
@@ -87,6 +89,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
       endpoints: options.endpoints,
       pipelines: options.pipelines,
       handlers: options.handlers,
+      ...(options.projectId ? { projectId: options.projectId } : {}),
       secrets,
       runSchedules: options.runSchedules,
       ...(options.bundles ? { bundles: options.bundles } : {}),

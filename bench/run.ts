@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   if (options.parts.includes('demo')) demo = await benchDemoLatency({ runs: options.demoRuns, log });
   if (options.parts.includes('gmail')) gmail = await benchGmailFetch(options.gmailMessages, log);
   if (options.parts.includes('drive')) drive = await benchDriveUpload(options, log);
-  if (options.parts.includes('ops')) opsList = await benchOpsList({ runs: options.opsRuns, samples: options.quick ? 20 : 100, log });
+  if (options.parts.includes('ops')) opsList = await benchOpsList({ runs: options.opsRuns, samples: options.quick ? 10 : 20, log });
 
   console.log(`\nSluice bench (${os.cpus().length} CPU, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${options.quick ? ', --quick' : ''})`);
   if (throughput) {

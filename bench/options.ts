@@ -2,7 +2,7 @@
 // starting anything.
 import path from 'node:path';
 
-export const PARTS = ['throughput', 'modes', 'xlsx', 'demo', 'gmail', 'drive', 'bundles'] as const;
+export const PARTS = ['throughput', 'modes', 'xlsx', 'demo', 'gmail', 'drive', 'ops', 'bundles'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface Options {
@@ -15,6 +15,8 @@ export interface Options {
   xlsxRows: number;
   // gmail: mails (× 2 attachments) the Gmail source fetches from the Google API double.
   gmailMessages: number;
+  // ops: run records seeded in the Firestore emulator before GET /runs is measured.
+  opsRuns: number;
   quick: boolean;
   demoRuns: number;
   parts: Part[];
@@ -22,17 +24,17 @@ export interface Options {
   profileDir?: string;
 }
 
-export const FULL = { rows: 1_000_000, bigRows: 10_000_000, modeRows: 1_000_000, xlsxRows: 200_000, demoRuns: 10, gmailMessages: 1_000 };
+export const FULL = { rows: 1_000_000, bigRows: 10_000_000, modeRows: 1_000_000, xlsxRows: 200_000, demoRuns: 10, gmailMessages: 1_000, opsRuns: 100_000 };
 // --quick: every part still runs against its baseline, at sizes that take seconds, not minutes.
-export const QUICK = { rows: 20_000, bigRows: 100_000, modeRows: 20_000, xlsxRows: 5_000, demoRuns: 2, gmailMessages: 50 };
+export const QUICK = { rows: 20_000, bigRows: 100_000, modeRows: 20_000, xlsxRows: 5_000, demoRuns: 2, gmailMessages: 50, opsRuns: 5_000 };
 
-export const USAGE = 'npm run bench -- [--quick] [--parts LIST] [--rows N] [--big-rows N] [--mode-rows N] [--xlsx-rows N] [--demo-runs N] [--gmail-messages N] [--profile DIR]';
+export const USAGE = 'npm run bench -- [--quick] [--parts LIST] [--rows N] [--big-rows N] [--mode-rows N] [--xlsx-rows N] [--demo-runs N] [--gmail-messages N] [--ops-runs N] [--profile DIR]';
 
 // `env`: npm's own. `npm run bench --quick` (without `--`) gives npm the flag: npm keeps it as its
 // config `quick` (env npm_config_quick) and the script never sees it, so it would silently run the
 // full sizes. Refused instead, saying how to pass it.
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Options {
-  const swallowed = ['quick', 'parts', 'rows', 'big_rows', 'mode_rows', 'xlsx_rows', 'demo_runs', 'gmail_messages', 'profile'].filter((name) => env[`npm_config_${name}`] !== undefined);
+  const swallowed = ['quick', 'parts', 'rows', 'big_rows', 'mode_rows', 'xlsx_rows', 'demo_runs', 'gmail_messages', 'ops_runs', 'profile'].filter((name) => env[`npm_config_${name}`] !== undefined);
   if (swallowed.length > 0) {
     throw new Error(`npm took ${swallowed.map((n) => `--${n.replace(/_/g, '-')}`).join(', ')} as its own option; pass the bench's options after "--": ${USAGE}`);
   }
@@ -53,6 +55,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Options 
     else if (arg === '--xlsx-rows') given.xlsxRows = value();
     else if (arg === '--demo-runs') given.demoRuns = value();
     else if (arg === '--gmail-messages') given.gmailMessages = value();
+    else if (arg === '--ops-runs') given.opsRuns = value();
     else if (arg === '--quick') quick = true;
     else if (arg === '--parts') {
       const wanted = (argv[++i] ?? '').split(',').filter(Boolean);

@@ -10,6 +10,9 @@
 //   mails/s, peak RSS, quota units per mail (gmail-fetch.ts).
 // - drive: a 200 MB file through the Drive destination's resumable upload to the Google API double,
 //   MB/s and peak RSS vs reading it from the GCS emulator (drive-upload.ts).
+// - ops: GET /runs of the ops API through its real HTTP server over --ops-runs run records seeded in
+//   the Firestore emulator: first page, deep cursor pages, filters, vs GET /health and one document
+//   get; goal p95 ≤ 150 ms at 100,000 runs (ops-list.ts).
 // - bundles: `npm run build`, then the size and cold load time of each stage package
 //   (scripts/measure-bundles.ts, which measures what the build wrote and writes .sluice/bundles.json).
 // `--quick`: every part but bundles at small sizes (options.ts), in about a minute.
@@ -24,6 +27,7 @@ import { benchDemoLatency, formatDemoLatency, type DemoLatencyResult } from './d
 import { benchGmailFetch, formatGmail, type GmailPart } from './gmail-fetch';
 import { benchDriveUpload, formatDrive, type DrivePart } from './drive-upload';
 import { benchLoadModes, formatModes, type ModesPart } from './load-modes';
+import { benchOpsList, formatOps, type OpsPart } from './ops-list';
 import { parseArgs } from './options';
 import { profileWorkersInto } from './run-worker';
 import { benchThroughput, formatThroughput, type ThroughputPart } from './throughput';
@@ -51,12 +55,14 @@ async function main(): Promise<void> {
   let demo: DemoLatencyResult | undefined;
   let gmail: GmailPart | undefined;
   let drive: DrivePart | undefined;
+  let opsList: OpsPart | undefined;
   if (options.parts.includes('throughput')) throughput = await benchThroughput(options, log);
   if (options.parts.includes('modes')) modes = await benchLoadModes(options, log);
   if (options.parts.includes('xlsx')) xlsx = await benchXlsx(options, log);
   if (options.parts.includes('demo')) demo = await benchDemoLatency({ runs: options.demoRuns, log });
   if (options.parts.includes('gmail')) gmail = await benchGmailFetch(options.gmailMessages, log);
   if (options.parts.includes('drive')) drive = await benchDriveUpload(options, log);
+  if (options.parts.includes('ops')) opsList = await benchOpsList({ runs: options.opsRuns, samples: options.quick ? 10 : 20, log });
 
   console.log(`\nSluice bench (${os.cpus().length} CPU, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}${options.quick ? ', --quick' : ''})`);
   if (throughput) {
@@ -83,6 +89,10 @@ async function main(): Promise<void> {
     console.log(`\nDrive destination: ${drive.megabytes} MB from the GCS emulator to the Google API double (resumable, ${DEFAULT_CHUNK_BYTES / 1048576} MiB chunks)\n`);
     console.log(formatDrive(drive));
   }
+  if (opsList) {
+    console.log(`\nops API: GET /runs over ${opsList.runs.toLocaleString('en-US')} run records in the Firestore emulator (real HTTP server, views and RunStore; ${'dev token'})\n`);
+    console.log(formatOps(opsList));
+  }
   const out = path.resolve(import.meta.dirname, '..', '.sluice', 'bench.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
     ...(demo ? { demo } : {}),
     ...(gmail ? { gmail } : {}),
     ...(drive ? { drive } : {}),
+    ...(opsList ? { ops: opsList } : {}),
   }, null, 2) + '\n');
   console.log(`written to ${path.relative(process.cwd(), out)}`);
 

@@ -1,6 +1,8 @@
 // The `npm start` session (start-demo.ts loads it): the whole chain on one machine. Starts the local cloud, drops a generated POS export on
-// its SFTP server, deploys the pipelines onto it, triggers the demo once, prints the run's timeline and
-// where to look, then keeps the schedules running until Ctrl-C. `npm start -- --once` exits after the
+// its SFTP server, deploys every listed pipeline onto it (a user's own with its secrets from
+// .sluice/secrets.json, local-secrets.ts), triggers the demo once, prints the run's timeline and
+// where to look, serves the ops API and dashboard (local-ops.ts), then keeps the schedules running
+// until Ctrl-C. `npm start -- --once` exits after the
 // first run: 0 if it succeeded, 1 otherwise. `--bundles` serves the functions from the deployment
 // packages `npm run build` wrote (dist/functions), one functions-framework process each, instead of
 // in-process from the TypeScript sources.
@@ -10,17 +12,19 @@ import path from 'node:path';
 import pg from 'pg';
 import { handlers } from '../functions/handlers';
 import { pipelines } from '../pipelines/index';
+import { ops } from '../pipelines/ops';
 import { restaurantPos } from '../pipelines/restaurant-pos';
 import { vendorInbox } from '../pipelines/vendor-inbox';
 import { GoogleApiDoubleClient } from './google-apis/double-client';
-import { seedVendorInbox } from './demo/vendor-inbox-seed';
-import { seedPipelineDrive } from './demo/pos-drive-seed';
+import { demoSecretNames, isDemoPipeline, seedDemoSecrets } from './demo/demo-secrets';
+import { deliverVendorMails } from './demo/vendor-inbox-seed';
 import { FINANCE_INBOX } from './demo/vendor-mails';
 import { createGoogleClients } from '../shared/google-clients';
 import { createLogger } from '../shared/logger';
 import { writeBackOfficeFiles } from './demo/back-office-files';
 import { generatePosExport, recentBusinessDays } from './demo/pos-export';
-import { deployPipelines } from './deploy-pipelines';
+import { checkSecrets, localValuesOf, MissingSecretsError, startLocalSession, type LocalSession } from './local-session';
+import { printOpsHint } from './ops-hint';
 import { renderTimeline, waitForRun } from './run-watch';
 import { writeEnvFile } from './env-file';
 import { endpointsToEnv, startLocalCloud } from './stack';
@@ -53,16 +57,18 @@ async function freshDatabase(adminUrl: string, name: string): Promise<string> {
 
 async function main(): Promise<number> {
   if (bundleDir && !fs.existsSync(bundleDir)) throw new Error(`--bundles: ${bundleDir} does not exist; run \`npm run build\` first`);
-  const dataDir = path.resolve('.sluice');
+  const dataDir = path.resolve(process.env.SLUICE_DATA_DIR || '.sluice');
+  // Before the local cloud starts: a pipeline whose secret has no value is named now, not at fire time.
+  checkSecrets(pipelines, dataDir, demoSecretNames(pipelines));
   say('starting the local cloud (Pub/Sub, Firestore, Cloud Storage, PostgreSQL, SFTP, SMTP)...');
   const cloud = await startLocalCloud({ dataDir, env: process.env, logger });
   const { endpoints } = cloud;
   say(`local cloud up in ${cloud.coldStartMs} ms`);
   writeEnvFile(path.join(dataDir, 'emulator.env'), endpointsToEnv(endpoints));
 
-  let deployment: Awaited<ReturnType<typeof deployPipelines>> | undefined;
+  let session: LocalSession | undefined;
   const stop = async () => {
-    await deployment?.stop().catch(() => undefined);
+    await session?.stop().catch(() => undefined);
     await cloud.stop();
   };
   try {
@@ -76,38 +82,37 @@ async function main(): Promise<number> {
     const backOffice = await writeBackOfficeFiles({ root: endpoints.sftp.root, exportId: source.params.exportId ?? '4471', date: latest });
     say(`supplier files for ${latest}: ${backOffice.files.map((f) => path.basename(f)).join(', ')}`);
     // The e-mail chore: the day's vendor mails in the finance team's Gmail inbox (the local double).
-    const google = new GoogleApiDoubleClient(endpoints.google);
-    const inbox = await seedVendorInbox(google, latest);
-    say(`vendor mails in the finance inbox: ${inbox.mails.join('; ')}`);
-    // The POS export is also copied to the back office's Drive folder (the local double's).
-    const driveSecrets = await seedPipelineDrive(google, restaurantPos);
-
+    // The demo pipelines' credentials: the finance mailbox's and the back office Drive's (where the POS
+    // export is also copied) at the Google API double, the SFTP password, database and SMTP URLs.
     const databaseUrl = await freshDatabase(endpoints.databaseUrl, 'sluice_demo');
-    deployment = await deployPipelines({
+    const google = new GoogleApiDoubleClient(endpoints.google);
+    const seeds = await seedDemoSecrets({ google, endpoints, databaseUrl, pipelines });
+    const mails = listed(vendorInbox) ? await deliverVendorMails(google, latest) : [];
+    if (mails.length > 0) say(`vendor mails in the finance inbox: ${mails.join('; ')}`);
+    session = await startLocalSession({
       endpoints,
       pipelines,
       handlers,
-      secrets: {
-        'pos-sftp-password': endpoints.sftp.password,
-        'pos-database-url': databaseUrl,
-        'finance-database-url': databaseUrl,
-        ...inbox.secrets,
-        ...driveSecrets,
-        'smtp-url': `smtp://${endpoints.smtp.host}:${endpoints.smtp.port}`,
-      },
+      ops,
+      dataDir,
+      seeds,
+      localValues: localValuesOf(endpointsToEnv(endpoints), endpoints, databaseUrl),
+      logger,
+      verbose,
       runSchedules: !once,
+      serveOps: !once,
       // The function processes get nothing of ours but PATH, and no metadata-server probe (none exists locally).
       ...(bundleDir ? { bundles: { dir: bundleDir, env: { PATH: process.env.PATH, METADATA_SERVER_DETECTION: 'none' } } } : {}),
-      logger,
-      logLevel: verbose ? 'DEBUG' : 'WARNING',
     });
+    const { deployment } = session;
+    if (session.ops) say(`dashboard (watch the demo runs live): ${session.ops.dashboardSignIn}`);
 
     // Both pipelines at once: the POS export from SFTP, and the vendor mails from Gmail.
     const stamp = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
     const demoRuns = [
       { pipeline: restaurantPos, runId: `demo-${stamp}` },
       { pipeline: vendorInbox, runId: `demo-${stamp}-inbox` },
-    ];
+    ].filter(({ pipeline }) => listed(pipeline));
     for (const { pipeline, runId } of demoRuns) {
       await deployment.trigger(pipeline.name, { runId });
       say(`triggered ${pipeline.name} as run ${runId}`);
@@ -137,6 +142,7 @@ async function main(): Promise<number> {
       await stop();
       return succeeded ? 0 : 1;
     }
+    if (session.ops) printOpsHint(say, session.ops, pipelines.filter((p) => !isDemoPipeline(p)));
     say('\nschedules are running; Ctrl-C to stop.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -150,9 +156,17 @@ async function main(): Promise<number> {
   }
 }
 
+// A demo pipeline runs in the demo only while pipelines/index.ts lists it (a user may remove them).
+const listed = (pipeline: { name: string }) => pipelines.some((p) => p.name === pipeline.name);
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // One line per pipeline secret without a value, each saying how to set it; a usage error.
+    if (error instanceof Error && error.name === 'MissingSecretsError') {
+      process.stderr.write(`${(error as MissingSecretsError).lines.join('\n')}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`sluice: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },

@@ -20,7 +20,8 @@ import { localStorageIdentity, objectBindingsFor } from '../shared/bucket-access
 import { createLogger, type Logger } from '../shared/logger';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { StageName } from '../shared/stage-declaration';
-import { functionName, topicName, topologyOf, type PipelineTopology } from '../shared/topology';
+import { functionName, scheduleJobName, topicName, topologyOf, type PipelineTopology } from '../shared/topology';
+import type { ScheduleControl } from '../functions/ops/ops-deps';
 import { startBundleHost, type BundleHost, type BundledFunction } from './bundle-host';
 import { registerStorageIdentity, removeStorageIdentity } from './gcs/identities-client';
 import { pushEndpointFor, startFunctionHost, type DeliverTwiceMode, type FunctionHost, type HostedFunction } from './function-host';
@@ -83,6 +84,11 @@ export interface LocalDeployment {
   // Pulls from the emulator and pushes to the functions, as Pub/Sub push does.
   dispatcher: PushDispatcher;
   scheduler: LocalScheduler;
+  // Pauses and resumes a pipeline's schedule job, as the ops API does with Cloud Scheduler's; a
+  // pipeline without a schedule has nothing to pause.
+  schedules: ScheduleControl;
+  // Where this deployment's secret values are, one file each (the functions' SLUICE_SECRETS_DIR).
+  secretsDir: string;
   pubsub: PubSub;
   storage: Storage;
   // Publishes a manual trigger, as the ops CLI does; resolves with the Pub/Sub message id.
@@ -197,6 +203,22 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     { logger, autoStart: options.runSchedules ?? false },
   );
 
+  const scheduled = new Set(topologies.flatMap((t) => t.schedules.map((s) => s.name)));
+  const scheduleOf = (pipeline: string): string | undefined => {
+    const name = scheduleJobName(prefix, pipeline);
+    return scheduled.has(name) ? name : undefined;
+  };
+  const schedules: ScheduleControl = {
+    async pause(pipeline) {
+      const name = scheduleOf(pipeline);
+      if (name) scheduler.pause(name);
+    },
+    async resume(pipeline) {
+      const name = scheduleOf(pipeline);
+      if (name) scheduler.resume(name);
+    },
+  };
+
   return {
     projectId,
     prefix,
@@ -206,6 +228,8 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     ...(bundleHost ? { bundleHost } : {}),
     dispatcher,
     scheduler,
+    schedules,
+    secretsDir,
     pubsub,
     storage,
     async trigger(pipelineName, triggerOptions = {}) {

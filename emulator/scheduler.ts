@@ -1,6 +1,8 @@
 // Cloud Scheduler, locally: each declared job (cron expression + IANA time zone, the fields
 // Cloud Scheduler takes) publishes its payload to its Pub/Sub topic when due, or on fire(name).
-// croner evaluates the expression in the job's time zone, DST transitions included.
+// croner evaluates the expression in the job's time zone, DST transitions included. pause(name) and
+// resume(name) are Cloud Scheduler's jobs.pause/resume: a paused job does not fire on its cron (fire()
+// still publishes, as an operator's forced run does).
 import type { PubSub } from '@google-cloud/pubsub';
 import { Cron } from 'croner';
 import type { Logger } from '../shared/logger';
@@ -19,6 +21,9 @@ export interface ScheduleSpec {
 export interface LocalScheduler {
   fire(name: string): Promise<string /* messageId */>;
   nextRuns(name: string, n: number): Date[];
+  pause(name: string): void;
+  resume(name: string): void;
+  isPaused(name: string): boolean;
   stop(): void;
 }
 
@@ -82,9 +87,26 @@ export function startScheduler(pubsub: PubSub, specs: ScheduleSpec[], opts: Sche
     return found;
   };
 
+  // Paused by an operator, apart from autoStart: resuming a job of a scheduler that only fires on
+  // demand (tests, `npm start -- --once`) must not start its cron.
+  const paused = new Set<string>();
+
   return {
     fire: async (name) => publish(job(name).spec, 'manual'),
     nextRuns: (name, n) => job(name).cron.nextRuns(n, now()),
+    pause(name) {
+      const { cron } = job(name);
+      paused.add(name);
+      cron.pause();
+      logger.info('schedule paused', { schedule: name });
+    },
+    resume(name) {
+      const { cron } = job(name);
+      paused.delete(name);
+      if (opts.autoStart !== false) cron.resume();
+      logger.info('schedule resumed', { schedule: name });
+    },
+    isPaused: (name) => (job(name), paused.has(name)),
     stop() {
       for (const { cron } of jobs.values()) cron.stop();
     },

@@ -1,7 +1,7 @@
 // The local Cloud Scheduler: cron + IANA time zone evaluated across DST changes, and fire()
 // publishing the declared payload and attributes to the declared topic in the Pub/Sub emulator.
 import type { Message, PubSub } from '@google-cloud/pubsub';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startScheduler, type LocalScheduler, type ScheduleSpec } from '../../emulator/scheduler';
 import { pubsubFor, uniqueName, uniqueProjectId } from '../support/local-cloud';
 
@@ -71,5 +71,50 @@ describe('fire()', () => {
     expect(received.get(jsonId)!.attributes).toEqual({ pipeline: 'pos' });
     expect(received.get(textId)!.data.toString()).toBe('run');
     await expect(scheduler.fire('nope')).rejects.toThrow(/no schedule named "nope"/);
+  });
+});
+
+describe('pause() and resume()', () => {
+  // A fake publisher and croner on vitest's fake clock: which minutes fire is decided by the cron alone.
+  const published: string[] = [];
+  const pubsub = { topic: (topic: string) => ({ publishMessage: async () => (published.push(topic), `m${published.length}`) }) } as unknown as PubSub;
+  const everyMinute: ScheduleSpec = { name: 'every-minute', cron: '* * * * *', timeZone: 'UTC', topic: 't', payload: {} };
+
+  it('stops a job firing on its cron while paused, and fires it again once resumed', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:30Z') });
+    const scheduler = startScheduler(pubsub, [everyMinute]);
+    try {
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(published).toHaveLength(1);
+      scheduler.pause('every-minute');
+      expect(scheduler.isPaused('every-minute')).toBe(true);
+      await vi.advanceTimersByTimeAsync(180_000);
+      expect(published).toHaveLength(1);
+      await scheduler.fire('every-minute'); // an operator's forced run still publishes
+      expect(published).toHaveLength(2);
+      scheduler.resume('every-minute');
+      expect(scheduler.isPaused('every-minute')).toBe(false);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(published).toHaveLength(3);
+      expect(() => scheduler.pause('nope')).toThrow(/no schedule named "nope"/);
+    } finally {
+      scheduler.stop();
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not start the cron of an on-demand scheduler on resume', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:30Z') });
+    published.length = 0;
+    const scheduler = startScheduler(pubsub, [everyMinute], { autoStart: false });
+    try {
+      scheduler.pause('every-minute');
+      scheduler.resume('every-minute');
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(published).toHaveLength(0);
+    } finally {
+      scheduler.stop();
+      vi.useRealTimers();
+    }
   });
 });

@@ -200,6 +200,20 @@ describe('npm run emulator (emulator/cli.ts)', () => {
         Number(new URL(printed.GOOGLE_API_ROOT!).port),
       ];
       for (const port of ports) expect(await portAnswers('127.0.0.1', port)).toBe(true);
+      // It also deploys the listed pipelines and serves the ops API: ops.json for the CLI, the
+      // dashboard URL on stderr (stdout stays NAME=value), the API answering its dev token.
+      const opsFile = path.join(dataDir, 'ops.json');
+      await waitFor('ops.json', () => {
+        if (cli.exitCode !== null) throw new Error(`the CLI exited early (${cli.exitCode}):\n${stderr}`);
+        return fs.existsSync(opsFile) ? true : undefined;
+      }, 120_000);
+      const ops = JSON.parse(fs.readFileSync(opsFile, 'utf8')) as { url: string; token: string; dashboard: string };
+      await waitFor('the dashboard line', () => (stderr.includes(`dashboard: ${ops.dashboard}#token=${ops.token}`) ? true : undefined), 10_000);
+      const pipelinesAnswer = await fetch(`${ops.url}/pipelines`, { headers: { authorization: `Bearer ${ops.token}` } });
+      expect(pipelinesAnswer.status).toBe(200);
+      expect((await pipelinesAnswer.text())).toContain('restaurant-pos');
+      ports.push(Number(new URL(ops.url).port));
+
       const children = descendantsOf(cli.pid!);
       expect(children.length).toBeGreaterThanOrEqual(3); // two JVMs and a postmaster at least
 
@@ -210,6 +224,7 @@ describe('npm run emulator (emulator/cli.ts)', () => {
       expect(groupMembers(cli.pid!)).toEqual([]); // nothing left in the CLI's process group
       for (const port of ports) expect(await portAnswers('127.0.0.1', port)).toBe(false);
       expect(fs.existsSync(path.join(dataDir, 'emulator.env'))).toBe(false);
+      expect(fs.existsSync(opsFile)).toBe(false);
     } finally {
       if (cli.exitCode === null) process.kill(-cli.pid!, 'SIGKILL');
       fs.rmSync(dataDir, { recursive: true, force: true });

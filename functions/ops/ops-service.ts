@@ -22,6 +22,11 @@ export interface RunViews {
   listRuns(query: RunListQuery): Promise<RunList>;
   getRun(runId: string): Promise<RunDetail | undefined>;
   getRunFiles(runId: string): Promise<FileView[] | undefined>;
+  // Live views for the API's server-sent events: the run's detail again whenever the run or one of
+  // its files changes (undefined: no such run), the first page of a runs query whenever a run in it
+  // changes. Optional so that a stand-in service may leave them out (the API then answers 503).
+  watchRun?(runId: string, onChange: (detail: RunDetail | undefined) => void, onError: (error: Error) => void): () => void;
+  watchRuns?(query: Omit<RunListQuery, 'cursor'>, onChange: (list: RunList) => void, onError: (error: Error) => void): () => void;
 }
 
 export interface RunControls {

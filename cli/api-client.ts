@@ -1,7 +1,7 @@
 // The ops API over HTTP, one method per route the CLI uses. URLs come from the routes table
 // (functions/ops/routes.ts), answers are checked against the wire schemas (api-schemas.ts), and
 // every error answer becomes a CliError whose exit code follows the API's stable error code.
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   bulkActionSchema, deadLetterActionResultSchema, deadLetterListSchema, errorBodySchema, healthSchema, logPageSchema,
   pipelineSummarySchema, queuedRunSchema, runDetailSchema, runListSchema, runSummarySchema, callerSchema,
@@ -57,7 +57,7 @@ export function createOpsClient(endpoint: Endpoint, fetchImpl: typeof fetch = fe
     whoami: () => call('whoami', callerSchema),
     // 503 carries the report too: a required dependency is down, which is what the caller wants to see.
     healthDetailed: () => call('healthDetailed', healthSchema, { okStatuses: [503] }),
-    listPipelines: () => call('listPipelines', pipelineSummarySchema.array()),
+    listPipelines: async () => (await call('listPipelines', z.object({ pipelines: pipelineSummarySchema.array() }))).pipelines,
     getPipeline: (name: string) => call('getPipeline', pipelineSummarySchema, { params: { name } }),
     pause: (name: string) => call('pausePipeline', pipelineSummarySchema, { params: { name }, body: {} }),
     resume: (name: string) => call('resumePipeline', pipelineSummarySchema, { params: { name }, body: {} }),

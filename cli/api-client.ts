@@ -34,7 +34,8 @@ export function createOpsClient(endpoint: Endpoint, fetchImpl: typeof fetch = fe
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CliError(`cannot reach the ops API at ${endpoint.url} (from ${endpoint.source}): ${cause}`);
+      const hint = endpoint.source.endsWith('ops.json') ? '; is `npm start` still running?' : '';
+      throw new CliError(`cannot reach the ops API at ${endpoint.url} (from ${endpoint.source}): ${cause}${hint}`);
     }
     const text = await response.text();
     let json: unknown;

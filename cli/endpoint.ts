@@ -26,9 +26,9 @@ export function findOpsFile(cwd: string): string | undefined {
 }
 
 export function resolveEndpoint(flags: { api?: string; token?: string }, env: NodeJS.ProcessEnv, cwd: string): Endpoint {
-  const token = flags.token ?? (env.SLUICE_TOKEN || undefined);
   const api = flags.api ?? (env.SLUICE_API_URL || undefined);
   if (api !== undefined) {
+    const token = flags.token ?? (env.SLUICE_TOKEN || undefined);
     if (!/^https?:\/\//.test(api)) throw new CliError(`--api must be an http(s) URL, got "${api}"`, EXIT.usage);
     return { url: api.replace(/\/+$/, ''), token, source: flags.api !== undefined ? '--api' : 'SLUICE_API_URL' };
   }
@@ -46,5 +46,7 @@ export function resolveEndpoint(flags: { api?: string; token?: string }, env: No
     const issue = parsed.error.issues[0];
     throw new CliError(`${file}: ${issue?.path.join('.') || 'file'}: ${issue?.message ?? 'invalid'}`, EXIT.usage);
   }
-  return { url: parsed.data.url.replace(/\/+$/, ''), token: token ?? parsed.data.token, source: path.relative(cwd, file) || file };
+  // SLUICE_TOKEN goes with SLUICE_API_URL (a deployment's ID token): the local API takes its own
+  // dev token, or an explicit --token (to try a viewer's, say).
+  return { url: parsed.data.url.replace(/\/+$/, ''), token: flags.token ?? parsed.data.token, source: path.relative(cwd, file) || file };
 }

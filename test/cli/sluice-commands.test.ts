@@ -246,3 +246,18 @@ describe.skipIf(!haveLocalSecrets)('secrets set', () => {
     expect(empty.stderr).toBe('sluice: no value for secret "other" on stdin\n');
   });
 });
+
+describe('a local cloud that is gone', () => {
+  it('a stale .sluice/ops.json says the API cannot be reached and asks whether npm start runs', async () => {
+    const root = fs.mkdtempSync(path.join(tmp, 'stale-'));
+    fs.mkdirSync(path.join(root, '.sluice'));
+    // A port nothing listens on: the server's, after it stopped.
+    const gone = await startFixtureServer();
+    await gone.server.stop();
+    fs.writeFileSync(path.join(root, '.sluice', 'ops.json'), JSON.stringify({ url: gone.server.url, token: 't' }));
+    const result = await sluice(['runs', 'list'], { cwd: root });
+    expect(result.code).toBe(1);
+    oneErrorLine(result.stderr);
+    expect(result.stderr).toMatch(/cannot reach the ops API at http:\/\/127\.0\.0\.1:\d+ \(from \.sluice\/ops\.json\): ECONNREFUSED; is `npm start` still running\?/);
+  });
+});

@@ -48,7 +48,10 @@ export function startSluice(args: string[], options: { env?: Record<string, stri
     stderrMatches: (pattern, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
         if (pattern.test(stderr)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}; it was:\n${stderr}`)), timeoutMs);
+        const fail = (why: string) => reject(new Error(`stderr ${why} without matching ${pattern}; it was:\n${stderr}`));
+        const timer = setTimeout(() => fail(`waited ${timeoutMs} ms`), timeoutMs);
+        // A process that ended will print nothing more.
+        void done.then(() => !pattern.test(stderr) && (clearTimeout(timer), fail('ended')), () => {});
         waiters.push({ pattern, resolve: () => (clearTimeout(timer), resolve()) });
       }),
   };

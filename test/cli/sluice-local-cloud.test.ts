@@ -5,11 +5,13 @@
 // it runs makes `cancel --wait` exit 5; an unknown run exits 3; a viewer's cancel exits 4.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idTokenCertsUrl, mintIdToken } from '../../emulator/google-apis/id-token-routes';
-import { createOpsService } from '../../functions/ops/create-ops-service';
+import { createRunControls } from '../../functions/ops/controls/create-run-controls';
 import { createOpsAuth } from '../../functions/ops/http/ops-auth';
 import { startOpsServer, type OpsServer } from '../../functions/ops/http/start-ops-server';
 import type { OpsDeps } from '../../functions/ops/ops-deps';
-import { createFirestoreDeadLetterStore } from '../../functions/runtime/firestore-dead-letter-store';
+import { OpsError, type OpsService } from '../../functions/ops/ops-service';
+import { createRunViews } from '../../functions/ops/views/create-run-views';
+import type { DeadLetterStore } from '../../functions/runtime/dead-letter-store';
 import { createFirestorePipelineStateStore } from '../../functions/runtime/firestore-pipeline-state-store';
 import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
 import { createSecretReader } from '../../functions/runtime/secret-reader';
@@ -22,6 +24,9 @@ import { sluice, startSluice } from './run-sluice';
 const AUDIENCE = 'https://sluice-ops.test';
 const DEV_TOKEN = 'cli-e2e-dev-token';
 const DATE = '2026-11-30';
+// Another day's export for the cancelled run, written after the first run (which would fetch it
+// too: a file is fetched once, the ledger decides).
+const CANCEL_DATE = '2026-11-29';
 
 let h: DemoHarness;
 let server: OpsServer;
@@ -44,7 +49,8 @@ beforeAll(async () => {
     storage: h.deployment.storage,
     runs: createFirestoreRunStore(h.firestore),
     pipelineStates: createFirestorePipelineStateStore(h.firestore),
-    deadLetters: createFirestoreDeadLetterStore(h.firestore),
+    // Not used by the views and controls this file drives.
+    deadLetters: new Proxy({}, { get: () => () => Promise.reject(new Error('no dead-letter store in this test')) }) as DeadLetterStore,
     // Pause is not exercised here: the scheduler's side has tests of its own.
     schedules: { pause: async () => {}, resume: async () => {} },
     logs: { logsOf: async () => ({ entries: [] }) },
@@ -54,8 +60,19 @@ beforeAll(async () => {
     logger: silentLogger,
     now: () => new Date(),
   };
+  // The parts of the ops service these commands reach (views, controls), real; the rest answer
+  // 'unavailable' — dead letters, bulk and health have their own tests.
+  const unavailable = () => Promise.reject(new OpsError('unavailable', 'not part of this test'));
+  const service: OpsService = {
+    views: createRunViews(deps),
+    controls: createRunControls(deps),
+    deadLetters: { list: unavailable, get: unavailable, replay: unavailable, purge: unavailable },
+    bulk: { start: unavailable, get: unavailable },
+    health: { live: () => ({ status: 'ok' }), detailed: unavailable },
+    logs: { logsOf: unavailable },
+  };
   server = await startOpsServer({
-    service: createOpsService(deps),
+    service,
     auth: createOpsAuth({ ops, audiences: [AUDIENCE], certsUrl: idTokenCertsUrl(endpoints.google), devToken: DEV_TOKEN }),
   });
   viewerToken = await mintIdToken(endpoints.google, { email: 'viewer@example.com', audience: AUDIENCE });
@@ -80,9 +97,10 @@ describe('sluice on the local cloud', () => {
 
   it('a run cancelled while it runs: cancel --wait exits 5', async () => {
     // The database down holds the run in load (retrying), so the cancel surely lands before it ends.
+    h.generate([CANCEL_DATE], 20);
     h.proxy.down();
     try {
-      const triggered = await sluice([...api(), 'trigger', h.pipeline.name, '--date', DATE, '-o', 'json']);
+      const triggered = await sluice([...api(), 'trigger', h.pipeline.name, '--date', CANCEL_DATE, '-o', 'json']);
       expect(triggered.code, triggered.stderr).toBe(0);
       const { runId } = JSON.parse(triggered.stdout) as { runId: string };
       const cancel = startSluice([...api(), 'cancel', runId, '--wait', '--interval', '0.2']);

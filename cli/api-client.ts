@@ -44,8 +44,10 @@ export function createOpsClient(endpoint: Endpoint, fetchImpl: typeof fetch = fe
     } catch {
       json = undefined;
     }
-    if (!response.ok && !(options.okStatuses ?? []).includes(response.status)) throw errorOf(response.status, json, text);
     const parsed = schema.safeParse(json);
+    // An answer that is not 2xx is the API's error body, except where the route answers with its
+    // own body on that status (health's 503 carries the report).
+    if (!response.ok && !((options.okStatuses ?? []).includes(response.status) && parsed.success)) throw errorOf(response.status, json, text);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new CliError(`unexpected answer from ${routes[name].method} ${url.pathname}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);

@@ -60,7 +60,8 @@ export function createOutput(options: { format: Format; time: TimeStyle; color: 
       // cli-table3 colours headers red by default (through @colors/colors): off, and ours instead.
       const table = new Table({ head: head.map((h) => color.bold(h)), chars: BORDERLESS, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 } });
       table.push(...rows);
-      data(table.toString());
+      // Cells are padded to their column; the last column's padding is only trailing blanks.
+      data(table.toString().split('\n').map((line) => line.trimEnd()).join('\n'));
     },
   };
 }

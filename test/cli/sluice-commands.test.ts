@@ -159,6 +159,19 @@ describe('controls and exit codes', () => {
     expect(fixture.calls.some((c) => c.method === 'cancel' && c.args[0] === 'run-ok')).toBe(false);
   });
 
+  it('status exits 1 when a required dependency is down (the API answers 503 with the report)', async () => {
+    const before = fixture.health;
+    fixture.health = { status: 'down', checkedAt: before.checkedAt, dependencies: [{ name: 'firestore', required: true, ok: false, latencyMs: 5000, error: 'deadline exceeded' }] };
+    try {
+      const result = await sluice([...api(), 'status']);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('health down: 0/1 dependencies up');
+      expect(result.stdout).toMatch(/down\s+firestore: deadline exceeded/);
+    } finally {
+      fixture.health = before;
+    }
+  });
+
   it('pause and resume say what they did', async () => {
     const paused = await sluice([...api(), 'pause', 'demo']);
     expect(paused.code).toBe(0);

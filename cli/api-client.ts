@@ -3,7 +3,7 @@
 // every error answer becomes a CliError whose exit code follows the API's stable error code.
 import { z } from 'zod';
 import {
-  bulkActionSchema, deadLetterActionResultSchema, deadLetterListSchema, errorBodySchema, healthSchema, logPageSchema,
+  bulkActionSchema, deadLetterActionResultSchema, deadLetterListSchema, deadLetterSchema, errorBodySchema, healthSchema, logPageSchema,
   pipelineSummarySchema, queuedRunSchema, runDetailSchema, runListSchema, runSummarySchema, callerSchema,
   type BulkRequest, type DeadLetterSelection, type RerunRequest, type TriggerRequest,
 } from '../functions/ops/api-schemas';
@@ -70,6 +70,7 @@ export function createOpsClient(endpoint: Endpoint, fetchImpl: typeof fetch = fe
     trigger: (request: TriggerRequest) => call('triggerRun', queuedRunSchema, { body: request }),
     rerun: (id: string, request: RerunRequest) => call('rerunRun', queuedRunSchema, { params: { id }, body: request }),
     cancel: (id: string) => call('cancelRun', runSummarySchema, { params: { id }, body: {} }),
+    getDeadLetter: (id: string) => call('getDeadLetter', deadLetterSchema, { params: { id } }),
     listDeadLetters: (query: Query) => call('listDeadLetters', deadLetterListSchema, { query }),
     replayDeadLetters: (selection: DeadLetterSelection) => call('replayDeadLetters', deadLetterActionResultSchema, { body: selection }),
     purgeDeadLetters: (selection: DeadLetterSelection) => call('purgeDeadLetters', deadLetterActionResultSchema, { body: selection }),

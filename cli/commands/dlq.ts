@@ -6,7 +6,7 @@ import { stageNameSchema, type DeadLetterSelection } from '../../functions/ops/a
 import { instantOption, positiveInt, withExamples, type CommandKit, type Ctx } from '../command-kit';
 import { confirmOrStop } from '../confirm';
 import { CliError, EXIT } from '../exit-codes';
-import { deadLettersTable } from '../render/dead-letters';
+import { deadLetterText, deadLettersTable } from '../render/dead-letters';
 
 function filterOptions(command: Command): Command {
   return command
@@ -52,6 +52,16 @@ export function registerDlq(program: Command, kit: CommandKit): void {
         else deadLettersTable(ctx.out, page.deadLetters);
         if (page.nextCursor !== undefined) ctx.out.message(`more: add --cursor ${page.nextCursor}`);
       }
+    },
+  );
+
+  kit.run(
+    withExamples(dlq.command('get').description('one dead letter: its reason and the original message').argument('<id>'), 'sluice dlq get dl-7f3a'),
+    async (ctx, [id]) => {
+      const deadLetter = await ctx.client().getDeadLetter(id!);
+      if (ctx.out.format === 'table') deadLetterText(ctx.out, deadLetter);
+      else if (ctx.out.format === 'json') ctx.out.json(deadLetter);
+      else ctx.out.jsonl([deadLetter]);
     },
   );
 

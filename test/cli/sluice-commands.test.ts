@@ -184,13 +184,16 @@ describe('controls and exit codes', () => {
 
 describe('dead letters and bulk actions', () => {
   it('dlq list filters, replay --dry-run counts, purge by filter asks for --yes, ids and filters do not mix', async () => {
-    const [list, replay, purge, purgeYes, both] = await Promise.all([
+    const [list, replay, purge, purgeYes, both, got] = await Promise.all([
       sluice([...api(), 'dlq', 'list', '--pipeline', 'demo']),
       sluice([...api(), 'dlq', 'replay', '--pipeline', 'demo', '--dry-run']),
       sluice([...api(), 'dlq', 'purge', '--pipeline', 'orders']),
       sluice([...api(), 'dlq', 'purge', 'dl-1', 'dl-2', '-o', 'json']),
       sluice([...api(), 'dlq', 'replay', 'dl-1', '--stage', 'load']),
+      sluice([...api(), 'dlq', 'get', 'dl-1']),
     ]);
+    expect(got.stdout).toMatch(/^dl-1\s+demo\s+load\s+received 2026-12-01 17:05:00 CET\s+after 8 attempts\nreason\s+relation "x" does not exist\n/);
+    expect(got.stdout).toContain('  data {}');
     expect(list.stdout).toMatch(/dl-1\s+demo\s+load\s+2026-12-01 17:05 CET\s+8\s+run-failed\s+orders\.csv/);
     expect(list.stdout).not.toContain('dl-2');
     expect(replay.stdout).toBe('1 dead letter(s) match; dry run: nothing replayed\n');

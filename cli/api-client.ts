@@ -5,10 +5,11 @@ import { z } from 'zod';
 import {
   bulkActionSchema, deadLetterActionResultSchema, deadLetterListSchema, deadLetterSchema, errorBodySchema, healthSchema, logPageSchema,
   pipelineSummarySchema, queuedRunSchema, runDetailSchema, runListSchema, runSummarySchema, callerSchema,
-  type BulkRequest, type DeadLetterSelection, type RerunRequest, type TriggerRequest,
+  type BulkRequest, type DeadLetterSelection, type RerunRequest, type RunDetail, type TriggerRequest,
 } from '../functions/ops/api-schemas';
 import { pathOf, routes, type RouteName } from '../functions/ops/routes';
 import type { Endpoint } from './endpoint';
+import { serverEvents } from './event-stream';
 import { CliError, EXIT, exitCodeOfApiError } from './exit-codes';
 
 export type Query = Record<string, string | number | undefined>;
@@ -55,8 +56,40 @@ export function createOpsClient(endpoint: Endpoint, fetchImpl: typeof fetch = fe
     return parsed.data;
   }
 
+  // GET /runs/{id}/events: the run's detail on every change. undefined when the server has no live
+  // views (503) or answers otherwise: the caller polls instead.
+  async function runEvents(id: string, signal: AbortSignal): Promise<AsyncGenerator<RunDetail | undefined> | undefined> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (endpoint.token !== undefined) headers.authorization = `Bearer ${endpoint.token}`;
+    let response: Response;
+    try {
+      response = await fetchImpl(new URL(endpoint.url + pathOf('runEvents', { id })), { headers, signal });
+    } catch {
+      return undefined;
+    }
+    if (!response.ok || response.body === null || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      await response.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    const body = response.body;
+    return (async function* () {
+      for await (const event of serverEvents(body)) {
+        if (event.event !== 'run') continue;
+        const json: unknown = JSON.parse(event.data);
+        if (json === null) {
+          yield undefined;
+          continue;
+        }
+        const parsed = runDetailSchema.safeParse(json);
+        if (!parsed.success) throw new CliError(`unexpected event from GET ${pathOf('runEvents', { id })}: ${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        yield parsed.data;
+      }
+    })();
+  }
+
   return {
     endpoint,
+    runEvents,
     whoami: () => call('whoami', callerSchema),
     // 503 carries the report too: a required dependency is down, which is what the caller wants to see.
     healthDetailed: () => call('healthDetailed', healthSchema, { okStatuses: [503] }),

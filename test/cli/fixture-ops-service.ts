@@ -34,6 +34,11 @@ export interface Fixture {
   pipelines: Map<string, PipelineSummary>;
   deadLetters: DeadLetterView[];
   health: HealthReport;
+  // Runs whose event stream (GET /runs/{id}/events) sends changes; for any other run the stream
+  // ends at once, as a server's does when its watch fails, and the CLI polls.
+  live: Set<string>;
+  // Sends the run's current detail on its open event streams.
+  emit(runId: string): void;
 }
 
 const failedRun = detail(
@@ -67,9 +72,14 @@ export function createFixture(): Fixture {
     { id: 'dl-2', pipeline: 'orders', stage: 'transform', reason: 'not a CSV', attempts: 5, receivedAt: T0, message: { data: 'e30=', attributes: {} } },
   ];
   const bulkActions = new Map<string, BulkAction>();
+  const listeners = new Map<string, Set<(detail: RunDetail | undefined) => void>>();
   let counter = 0;
   const fixture: Fixture = {
     runs, scripts, calls, pipelines, deadLetters,
+    live: new Set(),
+    emit: (runId) => {
+      for (const listener of listeners.get(runId) ?? []) listener(runs.get(runId));
+    },
     health: { status: 'degraded', checkedAt: T0, dependencies: [
       { name: 'firestore', required: true, ok: true, latencyMs: 3 },
       { name: 'sftp', required: false, ok: false, latencyMs: 2000, pipeline: 'demo', error: 'connect ECONNREFUSED' },
@@ -102,6 +112,17 @@ export function createFixture(): Fixture {
           return runs.get(runId);
         },
         getRunFiles: async (runId) => runs.get(runId)?.files,
+        watchRun: (runId, onChange, onError) => {
+          if (!fixture.live.has(runId)) {
+            setImmediate(() => onError(new Error('no live view of this run')));
+            return () => {};
+          }
+          const set = listeners.get(runId) ?? new Set();
+          listeners.set(runId, set);
+          set.add(onChange);
+          setImmediate(() => onChange(runs.get(runId)));
+          return () => set.delete(onChange);
+        },
       },
       controls: {
         trigger: async (request, caller) => {

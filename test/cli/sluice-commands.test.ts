@@ -224,6 +224,24 @@ describe('dead letters and bulk actions', () => {
 });
 
 describe('watch', () => {
+  it('follows the event stream where the server has one: changes arrive without polling', async () => {
+    const running = fixture.runs.get('run-orders')!;
+    fixture.runs.set('run-live', { ...running, run: { ...running.run, runId: 'run-live', status: 'running' } });
+    fixture.live.add('run-live');
+    // An interval no test waits for: only the stream can end this watch in time.
+    const watch = startSluice([...api(), 'runs', 'watch', 'run-live', '--interval', '600']);
+    await watch.stderrMatches(/fetch\s+running\s+files 1\/3/);
+    const live = fixture.runs.get('run-live')!;
+    fixture.runs.set('run-live', { ...live, run: { ...live.run, rows: 5 }, stages: [{ ...live.stages[0]!, files: { total: 3, running: 1, done: 2, failed: 0 }, rows: 5 }] });
+    fixture.emit('run-live');
+    await watch.stderrMatches(/fetch\s+running\s+files 2\/3, 1 running\s+rows 5/);
+    fixture.runs.set('run-live', { ...live, run: { ...live.run, status: 'failed' }, stages: [{ ...live.stages[0]!, status: 'failed', files: { total: 3, running: 0, done: 2, failed: 1 } }] });
+    fixture.emit('run-live');
+    const result = await watch.done;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/fetch\s+failed\s+files 2\/3, 1 failed/);
+  });
+
   it('shows progress while the run is going and exits when it ends; -o jsonl streams each change as a line', async () => {
     const running = fixture.runs.get('run-orders')!;
     fixture.runs.set('run-held', { ...running, run: { ...running.run, runId: 'run-held', status: 'running' } });

@@ -1,8 +1,9 @@
 // The sluice CLI end to end on the local cloud: the demo pipeline deployed on the shared local cloud,
-// the real ops service (create-ops-service.ts over the Firestore stores) behind the real ops API,
-// Google ID tokens minted and verified as in the cloud (the Google API double's keys), and the CLI
-// as a child process. Proves: trigger --wait reaches succeeded and exits 0; a run cancelled while
-// it runs makes `cancel --wait` exit 5; an unknown run exits 3; a viewer's cancel exits 4.
+// the real run views and controls (over the Firestore stores) behind the real ops API, Google ID
+// tokens minted and verified as in the cloud (the Google API double's keys), and the CLI as a child
+// process. Proves: trigger --wait follows the run's event stream to succeeded and exits 0; a run
+// cancelled while it runs makes `cancel --wait` exit 5; an unknown run exits 3; a viewer's cancel
+// exits 4.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idTokenCertsUrl, mintIdToken } from '../../emulator/google-apis/id-token-routes';
 import { createRunControls } from '../../functions/ops/controls/create-run-controls';
@@ -85,7 +86,8 @@ afterAll(async () => {
 
 describe('sluice on the local cloud', () => {
   it('trigger --wait follows the demo run to succeeded and exits 0', async () => {
-    const result = await sluice([...api(), 'trigger', h.pipeline.name, '--date', DATE, '--wait', '--interval', '0.2']);
+    // An interval no test waits for: the run's event stream (the views' live watch) must carry it.
+    const result = await sluice([...api(), 'trigger', h.pipeline.name, '--date', DATE, '--wait', '--interval', '600']);
     expect(result.stderr).toContain(`(${h.pipeline.name}) is queued`);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/^load\s+(running|done)\s+files \d+\/\d+/m);

@@ -37,7 +37,8 @@ Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 not allowed (token), 5 cance
   return program;
 }
 
-// A CommanderError is either help/version having been shown (exit 0) or a usage error (exit 2).
+// A CommanderError is either help asked for (--help: exit 0) or a usage error (exit 2) — a group
+// without its subcommand (`sluice runs`) shows its help on stderr, and is one too.
 export function exitCodeOfCommanderError(error: CommanderError): ExitCode {
-  return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+  return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
 }

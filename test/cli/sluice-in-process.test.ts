@@ -61,6 +61,17 @@ describe('--help', () => {
   });
 });
 
+describe('usage', () => {
+  it('a group without its subcommand shows its help on stderr and exits 2; a bare sluice too', async () => {
+    for (const args of [['runs'], ['dlq'], []]) {
+      const { stdout, stderr, base } = io(false);
+      expect(await runCli(args, base), args.join(' ')).toBe(2);
+      expect(stderr.text).toMatch(/^Usage: sluice/);
+      expect(stdout.text).toBe('');
+    }
+  });
+});
+
 describe('colours', () => {
   const args = () => ['--api', server.url, '--token', OPERATOR_TOKEN, 'runs', 'list'];
   it('on a TTY the status is coloured', async () => {

@@ -24,10 +24,21 @@ function selectionOf(ids: string[], opts: Record<string, unknown>, dryRun: boole
   return ids.length > 0 ? { ids, dryRun } : { filter, dryRun };
 }
 
-function printResult(ctx: Ctx, verb: 'replayed' | 'purged', result: { matched: number; done: number; dryRun: boolean }): void {
+// `skipped`: letters the API did not act on, and why (a replay whose run is still going, say).
+interface ActionResult {
+  matched: number;
+  done: number;
+  dryRun: boolean;
+  skipped?: Array<{ id: string; reason: string }>;
+}
+
+function printResult(ctx: Ctx, verb: 'replayed' | 'purged', result: ActionResult): void {
   if (ctx.out.format === 'json') ctx.out.json(result);
   else if (ctx.out.format === 'jsonl') ctx.out.jsonl([result]);
-  else ctx.out.data(result.dryRun ? `${result.matched} dead letter(s) match; dry run: nothing ${verb}` : `${verb} ${result.done} of ${result.matched} dead letter(s)`);
+  else {
+    ctx.out.data(result.dryRun ? `${result.matched} dead letter(s) match; dry run: nothing ${verb}` : `${verb} ${result.done} of ${result.matched} dead letter(s)`);
+    if (result.skipped && result.skipped.length > 0) ctx.out.table(['SKIPPED', 'WHY'], result.skipped.map((s) => [s.id, s.reason]));
+  }
 }
 
 export function registerDlq(program: Command, kit: CommandKit): void {

@@ -17,7 +17,9 @@ export function deadLetterText(out: Output, d: DeadLetterView): void {
     `message ${d.message.messageId ?? ''}${d.message.publishTime ? ` published ${formatTime(d.message.publishTime, out.time, true)}` : ''}`,
     ...Object.entries(d.message.attributes).map(([k, v]) => `  ${k}=${v}`),
     printable ? `  data ${text}` : `  data (${data.length} bytes, not text)`,
-    ...(d.replays ?? []).map((r) => `replayed by ${r.actor} at ${formatTime(r.at, out.time, true)} as message ${r.messageId}`),
+    // rerunId: a replay of a letter whose run had ended is a rerun of that run (when the API says so).
+    ...(d.replays ?? []).map((r: { actor: string; at: string; messageId: string; rerunId?: string }) =>
+      `replayed by ${r.actor} at ${formatTime(r.at, out.time, true)} ${r.rerunId ? `as rerun ${r.rerunId}` : `as message ${r.messageId}`}`),
   ];
   out.data(lines.join('\n'));
 }

@@ -1,6 +1,7 @@
 // `npm run build`: one package per stage function, so a cold start loads only what that stage needs.
 // For each `functions/<stage>/main.ts` it writes dist/functions/<stage>/ and dist/functions/<stage>.zip,
-// which infra/ uploads and deploys. A package holds (names in function-package/package-layout.ts):
+// which infra/ uploads and deploys. The ops function (functions/ops/main.ts: the ops API and the
+// dashboard, entry point "ops") is packaged the same way, as dist/functions/ops.zip. A package holds (names in function-package/package-layout.ts):
 //   stage.js            the esbuild bundle of the stage and everything it imports;
 //   index.js            the loader ("main"): runs stage.js with a V8 code cache when one is valid;
 //   write-code-cache.js writes that cache; package.json runs it as "gcp-build", so the deploy build

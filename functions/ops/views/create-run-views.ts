@@ -5,7 +5,7 @@ import type { FileRecord, RunRecord } from '../../runtime/run-record';
 import type { RunQuery } from '../../runtime/run-store';
 import type { RunDetail, RunListQuery, RunSummary } from '../api-schemas';
 import type { OpsDeps } from '../ops-deps';
-import type { RunViews } from '../ops-service';
+import { OpsError, type RunViews } from '../ops-service';
 import { toFileView } from './file-view';
 import { toPipelineSummary } from './pipeline-summary';
 import { buildRunDetail } from './run-detail';
@@ -28,6 +28,17 @@ export function toRunQuery(query: Omit<RunListQuery, 'cursor'> & { cursor?: stri
     limit: query.limit,
     ...(query.cursor ? { cursor: query.cursor } : {}),
   };
+}
+
+// The store refuses a query it cannot answer (a cursor it never gave, a bad bound) with a
+// RunQueryError naming the field: that is the caller's mistake, a 400, not the API's.
+async function listed<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as { name?: unknown }).name === 'RunQueryError') throw new OpsError('invalid-request', (error as Error).message);
+    throw error;
+  }
 }
 
 export function createRunViews(deps: ViewDeps): RunViews {
@@ -68,7 +79,7 @@ export function createRunViews(deps: ViewDeps): RunViews {
     getPipeline: summaryOf,
 
     async listRuns(query) {
-      const page = await deps.runs.listRuns(toRunQuery(query));
+      const page = await listed(() => deps.runs.listRuns(toRunQuery(query)));
       return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
     },
 

@@ -13,7 +13,7 @@ import { createFirestoreRunStore } from '../../../functions/runtime/firestore-ru
 import type { PipelineStateStore } from '../../../functions/runtime/pipeline-state-store';
 import type { RunStore } from '../../../functions/runtime/run-store';
 import { restaurantPos } from '../../../pipelines/restaurant-pos';
-import type { RunDetail, RunList } from '../../../functions/ops/api-schemas';
+import { fileViewSchema, runDetailSchema, runListSchema, type RunDetail, type RunList } from '../../../functions/ops/api-schemas';
 import { firestoreFor, localCloud, uniqueProjectId } from '../../support/local-cloud';
 import { createFakeOpsService } from './fake-ops-service';
 
@@ -133,6 +133,7 @@ describe('ops API on the real RunStore', () => {
     do {
       const page: RunList = await get(`/runs?pipeline=restaurant-pos&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(page.runs.length).toBeLessThanOrEqual(3);
+      runListSchema.parse(page);
       seen.push(...page.runs.map((r) => r.runId));
       cursor = page.nextCursor;
     } while (cursor);
@@ -142,13 +143,18 @@ describe('ops API on the real RunStore', () => {
   });
 
   it('shows a failed run with its error first and its files', async () => {
-    const detail: RunDetail = await get('/runs/run-3');
+    const detail: RunDetail = runDetailSchema.parse(await get('/runs/run-3'));
     expect(detail.error).toEqual({ stage: 'load', message: 'value too long for type character varying(10)', file: '20261130/OrderDetails.csv', row: 42, attempt: 1 });
     expect(detail.run.status).toBe('failed');
     expect(detail.retryCommand).toBe('npx sluice rerun run-3 --failed');
     const { files } = await get<{ files: Array<{ fileKey: string; status: string }> }>('/runs/run-3/files');
     expect(files).toEqual([expect.objectContaining({ fileKey: 'f1', status: 'failed' })]);
+    fileViewSchema.array().parse(files);
     expect((await fetch(`${server.url}/runs/nope`, { headers: { authorization: `Bearer ${viewer}` } })).status).toBe(404);
+    // A cursor the list never gave is the caller's mistake.
+    const badCursor = await fetch(`${server.url}/runs?cursor=bogus`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(badCursor.status).toBe(400);
+    expect(((await badCursor.json()) as { error: { code: string } }).error.code).toBe('invalid-request');
   });
 
   it('tells callers their role, refuses a viewer\'s mutation and a missing token', async () => {

@@ -17,7 +17,7 @@ import { createOpsService } from './create-ops-service';
 import { createOpsApp, type OpsRequestHandler } from './http/create-ops-app';
 import { createOpsAuth, type OpsAuth } from './http/ops-auth';
 import { createCloudLoggingSource } from './logs/cloud-logging-source';
-import { audiencesOf, parseOpsConfig, type OpsConfig } from './ops-config';
+import { audiencesOf, opsFunctionName, parseOpsConfig, type OpsConfig } from './ops-config';
 import type { OpsDeps, RunLogSource, ScheduleControl } from './ops-deps';
 import { OpsError, type OpsService } from './ops-service';
 import { DASHBOARD_PATH } from './routes';
@@ -119,7 +119,16 @@ export function createOpsRuntime(options: OpsRuntimeOptions): OpsRuntime {
     ...(config.SLUICE_OPS_DEV_TOKEN ? { devToken: config.SLUICE_OPS_DEV_TOKEN } : {}),
     logger,
   });
-  const handler = createOpsApp({ service, auth, logger, ...(options.dashboard ? { dashboard: options.dashboard } : {}), ...(publicUrl ? { publicUrl } : {}) });
+  const handler = createOpsApp({
+    service,
+    auth,
+    logger,
+    // Behind https://<region>-<project>.cloudfunctions.net/<name>/… the path may keep the name:
+    // taken off when present, so both that URL and the function's run.app URL serve the routes.
+    basePath: `/${opsFunctionName(config.SLUICE_PREFIX)}`,
+    ...(options.dashboard ? { dashboard: options.dashboard } : {}),
+    ...(publicUrl ? { publicUrl } : {}),
+  });
   return {
     config,
     deps,

@@ -11,6 +11,7 @@ import { toPipelineSummary } from './pipeline-summary';
 import { buildRunDetail } from './run-detail';
 import { toRunSummary } from './run-summary';
 import { createStageMedians } from './stage-medians';
+import { throttled } from './throttle';
 
 export const LAST_RUNS = 5;
 export const CHILDREN_LIMIT = 50;
@@ -105,7 +106,7 @@ export function createRunViews(deps: ViewDeps): RunViews {
       let aroundFor = -1;
       let stopped = false;
       let pending = Promise.resolve();
-      const emit = () => {
+      const send = () => {
         pending = pending.then(async () => {
           if (stopped || run === null || files === null) return;
           if (run === undefined) return onChange(undefined);
@@ -117,17 +118,26 @@ export function createRunViews(deps: ViewDeps): RunViews {
           if (!stopped && run) onChange(detailOf(run, files, around));
         }).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
       };
+      const updates = throttled(send);
+      const emit = () => updates.poke();
       const stopRun = deps.runs.watchRun(runId, (next) => { run = next; emit(); }, onError);
       const stopFiles = deps.runs.watchFiles(runId, (next) => { files = next; emit(); }, onError);
       return () => {
         stopped = true;
+        updates.cancel();
         stopRun();
         stopFiles();
       };
     },
 
     watchRuns(query, onChange, onError) {
-      return deps.runs.watchRuns(toRunQuery(query), (runs) => onChange({ runs: runs.map((r): RunSummary => toRunSummary(r)) }), onError);
+      let latest: RunRecord[] = [];
+      const updates = throttled(() => onChange({ runs: latest.map((r): RunSummary => toRunSummary(r)) }));
+      const stop = deps.runs.watchRuns(toRunQuery(query), (runs) => { latest = runs; updates.poke(); }, onError);
+      return () => {
+        updates.cancel();
+        stop();
+      };
     },
   };
 }

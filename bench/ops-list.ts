@@ -20,6 +20,7 @@ import { OpsError, type OpsService } from '../functions/ops/ops-service';
 import { createRunViews } from '../functions/ops/views/create-run-views';
 import { createFirestorePipelineStateStore } from '../functions/runtime/firestore-pipeline-state-store';
 import { createFirestoreRunStore, type StoredRunRecord } from '../functions/runtime/firestore-run-store';
+import { createLiveRunIndex, withLiveRunIndex } from '../functions/runtime/live-run-index';
 import { encodeCursor } from '../functions/runtime/run-list-query';
 import { RUNS_COLLECTION, type RunStatus } from '../functions/runtime/run-record';
 import { restaurantPos } from '../pipelines/restaurant-pos';
@@ -56,8 +57,14 @@ export interface OpsPart {
   seedMs: number;
   seedPerSec: number;
   baselines: { health: Timing; documentGet: Timing; scanFloor: Timing };
+  // Through the Firestore emulator's queries (no indexes: each reads the whole collection).
   cases: OpsCase[];
-  goal: { p95UnderMs: number; met: boolean };
+  // The same requests as the local cloud serves them: the RunStore with the in-memory live index
+  // (functions/runtime/live-run-index.ts), loaded from one snapshot of every run first.
+  indexCases: OpsCase[];
+  indexLoadMs: number;
+  // Judged on the local cloud's path (indexCases); `emulatorQueriesMet`: on the raw emulator queries.
+  goal: { p95UnderMs: number; met: boolean; emulatorQueriesMet: boolean };
 }
 
 // Deterministic: run i is ~2.6 minutes older than run i−1, so 100,000 runs span about six months.
@@ -188,8 +195,19 @@ export async function benchOpsList(options: { runs: number; samples: number; log
     const server = await startOpsServer({ service, auth: createOpsAuth({ ops: defineOps({}), audiences: [], devToken: token }), logger: quiet });
     stops.push(() => server.stop());
 
-    const get = async (path: string): Promise<{ runs?: unknown[]; nextCursor?: string }> => {
-      const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    // The local cloud's ops server: the same views over the store with the live index (emulator/local-ops.ts).
+    log('ops: loading the live run index (one snapshot of every run)');
+    const indexStarted = Date.now();
+    const liveIndex = createLiveRunIndex(firestore);
+    stops.push(async () => liveIndex.stop());
+    await liveIndex.ready;
+    const indexLoadMs = Date.now() - indexStarted;
+    const indexedService: OpsService = { ...service, views: createRunViews({ ...deps, runs: withLiveRunIndex(deps.runs, liveIndex) }) };
+    const indexedServer = await startOpsServer({ service: indexedService, auth: createOpsAuth({ ops: defineOps({}), audiences: [], devToken: token }), logger: quiet });
+    stops.push(() => indexedServer.stop());
+
+    const get = async (path: string, base = server.url): Promise<{ runs?: unknown[]; nextCursor?: string }> => {
+      const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await response.json()) as { runs?: unknown[]; nextCursor?: string };
       if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${JSON.stringify(body)}`);
       return body;
@@ -224,12 +242,24 @@ export async function benchOpsList(options: { runs: number; samples: number; log
       ['pipeline + status=failed', `/runs?limit=${PAGE}&pipeline=vendor-inbox&status=failed`],
       ['status in (failed,partial), since a week', `/runs?limit=${PAGE}&status=failed,partial&since=${encodeURIComponent(week)}`],
     ];
-    const cases: OpsCase[] = [];
-    for (const [name, path] of paths) {
-      let runsPerPage = 0;
-      const times = await timed(samples, async () => (runsPerPage = (await get(path)).runs?.length ?? 0));
-      cases.push({ name, path, samples, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), vsHealth: percentile(times, 95) / healthP95, vsScan: percentile(times, 95) / scanP95, runsPerPage });
-      log(`ops: ${name}: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`);
+    const measure = async (base: string, label: string): Promise<OpsCase[]> => {
+      const measured: OpsCase[] = [];
+      for (const [name, path] of paths) {
+        let runsPerPage = 0;
+        const times = await timed(samples, async () => (runsPerPage = (await get(path, base)).runs?.length ?? 0));
+        measured.push({ name, path, samples, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), vsHealth: percentile(times, 95) / healthP95, vsScan: percentile(times, 95) / scanP95, runsPerPage });
+        log(`ops (${label}): ${name}: p50 ${percentile(times, 50).toFixed(1)} ms, p95 ${percentile(times, 95).toFixed(1)} ms`);
+      }
+      return measured;
+    };
+    const indexCases = await measure(indexedServer.url, 'local index');
+    const cases = await measure(server.url, 'emulator queries');
+    // Both paths must give the same pages.
+    for (const [, path] of paths) {
+      const [a, b] = await Promise.all([get(path), get(path, indexedServer.url)]);
+      if (JSON.stringify(a.runs?.map((r) => (r as { runId?: string }).runId)) !== JSON.stringify(b.runs?.map((r) => (r as { runId?: string }).runId))) {
+        throw new Error(`ops: GET ${path} differs between the emulator's query and the live index`);
+      }
     }
     return {
       runs: options.runs,
@@ -241,7 +271,13 @@ export async function benchOpsList(options: { runs: number; samples: number; log
         scanFloor: { p50Ms: percentile(scanFloor, 50), p95Ms: scanP95 },
       },
       cases,
-      goal: { p95UnderMs: OPS_GOAL.p95UnderMs, met: cases.every((c) => c.p95Ms <= OPS_GOAL.p95UnderMs) },
+      indexCases,
+      indexLoadMs,
+      goal: {
+        p95UnderMs: OPS_GOAL.p95UnderMs,
+        met: indexCases.every((c) => c.p95Ms <= OPS_GOAL.p95UnderMs),
+        emulatorQueriesMet: cases.every((c) => c.p95Ms <= OPS_GOAL.p95UnderMs),
+      },
     };
   } finally {
     await stopAll();
@@ -256,12 +292,15 @@ export function formatOps(part: OpsPart): string {
     row('GET /health (baseline: HTTP + token)', '', health),
     row('one document get (baseline: Firestore)', '', documentGet),
     row(`${PAGE} documents, no filter or order (baseline: emulator scan)`, String(PAGE), scanFloor),
-    ...part.cases.map((c) => row(`GET /runs: ${c.name}`, String(c.runsPerPage), c)),
+    ...part.indexCases.map((c) => row(`GET /runs (local cloud: live index): ${c.name}`, String(c.runsPerPage), c)),
+    ...part.cases.map((c) => row(`GET /runs (emulator queries): ${c.name}`, String(c.runsPerPage), c)),
   ];
   return [
     formatTable(['request', 'runs', 'p50 ms', 'p95 ms', 'p95 vs /health', 'p95 vs scan'], lines),
     '',
     `seeded ${count(part.runs)} runs in ${(part.seedMs / 1000).toFixed(1)} s (${count(part.seedPerSec)}/s); ${part.cases[0]?.samples ?? 0} requests per row`,
-    `goal: every GET /runs p95 ≤ ${part.goal.p95UnderMs} ms: ${part.goal.met ? 'met' : 'NOT met'}`,
+    `live index loaded ${count(part.runs)} runs in ${(part.indexLoadMs / 1000).toFixed(1)} s (once, when the local ops server starts); both paths gave the same pages`,
+    `goal: every GET /runs p95 ≤ ${part.goal.p95UnderMs} ms on the local cloud (live index): ${part.goal.met ? 'met' : 'NOT met'}; ` +
+      `through the emulator's own queries: ${part.goal.emulatorQueriesMet ? 'met' : 'NOT met'} (it has no indexes; Cloud Firestore serves these queries from shared/firestore-indexes.ts, not measured here)`,
   ].join('\n');
 }

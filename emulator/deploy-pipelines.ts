@@ -70,6 +70,8 @@ export interface LocalDeploymentOptions {
   runSchedules?: boolean;
   logger?: Logger;
   logLevel?: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+  // The dashboard the local ops server will serve, for the links in alerts (SLUICE_DASHBOARD_URL).
+  dashboardUrl?: string;
 }
 
 export interface LocalDeployment {
@@ -123,6 +125,7 @@ export async function deployPipelines(options: LocalDeploymentOptions): Promise<
     STORAGE_EMULATOR_HOST: endpoints.storageUrl,
     SLUICE_LOCAL_ENDPOINTS: JSON.stringify(localEndpointsOf(endpoints)),
     LOG_LEVEL: options.logLevel ?? 'INFO',
+    ...(options.dashboardUrl ? { SLUICE_DASHBOARD_URL: options.dashboardUrl } : {}),
   });
 
   const runtimes: StageRuntime[] = [];

@@ -10,6 +10,8 @@ import type { OpsDefinition } from '../shared/ops-definition';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { StageName } from '../shared/stage-declaration';
 import { deployPipelines, type BundleOptions, type LocalDeployment } from './deploy-pipelines';
+import { DASHBOARD_PATH } from '../functions/ops/routes';
+import { freePort } from './free-port';
 import { startLocalOps, type LocalOps } from './local-ops';
 import { localSecretsFile, missingSecretLine, missingSecrets, readLocalSecrets, resolveLocalValues } from './local-secrets';
 import { createRunLogStore, type RunLogStore } from './run-log-store';
@@ -84,6 +86,9 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
   const logger = teeLogger(options.logger, createLogger({}, logs.sink, level));
   let deployment: LocalDeployment | undefined;
   let ops: LocalOps | undefined;
+  // The ops server's port is chosen before the functions are configured, so notify's alerts can link
+  // to the dashboard it will serve.
+  const opsPort = options.serveOps ? await freePort() : undefined;
   try {
     deployment = await deployPipelines({
       endpoints: options.endpoints,
@@ -96,9 +101,10 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
       logger,
       // The functions' own floor: what the log stream should hold (the console filters for itself).
       logLevel: level,
+      ...(opsPort !== undefined ? { dashboardUrl: options.ops.dashboardUrl ?? `http://127.0.0.1:${opsPort}${DASHBOARD_PATH}` } : {}),
     });
     if (options.serveOps) {
-      ops = await startLocalOps({ endpoints: options.endpoints, deployment, pipelines: options.pipelines, ops: options.ops, logs, dataDir, logger });
+      ops = await startLocalOps({ endpoints: options.endpoints, deployment, pipelines: options.pipelines, ops: options.ops, logs, dataDir, logger, ...(opsPort !== undefined ? { port: opsPort } : {}) });
     }
   } catch (error) {
     await deployment?.stop().catch(() => undefined);

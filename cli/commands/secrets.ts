@@ -25,9 +25,7 @@ export function localDataDir(env: NodeJS.ProcessEnv, cwd: string): string {
 
 // Loaded when used: the CLI's other commands need none of the local cloud's code.
 async function loadSetLocalSecret(): Promise<SetLocalSecret> {
-  const specifier = '../../emulator/local-secrets.ts';
-  const module = (await import(specifier)) as { setLocalSecret: SetLocalSecret };
-  return module.setLocalSecret;
+  return (await import('../../emulator/local-secrets')).setLocalSecret;
 }
 
 export function registerSecrets(program: Command, kit: CommandKit): void {

@@ -1,7 +1,8 @@
-// Waits for a run to end (its record final and its notifications sent) by listening to its Firestore
-// document, and renders its stage timeline for a person to read.
+// Waits for a run to end (its record final and its notifications sent) through the RunStore's live
+// view of its document, and renders its stage timeline for a person to read.
 import type { Firestore } from '@google-cloud/firestore';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION, type FileRecord, type RunRecord } from '../functions/runtime/run-record';
+import { createFirestoreRunStore } from '../functions/runtime/firestore-run-store';
+import { isTerminal, type FileRecord, type RunRecord } from '../functions/runtime/run-record';
 import type { StageName } from '../shared/stage-declaration';
 
 export interface FinishedRun {
@@ -10,16 +11,17 @@ export interface FinishedRun {
 }
 
 // A run is over for its watcher once its status is final and notify has sent what it owes (which
-// notify records as notifications.doneAt, whatever reports and alerts that meant).
+// notify records as notifications.doneAt, whatever reports and alerts that meant; a run recorded as
+// paused owes nothing and has it from the start).
 export function runIsOver(run: RunRecord): boolean {
-  return run.status !== 'running' && Boolean(run.notifications?.doneAt);
+  return isTerminal(run.status) && Boolean(run.notifications?.doneAt);
 }
 
 // `until` replaces runIsOver, for watchers that expect a run to end without notify finishing (a fault
 // that keeps the database away from the report queries for good).
 export function waitForRun(firestore: Firestore, runId: string, options: { timeoutMs?: number; until?: (run: RunRecord) => boolean } = {}): Promise<FinishedRun> {
   const over = options.until ?? runIsOver;
-  const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
+  const runs = createFirestoreRunStore(firestore);
   return new Promise((resolve, reject) => {
     let settled = false;
     let last: RunRecord | undefined;
@@ -31,18 +33,15 @@ export function waitForRun(firestore: Firestore, runId: string, options: { timeo
         : 'no record seen';
       reject(new Error(`run ${runId} did not finish within ${options.timeoutMs ?? 120_000} ms (${seen})`));
     }, options.timeoutMs ?? 120_000);
-    const unsubscribe = ref.onSnapshot(
-      (snap) => {
-        const run = snap.data() as RunRecord | undefined;
+    const unsubscribe = runs.watchRun(
+      runId,
+      (run) => {
         last = run ?? last;
         if (settled || !run || !over(run)) return;
         settled = true;
         clearTimeout(timer);
         unsubscribe();
-        ref.collection(FILES_SUBCOLLECTION).get().then(
-          (files) => resolve({ run, files: files.docs.map((d) => d.data() as FileRecord) }),
-          reject,
-        );
+        runs.getFiles(runId).then((files) => resolve({ run, files }), reject);
       },
       (error) => {
         if (settled) return;

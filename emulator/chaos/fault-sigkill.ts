@@ -9,7 +9,7 @@
 //
 // Needs every function in a process of its own: the world is deployed from the built bundles.
 import type { Firestore } from '@google-cloud/firestore';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
+import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
 import type { StageName } from '../../shared/stage-declaration';
 import { functionName } from '../../shared/topology';
 import type { ArmedFault, Fault, FaultControls } from './faults';
@@ -65,21 +65,18 @@ function onStageStart(firestore: Firestore, world: ChaosWorld, plan: SigkillPlan
     done = true;
     strike();
   };
+  // The run is started after the fault is armed, so its id is looked up as records change.
+  const runs = createFirestoreRunStore(firestore);
   if (plan.stage === 'notify') {
-    return firestore.collection(RUNS_COLLECTION).onSnapshot((snap) => {
+    return runs.watchRuns({ limit: 500 }, (list) => {
       const runId = world.runIds[plan.run];
-      if (runId && snap.docs.some((d) => d.id === runId && d.get('completedAt'))) fire();
+      if (runId && list.some((run) => run.runId === runId && run.completedAt)) fire();
     }, () => undefined);
   }
-  return firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot((snap) => {
+  return runs.watchAllFiles((files) => {
     const runId = world.runIds[plan.run];
     if (!runId) return;
-    const hit = snap.docs.some((d) => {
-      if (d.ref.parent.parent?.id !== runId || d.ref.parent.parent.parent.id !== RUNS_COLLECTION) return false;
-      const data = d.data();
-      return isFile(data.name, plan.file!) && Boolean((data.stages as Record<string, { startedAt?: string }> | undefined)?.[plan.stage]?.startedAt);
-    });
-    if (hit) fire();
+    if (files.some((f) => f.runId === runId && isFile(f.name, plan.file!) && Boolean(f.stages?.[plan.stage]?.startedAt))) fire();
   }, () => undefined);
 }
 

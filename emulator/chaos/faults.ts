@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Firestore } from '@google-cloud/firestore';
+import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
+import type { FileRecord } from '../../functions/runtime/run-record';
 import type { SftpFaults } from '../sftp-server';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
 import { sigkillFault } from './fault-sigkill';
 import type { ChaosWorld, ChaosWorldOptions } from './world';
 
@@ -36,16 +37,19 @@ export interface Fault {
 }
 
 // Calls `strike` once, the first time `test` holds for any file record of the world's runs.
-function onFirstFile(firestore: Firestore, test: (data: Record<string, unknown>) => boolean, strike: () => void): () => void {
+function onFirstFile(firestore: Firestore, test: (file: FileRecord) => boolean, strike: () => void): () => void {
   let done = false;
-  return firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot((snap) => {
+  return createFirestoreRunStore(firestore).watchAllFiles((files) => {
     if (done) return;
-    if (snap.docs.some((d) => d.ref.parent.parent?.parent.id === RUNS_COLLECTION && test(d.data()))) {
+    if (files.some(test)) {
       done = true;
       strike();
     }
   }, () => undefined);
 }
+
+// The most runs a trial starts, and then some: the live view of them is one page.
+const TRIAL_RUNS = 500;
 
 function outage(world: ChaosWorld, ms: number, controls: FaultControls, what: string) {
   let fired = false;
@@ -70,7 +74,7 @@ export const databaseOutageDuringLoad: Fault = {
   description: 'PostgreSQL unreachable from the first load attempt on, for the load outage',
   async arm(world, controls) {
     const o = outage(world, controls.outageMs.load, controls, 'mid-load');
-    const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean((f.stages as Record<string, { startedAt?: string }> | undefined)?.load?.startedAt), o.strike);
+    const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean(f.stages?.load?.startedAt), o.strike);
     return { fired: o.fired, async disarm() { unsubscribe(); o.stop(); } };
   },
 };
@@ -81,8 +85,8 @@ export const databaseOutageDuringNotify: Fault = {
   async arm(world, controls) {
     const o = outage(world, controls.outageMs.notify, controls, 'during notify');
     let done = false;
-    const unsubscribe = world.clients.firestore.collection(RUNS_COLLECTION).onSnapshot((snap) => {
-      if (done || !snap.docs.some((d) => d.get('completedAt'))) return;
+    const unsubscribe = createFirestoreRunStore(world.clients.firestore).watchRuns({ limit: TRIAL_RUNS }, (runs) => {
+      if (done || !runs.some((run) => run.completedAt)) return;
       done = true;
       o.strike();
     }, () => undefined);
@@ -162,7 +166,7 @@ export const databaseGoneForGood: Fault = {
   deploy: () => ({ deploy: { backoffOverride: { minSeconds: 1, maxSeconds: 3 } } }),
   async arm(world, controls) {
     let fired = false;
-    const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean((f.stages as Record<string, { startedAt?: string }> | undefined)?.load?.startedAt), () => {
+    const unsubscribe = onFirstFile(world.clients.firestore, (f) => Boolean(f.stages?.load?.startedAt), () => {
       fired = true;
       controls.log('database gone for good');
       world.proxy.down();

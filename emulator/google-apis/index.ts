@@ -20,6 +20,7 @@ import { oauthRoutes } from './oauth-routes';
 import { OAuthState, type AccessTokenRecord } from './oauth-state';
 import { RequestLog } from './request-log';
 import { grants } from './scopes';
+import { idTokenRoutes } from './id-token-routes';
 import { seedRoutes } from './seed-routes';
 import { attachWatchPublisher } from './watch-publisher';
 
@@ -40,7 +41,7 @@ export interface GoogleApiDouble extends DoubleUrls {
   stop(): Promise<void>;
 }
 
-const ROUTES: Route[] = [...oauthRoutes, ...gmailRoutes, ...driveRoutes, ...seedRoutes];
+const ROUTES: Route[] = [...oauthRoutes, ...gmailRoutes, ...driveRoutes, ...idTokenRoutes, ...seedRoutes];
 
 async function drain(req: IncomingMessage): Promise<void> {
   try {

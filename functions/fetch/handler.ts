@@ -104,7 +104,12 @@ async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: Incom
   const { ctx, runId, log } = scope;
   const { dates } = listing;
   const started = Date.now();
-  const { expectedFiles } = await ctx.runs.startRun(runId, { pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates });
+  // The list fields: the date the trigger asked for, and who asked (an operator's trigger names them).
+  const actor = typeof trigger.actor === 'string' ? trigger.actor : undefined;
+  const { expectedFiles } = await ctx.runs.startRun(runId, {
+    pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates,
+    ...(trigger.date ? { logicalDate: trigger.date } : {}), ...(actor ? { actor } : {}),
+  });
   if (expectedFiles !== null) {
     // An earlier delivery of this trigger listed and copied the run's items and settled the source
     // (telling the run how many is fetch's last step). A late redelivery — an ack lost, the run long

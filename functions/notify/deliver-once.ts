@@ -15,7 +15,8 @@ import { FieldPath, FieldValue, type Firestore } from '@google-cloud/firestore';
 import { randomUUID } from 'node:crypto';
 import { errorMessage, isPermanent, PermanentError, TransientError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import { RUNS_COLLECTION, type RunRecord } from '../runtime/run-record';
+import { runDocument } from '../runtime/firestore-run-store';
+import type { RunRecord } from '../runtime/run-record';
 import type { DeliveryReceipt } from './destinations/destination';
 
 // Unique on the run and stable across redeliveries: `alertSentAt`, `failureAlertSentAt`,
@@ -77,7 +78,7 @@ export type DeliveryOutcome =
 
 export async function deliverOnce(options: DeliverOnceOptions, deliver: () => Promise<unknown>): Promise<DeliveryOutcome> {
   const { firestore, runId, key } = options;
-  const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
+  const ref = runDocument(firestore, runId);
   const claimant = randomUUID();
   const claimPath = new FieldPath('notificationClaims', key);
 
@@ -122,7 +123,7 @@ function receiptOf(value: unknown): DeliveryReceipt | undefined {
 }
 
 async function settle(firestore: Firestore, runId: string, key: DeliveryKey, claimant: string, failed: DeliveryRecord): Promise<void> {
-  const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
+  const ref = runDocument(firestore, runId);
   await firestore.runTransaction(async (tx) => {
     const run = (await tx.get(ref)).data() as StoredRun | undefined;
     if (!run || wasDelivered(run, key)) return;
@@ -132,7 +133,7 @@ async function settle(firestore: Firestore, runId: string, key: DeliveryKey, cla
 }
 
 async function release(firestore: Firestore, runId: string, key: DeliveryKey, claimant: string): Promise<void> {
-  const ref = firestore.collection(RUNS_COLLECTION).doc(runId);
+  const ref = runDocument(firestore, runId);
   await firestore.runTransaction(async (tx) => {
     const run = (await tx.get(ref)).data() as StoredRun | undefined;
     if (run?.notificationClaims?.[key]?.by === claimant) tx.update(ref, new FieldPath('notificationClaims', key), FieldValue.delete());

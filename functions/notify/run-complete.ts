@@ -9,7 +9,6 @@
 // clients and many servers collapse into one message.
 import type { RunCompleteMessage } from '../../shared/messages';
 import type { StageContext } from '../runtime/context';
-import { RUNS_COLLECTION } from '../runtime/run-record';
 import { removeStagedLeftovers } from './cleanup-run';
 import { deliveryLeaseMs } from './deliver-once';
 import { deliverAll } from './destinations/deliver-all';
@@ -18,7 +17,6 @@ import type { Destinations } from './destinations/destination';
 import { runAlertDelivery } from './destinations/mail/alert-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
 import { reportMailDeliveries } from './destinations/mail/report-mail';
-import { markNotifyDone, readFiles, settleRun } from './run-state';
 import { summarizeRun } from './run-summary';
 
 export { reportApplies } from './destinations/mail/report-mail';
@@ -26,8 +24,8 @@ export { reportApplies } from './destinations/mail/report-mail';
 export async function handleRunComplete(ctx: StageContext, message: RunCompleteMessage, options: { destinations?: Destinations } = {}): Promise<void> {
   const { runId } = message;
   const log = ctx.logger.child({ runId });
-  const run = await settleRun(ctx.firestore, runId);
-  const files = await readFiles(ctx.firestore, runId);
+  const run = await ctx.runs.settleRun(runId);
+  const files = await ctx.runs.getFiles(runId);
   const summary = summarizeRun(run, files);
   const smtp = smtpUrlOf(ctx);
   const leaseMs = deliveryLeaseMs(ctx.stage.timeoutSeconds);
@@ -39,13 +37,10 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
   const reports = reportMailDeliveries(ctx, run, summary, smtp, log);
   await deliverAll([{ name: 'report mail', deliveries: reports, onFailure: 'throw' }], common);
   // Every report this run was owed has gone out: watchers (npm start, tests, the ops surface) wait for this.
-  if (reports.length > 0 && !run.notifications?.reportSentAt) {
-    const at = new Date().toISOString();
-    await ctx.firestore.collection(RUNS_COLLECTION).doc(runId).update({ 'notifications.reportSentAt': at, updatedAt: at });
-  }
+  if (reports.length > 0 && !run.notifications?.reportSentAt) await ctx.runs.markReportsSent(runId);
   await deliverDestinations(ctx, { run, files, leaseMs, logger: log, smtp, ...(options.destinations ? { destinations: options.destinations } : {}) });
   if (!run.notifications?.doneAt) {
     await removeStagedLeftovers(ctx, runId, files);
-    await markNotifyDone(ctx.firestore, runId);
+    await ctx.runs.markNotifyDone(runId);
   }
 }

@@ -11,21 +11,20 @@ import { deliverDestinations } from './destinations/deliver-destinations';
 import type { Destinations } from './destinations/destination';
 import { failureAlertDelivery } from './destinations/mail/alert-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
-import { markNotifyDone, readFiles, settleFailedRun } from './run-state';
 import { runDateOf } from './run-summary';
 
 export async function handleRunFailed(ctx: StageContext, message: RunFailedMessage, options: { destinations?: Destinations } = {}): Promise<void> {
   const { runId } = message;
   const log = ctx.logger.child({ runId });
-  const run = await settleFailedRun(ctx.firestore, runId, { pipeline: message.pipeline, stage: message.stage, error: message.error });
+  const run = await ctx.runs.settleFailedRun(runId, { pipeline: message.pipeline, stage: message.stage, error: message.error });
   const smtp = smtpUrlOf(ctx);
   const leaseMs = deliveryLeaseMs(ctx.stage.timeoutSeconds);
   const alert = failureAlertDelivery({ pipeline: ctx.pipeline, runId, stage: message.stage, error: message.error, runDate: runDateOf(run) }, smtp);
   await deliverAll([{ name: 'run failure alert', deliveries: [alert], onFailure: 'throw' }], { firestore: ctx.firestore, runId, leaseMs, logger: log, run });
-  const files = await readFiles(ctx.firestore, runId);
+  const files = await ctx.runs.getFiles(runId);
   await deliverDestinations(ctx, { run, files, leaseMs, logger: log, smtp, ...(options.destinations ? { destinations: options.destinations } : {}) });
   if (!run.notifications?.doneAt) {
     await removeStagedLeftovers(ctx, runId, files);
-    await markNotifyDone(ctx.firestore, runId);
+    await ctx.runs.markNotifyDone(runId);
   }
 }

@@ -8,6 +8,8 @@ import type { Logger } from '../../shared/logger';
 import type { ObjectRef, StageMessage, TriggerMessage } from '../../shared/messages';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
+import type { Actor } from './run-record';
+import type { RunStore } from './run-store';
 
 // superseded: an older version of a source file that arrived after a newer one was loaded (not applied).
 // expanded: an archive (.gz, .zip) whose members became files of the run (functions/transform/archives/).
@@ -42,6 +44,10 @@ export interface RunStart {
   messageId: string;
   // The export dates this run looks at (YYYY-MM-DD).
   dates: string[];
+  // The date the trigger named (the run's logical date; default: the newest of `dates`).
+  logicalDate?: string;
+  // Who started it, for triggers other than schedule and push (those are 'scheduler' and 'push').
+  actor?: Actor;
 }
 
 // Where a run's progress is written. One Firestore document per run, one per file under it.
@@ -93,7 +99,9 @@ export interface StageContext {
   pubsub: PubSub;
   firestore: Firestore;
   secrets: SecretReader;
-  runs: RunRecorder;
+  // The one owner of run state: the stages' RunRecorder part, and the reads, ending and controls
+  // notify and the watchdog use (run-store.ts).
+  runs: RunStore;
   // The pipeline's PostgreSQL pool, created on first use from its database secret.
   database(): Promise<Pool>;
   // Publishes a message to another stage of this pipeline; resolves with the message id.

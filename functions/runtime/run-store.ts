@@ -60,6 +60,8 @@ export interface RunStore extends RunRecorder {
   // A run failed as a whole: failed with the first error recorded (creating a record when fetch died
   // before it wrote one).
   settleFailedRun(runId: string, failure: { pipeline: string; stage: string; error: string }): Promise<RunRecord>;
+  // Every report the run was owed has gone out (notifications.reportSentAt; watchers wait for it).
+  markReportsSent(runId: string): Promise<void>;
   // Notify has sent everything the run's end owed.
   markNotifyDone(runId: string): Promise<void>;
   // Names a file on its record when no stage did (a dead letter for a file that died early).
@@ -87,6 +89,9 @@ export interface RunStore extends RunRecorder {
   // The first page of a query, again whenever any run in it changes.
   watchRuns(query: Omit<RunQuery, 'cursor'>, onChange: (runs: RunRecord[]) => void, onError?: (error: Error) => void): Unsubscribe;
   watchFiles(runId: string, onChange: (files: FileRecord[]) => void, onError?: (error: Error) => void): Unsubscribe;
+  // Every file record of every run, again whenever any changes: the local cloud's fault injection,
+  // which strikes the moment some file reaches a stage (a database of its own, so few runs).
+  watchAllFiles(onChange: (files: Array<FileRecord & { runId: string }>) => void, onError?: (error: Error) => void): Unsubscribe;
 }
 
 // Retention of run state (the ops definition's `retention`), written as `expiresAt` on each document.

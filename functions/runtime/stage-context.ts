@@ -10,10 +10,11 @@ import type { Pipeline } from '../../shared/pipeline-definition';
 import type { StageDeclaration, StageName } from '../../shared/stage-declaration';
 import { databaseSecretFor } from '../../shared/stage-secrets';
 import { topicName } from '../../shared/topology';
-import type { RunRecorder, SecretReader, StageContext } from './context';
+import type { SecretReader, StageContext } from './context';
 import { databaseBounds, poolOptions } from './postgres/database-bounds';
 import { quarantineObject } from './quarantine-object';
-import { createRunRecorder } from './run-recorder';
+import { createFirestoreRunStore } from './firestore-run-store';
+import type { RunRetention, RunStore } from './run-store';
 
 export interface StageResourcesOptions {
   pipeline: Pipeline;
@@ -29,13 +30,14 @@ export interface StageResourcesOptions {
   // Tests that only observe what a handler records and publishes hand in their own; by default the run
   // record is Firestore's and messages go to the pipeline's topics.
   runs?: StageRunRecorder;
+  // How long run state is kept (the ops definition's retention); default 365 days for runs, 30 for files.
+  retention?: RunRetention;
   publish?: StageContext['publish'];
 }
 
-// The recorder the runtime needs: what handlers see, and failing the whole run.
-export type StageRunRecorder = RunRecorder & {
-  failRun(runId: string, stage: StageName, error: string): Promise<{ firstFailure: boolean }>;
-};
+// What handlers see as ctx.runs: the RunStore (its RunRecorder part for the stages, the rest for
+// notify and the watchdog). The name stays for the tests' in-memory one.
+export type StageRunRecorder = RunStore;
 
 export interface StageResources {
   options: StageResourcesOptions;
@@ -55,7 +57,7 @@ export function topicPublisher(clients: GoogleClients, prefix: string, pipeline:
 
 export function createStageResources(options: StageResourcesOptions): StageResources {
   const { pipeline, stage, prefix, bucket, clients, secrets } = options;
-  const runs = options.runs ?? createRunRecorder(clients.firestore);
+  const runs = options.runs ?? createFirestoreRunStore(clients.firestore, options.retention ? { retention: options.retention } : {});
   let pool: Promise<pg.Pool> | undefined;
 
   function database(): Promise<pg.Pool> {

@@ -11,6 +11,7 @@ import { functionName } from '../../shared/topology';
 import type { StageContext, StageHandler } from './context';
 import { createSecretReader } from './secret-reader';
 import { createStageFunction } from './stage-function';
+import type { RunRetention } from './run-store';
 import { createStageResources, type StageResources } from './stage-context';
 
 export interface StageRuntime {
@@ -26,6 +27,8 @@ export interface StageRuntimeOptions {
   env: Record<string, string | undefined>;
   // Resolves the pipeline named by SLUICE_PIPELINE.
   pipelineNamed: (name: string) => Pipeline;
+  // How long run state is kept (pipelines/ops.ts); default 365 days for runs, 30 for file records.
+  retention?: RunRetention;
   logger?: Logger;
 }
 
@@ -67,6 +70,7 @@ export function createStageRuntime(options: StageRuntimeOptions): StageRuntime {
     secrets,
     logger,
     localEndpoints: config.SLUICE_LOCAL_ENDPOINTS,
+    ...(options.retention ? { retention: options.retention } : {}),
   });
   return {
     config,

@@ -1,7 +1,7 @@
 // The database goes away while files are loading: load fails transiently, Pub/Sub redelivers with
 // backoff, and the run finishes with everything loaded once the database is back.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
+import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
 import { startDemoHarness, type DemoHarness } from './demo-harness';
 import { tableCounts } from './assertions';
 
@@ -21,9 +21,8 @@ it('recovers by redelivery when the database comes back', async () => {
   // attempt started), then bring the database back.
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no load attempt failed while the database was down')), 60_000);
-    const unsubscribe = h.firestore.collectionGroup(FILES_SUBCOLLECTION).onSnapshot((snap) => {
-      const failedLoad = snap.docs.some((d) => d.ref.parent.parent?.parent.id === RUNS_COLLECTION && Number(d.get('stages.load.attempts') ?? 0) >= 2);
-      if (failedLoad) {
+    const unsubscribe = createFirestoreRunStore(h.firestore).watchAllFiles((files) => {
+      if (files.some((f) => (f.stages.load?.attempts ?? 0) >= 2)) {
         clearTimeout(timer);
         unsubscribe();
         resolve();

@@ -13,7 +13,8 @@ import { createFetchHandler } from '../../functions/fetch/handler';
 import { parseTrigger } from '../../functions/fetch/parse-trigger';
 import { runIdFor } from '../../functions/fetch/run-id';
 import { connectSource } from '../../functions/fetch/sources/sftp/connection';
-import { FETCH_LEDGER_COLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
+import { runDocument } from '../../functions/runtime/firestore-run-store';
+import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
 import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import { freePort } from '../../emulator/free-port';
 import { InvalidMessageError, TransientError } from '../../shared/errors';
@@ -150,7 +151,7 @@ async function crashBeforeMarkUploadedThenMoveOn(pipeline: Pipeline, rawNames: s
   await Promise.all(snap.docs.map((doc) => doc.ref.update({ uploadedAt: FieldValue.delete(), generation: FieldValue.delete() })));
   // A fetch that died there never told its run how many files it has (its last step).
   const owners = new Set(snap.docs.map((doc) => String(doc.get('runId'))));
-  await Promise.all([...owners].map((runId) => world.clients.firestore.collection(RUNS_COLLECTION).doc(runId).update({ expectedFiles: null })));
+  await Promise.all([...owners].map((runId) => runDocument(world.clients.firestore, runId).update({ expectedFiles: null })));
   const bucket = world.clients.storage.bucket(world.bucket);
   return Promise.all(rawNames.map(async (name, i) => {
     const target = name.replace(/^raw\//, `${areas[i]}/`);

@@ -1,9 +1,9 @@
 // The one way handler tests (and the benchmark's stage worker) get a StageContext: the runtime's own
 // (createStageResources), so quarantine, finishFile and failRun behave as in production. What differs
 // between suites is an option:
-//  - record 'memory' (default): run-recorder calls and published messages stay in memory. For tests that
+//  - record 'memory' (default): run store calls and published messages stay in memory. For tests that
 //    watch one handler (transform, load, the benchmark); needs only Cloud Storage and PostgreSQL.
-//  - record 'cloud': the Firestore run recorder and real topics, for tests that follow a run across
+//  - record 'cloud': the Firestore run store and real topics, for tests that follow a run across
 //    stages (fetch, aggregate, notify) in a world of their own (startStageTestWorld + stageHarness).
 // Every context also keeps what it published and quarantined, so tests can check it.
 // The benchmark's worker measures a stage's peak memory with this module loaded: what only worlds need
@@ -16,8 +16,9 @@ import pg from 'pg';
 import type { SftpServer, SftpUser } from '../../emulator/sftp-server';
 import type { SmtpServer } from '../../emulator/smtp-server';
 import type { ArchiveMemberRecord, FileOutcome, FileStageReport, IncomingMessage, QuarantineInput, RunStart, SecretReader, StageContext, StageHandler } from '../../functions/runtime/context';
-import { createRunRecorder } from '../../functions/runtime/run-recorder';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION, type FileRecord, type RunRecord } from '../../functions/runtime/run-record';
+import { createFirestoreRunStore, type FirestoreRunStore } from '../../functions/runtime/firestore-run-store';
+import type { Actor, FileRecord, RunAction, RunRecord } from '../../functions/runtime/run-record';
+import type { QueuedRun, RunPage } from '../../functions/runtime/run-store';
 import { createSecretReader } from '../../functions/runtime/secret-reader';
 import { createStageResources, topicPublisher, type StageRunRecorder } from '../../functions/runtime/stage-context';
 import { stages } from '../../functions/stages';
@@ -37,10 +38,13 @@ export const SMTP_PASSWORD = 'smtp-Pw-7c1f9e';
 
 export interface RecordedCall { method: keyof StageRunRecorder; runId: string; fileKey?: string; stage?: StageName; detail?: unknown }
 
-// Records every call; finishFile and failRun are idempotent like the real ones.
+// Records every call; finishFile and failRun are idempotent like the real ones. It keeps no run
+// records: reads find nothing, and the controls are recorded (a run asked to cancel is cancelled, so
+// handler tests can check a stage's cooperative cancel).
 export class MemoryRunRecorder implements StageRunRecorder {
   readonly calls: RecordedCall[] = [];
   private readonly ended = new Set<string>();
+  private readonly cancelled = new Set<string>();
   private record(call: RecordedCall): void { this.calls.push(call); }
   async startRun(runId: string, start: RunStart) { this.record({ method: 'startRun', runId, detail: start }); return { expectedFiles: null }; }
   async setExpectedFiles(runId: string, count: number) { this.record({ method: 'setExpectedFiles', runId, detail: count }); return { runComplete: false }; }
@@ -61,6 +65,29 @@ export class MemoryRunRecorder implements StageRunRecorder {
     if (firstFailure) this.record({ method: 'failRun', runId, stage, detail: error });
     return { firstFailure };
   }
+  async getRun(_runId: string): Promise<RunRecord | undefined> { return undefined; }
+  async getFiles(_runId: string): Promise<FileRecord[]> { return []; }
+  async getFile(_runId: string, _fileKey: string): Promise<FileRecord | undefined> { return undefined; }
+  async listRuns(): Promise<RunPage> { return { runs: [] }; }
+  async countRuns() { return 0; }
+  async findRunByMessageId(): Promise<string | undefined> { return undefined; }
+  async settleRun(runId: string): Promise<RunRecord> { throw new Error(`the memory run recorder keeps no run ${runId} to settle`); }
+  async settleFailedRun(runId: string): Promise<RunRecord> { throw new Error(`the memory run recorder keeps no run ${runId} to settle`); }
+  async markReportsSent(runId: string) { this.record({ method: 'markReportsSent', runId }); }
+  async markNotifyDone(runId: string) { this.record({ method: 'markNotifyDone', runId }); }
+  async nameFile(runId: string, fileKey: string, name: string) { this.record({ method: 'nameFile', runId, fileKey, detail: name }); }
+  async runningRuns(): Promise<RunRecord[]> { return []; }
+  async notifyPendingRuns(): Promise<RunRecord[]> { return []; }
+  async queueRun(runId: string, run: QueuedRun) { this.record({ method: 'queueRun', runId, detail: run }); return this.once(`queued:${runId}`); }
+  async recordPausedRun(runId: string, run: Parameters<StageRunRecorder['recordPausedRun']>[1]) { this.record({ method: 'recordPausedRun', runId, detail: run }); }
+  async requestCancel(runId: string, actor: Actor): Promise<RunRecord | undefined> { this.record({ method: 'requestCancel', runId, detail: actor }); this.cancelled.add(runId); return undefined; }
+  async isCancelled(runId: string) { return this.cancelled.has(runId); }
+  async recordDryRun(runId: string, items: Array<{ name: string; size?: number; key: string }>) { this.record({ method: 'recordDryRun', runId, detail: items }); }
+  async appendAction(runId: string, action: RunAction) { this.record({ method: 'appendAction', runId, detail: action }); }
+  watchRun() { return () => {}; }
+  watchRuns() { return () => {}; }
+  watchFiles() { return () => {}; }
+  watchAllFiles() { return () => {}; }
   of(method: keyof StageRunRecorder): RecordedCall[] { return this.calls.filter((c) => c.method === method); }
   private once(key: string): boolean { return !this.ended.has(key) && !!this.ended.add(key); }
 }
@@ -103,7 +130,7 @@ export function createTestContext(o: StageTestContextOptions): TestStageContext<
   const clients = o.clients ?? ownClients!;
   const prefix = o.prefix ?? 'test';
   const memory = o.record === 'cloud' ? undefined : new MemoryRunRecorder();
-  const runs: StageRunRecorder = memory ?? createRunRecorder(clients.firestore);
+  const runs: StageRunRecorder = memory ?? createFirestoreRunStore(clients.firestore);
   const published: TestStageContext['published'] = [];
   const quarantined: QuarantineInput[] = [];
   const toTopic = topicPublisher(clients, prefix, o.pipeline);
@@ -278,8 +305,8 @@ export interface Delivery {
 
 export interface StageHarness {
   pipeline: Pipeline;
-  // The Firestore run recorder, to arrange and read run records.
-  runs: ReturnType<typeof createRunRecorder>;
+  // The Firestore run store, to arrange and read run records.
+  runs: FirestoreRunStore;
   // run-complete / run-failed events published to the pipeline's notify topic, read from a real subscription.
   events: Array<Record<string, unknown>>;
   // A context for `stage` (closed with the harness).
@@ -312,7 +339,7 @@ export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, op
     events.push(JSON.parse(message.data.toString('utf8')) as Record<string, unknown>);
     message.ack();
   });
-  const runs = createRunRecorder(world.clients.firestore);
+  const runs = createFirestoreRunStore(world.clients.firestore);
   const open: Array<TestStageContext<StageRunRecorder>> = [];
   const contextOf = (stage: StageName, messageId: string, localEndpoints?: StageContext['localEndpoints']) => createTestContext({
     pipeline, stage, record: 'cloud', clients: world.clients, projectId: world.projectId, prefix: world.prefix,
@@ -353,8 +380,7 @@ export async function stageHarness(world: StageTestWorld, pipeline: Pipeline, op
     },
     run: (runId) => runs.getRun(runId),
     async files(runId) {
-      const snap = await world.clients.firestore.collection(RUNS_COLLECTION).doc(runId).collection(FILES_SUBCOLLECTION).get();
-      return snap.docs.map((doc) => doc.data() as FileRecord).sort((a, b) => a.name.localeCompare(b.name));
+      return (await runs.getFiles(runId)).sort((a, b) => a.name.localeCompare(b.name));
     },
     async startRun(runId, files, stage = 'load') {
       await runs.startRun(runId, { pipeline: pipeline.name, trigger: 'manual', messageId: `trigger-${runId}`, dates: ['2026-11-21'] });

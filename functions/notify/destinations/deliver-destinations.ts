@@ -10,7 +10,6 @@ import type { StageContext } from '../../runtime/context';
 import type { FileRecord, RunRecord } from '../../runtime/run-record';
 import { deliveryRecordOf, type StoredRun } from '../deliver-once';
 import type { DestinationFailure } from '../render-alert';
-import { readRun } from '../run-state';
 import { runDateOf } from '../run-summary';
 import { deliverAll, type DeliveryGroup } from './deliver-all';
 import type { DestinationRuntime, Destinations } from './destination';
@@ -45,7 +44,7 @@ export async function deliverDestinations(ctx: StageContext, options: DeliverDes
   // Throws when any delivery must be retried: the alert waits until every delivery has settled.
   await deliverAll(groups, { ...common, run });
 
-  const settled = (await readRun(ctx.firestore, run.runId)) as StoredRun | undefined;
+  const settled = (await ctx.runs.getRun(run.runId)) as StoredRun | undefined;
   const failures: DestinationFailure[] = groups.flatMap((group) => group.deliveries.flatMap((delivery) => {
     const record = deliveryRecordOf(settled, delivery.key);
     return typeof record === 'object' && record.failed ? [{ destination: group.name, what: delivery.describe, error: record.failed }] : [];

@@ -21,9 +21,9 @@ export function principalOf(email: string): string {
 function principalsOf(identity: VerifiedIdentity): Set<string> {
   const email = identity.email.toLowerCase();
   const domain = email.slice(email.lastIndexOf('@') + 1);
-  const names = new Set([principalOf(email), `domain:${domain}`]);
-  if (identity.hostedDomain) names.add(`domain:${identity.hostedDomain.toLowerCase()}`);
-  return names;
+  const names = [principalOf(email), `domain:${domain}`, ...(identity.hostedDomain ? [`domain:${identity.hostedDomain}`] : [])];
+  // Compared case-blind, kind included: IAM does not tell `serviceAccount:` from `serviceaccount:`.
+  return new Set(names.map((n) => n.toLowerCase()));
 }
 
 const matchesAny = (names: Set<string>, declared: readonly string[]) => declared.some((p) => names.has(p.toLowerCase()));

@@ -17,10 +17,25 @@ export interface KeptDeadLetter {
   runId?: string;
   fileKey?: string;
   file?: string;
+  // The original message: data (base64), its own attributes (the dead-letter ones removed, so a replay
+  // publishes what the stage first got), the original message id when known.
   message: { data: string; attributes: Record<string, string>; messageId?: string; publishTime?: string };
-  replays?: Array<{ actor: Actor; at: string; messageId: string }>;
+  // What the dead-lettering added: Pub/Sub's CloudPubSubDeadLetter* attributes, the runner's sluice*
+  // ones (sluiceError, sluiceSourceStage, sluiceSourceMessageId), and the copy's own message id.
+  deadLetter?: { messageId?: string; attributes: Record<string, string> };
+  // Each replay: who, when, and what it did (the message it published, or the rerun it created).
+  replays?: DeadLetterReplay[];
   // Firestore TTL (ops retention.deadLetterDays).
   expiresAt?: Date;
+}
+
+export interface DeadLetterReplay {
+  actor: Actor;
+  at: string;
+  // The id of the message the replay published (for a rerun: the new run's id).
+  messageId: string;
+  // A replay of a letter whose run had ended reruns that run's failed files (dead-letter ops).
+  rerunId?: string;
 }
 
 export interface DeadLetterFilter {
@@ -37,6 +52,6 @@ export interface DeadLetterStore {
   get(id: string): Promise<KeptDeadLetter | undefined>;
   // Every id matching a filter (for replay/purge of all matching), newest first, capped.
   idsMatching(filter: DeadLetterFilter, cap: number): Promise<string[]>;
-  recordReplay(id: string, replay: { actor: Actor; at: string; messageId: string }): Promise<void>;
+  recordReplay(id: string, replay: DeadLetterReplay): Promise<void>;
   remove(ids: string[]): Promise<number>;
 }

@@ -1,7 +1,68 @@
-// The Firestore PipelineStateStore (pipeline-state-store.ts). STUB until the controls land.
+// The Firestore PipelineStateStore (pipeline-state-store.ts): `sluice_pipelines/<name>` holds whether
+// the pipeline is paused and who paused or resumed it last; `.../scheduleChecks/<fire time>` one
+// document per schedule fire time the missed-schedule alert judged, created once (the claim).
 import type { Firestore } from '@google-cloud/firestore';
-import type { PipelineStateStore } from './pipeline-state-store';
+import type { Actor } from './run-record';
+import { PIPELINES_COLLECTION } from './pipeline-state-store';
+import type { PipelineState, PipelineStateStore } from './pipeline-state-store';
 
-export function createFirestorePipelineStateStore(_firestore: Firestore, _options: { now?: () => Date } = {}): PipelineStateStore {
-  throw new Error('createFirestorePipelineStateStore: not implemented yet');
+export const SCHEDULE_CHECKS_SUBCOLLECTION = 'scheduleChecks';
+
+// Firestore's code for "the document already exists" (a create that lost the race).
+const ALREADY_EXISTS = 6;
+
+function isAlreadyExists(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === ALREADY_EXISTS || code === 'already-exists' || code === 'ALREADY_EXISTS';
+}
+
+// A fire time as a document id: ids may not contain '/', and fire times are ISO instants, which do not;
+// anything else is rejected here rather than written under a surprising path.
+function checkId(fireTime: string): string {
+  if (!/^[0-9A-Za-z:.+-]{1,100}$/.test(fireTime)) throw new RangeError(`not a fire time: "${fireTime}"`);
+  return fireTime;
+}
+
+function stateOf(pipeline: string, data: Partial<PipelineState> | undefined): PipelineState {
+  return { ...data, pipeline, paused: data?.paused === true };
+}
+
+export function createFirestorePipelineStateStore(firestore: Firestore, options: { now?: () => Date } = {}): PipelineStateStore {
+  const now = options.now ?? (() => new Date());
+  const doc = (pipeline: string) => firestore.collection(PIPELINES_COLLECTION).doc(pipeline);
+
+  return {
+    async get(pipeline) {
+      const snap = await doc(pipeline).get();
+      return stateOf(pipeline, snap.data() as Partial<PipelineState> | undefined);
+    },
+
+    async setPaused(pipeline: string, paused: boolean, actor: Actor) {
+      const ref = doc(pipeline);
+      return firestore.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const current = stateOf(pipeline, snap.data() as Partial<PipelineState> | undefined);
+        // Pausing a paused pipeline keeps who paused it first: that is who the skipped runs name.
+        if (current.paused === paused) return current;
+        const at = now().toISOString();
+        const change: Partial<PipelineState> = paused
+          ? { paused: true, pausedBy: actor, pausedAt: at }
+          : { paused: false, resumedBy: actor, resumedAt: at };
+        const next: PipelineState = { ...current, ...change, updatedAt: at };
+        tx.set(ref, next);
+        return next;
+      });
+    },
+
+    async claimScheduleCheck(pipeline, fireTime) {
+      const ref = doc(pipeline).collection(SCHEDULE_CHECKS_SUBCOLLECTION).doc(checkId(fireTime));
+      try {
+        await ref.create({ pipeline, fireTime, claimedAt: now().toISOString() });
+        return true;
+      } catch (error) {
+        if (isAlreadyExists(error)) return false;
+        throw error;
+      }
+    },
+  };
 }

@@ -112,8 +112,8 @@ export function renderRunsPage(container, query, context) {
     h('h1', {}, 'Runs'),
     h('div', { id: 'filters-slot' }),
     error, bulkSlot, body, footer);
-  get('listPipelines').then((list) => {
-    pipelines = list.map((p) => p.name);
+  get('listPipelines').then((answer) => {
+    pipelines = answer.pipelines.map((p) => p.name);
     replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, pipelines));
   }).catch(() => replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, filters.pipeline ? [filters.pipeline] : [])));
   replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, filters.pipeline ? [filters.pipeline] : []));

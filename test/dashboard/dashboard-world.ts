@@ -68,6 +68,8 @@ export interface DashboardWorld {
   service: OpsService;
   runs: RunStore;
   clock: TestClock;
+  // Another RunStore on the same Firestore with a clock of its own: for seeding runs in parallel.
+  storeWithClock(clock: TestClock): RunStore;
   pipelines: readonly Pipeline[];
   projectId: string;
   prefix: string;
@@ -152,6 +154,7 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
     service,
     runs,
     clock,
+    storeWithClock: (own) => createFirestoreRunStore(firestore, { redactor: processRedactor, now: own.now }),
     pipelines: declaredPipelines,
     projectId,
     prefix,

@@ -7,19 +7,21 @@ import { startDashboardWorld, type DashboardWorld } from './dashboard-world';
 import { seedFailedRun, seedManyEmptyRuns } from './seed-runs';
 
 let world: DashboardWorld;
-const PAGED = 130;
+const PAGED = 35;
 const BULK = 75;
 const pagedIds = Array.from({ length: PAGED }, (_, i) => `pos-${String(i).padStart(3, '0')}`);
 const bulkIds = Array.from({ length: BULK }, (_, i) => `inbox-${String(i).padStart(3, '0')}`);
 
 beforeAll(async () => {
   world = await startDashboardWorld(localCloud());
+  const seeding = Date.now();
   const now = Date.now();
-  await seedManyEmptyRuns(world.runs, world.clock, pagedIds, { pipeline: 'restaurant-pos', newest: new Date(now - 60_000) });
-  await seedManyEmptyRuns(world.runs, world.clock, bulkIds, { pipeline: 'vendor-inbox', newest: new Date(now - 30_000) });
+  await seedManyEmptyRuns(world.storeWithClock, pagedIds, { pipeline: 'restaurant-pos', newest: new Date(now - 60_000) });
+  await seedManyEmptyRuns(world.storeWithClock, bulkIds, { pipeline: 'vendor-inbox', newest: new Date(now - 30_000) });
   await seedFailedRun(world.runs, world.clock, 'pos-failed-1', { pipeline: 'restaurant-pos', startedAt: new Date(now - 10_000) });
   await seedFailedRun(world.runs, world.clock, 'inbox-failed-1', { pipeline: 'vendor-inbox', startedAt: new Date(now - 5_000), file: 'invoice.pdf' });
   world.clock.real();
+  process.stderr.write(`seeded ${PAGED + BULK + 2} runs in ${Date.now() - seeding} ms\n`);
 }, 240_000);
 
 afterAll(async () => {
@@ -51,7 +53,8 @@ describe('runs list', () => {
   });
 
   it('reaches every run of a pipeline with "Load more"', async () => {
-    const page = await world.pageAs('operator', '#/runs?pipeline=restaurant-pos&status=no-new-data');
+    // Both pipelines' ended runs: 110, three pages of 50.
+    const page = await world.pageAs('operator', '#/runs?status=no-new-data');
     await page.locator('#runs-table').waitFor();
     await expect.poll(async () => (await rowIds(page)).length).toBe(50);
     while (await page.locator('#load-more').count()) {
@@ -60,8 +63,11 @@ describe('runs list', () => {
       await expect.poll(async () => (await rowIds(page)).length).toBeGreaterThan(before);
     }
     const ids = await rowIds(page);
-    expect(ids).toEqual(pagedIds);
-    expect(await page.locator('#runs-count').textContent()).toBe(`All ${PAGED} matching runs shown`);
+    // Newest first: the inbox runs were seeded 30 s later than the point-of-sale ones, a minute apart.
+    const expected = [...pagedIds.map((id, i) => ({ id, t: -60_000 - i * 60_000 })), ...bulkIds.map((id, i) => ({ id, t: -30_000 - i * 60_000 }))]
+      .sort((a, b) => b.t - a.t).map((r) => r.id);
+    expect(ids).toEqual(expected);
+    expect(await page.locator('#runs-count').textContent()).toBe(`All ${PAGED + BULK} matching runs shown`);
   });
 
   it('bulk-reruns all 75 matching runs: the dry-run count first, then progress to 75/75', async () => {

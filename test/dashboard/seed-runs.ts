@@ -3,7 +3,7 @@
 // ended), then settled as notify settles them. The clock decides each write's time, so start
 // times, stage times and durations are what the caller says.
 import type { RunStore } from '../../functions/runtime/run-store';
-import type { TestClock } from './dashboard-world';
+import { testClock, type TestClock } from './dashboard-world';
 
 const at = (base: Date, ms: number) => new Date(base.getTime() + ms);
 
@@ -114,10 +114,16 @@ export async function seedRunningRun(runs: RunStore, clock: TestClock, runId: st
   return { fileKey };
 }
 
-// Many ended runs, one minute apart going back from `newest`. The clock is shared, so they are
-// written one by one (three writes each).
-export async function seedManyEmptyRuns(runs: RunStore, clock: TestClock, ids: string[], o: Omit<SeedOptions, 'startedAt'> & { newest: Date }): Promise<void> {
-  for (const [i, runId] of ids.entries()) {
-    await seedEmptyRun(runs, clock, runId, { ...o, startedAt: new Date(o.newest.getTime() - i * 60_000) });
-  }
+// Many ended runs, one minute apart going back from `newest`: two workers, each with a RunStore and
+// clock of its own (a clock is one instant at a time). More workers are slower: the emulator's
+// transactions then wait on each other.
+export async function seedManyEmptyRuns(storeWithClock: (clock: TestClock) => RunStore, ids: string[], o: Omit<SeedOptions, 'startedAt'> & { newest: Date }, workers = 2): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    const clock = testClock();
+    const runs = storeWithClock(clock);
+    for (let i = next++; i < ids.length; i = next++) {
+      await seedEmptyRun(runs, clock, ids[i]!, { ...o, startedAt: new Date(o.newest.getTime() - i * 60_000) });
+    }
+  }));
 }

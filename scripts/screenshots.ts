@@ -33,6 +33,8 @@ async function seed(world: DashboardWorld): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  // Not on GCE: the Google clients need not probe the metadata server (and warn when it is absent).
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
   mkdirSync(outDir, { recursive: true });
   const firestore = await startFirestoreEmulator({ env: process.env });
   let world: DashboardWorld | undefined;

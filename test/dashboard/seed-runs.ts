@@ -68,6 +68,9 @@ export async function seedRun(runs: RunStore, clock: TestClock, runId: string, o
   }
   t(9500);
   await runs.settleRun(runId);
+  // Notify sent what the run's end owed.
+  t(10_000);
+  await runs.markNotifyDone(runId);
 }
 
 // A run whose source had nothing new: started, no files, ended 'no-new-data'.
@@ -77,6 +80,7 @@ export async function seedEmptyRun(runs: RunStore, clock: TestClock, runId: stri
   clock.set(at(o.startedAt, 1500));
   await runs.setExpectedFiles(runId, 0);
   await runs.settleRun(runId);
+  await runs.markNotifyDone(runId);
 }
 
 export interface SeededFailure {

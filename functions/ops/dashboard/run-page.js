@@ -4,7 +4,7 @@
 import { ApiError, get, post } from './api.js';
 import { announce, formatNumber, h, replaceChildren, statusBadge } from './dom.js';
 import { keepLive } from './live.js';
-import { runsTable } from './runs-page.js';
+import { isPerson, runsTable } from './runs-page.js';
 import { duration, timeElement } from './time.js';
 
 const TERMINAL = ['succeeded', 'partial', 'failed', 'no-new-data', 'paused', 'cancelled'];
@@ -13,7 +13,7 @@ function meta(run) {
   const item = (label, value) => (value === undefined || value === '' ? '' : h('div', {}, h('dt', {}, label), h('dd', {}, value)));
   return h('dl', { className: 'meta' },
     item('Pipeline', h('a', { href: `#/runs?pipeline=${encodeURIComponent(run.pipeline)}` }, run.pipeline)),
-    item('Trigger', run.actor ? `${run.trigger} by ${run.actor}` : run.trigger),
+    item('Trigger', isPerson(run.actor) ? `${run.trigger} by ${run.actor}` : run.trigger),
     item('Logical date', run.logicalDate),
     item('Started', timeElement(run.startedAt)),
     item('Duration', run.durationMs !== undefined ? duration(run.durationMs) : TERMINAL.includes(run.status) ? '' : 'running'),

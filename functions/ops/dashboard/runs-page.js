@@ -73,12 +73,15 @@ function filterForm(filters, pipelines) {
   return form;
 }
 
+// Whether an actor is someone (an operator's principal), not the scheduler or a source's push.
+export const isPerson = (actor) => Boolean(actor) && !['scheduler', 'push', 'watchdog'].includes(actor);
+
 export function runRow(run) {
   return h('tr', { dataset: { runId: run.runId, status: run.status } },
     h('td', {}, statusBadge(run.status)),
     h('td', {}, h('a', { href: `#/runs/${encodeURIComponent(run.runId)}` }, run.runId)),
     h('td', {}, run.pipeline),
-    h('td', {}, run.trigger, run.actor && !['scheduler', 'push'].includes(run.actor) ? h('span', { className: 'muted' }, ` by ${run.actor}`) : ''),
+    h('td', {}, run.trigger, isPerson(run.actor) ? h('span', { className: 'muted' }, ` by ${run.actor}`) : ''),
     h('td', {}, timeElement(run.startedAt)),
     h('td', { className: 'num' }, duration(run.durationMs)),
     h('td', {}, run.failedStage ?? ''),
@@ -135,7 +138,7 @@ export function renderRunsPage(container, query, context) {
     if (runs.length === 0) {
       replaceChildren(body, h('p', { className: 'empty' }, 'No runs match these filters.'));
     } else {
-      replaceChildren(body, runsTable('Runs, newest first', runs, { id: 'runs-table' }));
+      replaceChildren(body, h('div', { className: 'table-scroll' }, runsTable('Runs, newest first', runs, { id: 'runs-table' })));
     }
     const count = h('span', { id: 'runs-count', role: 'status' }, nextCursor ? `Showing ${runs.length} runs` : `All ${runs.length} matching runs shown`);
     replaceChildren(footer, count, nextCursor ? h('button', { type: 'button', id: 'load-more', onclick: loadMore }, 'Load more') : '');

@@ -113,8 +113,15 @@ export interface SourceActionRuntime {
 // Must be idempotent: the message is delivered at least once. Throw PermanentError when retrying cannot help.
 export type SourceAction<S extends Source = Source> = (source: S, runtime: SourceActionRuntime) => Promise<void>;
 
+// What a health probe may use (the ops API's /health/detailed): no run, no dates, no topic.
+export type SourceProbeRuntime = Omit<SourceActionRuntime, 'topic'>;
+
 export interface SourceConnector<S extends Source = Source> {
   kind: S['kind'];
+  // Whether the source can be reached and signed in to, touching nothing (SFTP: connect and close;
+  // Gmail: users.getProfile). Throws when it cannot, with a message that holds no secret. A kind
+  // without it is reported as not probed.
+  probe?(source: S, runtime: SourceProbeRuntime): Promise<void>;
   // The actions its topology schedules (Gmail: 'renew-watch'). A kind without any leaves it out.
   actions?: Readonly<Record<string, SourceAction<S>>>;
   // The run's export dates from the trigger's date (or today) and the source's window settings.

@@ -33,6 +33,21 @@ export function createGmailConnector(access: GoogleApiAccessFactory = googleApiA
       const gmail = new gmail_v1.Gmail({ auth: auth as gmail_v1.Options['auth'], rootUrl });
       return new GmailSession({ gmail, user: source.user, calls }, source, runtime);
     },
+    // Sign in and read the mailbox's profile: the token is good and the mailbox is there.
+    async probe(source, runtime) {
+      const calls = gmailCalls(runtime.pipeline, source);
+      const { auth, rootUrl } = await calls.call('signing in to Gmail', () => access({
+        pipeline: runtime.pipeline,
+        config: source.auth,
+        scopes: GMAIL_SCOPES,
+        secrets: runtime.secrets,
+        localEndpoints: runtime.localEndpoints,
+        firestore: runtime.firestore,
+        logger: runtime.logger,
+      }));
+      const gmail = new gmail_v1.Gmail({ auth: auth as gmail_v1.Options['auth'], rootUrl });
+      await calls.call('reading the Gmail profile', () => gmail.users.getProfile({ userId: source.user }));
+    },
   };
 }
 

@@ -40,6 +40,17 @@ export function createSftpConnector(options: SftpConnectorOptions = {}): SourceC
       });
       return session(source, runtime, conn, dirs);
     },
+    // Connect (TCP, SSH handshake with the pinned host key, login) and close: the source answers.
+    async probe(source, runtime) {
+      const conn = await connectSource({
+        source,
+        overrides: localSftpEndpoint(runtime.localEndpoints),
+        secrets: runtime.secrets,
+        logger: runtime.logger,
+        ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+      });
+      await conn.close();
+    },
   };
 }
 

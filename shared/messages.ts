@@ -27,6 +27,12 @@ export const triggerMessageSchema = z.object({
   // The export date to fetch (YYYY-MM-DD); default: today plus the source's dateOffsetDays, in the
   // schedule's time zone.
   date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  // Who asked for the run (an operator's principal, from the ops API); the scheduler and pushes name none.
+  actor: z.string().min(1).max(300).optional(),
+  // List what would be fetched and record it on the run; claim and copy nothing.
+  dryRun: z.boolean().optional(),
+  // A rerun from fetch (functions/ops/controls/rerun.ts released the parent's claims of these files first).
+  rerun: z.object({ of: runId, files: z.enum(['all', 'failed']), fromStage: z.enum(['fetch', 'transform', 'load']) }).strict().optional(),
 }).passthrough();
 export type TriggerMessage = z.infer<typeof triggerMessageSchema>;
 

@@ -18,6 +18,7 @@ import { InvalidMessageError } from '../../shared/errors';
 import { loadedMessageSchema, parseMessage, type LoadedMessage } from '../../shared/messages';
 import type { AggregateDefinition } from '../../shared/pipeline-definition';
 import type { IncomingMessage, StageContext } from '../runtime/context';
+import { endIfCancelled } from '../runtime/stage-cancellation';
 import { affectedDateRange, type DateRange } from './affected-dates';
 import { bucketsCollection, replaceBuckets } from './rollup-documents';
 import { computeBuckets, timeColumnKind, type RollupBucket } from './rollup-sql';
@@ -57,6 +58,9 @@ export async function handleAggregate(ctx: StageContext, message: IncomingMessag
     return;
   }
 
+  // An operator cancelled the run: its roll-ups are not recomputed for this file (the rows load
+  // committed stay; the next file touching those dates recomputes them from PostgreSQL).
+  if (await endIfCancelled(ctx, runId, fileKey, 'aggregate', log)) return;
   await ctx.runs.stageStarted(runId, fileKey, 'aggregate');
   const outcomes: AggregateOutcome[] = [];
   for (const aggregate of aggregates) outcomes.push(await rollUp(ctx, loaded, aggregate));

@@ -4,7 +4,7 @@
 // resume; every other run records the item as skipped. The ledger knows items only by the key and
 // version their connector gives (functions/fetch/sources/source-connector.ts), never by a path.
 import { createHash } from 'node:crypto';
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { ObjectRef } from '../../shared/messages';
 import { FETCH_LEDGER_COLLECTION } from '../runtime/run-record';
 
@@ -43,6 +43,11 @@ export interface LedgerEntry {
   refusedAt?: string;
   refusal?: string;
   takenOverFrom?: string;
+  // Set when an operator's rerun released the claim on purpose (releaseClaimForRerun): who, when, and
+  // the run that had it before.
+  releasedBy?: string;
+  releasedAt?: string;
+  releasedFrom?: string;
 }
 
 export type ClaimResult =
@@ -170,5 +175,39 @@ export async function releaseClaim(db: Firestore, identity: string, runId: strin
     const snap = await tx.get(doc);
     const entry = snap.data() as LedgerEntry | undefined;
     if (entry && entry.runId === runId && entry.uploadedAt === undefined && entry.refusedAt === undefined) tx.delete(doc);
+  });
+}
+
+// The entry of an item version as it stands, read without claiming anything: a dry run's "would this
+// be fetched", and a cancelled run telling the items it already owns from those it must leave alone.
+export async function peekClaim(db: Firestore, identity: string): Promise<LedgerEntry | undefined> {
+  const snap = await ledgerDoc(db, identity).get();
+  return snap.exists ? (snap.data() as LedgerEntry) : undefined;
+}
+
+// The entries a run owns (a rerun releases the parent's claims of the files it selects).
+export async function claimsOfRun(db: Firestore, pipeline: string, runId: string): Promise<Array<{ identity: string; entry: LedgerEntry }>> {
+  const snap = await db.collection(FETCH_LEDGER_COLLECTION).where('pipeline', '==', pipeline).where('runId', '==', runId).get();
+  return snap.docs.map((doc) => ({ identity: doc.id, entry: doc.data() as LedgerEntry }));
+}
+
+// An operator's rerun releasing a claim on purpose: the entry passes from the run that owns it to the
+// rerun, as an unfinished claim of the rerun (no upload, no refusal), so the rerun's fetch copies the
+// item again and no other run takes it in between. Who released it, when and from which run stays on
+// the entry. False when the entry is no longer that run's (then nothing changes).
+export async function releaseClaimForRerun(db: Firestore, identity: string, release: { from: string; to: string; object: string; actor: string; now: Date }): Promise<boolean> {
+  const doc = ledgerDoc(db, identity);
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(doc);
+    const entry = snap.data() as LedgerEntry | undefined;
+    if (!entry || entry.runId !== release.from) return false;
+    const at = release.now.toISOString();
+    tx.update(doc, {
+      runId: release.to, object: release.object, claimedAt: at, attemptAt: at,
+      uploadedAt: FieldValue.delete(), generation: FieldValue.delete(), seenAs: FieldValue.delete(),
+      refusedAt: FieldValue.delete(), refusal: FieldValue.delete(),
+      releasedBy: release.actor, releasedAt: at, releasedFrom: release.from,
+    });
+    return true;
   });
 }

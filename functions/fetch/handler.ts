@@ -14,9 +14,13 @@ import type { IncomingMessage, StageContext, StageHandler } from '../runtime/con
 import { copyToRaw } from './copy-to-raw';
 import type { CopyResult } from './copy-to-raw';
 import { isValidDate } from './export-dates';
-import { claimItem, itemIdentity, markRefused, markUploaded, releaseClaim, takeOverClaim } from './fetch-ledger';
+import { claimItem, itemIdentity, markRefused, markUploaded, peekClaim, releaseClaim, takeOverClaim } from './fetch-ledger';
 import type { ClaimInput, ClaimResult } from './fetch-ledger';
 import { parseFetchMessage } from './parse-trigger';
+import { listDryRun } from './dry-run';
+import { passOperatorGate } from './operator-gate';
+import { createFirestorePipelineStateStore } from '../runtime/firestore-pipeline-state-store';
+import type { PipelineStateStore } from '../runtime/pipeline-state-store';
 import { runSourceAction } from './source-actions';
 import { runIdFor } from './run-id';
 import type { TriggerMessage } from '../../shared/messages';
@@ -33,9 +37,11 @@ export interface FetchHandlerOptions {
   // The connector of each source kind (default: functions/fetch/sources/connectors.ts); a source
   // action (renewing Gmail's watch) runs the connector's `actions` entry.
   connectors?: SourceConnectors;
+  // Where the pipeline's pause state is read (default: Firestore's, functions/runtime/firestore-pipeline-state-store.ts).
+  pipelineStates?: (ctx: StageContext) => PipelineStateStore;
 }
 
-interface RunScope {
+export interface RunScope {
   ctx: StageContext;
   runId: string;
   log: Logger;
@@ -71,6 +77,9 @@ export function createFetchHandler(options: FetchHandlerOptions = {}): StageHand
     const timeZone = ctx.pipeline.schedule?.timeZone ?? 'UTC';
     const dates = connector.windowOf(source, { ...(trigger.date !== undefined ? { date: trigger.date } : {}), now: now(), timeZone });
     const scope: RunScope = { ctx, runId, log, now, staleAfterMs: options.staleClaimAfterMs ?? defaultStaleAfterMs(ctx) };
+    const states = (options.pipelineStates ?? ((c: StageContext) => createFirestorePipelineStateStore(c.firestore, { now })))(ctx);
+    const logicalDate = trigger.date ?? dates.at(-1);
+    if (!(await passOperatorGate({ ctx, states, trigger, message, runId, log, ...(logicalDate !== undefined ? { logicalDate } : {}) }))) return;
     try {
       await fetchRun(scope, trigger, message, { connector, source, dates, timeZone });
     } catch (error) {
@@ -93,7 +102,7 @@ function isLastAttempt(ctx: StageContext, message: IncomingMessage): boolean {
   return message.deliveryAttempt !== undefined && message.deliveryAttempt >= ctx.stage.maxAttempts;
 }
 
-interface Listing {
+export interface Listing {
   connector: SourceConnector;
   source: Source;
   dates: string[];
@@ -104,12 +113,13 @@ async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: Incom
   const { ctx, runId, log } = scope;
   const { dates } = listing;
   const started = Date.now();
-  // The list fields: the date the trigger asked for, and who asked (an operator's trigger names them).
-  const actor = typeof trigger.actor === 'string' ? trigger.actor : undefined;
-  const { expectedFiles } = await ctx.runs.startRun(runId, {
+  // Takes over the run an operator queued (functions/ops/controls/), keeping who asked and for which date.
+  const start = {
     pipeline: ctx.pipeline.name, trigger: trigger.trigger, messageId: message.messageId, dates,
-    ...(trigger.date ? { logicalDate: trigger.date } : {}), ...(actor ? { actor } : {}),
-  });
+    ...(trigger.date !== undefined ? { logicalDate: trigger.date } : {}),
+    ...(trigger.actor !== undefined ? { actor: trigger.actor } : {}),
+  };
+  const { expectedFiles } = await ctx.runs.startRun(runId, start);
   if (expectedFiles !== null) {
     // An earlier delivery of this trigger listed and copied the run's items and settled the source
     // (telling the run how many is fetch's last step). A late redelivery — an ack lost, the run long
@@ -118,6 +128,10 @@ async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: Incom
     // Re-announcing is all that is left.
     log.info('run already listed its files; redelivered trigger only re-announces them', { expectedFiles, deliveryAttempt: message.deliveryAttempt });
     await ctx.setExpectedFiles(runId, expectedFiles);
+    return;
+  }
+  if (trigger.dryRun) {
+    await listDryRun(scope, listing);
     return;
   }
   log.info('fetch started', { trigger: trigger.trigger, source: listing.source.kind, dates, deliveryAttempt: message.deliveryAttempt });
@@ -159,7 +173,15 @@ async function fetchItems(scope: RunScope, listing: Listing): Promise<ListingOut
   const session = await listing.connector.connect(listing.source, runtime);
   try {
     const outcome: ListingOutcome = { staged: [], skipped: [], refused: [] };
-    for await (const item of session.list()) outcome[await fetchItem(scope, item)].push(item);
+    let cancelled = false;
+    for await (const item of session.list()) {
+      // An operator cancelled the run: nothing more is claimed or copied. What this run already owns
+      // (an earlier delivery copied or refused it) still counts, so the run's count matches its files.
+      cancelled ||= await ctx.runs.isCancelled(runId);
+      const fate = cancelled ? await ownFateOf(scope, item) : await fetchItem(scope, item);
+      if (fate !== undefined) outcome[fate].push(item);
+    }
+    if (cancelled) log.info('run cancelled during fetch; the items not yet fetched are left for a later run', { staged: outcome.staged.length });
     if (session.finish) {
       try {
         await session.finish(outcome);
@@ -177,6 +199,24 @@ async function fetchItems(scope: RunScope, listing: Listing): Promise<ListingOut
     // The work is done or already failed: a source that will not hang up cleanly changes neither.
     await session.close().catch((error: unknown) => log.warn('closing the source failed', { error: errorMessage(error) }));
   }
+}
+
+function itemIdentityOf(scope: RunScope, item: SourceItem): string {
+  return itemIdentity({ pipeline: scope.ctx.pipeline.name, key: item.key, version: item.version });
+}
+
+// A cancelled run's item: staged or refused when this run already owns it so, else left alone (not
+// claimed, not recorded, not settled at the source) for the next run.
+async function ownFateOf(scope: RunScope, item: SourceItem): Promise<ItemFate | undefined> {
+  if (item.skip !== undefined) return undefined;
+  const entry = await peekClaim(scope.ctx.firestore, itemIdentityOf(scope, item));
+  if (entry?.runId !== scope.runId) return undefined;
+  if (entry.refusedAt !== undefined) return 'refused';
+  if (entry.uploadedAt !== undefined) return 'staged';
+  // Claimed by an earlier delivery that never finished copying: given back at once rather than left
+  // to go stale.
+  await releaseClaim(scope.ctx.firestore, itemIdentityOf(scope, item), scope.runId);
+  return undefined;
 }
 
 async function claim(scope: RunScope, input: ClaimInput): Promise<ClaimResult> {

@@ -6,6 +6,7 @@ import { parseMessage, stagedMessageSchema, type LoadedMessage, type ObjectRef, 
 import { baseName, objectName, parseObjectName } from '../../shared/object-names';
 import { rawObjectIdentity } from '../../shared/source-identity';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { endIfCancelled } from '../runtime/stage-cancellation';
 import { toStageError } from '../runtime/postgres/classify-pg-error';
 import { databaseBounds } from '../runtime/postgres/database-bounds';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
@@ -40,6 +41,9 @@ export const loadHandler: StageHandler = async (ctx: StageContext, incoming: Inc
   const log = ctx.logger.child({ runId, fileKey, raw: message.raw.object, table: `${schema}.${rule.table}` });
   const bucket = ctx.storage.bucket(message.staged.bucket);
   const rawBucket = ctx.storage.bucket(message.raw.bucket);
+  // An operator cancelled the run: nothing is loaded for it any more (the staged objects are removed
+  // with the run's other leftovers when it ends, functions/notify/cleanup-run.ts).
+  if (await endIfCancelled(ctx, runId, fileKey, 'load', log)) return;
   await ctx.runs.stageStarted(runId, fileKey, 'load', { name: location.path, raw: message.raw });
   const pool = await ctx.database();
 

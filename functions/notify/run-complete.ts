@@ -15,6 +15,7 @@ import { deliverAll } from './destinations/deliver-all';
 import { deliverDestinations } from './destinations/deliver-destinations';
 import type { Destinations } from './destinations/destination';
 import { runAlertDelivery } from './destinations/mail/alert-mail';
+import { cancelledNoticeDelivery } from './destinations/mail/cancelled-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
 import { reportMailDeliveries } from './destinations/mail/report-mail';
 import { summarizeRun } from './run-summary';
@@ -31,6 +32,16 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
   const leaseMs = deliveryLeaseMs(ctx.stage.timeoutSeconds);
   const common = { firestore: ctx.firestore, runId, leaseMs, logger: log, run };
 
+  // A cancelled run owes one notice to the alert recipients and nothing else: no report (it covers
+  // part of a run an operator stopped on purpose), no failure alert, no destination uploads.
+  if (run.status === 'cancelled') {
+    await deliverAll([{ name: 'run cancelled notice', deliveries: [cancelledNoticeDelivery(ctx.pipeline, run, smtp)], onFailure: 'throw' }], common);
+    if (!run.notifications?.doneAt) {
+      await removeStagedLeftovers(ctx, runId, files);
+      await ctx.runs.markNotifyDone(runId);
+    }
+    return;
+  }
   if (run.status === 'partial' || run.status === 'failed') {
     await deliverAll([{ name: 'run alert', deliveries: [runAlertDelivery({ pipeline: ctx.pipeline, run, summary, files }, smtp)], onFailure: 'throw' }], common);
   }

@@ -6,6 +6,7 @@ import type { StagedMessage } from '../../shared/messages';
 import { readSourceIdentity } from '../../shared/source-identity';
 import { baseName, fileKeyOf } from '../../shared/object-names';
 import type { IncomingMessage, StageContext, StageHandler } from '../runtime/context';
+import { endIfCancelled } from '../runtime/stage-cancellation';
 import { settleQuarantinedFile } from '../runtime/settle-moved-file';
 import { expandIfArchive } from './archives/expand-into-run';
 import { isMalformedFileError } from './malformed-file-error';
@@ -30,6 +31,8 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
     const { runId } = location;
     const fileKey = fileKeyOf(location.path);
     const log = ctx.logger.child({ runId, fileKey, object: raw.object, generation: raw.generation });
+    // An operator cancelled the run: this file goes no further (its raw object stays for a rerun).
+    if (await endIfCancelled(ctx, runId, fileKey, 'transform', log)) return;
     const token = newStagedToken();
     await ctx.runs.stageStarted(runId, fileKey, 'transform', { name: location.path, raw, stagedToken: token });
 

@@ -1,8 +1,9 @@
 // Messages another stage gave up on. Pub/Sub forwards them after the stage's max delivery attempts with
 // the original data and CloudPubSubDeadLetter* attributes; the runner forwards a message that failed
 // permanently (invalid, or a PermanentError) with `sluiceError`, `sluiceSourceStage` and
-// `sluiceSourceMessageId`. Either way the file (or run) it was about must end, failed, so the run can
-// complete and its report and alert go out.
+// `sluiceSourceMessageId`. Each is first kept for operators (sluice_dead_letters, once per original
+// message: the ops API lists, replays and purges them), then the file (or run) it was about ends,
+// failed, so the run can complete and its report and alert go out.
 import { InvalidMessageError } from '../../shared/errors';
 import { parseTrigger } from '../fetch/parse-trigger';
 import { runIdFor } from '../fetch/run-id';
@@ -10,9 +11,11 @@ import { baseName, fileKeyOf, parseObjectName } from '../../shared/object-names'
 import { STAGE_NAMES, type StageName } from '../../shared/stage-declaration';
 import type { Pipeline } from '../../shared/pipeline-definition';
 import type { IncomingMessage, StageContext } from '../runtime/context';
-import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../runtime/run-record';
+import type { Firestore } from '@google-cloud/firestore';
+import { ops } from '../../pipelines/ops';
+import type { DeadLetterStore, KeptDeadLetter } from '../runtime/dead-letter-store';
+import { createFirestoreDeadLetterStore } from '../runtime/firestore-dead-letter-store';
 import { renderOrphanDeadLetterAlert } from './render-alert';
-import { readFile, readRun } from './run-state';
 import { sendOrphanAlert } from './destinations/mail/alert-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
 
@@ -21,6 +24,10 @@ export const DEAD_LETTER_DELIVERY_COUNT = 'CloudPubSubDeadLetterSourceDeliveryCo
 export const SLUICE_ERROR = 'sluiceError';
 export const SLUICE_SOURCE_STAGE = 'sluiceSourceStage';
 export const SLUICE_SOURCE_MESSAGE_ID = 'sluiceSourceMessageId';
+// What dead-lettering adds to a message's attributes: Pub/Sub's CloudPubSubDeadLetter* and the
+// runner's. A replay publishes the original attributes without them.
+export const isDeadLetterAttribute = (name: string): boolean => name.startsWith('CloudPubSubDeadLetter') || name === SLUICE_ERROR || name === SLUICE_SOURCE_STAGE || name === SLUICE_SOURCE_MESSAGE_ID;
+const DEAD_LETTER_PUBLISH_TIME = 'CloudPubSubDeadLetterSourceTopicPublishTime';
 
 export type DeadLetterTarget =
   | { kind: 'file'; runId: string; fileKey: string; name?: string }
@@ -121,20 +128,59 @@ export function describeDeadLetter(pipeline: string, message: IncomingMessage, s
   return { stage, error, target };
 }
 
-export async function handleDeadLetter(ctx: StageContext, message: IncomingMessage): Promise<void> {
+// The kept form of a dead letter: the original message apart from what dead-lettering added, keyed
+// (firestore-dead-letter-store.ts) by the original's id when the runner names it, else by the id of
+// this copy, which every redelivery of it keeps.
+export function keptFormOf(pipeline: string, message: IncomingMessage, letter: DeadLetter, about: { runId?: string; fileKey?: string; file?: string; why?: string }): Parameters<DeadLetterStore['keep']>[0] {
+  const original: Record<string, string> = {};
+  const added: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.attributes)) (isDeadLetterAttribute(name) ? added : original)[name] = value;
+  const attempts = Number(message.attributes[DEAD_LETTER_DELIVERY_COUNT]);
+  const originalId = message.attributes[SLUICE_SOURCE_MESSAGE_ID];
+  const publishTime = message.attributes[DEAD_LETTER_PUBLISH_TIME] ?? (originalId ? message.publishTime : undefined);
+  const kept: Omit<KeptDeadLetter, 'id' | 'receivedAt' | 'replays'> = {
+    pipeline,
+    stage: letter.stage,
+    reason: about.why ? `${letter.error} (undecodable: ${about.why})` : letter.error,
+    ...(Number.isFinite(attempts) && attempts > 0 ? { attempts } : {}),
+    ...(about.runId ? { runId: about.runId } : {}),
+    ...(about.fileKey ? { fileKey: about.fileKey } : {}),
+    ...(about.file ? { file: about.file } : {}),
+    message: { data: message.data.toString('base64'), attributes: original, ...(originalId ? { messageId: originalId } : {}), ...(publishTime ? { publishTime } : {}) },
+    deadLetter: { messageId: message.messageId, attributes: added },
+  };
+  return kept;
+}
+
+// One store per Firestore client (per function instance); retention from the ops definition.
+const stores = new WeakMap<Firestore, DeadLetterStore>();
+function deadLetterStoreOf(firestore: Firestore): DeadLetterStore {
+  let store = stores.get(firestore);
+  if (!store) stores.set(firestore, (store = createFirestoreDeadLetterStore(firestore, { retentionDays: ops.retention.deadLetterDays })));
+  return store;
+}
+
+export async function handleDeadLetter(ctx: StageContext, message: IncomingMessage, deadLetters: DeadLetterStore = deadLetterStoreOf(ctx.firestore)): Promise<void> {
   const letter = describeDeadLetter(ctx.pipeline.name, message, ctx.pipeline);
   const { stage, error, target } = letter;
   const log = ctx.logger.child({ sourceStage: stage, deadLetter: message.messageId });
   // The run failed in the stage that gave the message up, not in notify, which only records it.
   const failedStage = stage === 'unknown' ? undefined : stage;
+  const keep = async (about: { runId?: string; fileKey?: string; file?: string; why?: string }) => {
+    const kept = await deadLetters.keep(keptFormOf(ctx.pipeline.name, message, letter, about));
+    log.info('dead letter kept', { deadLetterId: kept.id, runId: about.runId, fileKey: about.fileKey });
+  };
 
   if (target.kind === 'undecodable') {
-    // Nothing to end or alert on; acknowledged so it does not loop. The log line is the record.
+    // Nothing to end or alert on; acknowledged so it does not loop. Kept, and the log line says so.
+    await keep({ why: target.why });
     log.error('undecodable dead letter acknowledged', { why: target.why, error, attributes: message.attributes, bytes: message.data.length });
     return;
   }
   const runId = target.kind === 'trigger' ? await runOfTrigger(ctx, target) : target.runId;
-  const run = runId ? await readRun(ctx.firestore, runId) : undefined;
+  const run = runId ? await ctx.runs.getRun(runId) : undefined;
+  // Kept before anything ends, so a letter that ends its run is on record before the alert goes out.
+  await keep({ ...(runId ? { runId } : {}), ...(target.kind === 'file' ? { fileKey: target.fileKey, ...(target.name ? { file: target.name } : {}) } : {}) });
   // A trigger whose run fetch had already listed and counted (expectedFiles set) did its work: it was
   // dead-lettered because its acknowledgements were lost (Pub/Sub redelivering a message that was
   // handled), not because fetch gave up. Failing the run now would turn a run that succeeded, or is
@@ -161,28 +207,24 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
     return;
   }
   if (target.kind !== 'file') throw new InvalidMessageError('unreachable dead-letter target');
-  const file = await readFile(ctx.firestore, target.runId, target.fileKey);
+  const file = await ctx.runs.getFile(target.runId, target.fileKey);
   if (file?.status && file.status !== 'pending') {
     log.warn('dead letter for a file that already ended; nothing to do', { runId: target.runId, fileKey: target.fileKey, status: file.status });
     return;
   }
   log.error('file given up; ending it failed', { runId: target.runId, fileKey: target.fileKey, file: target.name ?? file?.name, error });
   if (stage !== 'unknown') await ctx.runs.stageFailed(target.runId, target.fileKey, stage, error);
-  if (target.name && !file?.name) {
-    // The file may have died before any stage named it on the run; the alert should say which it was.
-    await ctx.firestore.collection(RUNS_COLLECTION).doc(target.runId).collection(FILES_SUBCOLLECTION).doc(target.fileKey).set({ fileKey: target.fileKey, name: target.name }, { merge: true });
-  }
+  // The file may have died before any stage named it on the run; the alert should say which it was.
+  if (target.name && !file?.name) await ctx.runs.nameFile(target.runId, target.fileKey, target.name);
   await ctx.finishFile(target.runId, target.fileKey, 'failed', { ...(stage !== 'unknown' ? { stage } : {}), error });
 }
 
 // The run a given-up trigger started: by its derived id when that run exists, else by the trigger's
 // message id, which the run records.
 async function runOfTrigger(ctx: StageContext, target: Extract<DeadLetterTarget, { kind: 'trigger' }>): Promise<string | undefined> {
-  if (target.runId && (await readRun(ctx.firestore, target.runId))) return target.runId;
-  const { messageIds } = target;
-  if (messageIds.length === 0) return undefined;
-  const snap = await ctx.firestore.collection(RUNS_COLLECTION).where('messageId', 'in', messageIds).limit(10).get();
-  return snap.docs.find((doc) => doc.get('pipeline') === ctx.pipeline.name)?.id;
+  if (target.runId && (await ctx.runs.getRun(target.runId))) return target.runId;
+  if (target.messageIds.length === 0) return undefined;
+  return ctx.runs.findRunByMessageId(ctx.pipeline.name, target.messageIds);
 }
 
 // The trigger a provider notification stood for (parse-trigger.ts decides by the source's declared

@@ -209,7 +209,8 @@ export const deadLetterSchema = z.object({
   file: z.string().optional(),
   // The original message: its data (base64) and attributes (the dead-letter ones removed).
   message: z.object({ data: z.string(), attributes: z.record(z.string(), z.string()), messageId: z.string().optional(), publishTime: z.string().optional() }),
-  replays: z.array(z.object({ actor: z.string(), at: z.string(), messageId: z.string() })).optional(),
+  // Each replay: the message it published, or (rerunId) the rerun it created.
+  replays: z.array(z.object({ actor: z.string(), at: z.string(), messageId: z.string(), rerunId: z.string().optional() })).optional(),
 });
 export type DeadLetterView = z.infer<typeof deadLetterSchema>;
 
@@ -232,7 +233,12 @@ export const deadLetterSelectionSchema = z.object({
   dryRun: z.boolean().default(false),
 }).strict().refine((s) => (s.ids === undefined) !== (s.filter === undefined), { message: 'give either ids or filter', path: ['ids'] });
 export type DeadLetterSelection = z.infer<typeof deadLetterSelectionSchema>;
-export const deadLetterActionResultSchema = z.object({ matched: z.number().int(), done: z.number().int(), dryRun: z.boolean() });
+export const deadLetterActionResultSchema = z.object({
+  matched: z.number().int(), done: z.number().int(), dryRun: z.boolean(),
+  // Selected letters not replayed, and why (a run still going, an undecodable message...).
+  skipped: z.array(z.object({ id: z.string(), reason: z.string() })).optional(),
+});
+export type DeadLetterActionResult = z.infer<typeof deadLetterActionResultSchema>;
 
 // ---- bulk actions ----
 // POST /bulk-actions: rerun or cancel every run matching `filter`. dryRun: only count them.

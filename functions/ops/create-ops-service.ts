@@ -12,7 +12,7 @@ export function createOpsService(deps: OpsDeps): OpsService {
   return {
     views: createRunViews(deps),
     controls,
-    deadLetters: createDeadLetterOps(deps),
+    deadLetters: createDeadLetterOps(deps, controls),
     bulk: createBulkActions(deps, controls),
     health: createHealthChecks(deps),
     logs: { logsOf: (runId, options) => deps.logs.logsOf(runId, { limit: options.limit ?? 200, ...(options.pageToken ? { pageToken: options.pageToken } : {}) }) },

@@ -4,7 +4,7 @@
 // run views (views/), controls (controls/), dead letters and bulk actions (dead-letters/, bulk/),
 // health (health/) and logs (logs/).
 import type {
-  BulkAction, BulkRequest, Caller, DeadLetterQuery, DeadLetterSelection, DeadLetterView, FileView, HealthReport,
+  BulkAction, BulkRequest, Caller, DeadLetterActionResult, DeadLetterQuery, DeadLetterSelection, DeadLetterView, FileView, HealthReport,
   LogPage, PipelineSummary, QueuedRunView, RerunRequest, RunDetail, RunList, RunListQuery, RunSummary, TriggerRequest,
 } from './api-schemas';
 
@@ -45,8 +45,10 @@ export interface DeadLetterOps {
   get(id: string): Promise<DeadLetterView | undefined>;
   // Publishes each selected message again to the topic of the stage that gave it up. Idempotent by
   // construction: the stages' ledgers decide whether anything happens.
-  replay(selection: DeadLetterSelection, caller: Caller): Promise<{ matched: number; done: number; dryRun: boolean }>;
-  purge(selection: DeadLetterSelection, caller: Caller): Promise<{ matched: number; done: number; dryRun: boolean }>;
+  // A letter whose run has ended is replayed as a rerun of that run (dead-letters/replay-plan.ts);
+  // `skipped` says why a selected letter was not replayed.
+  replay(selection: DeadLetterSelection, caller: Caller): Promise<DeadLetterActionResult>;
+  purge(selection: DeadLetterSelection, caller: Caller): Promise<DeadLetterActionResult>;
 }
 
 export interface BulkActions {

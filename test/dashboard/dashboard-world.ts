@@ -9,6 +9,8 @@ import { processRedactor } from '../../shared/redact';
 import { silentLogger } from '../../shared/logger';
 import { defineOps } from '../../shared/ops-definition';
 import type { Pipeline } from '../../shared/pipeline-definition';
+import { STAGE_NAMES } from '../../shared/stage-declaration';
+import { topicName } from '../../shared/topology';
 import { pipelines as declaredPipelines } from '../../pipelines/index';
 import { createDashboardHandler } from '../../functions/ops/dashboard/serve-dashboard';
 import { createOpsService } from '../../functions/ops/create-ops-service';
@@ -17,12 +19,7 @@ import { HttpError } from '../../functions/ops/http/api-error';
 import type { OpsAuth } from '../../functions/ops/http/ops-auth';
 import { startOpsServer, type OpsServer } from '../../functions/ops/http/start-ops-server';
 import type { OpsDeps } from '../../functions/ops/ops-deps';
-import { OpsError, type OpsService } from '../../functions/ops/ops-service';
-import { createBulkActions } from '../../functions/ops/bulk/create-bulk-actions';
-import { createRunControls } from '../../functions/ops/controls/create-run-controls';
-import { createDeadLetterOps } from '../../functions/ops/dead-letters/create-dead-letter-ops';
-import { createHealthChecks } from '../../functions/ops/health/create-health-checks';
-import { createRunViews } from '../../functions/ops/views/create-run-views';
+import type { OpsService } from '../../functions/ops/ops-service';
 import { createFirestoreDeadLetterStore } from '../../functions/runtime/firestore-dead-letter-store';
 import { createFirestorePipelineStateStore } from '../../functions/runtime/firestore-pipeline-state-store';
 import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
@@ -90,31 +87,6 @@ export interface WorldEndpoints {
 
 const unique = (prefix: string) => `${prefix}-${crypto.randomBytes(5).toString('hex')}`;
 
-// createOpsService once every part has landed; until then the parts that have, and for the others
-// a stand-in answering 'unavailable' (so a test of a part not landed yet fails saying so).
-function composeService(deps: OpsDeps): OpsService {
-  try {
-    return createOpsService(deps);
-  } catch {
-    const part = <T extends object>(make: () => T, name: string): T => {
-      try {
-        return make();
-      } catch {
-        return new Proxy({} as T, { get: () => async () => { throw new OpsError('unavailable', `${name} has not landed on this branch`); } });
-      }
-    };
-    const controls = part(() => createRunControls(deps), 'run controls');
-    return {
-      views: createRunViews(deps),
-      controls,
-      deadLetters: part(() => createDeadLetterOps(deps), 'dead-letter ops'),
-      bulk: part(() => createBulkActions(deps, controls), 'bulk actions'),
-      health: part(() => createHealthChecks(deps), 'health checks'),
-      logs: { logsOf: (runId, options) => deps.logs.logsOf(runId, { limit: options.limit ?? 200, ...(options.pageToken ? { pageToken: options.pageToken } : {}) }) },
-    };
-  }
-}
-
 export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<DashboardWorld> {
   const projectId = unique('dash');
   const prefix = unique('d');
@@ -144,7 +116,12 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
     logger: silentLogger,
     now: () => new Date(),
   };
-  const service = composeService(deps);
+  // The stage topics controls publish to (a rerun's trigger, a cancel's run-complete); nothing
+  // consumes them here: the tests look at the runs the controls record.
+  if (endpoints.pubsubHost) {
+    await Promise.all(declaredPipelines.flatMap((p) => STAGE_NAMES.map((stage) => pubsub.createTopic(topicName(prefix, p.name, stage)))));
+  }
+  const service = createOpsService(deps);
   const server = await startOpsServer({ service, auth: testAuth, dashboard: createDashboardHandler(), logger: silentLogger });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const contexts: BrowserContext[] = [];

@@ -151,7 +151,18 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
       for (const context of contexts) await context.close().catch(() => undefined);
       await browser.close();
       await server.stop();
-      await firestore.terminate();
+      // The API's watches end when their event streams close, which the server's stop only starts:
+      // Firestore refuses to terminate while one is still listening, so try again, bounded.
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        try {
+          await firestore.terminate();
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
       await pubsub.close();
     },
   };

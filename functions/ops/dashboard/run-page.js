@@ -188,6 +188,15 @@ function logsSection(runId) {
   return { section, load };
 }
 
+// Redraws a section only when what it shows changed: a live reload that changed nothing there keeps
+// its elements (and a reader's place in them).
+function redraw(slot, data, build) {
+  const key = JSON.stringify(data ?? null);
+  if (slot.dataset.key === key) return;
+  slot.dataset.key = key;
+  replaceChildren(slot, build());
+}
+
 export function renderRunPage(container, runId, context) {
   const slots = Object.fromEntries(['head', 'error', 'warnings', 'controls', 'timeline', 'files', 'lineage', 'history'].map((n) => [n, h('div', { id: `slot-${n}` })]));
   const message = h('p', { id: 'control-message', role: 'status', className: 'message-line' });
@@ -212,18 +221,18 @@ export function renderRunPage(container, runId, context) {
     }
     const { run } = detail;
     document.title = `${run.status} · ${run.runId} · Sluice`;
-    replaceChildren(slots.head, h('div', { className: 'run-head' }, h('h1', {}, 'Run ', h('span', { className: 'run-id' }, run.runId)), statusBadge(run.status)), meta(run));
-    replaceChildren(slots.error, failure(detail));
-    replaceChildren(slots.warnings, warnings(run));
+    redraw(slots.head, run, () => [h('div', { className: 'run-head' }, h('h1', {}, 'Run ', h('span', { className: 'run-id' }, run.runId)), statusBadge(run.status)), meta(run)]);
+    redraw(slots.error, [detail.error, run.status, run.skippedReason, run.cancel, detail.retryCommand], () => failure(detail));
+    redraw(slots.warnings, run.warnings, () => warnings(run));
     const key = `${run.status}`;
     if (context.canOperate && key !== controlsKey) {
       controlsKey = key;
       replaceChildren(slots.controls, controls(detail, () => live.reload(), setMessage));
     }
-    replaceChildren(slots.timeline, timeline(detail));
-    replaceChildren(slots.files, filesGrid(detail.files));
-    replaceChildren(slots.lineage, lineage(detail));
-    replaceChildren(slots.history, history(run));
+    redraw(slots.timeline, [detail.stages, detail.medianStageMs], () => timeline(detail));
+    redraw(slots.files, detail.files, () => filesGrid(detail.files));
+    redraw(slots.lineage, [detail.parent, detail.children, run.rerun], () => lineage(detail));
+    redraw(slots.history, [run.actions, run.dryRun], () => history(run));
     if (last) {
       if (last.run.status !== run.status) {
         announce(`Run is ${run.status}`);

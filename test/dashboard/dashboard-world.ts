@@ -138,7 +138,8 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
     browser,
     logLines,
     async pageAs(role, path = '#/runs', viewport = { width: 1280, height: 800 }) {
-      const context = await browser.newContext({ viewport });
+      // A zone that is not UTC, so the UTC/local toggle shows a difference.
+      const context = await browser.newContext({ viewport, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
       contexts.push(context);
       const page = await context.newPage();
       const token = role === 'operator' ? OPERATOR_TOKEN : VIEWER_TOKEN;

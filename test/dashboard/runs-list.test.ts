@@ -40,16 +40,25 @@ describe('runs list', () => {
     await expect.poll(() => page.evaluate('location.hash')).toBe('#/runs?pipeline=restaurant-pos&status=failed');
     await expect.poll(() => rowIds(page)).toEqual(['pos-failed-1']);
 
+    // Times in the browser's zone, remembered across the reload too.
+    await page.locator('#tz-toggle').click();
+    expect(await page.locator('#tz-toggle').textContent()).toBe('Times: local (Europe/Berlin)');
+
     await page.reload();
     await page.locator('#runs-table').waitFor();
     await expect.poll(() => rowIds(page)).toEqual(['pos-failed-1']);
+    expect(await page.locator('#tz-toggle').getAttribute('aria-pressed')).toBe('true');
     expect(await page.getByLabel('Pipeline').inputValue()).toBe('restaurant-pos');
     expect(await page.getByRole('checkbox', { name: 'failed', exact: true }).isChecked()).toBe(true);
     // The row says what failed, where and why, in one line.
     const row = page.locator('#runs-table tr[data-run-id="pos-failed-1"]');
     expect(await row.textContent()).toContain('load');
     expect(await row.locator('.error-line').textContent()).toContain('invalid input syntax');
+    expect(await row.locator('time').getAttribute('title')).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} Europe\/Berlin$/);
+    await page.locator('#tz-toggle').click();
     expect(await row.locator('time').getAttribute('title')).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+    // Every form control has a label a screen reader can say.
+    expect(await page.evaluate(`[...document.querySelectorAll('main select, main input')].filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML)`)).toEqual([]);
   });
 
   it('reaches every run of a pipeline with "Load more"', async () => {

@@ -73,7 +73,9 @@ export interface DashboardWorld {
   browser: Browser;
   logLines: LogEntry[];
   // A page signed in with a role's token (its own browser context: own cookies and localStorage).
-  pageAs(role: 'operator' | 'viewer', path?: string, viewport?: { width: number; height: number }): Promise<Page>;
+  // 'cookie': the API's /ui/?token= sign-in; 'fragment': the link npm start prints, /ui/#token=,
+  // which the page keeps in localStorage and sends as a bearer header.
+  pageAs(role: 'operator' | 'viewer', path?: string, viewport?: { width: number; height: number }, signIn?: 'cookie' | 'fragment'): Promise<Page>;
   stop(): Promise<void>;
 }
 
@@ -137,14 +139,19 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
     prefix,
     browser,
     logLines,
-    async pageAs(role, path = '#/runs', viewport = { width: 1280, height: 800 }) {
+    async pageAs(role, path = '#/runs', viewport = { width: 1280, height: 800 }, signIn = 'cookie') {
       // A zone that is not UTC, so the UTC/local toggle shows a difference.
       const context = await browser.newContext({ viewport, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
       contexts.push(context);
       const page = await context.newPage();
       const token = role === 'operator' ? OPERATOR_TOKEN : VIEWER_TOKEN;
-      // The sign-in link `npm start` prints: the server keeps the token in a cookie and drops it
-      // from the address bar.
+      if (signIn === 'fragment') {
+        await page.goto(`${server.url}/ui/#token=${encodeURIComponent(token)}`);
+        await page.waitForURL((url) => url.hash === '#/runs');
+        await page.goto(`${server.url}/ui/${path}`);
+        return page;
+      }
+      // The server keeps the token in a cookie and drops it from the address bar.
       await page.goto(`${server.url}/ui/?token=${encodeURIComponent(token)}${path}`);
       return page;
     },

@@ -5,7 +5,7 @@
 // a stage, cancel and pause/resume reach the store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCloud } from '../support/local-cloud';
-import { startDashboardWorld, type DashboardWorld } from './dashboard-world';
+import { startDashboardWorld, VIEWER_TOKEN, type DashboardWorld } from './dashboard-world';
 import { seedFailedRun, seedRunningRun, type SeededFailure } from './seed-runs';
 
 let world: DashboardWorld;
@@ -111,7 +111,9 @@ describe('run page', () => {
   });
 
   it('gives a viewer no mutating button and refuses a forced mutation with 403', async () => {
-    const page = await world.pageAs('viewer', `#/runs/${runningRun}`);
+    // Signed in by the link form npm start prints (#token=…): the token is a bearer header.
+    const page = await world.pageAs('viewer', `#/runs/${runningRun}`, undefined, 'fragment');
+    expect(page.url()).not.toContain('token');
     await page.locator('#stages').waitFor();
     await expect.poll(() => page.locator('#whoami').textContent()).toContain('viewer');
     expect(await page.locator('main button:is(#rerun, #cancel)').count()).toBe(0);
@@ -122,11 +124,13 @@ describe('run page', () => {
     await page.goto(`${world.url}/ui/#/pipelines`);
     await page.locator('#pipelines').waitFor();
     expect(await page.locator('#pipelines button').count()).toBe(0);
-    // The same session (its cookie) forcing the API: refused, and the run is untouched.
-    const forced = await page.evaluate(async (id) => {
-      const response = await fetch(`/runs/${id}:cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // The same session's token forcing the API: refused, and the run is untouched.
+    const token = await page.evaluate('localStorage.getItem("sluice.token")');
+    expect(token).toBe(VIEWER_TOKEN);
+    const forced = await page.evaluate(async ({ id, token }) => {
+      const response = await fetch(`/runs/${id}:cancel`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' });
       return { status: response.status, body: (await response.json()) as { error: { code: string } } };
-    }, runningRun);
+    }, { id: runningRun, token });
     expect(forced.status).toBe(403);
     expect(forced.body.error.code).toBe('forbidden');
     expect((await world.runs.getRun(runningRun))?.status).toBe('running');

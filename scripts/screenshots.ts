@@ -41,12 +41,20 @@ async function main(): Promise<void> {
   try {
     world = await startDashboardWorld({ firestoreHost: firestore.host });
     const failed = await seed(world);
+    // What the local log stream would hold for that run (the page's Logs section).
+    const logAt = (offsetMs: number) => new Date(Date.now() - 24 * 3_600_000 - 3 * 60_000 + offsetMs).toISOString();
+    world.logLines.push(
+      { timestamp: logAt(200), severity: 'INFO', stage: 'fetch', message: 'fetched 2 new files from sftp://pos.example.com/exports/2026-11-30' },
+      { timestamp: logAt(4500), severity: 'INFO', stage: 'transform', message: 'orders_2026-11-30.csv: 1,200 rows staged (rule orders)' },
+      { timestamp: logAt(9000), severity: 'ERROR', stage: 'load', message: 'orders_2026-11-30.csv row 418: invalid input syntax for type numeric: "12,50" (column amount); giving up after 1 attempt (permanent)' },
+    );
     const list = await world.pageAs('operator', '#/runs', { width: 1280, height: 640 });
     await list.locator('#runs-table tbody tr').nth(9).waitFor();
     await list.screenshot({ path: path.join(outDir, 'runs-list.png') });
     const run = await world.pageAs('operator', `#/runs/${failed}`, { width: 1280, height: 800 });
     await run.locator('#files tbody tr').nth(1).waitFor();
-    await run.screenshot({ path: path.join(outDir, 'failed-run.png') });
+    await run.locator('#logs tbody tr').nth(2).waitFor();
+    await run.screenshot({ path: path.join(outDir, 'failed-run.png'), fullPage: true });
     process.stderr.write(`wrote ${path.relative(root, path.join(outDir, 'runs-list.png'))} and ${path.relative(root, path.join(outDir, 'failed-run.png'))}\n`);
   } finally {
     await world?.stop();

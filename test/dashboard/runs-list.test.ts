@@ -66,9 +66,11 @@ describe('runs list', () => {
     const page = await world.pageAs('operator', '#/runs?status=no-new-data');
     await page.locator('#runs-table').waitFor();
     await expect.poll(async () => (await rowIds(page)).length).toBe(50);
+    // By keyboard: focus stays on "Load more" from page to page, so Enter walks them all.
+    await page.locator('#load-more').focus();
     while (await page.locator('#load-more').count()) {
       const before = (await rowIds(page)).length;
-      await page.locator('#load-more').click();
+      await page.keyboard.press('Enter');
       await expect.poll(async () => (await rowIds(page)).length).toBeGreaterThan(before);
     }
     const ids = await rowIds(page);

@@ -31,7 +31,7 @@ function failure(detail) {
   }
   const fact = (label, value) => (value === undefined ? '' : h('div', {}, h('dt', {}, label), h('dd', {}, String(value))));
   return h('section', { className: 'panel failure', id: 'run-error', 'aria-labelledby': 'run-error-title' },
-    h('h2', { id: 'run-error-title' }, `Failed in ${error.stage}`),
+    h('h2', { id: 'run-error-title' }, run.status === 'failed' ? `Failed in ${error.stage}` : `${run.status === 'partial' ? 'Partly loaded' : run.status}: a file stopped in ${error.stage}`),
     h('dl', { className: 'facts' }, fact('Stage', error.stage), fact('File', error.file), fact('Row', error.row), fact('Attempt', error.attempt)),
     h('p', { className: 'message', id: 'run-error-message' }, error.message),
     h('p', { className: 'retry' }, 'Retry from a shell: ', h('code', {}, detail.retryCommand)));

@@ -135,6 +135,10 @@ export function renderRunsPage(container, query, context) {
   if (context.canOperate) showSelectButton();
 
   function draw() {
+    // A live redraw must not take the keyboard focus away: note where it is, put it back after.
+    const active = document.activeElement;
+    const focusedButton = active?.id === 'load-more' ? 'load-more' : undefined;
+    const focusedRun = active?.closest?.('#runs-table tr')?.dataset.runId;
     if (runs.length === 0) {
       replaceChildren(body, h('p', { className: 'empty' }, 'No runs match these filters.'));
     } else {
@@ -142,6 +146,8 @@ export function renderRunsPage(container, query, context) {
     }
     const count = h('span', { id: 'runs-count', role: 'status' }, nextCursor ? `Showing ${runs.length} runs` : `All ${runs.length} matching runs shown`);
     replaceChildren(footer, count, nextCursor ? h('button', { type: 'button', id: 'load-more', onclick: loadMore }, 'Load more') : '');
+    if (focusedButton) document.getElementById(focusedButton)?.focus();
+    else if (focusedRun) body.querySelector(`tr[data-run-id="${CSS.escape(focusedRun)}"] a`)?.focus();
   }
 
   async function loadMore(event) {

@@ -1,6 +1,7 @@
 // `npm run build`: one package per stage function, so a cold start loads only what that stage needs.
 // For each `functions/<stage>/main.ts` it writes dist/functions/<stage>/ and dist/functions/<stage>.zip,
-// which infra/ uploads and deploys. A package holds (names in function-package/package-layout.ts):
+// which infra/ uploads and deploys. The ops function (functions/ops/main.ts: the ops API and the
+// dashboard, entry point "ops") is packaged the same way, as dist/functions/ops.zip. A package holds (names in function-package/package-layout.ts):
 //   stage.js            the esbuild bundle of the stage and everything it imports;
 //   index.js            the loader ("main"): runs stage.js with a V8 code cache when one is valid;
 //   write-code-cache.js writes that cache; package.json runs it as "gcp-build", so the deploy build
@@ -36,6 +37,28 @@ const OPTIONAL_NATIVE = ['pg-native', 'cpu-features', '*.node'];
 
 // The files that make up a deployed package, in zip order.
 export const PACKAGE_FILES = [LOADER_FILE, STAGE_BUNDLE_FILE, CACHE_WRITER_FILE, 'package.json'] as const;
+
+// Files a package carries besides its code, by function: the ops function serves the dashboard's
+// static files (functions/ops/dashboard/*.html|css|js) from <package>/dashboard/. Copied as they are,
+// in name order, into the package directory and its zip.
+export const PACKAGE_ASSETS: Readonly<Record<string, { from: string; to: string; match: RegExp }>> = {
+  ops: { from: join('functions', 'ops', 'dashboard'), to: 'dashboard', match: /\.(html|css|js)$/ },
+};
+
+function copyPackageAssets(root: string, stage: string, dir: string): Array<{ name: string; data: Buffer }> {
+  const assets = PACKAGE_ASSETS[stage];
+  const from = assets && join(root, assets.from);
+  if (!assets || !from || !existsSync(from)) return [];
+  mkdirSync(join(dir, assets.to), { recursive: true });
+  return readdirSync(from)
+    .filter((name) => assets.match.test(name) && statSync(join(from, name)).isFile())
+    .sort()
+    .map((name) => {
+      const data = readFileSync(join(from, name));
+      writeFileSync(join(dir, assets.to, name), data);
+      return { name: `${assets.to}/${name}`, data };
+    });
+}
 
 export interface StageEntry {
   stage: string;
@@ -152,7 +175,7 @@ export async function buildFunctionBundles(options: BuildOptions): Promise<Built
       dependencies,
     };
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
-    const files = PACKAGE_FILES.map((name) => ({ name, data: readFileSync(join(dir, name)) }));
+    const files = [...PACKAGE_FILES.map((name) => ({ name, data: readFileSync(join(dir, name)) })), ...copyPackageAssets(root, stage, dir)];
     const zip = join(outDir, `${stage}.zip`);
     writeZip(zip, files);
     const cacheBytes = options.writeCodeCache === false ? null : writeCodeCache(root, dir);

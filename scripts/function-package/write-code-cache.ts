@@ -37,6 +37,8 @@ function writeCache(): void {
     SLUICE_PIPELINE: __SLUICE_WARMUP__.pipeline,
     SLUICE_BUCKET: 'code-cache-warmup',
     GOOGLE_CLOUD_PROJECT: 'code-cache-warmup',
+    // The ops function's start-up needs the scheduler jobs' region; the stages ignore it.
+    SLUICE_REGION: 'us-central1',
     LOG_LEVEL: 'ERROR',
   });
   const compiled = compileStage({ file: join(__dirname, STAGE_BUNDLE_FILE) });

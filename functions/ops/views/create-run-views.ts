@@ -5,12 +5,13 @@ import type { FileRecord, RunRecord } from '../../runtime/run-record';
 import type { RunQuery } from '../../runtime/run-store';
 import type { RunDetail, RunListQuery, RunSummary } from '../api-schemas';
 import type { OpsDeps } from '../ops-deps';
-import type { RunViews } from '../ops-service';
+import { OpsError, type RunViews } from '../ops-service';
 import { toFileView } from './file-view';
 import { toPipelineSummary } from './pipeline-summary';
 import { buildRunDetail } from './run-detail';
 import { toRunSummary } from './run-summary';
 import { createStageMedians } from './stage-medians';
+import { throttled } from './throttle';
 
 export const LAST_RUNS = 5;
 export const CHILDREN_LIMIT = 50;
@@ -28,6 +29,17 @@ export function toRunQuery(query: Omit<RunListQuery, 'cursor'> & { cursor?: stri
     limit: query.limit,
     ...(query.cursor ? { cursor: query.cursor } : {}),
   };
+}
+
+// The store refuses a query it cannot answer (a cursor it never gave, a bad bound) with a
+// RunQueryError naming the field: that is the caller's mistake, a 400, not the API's.
+async function listed<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if ((error as { name?: unknown }).name === 'RunQueryError') throw new OpsError('invalid-request', (error as Error).message);
+    throw error;
+  }
 }
 
 export function createRunViews(deps: ViewDeps): RunViews {
@@ -68,7 +80,7 @@ export function createRunViews(deps: ViewDeps): RunViews {
     getPipeline: summaryOf,
 
     async listRuns(query) {
-      const page = await deps.runs.listRuns(toRunQuery(query));
+      const page = await listed(() => deps.runs.listRuns(toRunQuery(query)));
       return { runs: page.runs.map(toRunSummary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
     },
 
@@ -94,7 +106,7 @@ export function createRunViews(deps: ViewDeps): RunViews {
       let aroundFor = -1;
       let stopped = false;
       let pending = Promise.resolve();
-      const emit = () => {
+      const send = () => {
         pending = pending.then(async () => {
           if (stopped || run === null || files === null) return;
           if (run === undefined) return onChange(undefined);
@@ -106,17 +118,26 @@ export function createRunViews(deps: ViewDeps): RunViews {
           if (!stopped && run) onChange(detailOf(run, files, around));
         }).catch((error: unknown) => onError(error instanceof Error ? error : new Error(String(error))));
       };
+      const updates = throttled(send);
+      const emit = () => updates.poke();
       const stopRun = deps.runs.watchRun(runId, (next) => { run = next; emit(); }, onError);
       const stopFiles = deps.runs.watchFiles(runId, (next) => { files = next; emit(); }, onError);
       return () => {
         stopped = true;
+        updates.cancel();
         stopRun();
         stopFiles();
       };
     },
 
     watchRuns(query, onChange, onError) {
-      return deps.runs.watchRuns(toRunQuery(query), (runs) => onChange({ runs: runs.map((r): RunSummary => toRunSummary(r)) }), onError);
+      let latest: RunRecord[] = [];
+      const updates = throttled(() => onChange({ runs: latest.map((r): RunSummary => toRunSummary(r)) }));
+      const stop = deps.runs.watchRuns(toRunQuery(query), (runs) => { latest = runs; updates.poke(); }, onError);
+      return () => {
+        updates.cancel();
+        stop();
+      };
     },
   };
 }

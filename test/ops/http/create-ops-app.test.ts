@@ -49,6 +49,20 @@ describe('ops API over HTTP', () => {
     for (const spec of Object.values(routes)) expect(doc.paths[spec.path]?.[spec.method.toLowerCase()], spec.path).toBeDefined();
   });
 
+  it('answers /health/detailed 503 when a required dependency is down', async () => {
+    const healthy = service.health.detailed;
+    service.health.detailed = async () => ({ status: 'down', checkedAt: '2026-12-01T10:00:00.000Z', dependencies: [{ name: 'firestore', required: true, ok: false, latencyMs: 5000, error: 'no answer within 5000 ms' }] });
+    try {
+      expect((await call('/health/detailed')).status).toBe(401);
+      const down = await call('/health/detailed', { token: VIEWER });
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { status: string }).status).toBe('down');
+    } finally {
+      service.health.detailed = healthy;
+    }
+    expect((await call('/health/detailed', { token: VIEWER })).status).toBe(200);
+  });
+
   it('refuses a route without a token, or with a bad one, with 401', async () => {
     const none = await call('/runs');
     expect(none.status).toBe(401);

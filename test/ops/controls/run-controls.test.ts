@@ -112,3 +112,119 @@ describe('cancel', () => {
     expect((await h.mailsFor(queued.runId)).map((m) => m.subject)).toEqual([expect.stringMatching(/cancelled/)]);
   }, 90_000);
 });
+
+describe('pause and resume', () => {
+  it('a schedule fired while paused is recorded as a paused run and fetches nothing; an operator trigger still runs; after resume the next fire runs', async () => {
+    const job = scheduleJobName(h.deployment.prefix, h.pipeline.name);
+    const paused = await h.controls.pause(h.pipeline.name, operator);
+    expect(paused).toMatchObject({ name: h.pipeline.name, paused: true, pausedBy: operator.principal });
+    expect(paused.schedule?.nextFireTimes).toHaveLength(3);
+    expect((await h.controls.pause(h.pipeline.name, operator)).pausedAt).toBe(paused.pausedAt);
+    expect(h.schedules.calls).toContain(`pause ${h.pipeline.name}`);
+
+    await h.deployment.scheduler.fire(job);
+    let skipped: string | undefined;
+    await waitFor('the paused run', async () => {
+      skipped = (await h.runs.listRuns({ pipeline: h.pipeline.name, status: ['paused'] })).runs[0]?.runId;
+      return skipped !== undefined;
+    });
+    const record = await h.runs.getRun(skipped!);
+    expect(record).toMatchObject({ status: 'paused', trigger: 'schedule', actor: 'scheduler' });
+    expect(record?.skippedReason).toBe(`pipeline paused by ${operator.principal} at ${paused.pausedAt}`);
+    expect(record?.stages.fetch).toBeUndefined();
+    expect(await claimsOfRun(h.clients.firestore, h.pipeline.name, skipped!)).toEqual([]);
+
+    // An operator's own trigger is not held back by the pause.
+    const manual = await h.controls.trigger({ pipeline: h.pipeline.name, date: '2026-05-01', dryRun: false }, operator);
+    expect((await waitForRun(h.clients.firestore, manual.runId, { timeoutMs: 60_000 })).run.status).toBe('no-new-data');
+
+    const resumed = await h.controls.resume(h.pipeline.name, operator);
+    expect(resumed.paused).toBe(false);
+    expect(h.schedules.calls).toContain(`resume ${h.pipeline.name}`);
+    // Scheduled run ids are per publish second; a real schedule never fires twice in one.
+    const firstSecond = Math.floor(Date.now() / 1000);
+    await waitFor('the next second', () => Math.floor(Date.now() / 1000) > firstSecond, 5_000);
+    await h.deployment.scheduler.fire(job);
+    let fired: string | undefined;
+    await waitFor('the scheduled run after resume', async () => {
+      fired = (await h.runs.listRuns({ pipeline: h.pipeline.name, trigger: 'schedule' })).runs.find((r) => r.status !== 'paused')?.runId;
+      return fired !== undefined;
+    });
+    const { run } = await waitForRun(h.clients.firestore, fired!, { timeoutMs: 60_000 });
+    expect(run.status).not.toBe('paused');
+    expect(run.stages.fetch?.startedAt).toBeDefined();
+
+    await expect(h.controls.pause('no-such-pipeline', operator)).rejects.toMatchObject({ code: 'not-found' });
+  }, 150_000);
+});
+
+describe('rerun', () => {
+  it('failed files only, from fetch: the quarantined file, fixed at the source, is fetched again; nothing loads twice', async () => {
+    const day = '2026-06-10';
+    const fixture = h.generate([day]);
+    const file = path.join(h.exportRoot, day.replace(/-/g, ''), 'PaymentDetails.csv');
+    const good = fs.readFileSync(file, 'utf8');
+    const lines = good.split('\r\n');
+    lines.splice(3, 1, 'broken-row,with,too,many,fields,here,and,more');
+    fs.writeFileSync(file, lines.join('\r\n'));
+    const first = await h.controls.trigger({ pipeline: h.pipeline.name, date: day, dryRun: false }, operator);
+    const parent = await waitForRun(h.clients.firestore, first.runId, { timeoutMs: 90_000 });
+    expect(parent.run.status).toBe('partial');
+    expect(parent.run.counts).toMatchObject({ loaded: 2, quarantined: 1 });
+
+    fs.writeFileSync(file, good);
+    const rerun = await h.controls.rerun(first.runId, { files: 'failed', fromStage: 'fetch' }, operator);
+    expect(rerun).toMatchObject({ status: 'queued', parentRunId: first.runId });
+    const { run, files } = await waitForRun(h.clients.firestore, rerun.runId, { timeoutMs: 90_000 });
+    expect(run).toMatchObject({ status: 'succeeded', parentRunId: first.runId, rerun: { of: first.runId, files: 'failed', fromStage: 'fetch' }, trigger: 'retry', actor: operator.principal });
+    expect(run.counts).toMatchObject({ loaded: 1, skipped: 2 });
+    expect(files.find((f) => f.status === 'loaded')?.name).toMatch(/PaymentDetails\.csv$/);
+    expect(await count('payments', day)).toBe(fixture.rows.payments);
+    expect(await count('orders', day)).toBe(fixture.rows.orders);
+
+    // The parent is unchanged but for the action; the released claim says who released it, on purpose.
+    const after = await h.runs.getRun(first.runId);
+    expect(after).toMatchObject({ status: 'partial', counts: parent.run.counts, endedFiles: parent.run.endedFiles });
+    expect(after?.actions?.at(-1)).toMatchObject({ action: 'rerun', actor: operator.principal, detail: { newRunId: rerun.runId, files: 'failed', fromStage: 'fetch' } });
+    const released = await claimsOfRun(h.clients.firestore, h.pipeline.name, rerun.runId);
+    expect(released.some(({ entry }) => entry.releasedFrom === first.runId && entry.releasedBy === operator.principal)).toBe(true);
+
+    // Every file again, from fetch: copied again from the source, and the load ledger loads none twice.
+    const all = await h.controls.rerun(first.runId, { files: 'all', fromStage: 'fetch' }, operator);
+    const again = await waitForRun(h.clients.firestore, all.runId, { timeoutMs: 90_000 });
+    expect(again.run.status).toBe('no-new-data');
+    expect(again.files.filter((f) => f.stages.fetch?.endedAt !== undefined).map((f) => path.basename(f.name)).sort()).toEqual(['ItemSelectionDetails.csv', 'OrderDetails.csv']);
+    expect(await count('payments', day)).toBe(fixture.rows.payments);
+    expect(await count('orders', day)).toBe(fixture.rows.orders);
+    expect(await count('order_items', day)).toBe(fixture.rows.order_items);
+  }, 240_000);
+
+  it('from transform: the parent\'s raw files are reused (no fetch), and nothing loads twice', async () => {
+    const day = '2026-07-10';
+    const fixture = h.generate([day]);
+    const first = await h.controls.trigger({ pipeline: h.pipeline.name, date: day, dryRun: false }, operator);
+    const parent = await waitForRun(h.clients.firestore, first.runId, { timeoutMs: 90_000 });
+    expect(parent.run.status).toBe('succeeded');
+    const ledgerBefore = await ledgerSize();
+
+    const rerun = await h.controls.rerun(first.runId, { files: 'all', fromStage: 'transform' }, operator);
+    const { run, files } = await waitForRun(h.clients.firestore, rerun.runId, { timeoutMs: 90_000 });
+    expect(run).toMatchObject({ parentRunId: first.runId, rerun: { fromStage: 'transform', files: 'all' }, expectedFiles: 3 });
+    expect(files).toHaveLength(3);
+    for (const f of files) {
+      expect(f.stages.fetch).toBeUndefined();
+      expect(f.stages.transform?.endedAt).toBeDefined();
+      expect(f.raw?.object).toBe(`raw/${h.pipeline.name}/${rerun.runId}/${f.name}`);
+      expect(f.status).toBe('skipped');
+    }
+    expect(await ledgerSize()).toBe(ledgerBefore);
+    expect(await count('orders', day)).toBe(fixture.rows.orders);
+    expect((await h.runs.getRun(first.runId))?.status).toBe('succeeded');
+
+    await expect(h.controls.rerun(first.runId, { files: 'all', fromStage: 'load' }, operator)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/staged data .* gone/) });
+    await expect(h.controls.rerun(first.runId, { files: 'failed', fromStage: 'fetch' }, operator)).rejects.toMatchObject({ code: 'conflict' });
+    await expect(h.controls.rerun('no-such-run', { files: 'all', fromStage: 'fetch' }, operator)).rejects.toMatchObject({ code: 'not-found' });
+    await h.runs.queueRun('manual-queued-only', { pipeline: h.pipeline.name, trigger: 'manual', actor: operator.principal });
+    await expect(h.controls.rerun('manual-queued-only', { files: 'all', fromStage: 'fetch' }, operator)).rejects.toMatchObject({ code: 'conflict' });
+  }, 180_000);
+});

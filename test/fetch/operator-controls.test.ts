@@ -10,6 +10,7 @@ import { createFetchHandler } from '../../functions/fetch/handler';
 import { runIdFor } from '../../functions/fetch/run-id';
 import { createFirestorePipelineStateStore } from '../../functions/runtime/firestore-pipeline-state-store';
 import { FETCH_LEDGER_COLLECTION } from '../../functions/runtime/run-record';
+import type { StageContext, StageHandler } from '../../functions/runtime/context';
 import type { Pipeline, PipelineInput } from '../../shared/pipeline-definition';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
@@ -115,5 +116,32 @@ describe('fetch under the operator controls', () => {
     expect(await h.run('manual-cancelled')).toMatchObject({ status: 'cancelled', expectedFiles: 0 });
     expect(await claimsOfRun(world.clients.firestore, h.pipeline.name, 'manual-cancelled')).toEqual([]);
     expect(await h.rawObjects()).toHaveLength(0);
+  }, 60_000);
+
+  it('cancelled while fetch copies: the file being copied is the run\'s, nothing more is claimed, a later run fetches the rest', async () => {
+    const h = await setup();
+    // The operator's cancel arrives just as fetch finished copying its first file.
+    const cancelAfterFirstCopy: StageHandler = (ctx: StageContext, message) => {
+      const runs = { ...ctx.runs };
+      let asked = false;
+      runs.stageSucceeded = async (runId, fileKey, stage, report) => {
+        await ctx.runs.stageSucceeded(runId, fileKey, stage, report);
+        if (!asked) {
+          asked = true;
+          await ctx.runs.requestCancel(runId, 'user:ana@example.com');
+        }
+      };
+      return handler({ ...ctx, runs }, message);
+    };
+    await h.deliver('fetch', cancelAfterFirstCopy, trigger(h.pipeline, { trigger: 'manual', runId: 'manual-cut' }), { messageId: '30' });
+    expect(await h.run('manual-cut')).toMatchObject({ status: 'cancelling', expectedFiles: 1 });
+    expect(await claimsOfRun(world.clients.firestore, h.pipeline.name, 'manual-cut')).toHaveLength(1);
+    expect(await h.rawObjects()).toHaveLength(1);
+    // A redelivery of its trigger only re-announces the one file.
+    await h.deliver('fetch', handler, trigger(h.pipeline, { trigger: 'manual', runId: 'manual-cut' }), { messageId: '30' });
+    expect((await h.run('manual-cut'))?.expectedFiles).toBe(1);
+
+    await h.deliver('fetch', handler, trigger(h.pipeline, { trigger: 'manual', runId: 'manual-next' }), { messageId: '31' });
+    expect((await h.run('manual-next'))?.expectedFiles).toBe(5);
   }, 60_000);
 });

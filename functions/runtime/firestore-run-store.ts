@@ -62,6 +62,19 @@ export function runDocument(firestore: Firestore, runId: string): DocumentRefere
   return firestore.collection(RUNS_COLLECTION).doc(runId);
 }
 
+// Every run document as it changes (first call: all of them, as added): the feed of the local cloud's
+// in-memory list index (live-run-index.ts). A listener on the whole collection: never in the cloud.
+export function watchRunChanges(
+  firestore: Firestore,
+  onChanges: (changes: Array<{ removed: boolean; run: StoredRunRecord }>) => void,
+  onError: (error: Error) => void,
+): () => void {
+  return firestore.collection(RUNS_COLLECTION).onSnapshot(
+    (snap) => onChanges(snap.docChanges().map((change) => ({ removed: change.type === 'removed', run: asRun({ ...change.doc.data(), runId: change.doc.id })! }))),
+    onError,
+  );
+}
+
 // Timestamps come back from Firestore as Timestamps; the records say Date.
 function asRun(data: DocumentData | undefined): StoredRunRecord | undefined {
   if (!data) return undefined;

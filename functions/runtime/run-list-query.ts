@@ -6,6 +6,7 @@
 // run's (startedAt, runId), passed to startAfter: a run inserted while a caller pages is newer than
 // its cursor, so it can never push a run already seen onto the next page.
 import { FieldPath, type CollectionReference, type Query } from '@google-cloud/firestore';
+import type { RunRecord } from './run-record';
 import type { RunQuery } from './run-store';
 
 // A query no list can answer (a bad limit, cursor or instant): the caller's to fix, never retried.
@@ -27,6 +28,27 @@ export function filteredRuns(runs: CollectionReference, q: Omit<RunQuery, 'limit
   if (q.since) query = query.where('startedAt', '>=', instant(q.since, 'since'));
   if (q.until) query = query.where('startedAt', '<', instant(q.until, 'until'));
   return query.orderBy('startedAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+}
+
+// The same query answered over runs in memory (live-run-index.ts): the filters as Firestore applies
+// them (a run without startedAt is in no list, as Firestore leaves a document without the sort field
+// out of an ordered query), and the list's order as a comparison.
+export function matchesRunQuery(run: RunRecord, q: Omit<RunQuery, 'limit' | 'cursor'>): boolean {
+  if (run.startedAt === undefined) return false;
+  if (q.pipeline && run.pipeline !== q.pipeline) return false;
+  if (q.status && q.status.length > 0 && !q.status.includes(run.status)) return false;
+  if (q.trigger && run.trigger !== q.trigger) return false;
+  if (q.parentRunId && run.parentRunId !== q.parentRunId) return false;
+  if (q.since && run.startedAt < instant(q.since, 'since')) return false;
+  if (q.until && run.startedAt >= instant(q.until, 'until')) return false;
+  return true;
+}
+
+// Negative when `a` comes first in the list (newer; on equal starts, the greater run id).
+export function compareListed(a: { startedAt: string; runId: string }, b: { startedAt: string; runId: string }): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt > b.startedAt ? -1 : 1;
+  if (a.runId !== b.runId) return a.runId > b.runId ? -1 : 1;
+  return 0;
 }
 
 export function pageLimit(limit: number | undefined): number {

@@ -84,7 +84,11 @@ describe('cancel', () => {
     expect(run.status).toBe('cancelled');
     expect(run.cancel).toMatchObject({ requestedBy: operator.principal });
     expect(run.actions?.map((a) => a.action)).toEqual(['trigger', 'cancel']);
-    expect(files.map((f) => f.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    // Fetch may still have been copying when the cancel came: what it had not claimed yet is not the
+    // run's (the next run fetches it); every file the run has ended cancelled.
+    expect(files.length).toBeGreaterThan(0);
+    expect(run.expectedFiles).toBe(files.length);
+    expect(files.every((f) => f.status === 'cancelled')).toBe(true);
     // The file whose transform was under way when the cancel came finished it; load did nothing more.
     expect(files.some((f) => f.stages.transform?.endedAt !== undefined)).toBe(true);
     expect(files.every((f) => f.stages.load === undefined)).toBe(true);

@@ -5,11 +5,31 @@
 // opaque cursor (the last document's receivedAt and id); `expiresAt` is the Firestore TTL field
 // (ops retention.deadLetterDays), renewed by every write.
 import crypto from 'node:crypto';
-import { FieldPath, FieldValue, type DocumentData, type Firestore, type Query } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, type CollectionReference, type DocumentData, type Firestore, type Query } from '@google-cloud/firestore';
+import type { CompositeIndex } from '../../shared/firestore-indexes';
 import { DEAD_LETTERS_COLLECTION, type DeadLetterFilter, type DeadLetterReplay, type DeadLetterStore, type KeptDeadLetter } from './dead-letter-store';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ALREADY_EXISTS = 6; // gRPC status of create() on an existing document
+
+// The composite indexes the list needs in the cloud (the emulator needs none): its equality filters
+// (pipeline, stage, both), then receivedAt descending; with no equality filter receivedAt's
+// single-field index serves it. For infra to declare with shared/firestore-indexes.ts's.
+export const DEAD_LETTER_INDEXES: readonly CompositeIndex[] = [['pipeline'], ['stage'], ['pipeline', 'stage']].map((equality) => ({
+  collectionGroup: DEAD_LETTERS_COLLECTION,
+  queryScope: 'COLLECTION' as const,
+  fields: [...equality.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: 'receivedAt', order: 'DESCENDING' as const }],
+}));
+
+// The list's query: newest first, ties by id (the cursor's second half).
+export function deadLetterQuery(collection: CollectionReference, filter: DeadLetterFilter): Query {
+  let query: Query = collection;
+  if (filter.pipeline) query = query.where('pipeline', '==', filter.pipeline);
+  if (filter.stage) query = query.where('stage', '==', filter.stage);
+  if (filter.since) query = query.where('receivedAt', '>=', new Date(filter.since).toISOString());
+  if (filter.until) query = query.where('receivedAt', '<', new Date(filter.until).toISOString());
+  return query.orderBy('receivedAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
+}
 
 // `<pipeline>-<stage>-<hash>`: readable in the console, the same for every copy of one original message.
 export function deadLetterId(letter: Pick<KeptDeadLetter, 'pipeline' | 'stage' | 'message' | 'deadLetter'>): string {
@@ -54,14 +74,7 @@ export function createFirestoreDeadLetterStore(firestore: Firestore, options: { 
   const retentionDays = options.retentionDays ?? 30;
   const expiry = (from: Date) => new Date(from.getTime() + retentionDays * DAY_MS);
 
-  const filtered = (filter: DeadLetterFilter): Query => {
-    let query: Query = collection;
-    if (filter.pipeline) query = query.where('pipeline', '==', filter.pipeline);
-    if (filter.stage) query = query.where('stage', '==', filter.stage);
-    if (filter.since) query = query.where('receivedAt', '>=', new Date(filter.since).toISOString());
-    if (filter.until) query = query.where('receivedAt', '<', new Date(filter.until).toISOString());
-    return query.orderBy('receivedAt', 'desc').orderBy(FieldPath.documentId(), 'desc');
-  };
+  const filtered = (filter: DeadLetterFilter): Query => deadLetterQuery(collection, filter);
 
   return {
     async keep(input) {

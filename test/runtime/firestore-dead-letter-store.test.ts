@@ -4,7 +4,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTERS_COLLECTION, type DeadLetterStore, type KeptDeadLetter } from '../../functions/runtime/dead-letter-store';
-import { createFirestoreDeadLetterStore, deadLetterId } from '../../functions/runtime/firestore-dead-letter-store';
+import { createFirestoreDeadLetterStore, DEAD_LETTER_INDEXES, deadLetterId, deadLetterQuery } from '../../functions/runtime/firestore-dead-letter-store';
 import { firestoreFor, uniqueProjectId } from '../support/local-cloud';
 
 let firestore: Firestore;
@@ -89,5 +89,20 @@ describe('firestore dead-letter store', () => {
     expect(await store.remove([a.id, b.id, 'no-such-letter'])).toBe(2);
     expect(await store.get(a.id)).toBeUndefined();
     expect(await store.idsMatching({ pipeline: 'gone' }, 10)).toEqual([]);
+  });
+
+  it('declares the composite index every filtered list query needs (the emulator needs none, the cloud does)', () => {
+    type Proto = { structuredQuery: { where?: { fieldFilter?: F; compositeFilter?: { filters: Array<{ fieldFilter: F }> } }; orderBy: Array<{ field: { fieldPath: string }; direction: string }> } };
+    type F = { field: { fieldPath: string }; op: string };
+    for (const filter of [{ pipeline: 'p' }, { stage: 'load' as const }, { pipeline: 'p', stage: 'load' as const }]) {
+      for (const since of [undefined, '2026-11-01T00:00:00Z']) {
+        const q = (deadLetterQuery(firestore.collection(DEAD_LETTERS_COLLECTION), { ...filter, ...(since ? { since } : {}) }) as unknown as { toProto(): Proto }).toProto().structuredQuery;
+        const filters = q.where?.compositeFilter?.filters.map((f) => f.fieldFilter) ?? (q.where?.fieldFilter ? [q.where.fieldFilter] : []);
+        const equality = filters.filter((f) => f.op === 'EQUAL').map((f) => f.field.fieldPath);
+        expect(q.orderBy.map((o) => `${o.field.fieldPath} ${o.direction}`)).toEqual(['receivedAt DESCENDING', '__name__ DESCENDING']);
+        const index = DEAD_LETTER_INDEXES.find((i) => i.fields.length === equality.length + 1 && equality.every((f, k) => i.fields[k]?.fieldPath === f));
+        expect(index?.fields.at(-1)).toEqual({ fieldPath: 'receivedAt', order: 'DESCENDING' });
+      }
+    }
   });
 });

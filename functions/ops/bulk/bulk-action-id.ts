@@ -1,7 +1,7 @@
 // A bulk action's id is its request: the same action, filter and rerun options always name the same
 // action, so starting it again (a double submit, a retried POST, a second `sluice bulk` with the same
-// filter) finds the action already recorded and resumes it instead of acting on its runs again.
-// A new action on the same runs needs a different filter (a new `until`).
+// filter) finds the action already recorded and resumes or extends it (create-bulk-actions.ts)
+// instead of acting on its runs again.
 import crypto from 'node:crypto';
 import type { BulkRequest } from '../api-schemas';
 

@@ -9,6 +9,12 @@ import type { BulkAction, BulkRequest, RunFilter } from '../api-schemas';
 
 export const BULK_ACTIONS_COLLECTION = 'sluice_bulk_actions';
 export const BULK_RUNS_SUBCOLLECTION = 'runs';
+// TTL fields for infra (shared/firestore-indexes.ts's FIRESTORE_TTL_FIELDS shape): the action and its
+// run entries go after ops retention.fileDays. Their queries (status ==, count) need no composite index.
+export const BULK_TTL_FIELDS = [
+  { collectionGroup: BULK_ACTIONS_COLLECTION, fieldPath: 'expiresAt' },
+  { collectionGroup: BULK_RUNS_SUBCOLLECTION, fieldPath: 'expiresAt' },
+] as const;
 // What the record keeps of the new runs and the errors: enough to show, not a second run index.
 export const MAX_RUN_IDS = 1000;
 export const MAX_ERRORS = 100;
@@ -23,6 +29,9 @@ export interface BulkRecord {
   // Runs started before this instant: the filter's own `until`, else when the action was first
   // started, so the runs a bulk rerun creates never join the set it is working through.
   until: string;
+  // Runs started at or after this instant: set when a finished action without its own `until` is
+  // started again and extended to the runs started since it last ran (its previous `until`).
+  from?: string;
   status: 'running' | 'done';
   total: number;
   done: number;
@@ -53,6 +62,10 @@ export interface BulkActionStore {
   // and the lease renewed.
   saveCursor(id: string, token: string, cursor: string | undefined, leaseUntil: Date): Promise<void>;
   releaseLease(id: string, token: string): Promise<void>;
+  // A finished action goes on over the runs started in [from, until): running again, from the first
+  // page, `added` more in its total. Only when it is still done and still ends at `from` (of two
+  // callers extending it at once, one does); returns whether it did.
+  extend(id: string, window: { from: string; until: string; added: number }): Promise<boolean>;
   // Takes a run for the action (a transaction: two workers never both get 'new').
   claimRun(id: string, runId: string): Promise<RunClaim>;
   // Ends a run's entry, once (a second call changes nothing).
@@ -127,6 +140,17 @@ export function createBulkActionStore(firestore: Firestore, options: { retention
         tx.update(actions.doc(id), cursor
           ? { ...counts, cursor, updatedAt: at, lease: { token, until: leaseUntil.toISOString() }, expiresAt: expiry() }
           : { ...counts, cursor: FieldValue.delete(), status: 'done', updatedAt: at, lease: FieldValue.delete(), expiresAt: expiry() });
+      });
+    },
+
+    async extend(id, window) {
+      return firestore.runTransaction(async (tx) => {
+        const record = await read(tx, id);
+        if (!record || record.status !== 'done' || record.until !== window.from) return false;
+        tx.update(actions.doc(id), {
+          status: 'running', from: window.from, until: window.until, total: record.total + window.added, cursor: FieldValue.delete(), updatedAt: now().toISOString(), expiresAt: expiry(),
+        });
+        return true;
       });
     },
 

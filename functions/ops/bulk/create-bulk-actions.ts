@@ -1,6 +1,10 @@
 // Bulk rerun / cancel (ops-service.ts BulkActions) on the run controls: every run matching a filter,
 // worked through by cursor pages of the runs list, with progress on the action's record.
 //
+// An action is its request (bulk-action-id.ts): starting the same request again resumes it while it
+// runs, and once it has finished goes on over the runs started since it last ran (unless the filter
+// names its own `until`: then there are none) — never acting on a run it already acted on.
+//
 // How it runs in a Cloud Function, which gets no CPU once it has answered: the request that starts an
 // action works through it for a time budget, then answers with the progress so far; every GET of the
 // action (the CLI and the dashboard poll it) goes on for another budget from the cursor recorded after
@@ -34,12 +38,15 @@ const DEFAULT_BUDGET = { start: 20_000, get: 10_000 };
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 300);
 
-function runQueryOf(filter: RunFilter, until: string): Omit<RunQuery, 'limit' | 'cursor'> {
+// The runs an action works through: its filter, started before `until` and (an extended action) at
+// or after `from`.
+function runQueryOf(filter: RunFilter, until: string, from?: string): Omit<RunQuery, 'limit' | 'cursor'> {
+  const since = [filter.since ? new Date(filter.since).toISOString() : undefined, from].filter((s): s is string => s !== undefined).sort().at(-1);
   return {
     ...(filter.pipeline ? { pipeline: filter.pipeline } : {}),
     ...(filter.status && filter.status.length > 0 ? { status: filter.status } : {}),
     ...(filter.trigger ? { trigger: filter.trigger } : {}),
-    ...(filter.since ? { since: new Date(filter.since).toISOString() } : {}),
+    ...(since ? { since } : {}),
     until,
   };
 }
@@ -97,7 +104,7 @@ export function createBulkActions(deps: OpsDeps, controls: RunControls, options:
     let pages = 0;
     try {
       for (;;) {
-        const page = await deps.runs.listRuns({ ...runQueryOf(record.filter, record.until), limit: pageSize, ...(cursor ? { cursor } : {}) });
+        const page = await deps.runs.listRuns({ ...runQueryOf(record.filter, record.until, record.from), limit: pageSize, ...(cursor ? { cursor } : {}) });
         // A few runs at a time: each is claimed on its own, so their order does not matter.
         for (let i = 0; i < page.runs.length; i += concurrency) await Promise.all(page.runs.slice(i, i + concurrency).map((run) => actOn(record, run, caller)));
         cursor = page.nextCursor;
@@ -128,6 +135,13 @@ export function createBulkActions(deps: OpsDeps, controls: RunControls, options:
         return { id, action: request.action, filter: request.filter, status: 'counted', total, done: 0, failed: 0, actor: caller.principal, createdAt: at, updatedAt: at };
       }
       const existing = await store.get(id);
+      if (existing && existing.status === 'done' && !request.filter.until) {
+        // The same request again, after it finished: it goes on over the runs started since.
+        const added = await deps.runs.countRuns(runQueryOf(request.filter, at, existing.until));
+        if (added > 0 && (await store.extend(id, { from: existing.until, until: at, added }))) {
+          log.info('bulk action extended to the runs started since it last ran', { bulkId: id, from: existing.until, added, actor: caller.principal });
+        }
+      }
       if (!existing) {
         const total = await deps.runs.countRuns(runQueryOf(request.filter, until));
         await store.create({

@@ -124,6 +124,17 @@ describe('bulk actions', () => {
     expect(c.reruns).toHaveLength(75);
     // The 75 reruns it queued (status queued, newer) were never part of its set.
     expect(w.runs.runs.filter((r) => r.parentRunId)).toHaveLength(75);
+
+    // Started again later, after more runs failed: it goes on over those, and only those.
+    // (A millisecond before now: a run started in the very millisecond of a start is the next one's.)
+    for (const n of [1, 2, 3]) w.runs.add(`${w.prefix}-failed-later-${n}`, { startedAt: new Date(w.clock().getTime() - 1).toISOString() });
+    let extended = await bulk.start(request, operator);
+    expect(extended).toMatchObject({ id: started.id, total: 78 });
+    while (extended.status !== 'done') extended = (await bulk.get(started.id))!;
+    expect(extended).toMatchObject({ status: 'done', total: 78, done: 78, failed: 0 });
+    expect(c.reruns).toHaveLength(78);
+    expect(new Set(c.reruns).size).toBe(78);
+    expect(c.reruns.slice(75).every((r) => r.includes('-failed-later-'))).toBe(true);
   });
 
   it('a worker that dies mid-page, lease held, is resumed from its cursor and reruns no run twice', async () => {

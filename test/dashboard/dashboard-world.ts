@@ -160,14 +160,20 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
       await browser.close();
       await server.stop();
       // The API's watches end when their event streams close, which the server's stop only starts:
-      // Firestore refuses to terminate while one is still listening, so try again, bounded.
-      const deadline = Date.now() + 5000;
+      // Firestore refuses to terminate while one is still listening, so try again, bounded. A
+      // stream whose client left while the API was still checking the run (before it opened) never
+      // sees its close, so its watch stays (reported to the API's owner): then the client is left to
+      // the test process's end rather than failing the file for it.
+      const deadline = Date.now() + 3000;
       for (;;) {
         try {
           await firestore.terminate();
           break;
         } catch (error) {
-          if (Date.now() > deadline) throw error;
+          if (Date.now() > deadline) {
+            process.stderr.write(`dashboard world: Firestore kept listeners after the ops server stopped (${error instanceof Error ? error.message : String(error)})\n`);
+            break;
+          }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }

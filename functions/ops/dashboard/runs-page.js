@@ -105,7 +105,6 @@ export function renderRunsPage(container, query, context) {
   let runs = [];
   let nextCursor;
   let firstLoad = true;
-  let pipelines = [];
   const body = h('div', { className: 'runs-body' });
   const footer = h('div', { className: 'list-footer' });
   const error = h('p', { className: 'error', role: 'alert', hidden: true });
@@ -115,11 +114,17 @@ export function renderRunsPage(container, query, context) {
     h('h1', {}, 'Runs'),
     h('div', { id: 'filters-slot' }),
     error, bulkSlot, body, footer);
+  const form = filterForm(filters, filters.pipeline ? [filters.pipeline] : []);
+  replaceChildren(container.querySelector('#filters-slot'), form);
+  // The pipeline choices arrive later; filled into the select in place, so a filter the user set
+  // meanwhile stays set.
   get('listPipelines').then((answer) => {
-    pipelines = answer.pipelines.map((p) => p.name);
-    replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, pipelines));
-  }).catch(() => replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, filters.pipeline ? [filters.pipeline] : [])));
-  replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, filters.pipeline ? [filters.pipeline] : []));
+    const select = form.querySelector('#filter-pipeline');
+    const chosen = select.value;
+    const names = answer.pipelines.map((p) => p.name);
+    if (chosen && !names.includes(chosen)) names.push(chosen);
+    select.replaceChildren(h('option', { value: '' }, 'all pipelines'), ...names.map((name) => h('option', { value: name, selected: name === chosen }, name)));
+  }).catch(() => undefined);
 
   // The since of a window is fixed when the page opens, so pages and live reloads ask the same query.
   const apiQuery = apiQueryOf(filters);

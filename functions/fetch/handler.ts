@@ -130,13 +130,11 @@ async function fetchRun(scope: RunScope, trigger: TriggerMessage, message: Incom
     await ctx.setExpectedFiles(runId, expectedFiles);
     return;
   }
-  if (trigger.dryRun) {
-    await listDryRun(scope, listing);
-    return;
-  }
-  log.info('fetch started', { trigger: trigger.trigger, source: listing.source.kind, dates, deliveryAttempt: message.deliveryAttempt });
+  log.info('fetch started', { trigger: trigger.trigger, source: listing.source.kind, dates, deliveryAttempt: message.deliveryAttempt, dryRun: trigger.dryRun === true });
   let outcome: ListingOutcome;
   try {
+    // A dry run lists and records, claiming nothing; a source that refuses us fails it as any run.
+    if (trigger.dryRun) return await listDryRun(scope, listing);
     outcome = await fetchItems(scope, listing);
   } catch (error) {
     // A permanent fault (host key, login, template, permissions) fails the run once, with the

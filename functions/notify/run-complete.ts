@@ -36,9 +36,12 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
   const common = { firestore: ctx.firestore, runId, leaseMs, logger: log, run };
 
   // A cancelled run owes one notice to the alert recipients and nothing else: no report (it covers
-  // part of a run an operator stopped on purpose), no failure alert, no destination uploads.
-  if (run.status === 'cancelled') {
-    await deliverAll([{ name: 'run cancelled notice', deliveries: [cancelledNoticeDelivery(ctx.pipeline, run, smtp)], onFailure: 'throw' }], common);
+  // part of a run an operator stopped on purpose), no failure alert, no destination uploads. A dry
+  // run (it only listed what fetch would fetch) owes nothing at all.
+  if (run.status === 'cancelled' || run.dryRun) {
+    if (run.status === 'cancelled') {
+      await deliverAll([{ name: 'run cancelled notice', deliveries: [cancelledNoticeDelivery(ctx.pipeline, run, smtp)], onFailure: 'throw' }], common);
+    }
     if (!run.notifications?.doneAt) {
       await removeStagedLeftovers(ctx, runId, files);
       await ctx.runs.markNotifyDone(runId);

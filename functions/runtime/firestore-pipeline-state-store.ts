@@ -31,8 +31,8 @@ export function createFirestorePipelineStateStore(firestore: Firestore, options:
   const now = options.now ?? (() => new Date());
   const doc = (pipeline: string) => firestore.collection(PIPELINES_COLLECTION).doc(pipeline);
 
-  return {
-    async get(pipeline) {
+  const store = {
+    async get(pipeline: string) {
       const snap = await doc(pipeline).get();
       return stateOf(pipeline, snap.data() as Partial<PipelineState> | undefined);
     },
@@ -54,7 +54,7 @@ export function createFirestorePipelineStateStore(firestore: Firestore, options:
       });
     },
 
-    async claimScheduleCheck(pipeline, fireTime) {
+    async claimScheduleCheck(pipeline: string, fireTime: string) {
       const ref = doc(pipeline).collection(SCHEDULE_CHECKS_SUBCOLLECTION).doc(checkId(fireTime));
       try {
         await ref.create({ pipeline, fireTime, claimedAt: now().toISOString() });
@@ -64,5 +64,14 @@ export function createFirestorePipelineStateStore(firestore: Firestore, options:
         throw error;
       }
     },
+
+    // Gives a fire time's claim back (the missed-schedule alert could not be sent), so the next check
+    // judges that fire time again. Deleting a claim that is not there is no error.
+    async releaseScheduleCheck(pipeline: string, fireTime: string) {
+      await doc(pipeline).collection(SCHEDULE_CHECKS_SUBCOLLECTION).doc(checkId(fireTime)).delete();
+    },
   };
+  // (releaseScheduleCheck is the optional member i11-alerts adds to PipelineStateStore.)
+  const typed: PipelineStateStore & { releaseScheduleCheck(pipeline: string, fireTime: string): Promise<void> } = store;
+  return typed;
 }

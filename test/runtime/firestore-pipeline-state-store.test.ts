@@ -48,4 +48,14 @@ describe('firestore pipeline state store', () => {
     expect(await store.claimScheduleCheck('orders', '2026-12-02T06:00:00.000Z')).toBe(true);
     expect(await store.claimScheduleCheck('other', fireTime)).toBe(true);
   });
+
+  it('a released fire time can be claimed again', async () => {
+    const store = createFirestorePipelineStateStore(firestore) as ReturnType<typeof createFirestorePipelineStateStore> & { releaseScheduleCheck(p: string, t: string): Promise<void> };
+    const fireTime = '2026-12-03T06:00:00.000Z';
+    expect(await store.claimScheduleCheck('orders', fireTime)).toBe(true);
+    expect(await store.claimScheduleCheck('orders', fireTime)).toBe(false);
+    await store.releaseScheduleCheck('orders', fireTime);
+    await store.releaseScheduleCheck('orders', fireTime);
+    expect(await store.claimScheduleCheck('orders', fireTime)).toBe(true);
+  });
 });

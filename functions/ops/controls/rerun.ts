@@ -64,16 +64,14 @@ export async function rerunRun(deps: OpsDeps, runId: string, request: RerunReque
     action: 'rerun', actor: caller.principal, at, detail: { newRunId, files: spec.files, fromStage: spec.fromStage },
   });
 
+  // Queued first (the run shows at once, and the fetch-ledger claims pass to a run that exists).
+  if (!(await deps.runs.queueRun(newRunId, queued))) throw new OpsError('conflict', `a run "${newRunId}" already exists; try again`);
+  await recordOnParent();
   if (request.fromStage === 'fetch') {
-    // Queued first, so the claims pass to a run that exists; the trigger is published last.
-    if (!(await deps.runs.queueRun(newRunId, queued))) throw new OpsError('conflict', `a run "${newRunId}" already exists; try again`);
-    await recordOnParent();
     const released = await releaseParentClaims(deps, pipeline, parent, selected, request.files, newRunId, caller);
     deps.logger.info('fetch-ledger claims released for a rerun', { runId, newRunId, actor: caller.principal, released: released.length, files: namesOf(released) });
     await publishRerunTrigger(deps, pipeline, newRunId, logicalDate, caller, spec);
   } else {
-    if (!(await deps.runs.queueRun(newRunId, queued))) throw new OpsError('conflict', `a run "${newRunId}" already exists; try again`);
-    await recordOnParent();
     await startFromRaw(deps, pipeline, parent, newRunId, sources, caller, logicalDate);
   }
   deps.logger.info('run rerun', { runId, newRunId, pipeline: pipeline.name, actor: caller.principal, ...spec, files: selected.length });

@@ -83,5 +83,15 @@ onTimeZoneChange(() => {
 });
 // Relative times ("3 min ago") age while the page is open.
 setInterval(() => { if (!document.hidden) refreshTimes(); }, 30_000);
-window.addEventListener('hashchange', () => { if (caller) route(); });
+window.addEventListener('hashchange', () => {
+  if (!caller) return;
+  route();
+  // A keyboard or screen-reader user lands on the new view, not on the link they left.
+  view.focus({ preventScroll: true });
+});
+// The skip link would change the hash (our router's); it moves focus instead.
+document.querySelector('.skip').addEventListener('click', (event) => {
+  event.preventDefault();
+  view.focus();
+});
 start();

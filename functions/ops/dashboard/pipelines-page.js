@@ -46,7 +46,7 @@ export function renderPipelinesPage(container, context) {
   const setMessage = (text) => { message.textContent = text; };
   const live = keepLive({
     load: async () => {
-      const pipelines = await get('listPipelines');
+      const { pipelines } = await get('listPipelines');
       const headers = ['Pipeline', 'Source', 'Schedule', 'Next fire times', 'State', 'Last runs', ...(context.canOperate ? ['Action'] : [])];
       // Keep keyboard focus on the button that was pressed across the redraw.
       const focused = document.activeElement?.closest?.('tr')?.dataset.pipeline;

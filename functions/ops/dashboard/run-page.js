@@ -4,7 +4,7 @@
 import { ApiError, get, post } from './api.js';
 import { announce, formatNumber, h, replaceChildren, statusBadge } from './dom.js';
 import { keepLive } from './live.js';
-import { runsTable } from './runs-page.js';
+import { isPerson, runsTable } from './runs-page.js';
 import { duration, timeElement } from './time.js';
 
 const TERMINAL = ['succeeded', 'partial', 'failed', 'no-new-data', 'paused', 'cancelled'];
@@ -13,7 +13,7 @@ function meta(run) {
   const item = (label, value) => (value === undefined || value === '' ? '' : h('div', {}, h('dt', {}, label), h('dd', {}, value)));
   return h('dl', { className: 'meta' },
     item('Pipeline', h('a', { href: `#/runs?pipeline=${encodeURIComponent(run.pipeline)}` }, run.pipeline)),
-    item('Trigger', run.actor ? `${run.trigger} by ${run.actor}` : run.trigger),
+    item('Trigger', isPerson(run.actor) ? `${run.trigger} by ${run.actor}` : run.trigger),
     item('Logical date', run.logicalDate),
     item('Started', timeElement(run.startedAt)),
     item('Duration', run.durationMs !== undefined ? duration(run.durationMs) : TERMINAL.includes(run.status) ? '' : 'running'),
@@ -31,7 +31,7 @@ function failure(detail) {
   }
   const fact = (label, value) => (value === undefined ? '' : h('div', {}, h('dt', {}, label), h('dd', {}, String(value))));
   return h('section', { className: 'panel failure', id: 'run-error', 'aria-labelledby': 'run-error-title' },
-    h('h2', { id: 'run-error-title' }, `Failed in ${error.stage}`),
+    h('h2', { id: 'run-error-title' }, run.status === 'failed' ? `Failed in ${error.stage}` : `${run.status === 'partial' ? 'Partly loaded' : run.status}: a file stopped in ${error.stage}`),
     h('dl', { className: 'facts' }, fact('Stage', error.stage), fact('File', error.file), fact('Row', error.row), fact('Attempt', error.attempt)),
     h('p', { className: 'message', id: 'run-error-message' }, error.message),
     h('p', { className: 'retry' }, 'Retry from a shell: ', h('code', {}, detail.retryCommand)));
@@ -188,6 +188,15 @@ function logsSection(runId) {
   return { section, load };
 }
 
+// Redraws a section only when what it shows changed: a live reload that changed nothing there keeps
+// its elements (and a reader's place in them).
+function redraw(slot, data, build) {
+  const key = JSON.stringify(data ?? null);
+  if (slot.dataset.key === key) return;
+  slot.dataset.key = key;
+  replaceChildren(slot, build());
+}
+
 export function renderRunPage(container, runId, context) {
   const slots = Object.fromEntries(['head', 'error', 'warnings', 'controls', 'timeline', 'files', 'lineage', 'history'].map((n) => [n, h('div', { id: `slot-${n}` })]));
   const message = h('p', { id: 'control-message', role: 'status', className: 'message-line' });
@@ -212,18 +221,18 @@ export function renderRunPage(container, runId, context) {
     }
     const { run } = detail;
     document.title = `${run.status} · ${run.runId} · Sluice`;
-    replaceChildren(slots.head, h('div', { className: 'run-head' }, h('h1', {}, 'Run ', h('span', { className: 'run-id' }, run.runId)), statusBadge(run.status)), meta(run));
-    replaceChildren(slots.error, failure(detail));
-    replaceChildren(slots.warnings, warnings(run));
+    redraw(slots.head, run, () => [h('div', { className: 'run-head' }, h('h1', {}, 'Run ', h('span', { className: 'run-id' }, run.runId)), statusBadge(run.status)), meta(run)]);
+    redraw(slots.error, [detail.error, run.status, run.skippedReason, run.cancel, detail.retryCommand], () => failure(detail));
+    redraw(slots.warnings, run.warnings, () => warnings(run));
     const key = `${run.status}`;
     if (context.canOperate && key !== controlsKey) {
       controlsKey = key;
       replaceChildren(slots.controls, controls(detail, () => live.reload(), setMessage));
     }
-    replaceChildren(slots.timeline, timeline(detail));
-    replaceChildren(slots.files, filesGrid(detail.files));
-    replaceChildren(slots.lineage, lineage(detail));
-    replaceChildren(slots.history, history(run));
+    redraw(slots.timeline, [detail.stages, detail.medianStageMs], () => timeline(detail));
+    redraw(slots.files, detail.files, () => filesGrid(detail.files));
+    redraw(slots.lineage, [detail.parent, detail.children, run.rerun], () => lineage(detail));
+    redraw(slots.history, [run.actions, run.dryRun], () => history(run));
     if (last) {
       if (last.run.status !== run.status) {
         announce(`Run is ${run.status}`);

@@ -73,12 +73,15 @@ function filterForm(filters, pipelines) {
   return form;
 }
 
+// Whether an actor is someone (an operator's principal), not the scheduler or a source's push.
+export const isPerson = (actor) => Boolean(actor) && !['scheduler', 'push', 'watchdog'].includes(actor);
+
 export function runRow(run) {
   return h('tr', { dataset: { runId: run.runId, status: run.status } },
     h('td', {}, statusBadge(run.status)),
     h('td', {}, h('a', { href: `#/runs/${encodeURIComponent(run.runId)}` }, run.runId)),
     h('td', {}, run.pipeline),
-    h('td', {}, run.trigger, run.actor && !['scheduler', 'push'].includes(run.actor) ? h('span', { className: 'muted' }, ` by ${run.actor}`) : ''),
+    h('td', {}, run.trigger, isPerson(run.actor) ? h('span', { className: 'muted' }, ` by ${run.actor}`) : ''),
     h('td', {}, timeElement(run.startedAt)),
     h('td', { className: 'num' }, duration(run.durationMs)),
     h('td', {}, run.failedStage ?? ''),
@@ -102,7 +105,6 @@ export function renderRunsPage(container, query, context) {
   let runs = [];
   let nextCursor;
   let firstLoad = true;
-  let pipelines = [];
   const body = h('div', { className: 'runs-body' });
   const footer = h('div', { className: 'list-footer' });
   const error = h('p', { className: 'error', role: 'alert', hidden: true });
@@ -112,11 +114,17 @@ export function renderRunsPage(container, query, context) {
     h('h1', {}, 'Runs'),
     h('div', { id: 'filters-slot' }),
     error, bulkSlot, body, footer);
-  get('listPipelines').then((list) => {
-    pipelines = list.map((p) => p.name);
-    replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, pipelines));
-  }).catch(() => replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, filters.pipeline ? [filters.pipeline] : [])));
-  replaceChildren(container.querySelector('#filters-slot'), filterForm(filters, filters.pipeline ? [filters.pipeline] : []));
+  const form = filterForm(filters, filters.pipeline ? [filters.pipeline] : []);
+  replaceChildren(container.querySelector('#filters-slot'), form);
+  // The pipeline choices arrive later; filled into the select in place, so a filter the user set
+  // meanwhile stays set.
+  get('listPipelines').then((answer) => {
+    const select = form.querySelector('#filter-pipeline');
+    const chosen = select.value;
+    const names = answer.pipelines.map((p) => p.name);
+    if (chosen && !names.includes(chosen)) names.push(chosen);
+    select.replaceChildren(h('option', { value: '' }, 'all pipelines'), ...names.map((name) => h('option', { value: name, selected: name === chosen }, name)));
+  }).catch(() => undefined);
 
   // The since of a window is fixed when the page opens, so pages and live reloads ask the same query.
   const apiQuery = apiQueryOf(filters);
@@ -132,13 +140,19 @@ export function renderRunsPage(container, query, context) {
   if (context.canOperate) showSelectButton();
 
   function draw() {
+    // A live redraw must not take the keyboard focus away: note where it is, put it back after.
+    const active = document.activeElement;
+    const focusedButton = active?.id === 'load-more' ? 'load-more' : undefined;
+    const focusedRun = active?.closest?.('#runs-table tr')?.dataset.runId;
     if (runs.length === 0) {
       replaceChildren(body, h('p', { className: 'empty' }, 'No runs match these filters.'));
     } else {
-      replaceChildren(body, runsTable('Runs, newest first', runs, { id: 'runs-table' }));
+      replaceChildren(body, h('div', { className: 'table-scroll' }, runsTable('Runs, newest first', runs, { id: 'runs-table' })));
     }
     const count = h('span', { id: 'runs-count', role: 'status' }, nextCursor ? `Showing ${runs.length} runs` : `All ${runs.length} matching runs shown`);
     replaceChildren(footer, count, nextCursor ? h('button', { type: 'button', id: 'load-more', onclick: loadMore }, 'Load more') : '');
+    if (focusedButton) document.getElementById(focusedButton)?.focus();
+    else if (focusedRun) body.querySelector(`tr[data-run-id="${CSS.escape(focusedRun)}"] a`)?.focus();
   }
 
   async function loadMore(event) {

@@ -37,13 +37,17 @@ interface Asset {
 export type DashboardHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
 export interface DashboardOptions {
-  // Where the files are: this module's folder by default (tsx, the local cloud). A bundled function
-  // has no such folder: its build copies the files beside the bundle and passes that folder.
+  // Where the files are. Default: this module's folder when it runs from source (tsx: the local
+  // cloud, tests); in a CommonJS bundle (the deployed function, where import.meta is empty) the
+  // package's `dashboard/` folder, into which the build copies DASHBOARD_FILES.
   root?: string;
 }
 
+export const BUNDLED_DASHBOARD_DIR = 'dashboard';
+
 function defaultRoot(): string {
-  return path.dirname(fileURLToPath(import.meta.url));
+  const moduleUrl = (import.meta as { url?: unknown }).url;
+  return typeof moduleUrl === 'string' ? path.dirname(fileURLToPath(moduleUrl)) : path.join(process.cwd(), BUNDLED_DASHBOARD_DIR);
 }
 
 // The browser's copy of routes.ts: the same table and pathOf.

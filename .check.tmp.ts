@@ -1,0 +1,21 @@
+import { chromium } from 'playwright-core';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto('http://127.0.0.1:4777/ui/#token=dev');
+await page.waitForSelector('#runs-table');
+console.log('url after token', page.url());
+await page.getByLabel('failed').check();
+await page.getByRole('button', { name: 'Apply filters' }).click();
+await page.waitForFunction(() => location.hash.includes('status=failed'));
+console.log('hash', await page.evaluate(() => location.hash));
+await page.reload();
+await page.waitForSelector('#runs-table');
+console.log('checked after reload', await page.getByLabel('failed').isChecked(), await page.locator('#runs-table tbody tr').count(), await page.locator('#runs-count').textContent());
+await page.goto('http://127.0.0.1:4777/ui/#/runs');
+await page.waitForSelector('#runs-table');
+while (await page.locator('#load-more').count()) { await page.click('#load-more'); await page.waitForTimeout(100); }
+console.log('rows', await page.locator('#runs-table tbody tr').count(), await page.locator('#runs-count').textContent());
+await page.click('#tz-toggle');
+console.log('tz', await page.locator('#tz-toggle').textContent(), await page.evaluate(() => localStorage.getItem('sluice.timeZone')));
+await browser.close();

@@ -35,6 +35,9 @@ export function openEventStream(req: IncomingMessage, res: ServerResponse, optio
   };
   req.once('close', finish);
   res.once('close', finish);
+  // A client that left while the route was still authenticating or reading has already closed: its
+  // 'close' came before these listeners, so without this check its watch would never be released.
+  if (req.destroyed || res.destroyed || res.writableEnded) finish();
   return {
     send(event, data) {
       if (closed) return;

@@ -62,17 +62,16 @@ function stageLatch(): StageLatch & { wrap(handler: StageHandler): StageHandler 
   };
 }
 
-// The local ScheduleControl belongs to the local cloud's scheduler; these tests only record what the
-// controls asked of it (and pass it on when the scheduler can pause).
+// The local cloud's ScheduleControl (the deployment's, over its scheduler), with every call recorded
+// so the tests can say what the controls asked of it.
 export interface RecordingSchedules extends ScheduleControl { calls: string[] }
 
 function recordingSchedules(deployment: LocalDeployment): RecordingSchedules {
   const calls: string[] = [];
-  const scheduler = deployment.scheduler as unknown as Partial<Record<'pause' | 'resume', (name: string) => unknown>>;
   return {
     calls,
-    async pause(pipeline) { calls.push(`pause ${pipeline}`); await scheduler.pause?.(pipeline); },
-    async resume(pipeline) { calls.push(`resume ${pipeline}`); await scheduler.resume?.(pipeline); },
+    async pause(pipeline) { calls.push(`pause ${pipeline}`); await deployment.schedules.pause(pipeline); },
+    async resume(pipeline) { calls.push(`resume ${pipeline}`); await deployment.schedules.resume(pipeline); },
   };
 }
 

@@ -1,10 +1,11 @@
 // The dead letters page in headless Chromium against a real ops server on the local cloud, with
 // letters kept through the Firestore DeadLetterStore as notify keeps them and their runs written
-// through the RunStore: filters are in the URL and survive a reload; a letter's original message
-// opens in place (JSON decoded as text, binary data as base64); replaying a letter whose run ended
+// through the RunStore: filters are in the URL and survive a reload; "Load more" reaches every
+// letter by cursor; a letter's original message opens in place (JSON decoded as text, binary data as
+// base64) and the letter has a page of its own; replaying a letter whose run ended
 // queues a rerun of that run, which the letter then shows; replaying one whose run is still going
 // is refused with the reason, one by one and for all matching (the dry-run count first); purge
-// removes letters; a viewer gets no Replay or Purge button.
+// removes letters; a viewer gets no Replay or Purge button and the API refuses a forced one.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KeptDeadLetter } from '../../functions/runtime/dead-letter-store';
@@ -16,6 +17,9 @@ let world: DashboardWorld;
 const failedRun = 'dl-run-failed';
 const runningRun = 'dl-run-running';
 const letters: Record<'trigger' | 'stuck' | 'binary' | 'old' | 'inbox', KeptDeadLetter> = {} as never;
+// Aggregate letters of two days ago, a minute apart: more than one page (50).
+const PAGED = 55;
+let pagedIds: string[] = [];
 const json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
 
 beforeAll(async () => {
@@ -43,6 +47,11 @@ beforeAll(async () => {
     pipeline: 'vendor-inbox', stage: 'aggregate', reason: 'gave up after 5 attempts in aggregate', attempts: 5, receivedAt: ago(120_000),
     message: { data: json({ type: 'sluice.aggregate' }), attributes: {}, messageId: 'dl-m-inbox' },
   });
+  const paged = await Promise.all(Array.from({ length: PAGED }, (_, i) => world.deadLetters.keep({
+    pipeline: 'restaurant-pos', stage: 'aggregate', reason: 'gave up after 5 attempts in aggregate', attempts: 5, receivedAt: ago(2 * 86_400_000 + i * 60_000),
+    message: { data: json({ type: 'sluice.aggregate', i }), attributes: {}, messageId: `dl-m-paged-${i}` },
+  })));
+  pagedIds = paged.map((l) => l.id);
   // Older than a day: outside the "last 24 hours" filter.
   letters.old = await world.deadLetters.keep({
     pipeline: 'restaurant-pos', stage: 'load', reason: 'gave up after 8 attempts in load', attempts: 8, receivedAt: ago(3 * 86_400_000),
@@ -74,7 +83,9 @@ describe('dead letters page', () => {
     const page = await openAs('operator', '#/dead-letters');
     await page.locator('#dead-letters').waitFor();
     expect(await page.locator('nav a[aria-current="page"]').textContent()).toBe('Dead letters');
-    await expect.poll(() => shownIds(page)).toEqual([letters.inbox.id, letters.binary.id, letters.stuck.id, letters.trigger.id, letters.old.id]);
+    await expect.poll(async () => (await shownIds(page)).length).toBe(50);
+    expect((await shownIds(page)).slice(0, 5)).toEqual([letters.inbox.id, letters.binary.id, letters.stuck.id, letters.trigger.id, pagedIds[0]]);
+    expect(await page.locator('#dl-load-more').count()).toBe(1);
     await page.getByLabel('Pipeline').selectOption('restaurant-pos');
     await page.getByLabel('Stage').selectOption('load');
     await page.getByLabel('Received').selectOption('24h');
@@ -103,6 +114,12 @@ describe('dead letters page', () => {
     expect(await details.locator('table.attributes').textContent()).toContain('sluiceFileKey');
     expect(JSON.parse((await details.locator('pre').textContent()) ?? '')).toMatchObject({ type: 'sluice.staged', runId: runningRun });
     expect(await details.textContent()).toContain('UTF-8 text');
+    // The letter alone, by its link (GET /dead-letters/{id}): its message open.
+    await details.getByRole('link', { name: letters.stuck.id }).click();
+    await expect.poll(() => page.evaluate('location.hash')).toBe(`#/dead-letters/${letters.stuck.id}`);
+    await expect.poll(() => shownIds(page)).toEqual([letters.stuck.id]);
+    expect(await group(page, letters.stuck).locator('details').getAttribute('open')).toBe('');
+    expect(await page.locator('h1').textContent()).toBe('Dead letter');
 
     // Binary data is not forced into text.
     await page.goto(`${world.url}/ui/#/dead-letters?pipeline=vendor-inbox&stage=transform`);
@@ -115,13 +132,32 @@ describe('dead letters page', () => {
     expect(await page.evaluate(`[...document.querySelectorAll('main select, main input')].filter((e) => e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML)`)).toEqual([]);
   });
 
+  it('reaches every letter with "Load more", newest first', async () => {
+    const page = await openAs('operator', '#/dead-letters?pipeline=restaurant-pos&stage=aggregate');
+    await expect.poll(async () => (await shownIds(page)).length).toBe(50);
+    expect(await page.locator('#dl-count').textContent()).toBe('Showing 50 dead letters');
+    // By keyboard: focus stays on the button across the redraw.
+    await page.locator('#dl-load-more').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => shownIds(page)).toEqual(pagedIds);
+    expect(await page.locator('#dl-load-more').count()).toBe(0);
+    expect(await page.locator('#dl-count').textContent()).toBe(`All ${PAGED} matching dead letters shown`);
+  });
+
   it('gives a viewer no Replay or Purge button', async () => {
-    const page = await openAs('viewer', '#/dead-letters');
+    const page = await openAs('viewer', '#/dead-letters?pipeline=restaurant-pos&stage=load');
     await page.locator('#dead-letters').waitFor();
     await expect.poll(() => page.locator('#whoami').textContent()).toContain('viewer');
-    expect((await shownIds(page)).length).toBeGreaterThan(0);
+    await expect.poll(() => shownIds(page)).toEqual([letters.stuck.id, letters.old.id]);
     expect(await page.locator('main button').evaluateAll((buttons) => buttons.map((b) => b.textContent))).toEqual(['Apply filters', 'Refresh']);
     expect(await page.locator('#dead-letters th', { hasText: 'Actions' }).count()).toBe(0);
+    // The same session forcing the API: refused, and the letter is kept.
+    const forced = await page.evaluate(async (id) => {
+      const response = await fetch('/dead-letters:purge', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids: [id] }) });
+      return { status: response.status, body: (await response.json()) as { error: { code: string } } };
+    }, letters.stuck.id);
+    expect(forced).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect(await world.deadLetters.get(letters.stuck.id)).toBeDefined();
   });
 
   it('replays a letter whose run ended as a rerun, and refuses one whose run is still going with the reason', async () => {
@@ -165,6 +201,10 @@ describe('dead letters page', () => {
     await expect.poll(() => shownIds(page)).toEqual([letters.inbox.id]);
     expect(await page.locator('#dl-message').textContent()).toBe(`Purged ${letters.binary.id}.`);
     expect(await world.deadLetters.get(letters.binary.id)).toBeUndefined();
+    await page.goto(`${world.url}/ui/#/dead-letters/${letters.binary.id}`);
+    await expect.poll(() => page.locator('.dead-letters-body').textContent()).toBe(`There is no dead letter ${letters.binary.id} (purged, or past its retention).`);
+    await page.goto(`${world.url}/ui/#/dead-letters?pipeline=vendor-inbox`);
+    await expect.poll(() => shownIds(page)).toEqual([letters.inbox.id]);
 
     await page.locator('#dl-select-all').click();
     await page.locator('#dl-purge-all').click();

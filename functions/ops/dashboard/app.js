@@ -1,5 +1,6 @@
 // The dashboard's shell: takes the token from the URL, asks who the caller is (viewers get no
-// mutating buttons), routes by the URL's hash (#/runs?…, #/runs/<id>, #/pipelines, #/dead-letters?…) so a reload or a
+// mutating buttons), routes by the URL's hash (#/runs?…, #/runs/<id>, #/pipelines, #/dead-letters?…,
+// #/dead-letters/<id>) so a reload or a
 // shared link shows the same view with the same filters, and keeps the UTC/local toggle.
 import { adoptTokenFromUrl, ApiError, get, setToken } from './api.js';
 import { renderDeadLettersPage } from './dead-letters-page.js';
@@ -31,7 +32,7 @@ function route() {
   const context = { caller, canOperate: caller?.role === 'operator' };
   if (page === 'runs' && parts[1]) current = renderRunPage(view, parts[1], context);
   else if (page === 'pipelines') current = renderPipelinesPage(view, context);
-  else if (page === 'dead-letters') current = renderDeadLettersPage(view, query, context);
+  else if (page === 'dead-letters') current = renderDeadLettersPage(view, query, context, parts[1]);
   else current = renderRunsPage(view, query, context);
 }
 

@@ -31,15 +31,15 @@ export function printableText(base64) {
   }
 }
 
-export function messageDetails(letter) {
+export function messageDetails(letter, { open = false } = {}) {
   const { data, attributes, messageId, publishTime } = letter.message;
   const entries = Object.entries(attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const text = printableText(data);
   const size = bytesOf(data)?.length ?? 0;
-  return h('details', { className: 'letter-message', dataset: { letterId: letter.id } },
+  return h('details', { className: 'letter-message', open, dataset: { letterId: letter.id } },
     h('summary', {}, 'Original message', h('span', { className: 'visually-hidden' }, ` of ${letter.id}`)),
     h('dl', { className: 'facts' },
-      h('div', {}, h('dt', {}, 'Letter'), h('dd', { className: 'file-name' }, letter.id)),
+      h('div', {}, h('dt', {}, 'Letter'), h('dd', { className: 'file-name' }, h('a', { href: `#/dead-letters/${encodeURIComponent(letter.id)}`, title: 'A link to this letter alone' }, letter.id))),
       messageId ? h('div', {}, h('dt', {}, 'Message id'), h('dd', {}, messageId)) : '',
       publishTime ? h('div', {}, h('dt', {}, 'Published'), h('dd', {}, publishTime)) : ''),
     entries.length

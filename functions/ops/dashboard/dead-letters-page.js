@@ -1,5 +1,6 @@
 // Dead letters: the messages a stage gave up on, kept by notify. Filters in the URL
-// (#/dead-letters?pipeline=…&stage=load&window=24h), newest first, "Load more" by the API's cursor,
+// (#/dead-letters?pipeline=…&stage=load&window=24h), newest first, "Load more" by the API's cursor;
+// one letter alone at #/dead-letters/<id> (GET /dead-letters/{id}: a link to share), its message open;
 // each letter's original message in a disclosure, and (operators) Replay / Purge per letter and for
 // all matching (dead-letter-bulk-panel.js). Not live: letters change by these buttons or by a new
 // failure, so the page re-reads after each action and on "Refresh".
@@ -88,7 +89,8 @@ function replaysCell(replays = []) {
     h('span', { className: 'muted' }, ` by ${r.actor} `), timeElement(r.at))));
 }
 
-export function renderDeadLettersPage(container, query, context) {
+// only: one letter's id (#/dead-letters/<id>) instead of the filtered list.
+export function renderDeadLettersPage(container, query, context, only) {
   const filters = filtersOf(query);
   // The since of a window is fixed when the page opens, so every page and action asks the same.
   const filter = apiFilterOf(filters);
@@ -102,7 +104,9 @@ export function renderDeadLettersPage(container, query, context) {
   const bulkSlot = h('div');
   const columns = [...COLUMNS, ...(context.canOperate ? ['Actions'] : [])];
 
-  replaceChildren(container, h('h1', {}, 'Dead letters'), filterForm(filters), error, bulkSlot, message, body, footer);
+  replaceChildren(container,
+    only ? [h('h1', {}, 'Dead letter'), h('p', {}, h('a', { href: '#/dead-letters' }, 'All dead letters'))] : [h('h1', {}, 'Dead letters'), filterForm(filters)],
+    error, bulkSlot, message, body, footer);
   const setMessage = (...parts) => replaceChildren(message, ...parts);
 
   function showBulkButton() {
@@ -114,7 +118,7 @@ export function renderDeadLettersPage(container, query, context) {
       })),
     }, 'Select all matching…'));
   }
-  if (context.canOperate) showBulkButton();
+  if (context.canOperate && !only) showBulkButton();
 
   async function replay(letter, button) {
     button.disabled = true;
@@ -149,7 +153,7 @@ export function renderDeadLettersPage(container, query, context) {
       draw();
       setMessage(result.done ? `Purged ${letter.id}.` : `${letter.id} was already gone.`);
       announce(`Purged ${letter.id}`);
-      document.getElementById('dl-select-all')?.focus();
+      (document.getElementById('dl-select-all') ?? document.getElementById('dl-refresh'))?.focus();
     } catch (failure) {
       setMessage(`${failure instanceof ApiError && failure.status === 403 ? 'Not allowed' : 'Could not purge'}: ${failure.message}`);
       button.disabled = false;
@@ -190,7 +194,7 @@ export function renderDeadLettersPage(container, query, context) {
         h('td', { className: 'num' }, formatNumber(letter.attempts)),
         h('td', { className: 'replays-cell' }, replaysCell(letter.replays)),
         context.canOperate ? actionsCell(letter) : ''),
-      h('tr', { className: 'letter-detail' }, h('td', { colspan: columns.length }, messageDetails(letter))));
+      h('tr', { className: 'letter-detail' }, h('td', { colspan: columns.length }, messageDetails(letter, { open: Boolean(only) }))));
   }
 
   function replaceLetter(fresh) {
@@ -205,13 +209,14 @@ export function renderDeadLettersPage(container, query, context) {
 
   function draw() {
     if (letters.length === 0) {
-      replaceChildren(body, h('p', { className: 'empty' }, 'No dead letters match these filters.'));
+      replaceChildren(body, h('p', { className: 'empty' }, only ? `There is no dead letter ${only} (purged, or past its retention).` : 'No dead letters match these filters.'));
     } else {
       replaceChildren(body, h('div', { className: 'table-scroll' }, h('table', { className: 'dead-letters', id: 'dead-letters' },
         h('caption', {}, 'Dead letters, newest first'),
         h('thead', {}, h('tr', {}, columns.map((name) => h('th', { scope: 'col', className: name === 'Attempts' ? 'num' : undefined }, name)))),
         letters.map(letterGroup))));
     }
+    if (only) return replaceChildren(footer, h('button', { type: 'button', id: 'dl-refresh', onclick: () => reloadAll() }, 'Refresh'));
     replaceChildren(footer,
       h('span', { id: 'dl-count', role: 'status' }, nextCursor ? `Showing ${letters.length} dead letters` : letters.length === 1 ? 'The one matching dead letter shown' : `All ${letters.length} matching dead letters shown`),
       nextCursor ? h('button', { type: 'button', id: 'dl-load-more', onclick: loadMore }, 'Load more') : '',
@@ -241,10 +246,20 @@ export function renderDeadLettersPage(container, query, context) {
     }
   }
 
+  // The one letter as a page of the list (none when it is gone).
+  async function oneLetter() {
+    try {
+      return { deadLetters: [await get('getDeadLetter', { id: only })] };
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 404) return { deadLetters: [] };
+      throw failure;
+    }
+  }
+
   // From the first page again (after an action on all matching, or "Refresh").
   async function reloadAll() {
     try {
-      const page = await get('listDeadLetters', {}, { ...filter, limit: PAGE_SIZE });
+      const page = only ? await oneLetter() : await get('listDeadLetters', {}, { ...filter, limit: PAGE_SIZE });
       if (stopped) return;
       error.hidden = true;
       letters = page.deadLetters;

@@ -24,6 +24,7 @@ import { createFirestoreDeadLetterStore } from '../../functions/runtime/firestor
 import { createFirestorePipelineStateStore } from '../../functions/runtime/firestore-pipeline-state-store';
 import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
 import type { RunStore } from '../../functions/runtime/run-store';
+import type { DeadLetterStore } from '../../functions/runtime/dead-letter-store';
 import crypto from 'node:crypto';
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
@@ -64,6 +65,8 @@ export interface DashboardWorld {
   server: OpsServer;
   service: OpsService;
   runs: RunStore;
+  // The kept dead letters the ops service reads (for seeding them as notify keeps them).
+  deadLetters: DeadLetterStore;
   clock: TestClock;
   // Another RunStore on the same Firestore with a clock of its own: for seeding runs in parallel.
   storeWithClock(clock: TestClock): RunStore;
@@ -98,6 +101,7 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
   const clock = testClock();
   const runs = createFirestoreRunStore(firestore, { redactor: processRedactor, now: clock.now });
   const logLines: LogEntry[] = [];
+  const deadLetters = createFirestoreDeadLetterStore(firestore);
   const deps: OpsDeps = {
     pipelines: declaredPipelines,
     ops: defineOps({}),
@@ -109,7 +113,7 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
     storage,
     runs,
     pipelineStates: createFirestorePipelineStateStore(firestore),
-    deadLetters: createFirestoreDeadLetterStore(firestore),
+    deadLetters,
     schedules: { pause: async () => undefined, resume: async () => undefined },
     logs: { logsOf: async () => ({ entries: logLines }) },
     secrets: { read: async (name) => { throw new Error(`no secret ${name} in the dashboard tests`); } },
@@ -132,6 +136,7 @@ export async function startDashboardWorld(endpoints: WorldEndpoints): Promise<Da
     server,
     service,
     runs,
+    deadLetters,
     clock,
     storeWithClock: (own) => createFirestoreRunStore(firestore, { redactor: processRedactor, now: own.now }),
     pipelines: declaredPipelines,

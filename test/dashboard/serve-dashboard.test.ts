@@ -1,9 +1,13 @@
 // The dashboard's file server: only its own files, with their content types and revalidation
 // headers; paths that try to leave /ui/ or name other files answer 404.
+import { readdirSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardHandler, DASHBOARD_FILES } from '../../functions/ops/dashboard/serve-dashboard';
+import { PACKAGE_ASSETS } from '../../scripts/build-functions';
 
 let server: http.Server;
 let base: string;
@@ -43,6 +47,12 @@ describe('serveDashboard', () => {
       const again = await fetch(`${base}/ui/${name}`, { headers: { 'if-none-match': response.headers.get('etag') ?? '' } });
       expect(again.status, name).toBe(304);
     }
+  });
+
+  it('lists every file of the dashboard folder the build copies (a module left out would answer 404)', () => {
+    const folder = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../functions/ops/dashboard');
+    const copied = readdirSync(folder).filter((name) => PACKAGE_ASSETS.ops!.match.test(name)).sort();
+    expect(Object.keys(DASHBOARD_FILES).sort()).toEqual(copied);
   });
 
   it('serves routes.js built from routes.ts', async () => {

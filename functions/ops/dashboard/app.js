@@ -1,7 +1,9 @@
 // The dashboard's shell: takes the token from the URL, asks who the caller is (viewers get no
-// mutating buttons), routes by the URL's hash (#/runs?…, #/runs/<id>, #/pipelines) so a reload or a
+// mutating buttons), routes by the URL's hash (#/runs?…, #/runs/<id>, #/pipelines, #/dead-letters?…,
+// #/dead-letters/<id>) so a reload or a
 // shared link shows the same view with the same filters, and keeps the UTC/local toggle.
 import { adoptTokenFromUrl, ApiError, get, setToken } from './api.js';
+import { renderDeadLettersPage } from './dead-letters-page.js';
 import { h, replaceChildren } from './dom.js';
 import { renderPipelinesPage } from './pipelines-page.js';
 import { renderRunPage } from './run-page.js';
@@ -30,6 +32,7 @@ function route() {
   const context = { caller, canOperate: caller?.role === 'operator' };
   if (page === 'runs' && parts[1]) current = renderRunPage(view, parts[1], context);
   else if (page === 'pipelines') current = renderPipelinesPage(view, context);
+  else if (page === 'dead-letters') current = renderDeadLettersPage(view, query, context, parts[1]);
   else current = renderRunsPage(view, query, context);
 }
 

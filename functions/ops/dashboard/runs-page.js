@@ -9,8 +9,8 @@ import { duration, timeElement } from './time.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'cancelling', 'succeeded', 'partial', 'failed', 'no-new-data', 'paused', 'cancelled'];
 const TRIGGERS = ['schedule', 'manual', 'retry', 'push'];
-const WINDOWS = { '': 'any time', '1h': 'last hour', '24h': 'last 24 hours', '7d': 'last 7 days', '30d': 'last 30 days' };
-const WINDOW_MS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 };
+export const WINDOWS = { '': 'any time', '1h': 'last hour', '24h': 'last 24 hours', '7d': 'last 7 days', '30d': 'last 30 days' };
+export const WINDOW_MS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000 };
 const PAGE_SIZE = 50;
 
 // The filters as the URL holds them.

@@ -26,6 +26,9 @@ export const DASHBOARD_FILES: Readonly<Record<string, string>> = {
   'run-page.js': 'text/javascript; charset=utf-8',
   'pipelines-page.js': 'text/javascript; charset=utf-8',
   'bulk-panel.js': 'text/javascript; charset=utf-8',
+  'dead-letters-page.js': 'text/javascript; charset=utf-8',
+  'dead-letter-message.js': 'text/javascript; charset=utf-8',
+  'dead-letter-bulk-panel.js': 'text/javascript; charset=utf-8',
 };
 
 interface Asset {

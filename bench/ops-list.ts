@@ -299,7 +299,7 @@ export function formatOps(part: OpsPart): string {
   return [
     formatTable(['request', 'runs', 'p50 ms', 'p95 ms', 'p95 vs /health', 'p95 vs scan'], lines),
     '',
-    `seeded ${count(part.runs)} runs in ${(part.seedMs / 1000).toFixed(1)} s (${count(part.seedPerSec)}/s); ${part.cases[0]?.samples ?? 0} requests per row`,
+    `seeded ${count(part.runs)} runs in ${(part.seedMs / 1000).toFixed(1)} s (${count(part.seedPerSec)}/s); ${part.indexCases[0]?.samples ?? 0} requests per row (emulator queries: ${part.cases[0]?.samples ?? 0})`,
     `live index loaded ${count(part.runs)} runs in ${(part.indexLoadMs / 1000).toFixed(1)} s (once, when the local ops server starts); both paths gave the same pages`,
     `goal: every GET /runs p95 ≤ ${part.goal.p95UnderMs} ms on the local cloud (live index): ${part.goal.met ? 'met' : 'NOT met'}; ` +
       `through the emulator's own queries: ${part.goal.emulatorQueriesMet ? 'met' : 'NOT met'} (it has no indexes; Cloud Firestore serves these queries from shared/firestore-indexes.ts, not measured here)`,

@@ -5,7 +5,7 @@
 // timestamp that only grows is the write hotspot Google's TTL guidance warns about.
 import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
-import { FIRESTORE_INDEXES, FIRESTORE_TTL_FIELDS, type CompositeIndex, type TtlField } from '../shared/firestore-indexes';
+import { DECLARED_INDEXES, DECLARED_TTL_FIELDS, type CompositeIndex, type TtlField } from '../shared/firestore-indexes';
 
 // A stable logical name per index (its fields say what it is; Pulumi names must not change on reorder).
 export function indexResourceName(index: CompositeIndex): string {
@@ -20,7 +20,7 @@ export function ttlResourceName(ttl: TtlField): string {
 export function declareFirestoreIndexes(
   target: { project: string; database: pulumi.Input<string> },
   opts?: pulumi.CustomResourceOptions,
-  plan: { indexes: readonly CompositeIndex[]; ttlFields: readonly TtlField[] } = { indexes: FIRESTORE_INDEXES, ttlFields: FIRESTORE_TTL_FIELDS },
+  plan: { indexes: readonly CompositeIndex[]; ttlFields: readonly TtlField[] } = { indexes: DECLARED_INDEXES, ttlFields: DECLARED_TTL_FIELDS },
 ): { indexes: gcp.firestore.Index[]; ttlFields: gcp.firestore.Field[] } {
   const indexes = plan.indexes.map((index) => new gcp.firestore.Index(indexResourceName(index), {
     project: target.project,

@@ -33,6 +33,8 @@ export interface TtlField {
 export const RUNS_COLLECTION_GROUP = 'sluice_runs';
 export const FILES_COLLECTION_GROUP = 'files';
 export const DEAD_LETTERS_COLLECTION_GROUP = 'sluice_dead_letters';
+export const BULK_ACTIONS_COLLECTION_GROUP = 'sluice_bulk_actions';
+export const BULK_RUNS_COLLECTION_GROUP = 'runs';
 
 // The runs list's equality fields, in the order each index names them.
 export const RUN_LIST_FILTER_FIELDS = ['pipeline', 'status', 'trigger', 'parentRunId'] as const;
@@ -62,3 +64,23 @@ export function runListIndexFor(filters: ReadonlyArray<(typeof RUN_LIST_FILTER_F
   const wanted = RUN_LIST_FILTER_FIELDS.filter((f) => filters.includes(f));
   return FIRESTORE_INDEXES.find((index) => index.fields.length === wanted.length + 1 && wanted.every((f, i) => index.fields[i]?.fieldPath === f));
 }
+
+// The kept dead letters' list (functions/runtime/firestore-dead-letter-store.ts): its equality filters
+// (pipeline, stage, both), then receivedAt descending; with no equality filter receivedAt's
+// single-field index serves it.
+export const DEAD_LETTER_INDEXES: readonly CompositeIndex[] = [['pipeline'], ['stage'], ['pipeline', 'stage']].map((equality) => ({
+  collectionGroup: DEAD_LETTERS_COLLECTION_GROUP,
+  queryScope: 'COLLECTION' as const,
+  fields: [...equality.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: 'receivedAt', order: 'DESCENDING' as const }],
+}));
+
+// Bulk actions (functions/ops/bulk/bulk-action-store.ts) and their per-run entries go after ops
+// retention.fileDays; their queries (status ==, count) need no composite index.
+export const BULK_TTL_FIELDS: readonly TtlField[] = [
+  { collectionGroup: BULK_ACTIONS_COLLECTION_GROUP, fieldPath: 'expiresAt' },
+  { collectionGroup: BULK_RUNS_COLLECTION_GROUP, fieldPath: 'expiresAt' },
+];
+
+// Everything the Pulumi program declares (infra/firestore-indexes.ts).
+export const DECLARED_INDEXES: readonly CompositeIndex[] = [...FIRESTORE_INDEXES, ...DEAD_LETTER_INDEXES];
+export const DECLARED_TTL_FIELDS: readonly TtlField[] = [...FIRESTORE_TTL_FIELDS, ...BULK_TTL_FIELDS];

@@ -6,20 +6,13 @@
 // (ops retention.deadLetterDays), renewed by every write.
 import crypto from 'node:crypto';
 import { FieldPath, FieldValue, type CollectionReference, type DocumentData, type Firestore, type Query } from '@google-cloud/firestore';
-import type { CompositeIndex } from '../../shared/firestore-indexes';
 import { DEAD_LETTERS_COLLECTION, type DeadLetterFilter, type DeadLetterReplay, type DeadLetterStore, type KeptDeadLetter } from './dead-letter-store';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ALREADY_EXISTS = 6; // gRPC status of create() on an existing document
 
-// The composite indexes the list needs in the cloud (the emulator needs none): its equality filters
-// (pipeline, stage, both), then receivedAt descending; with no equality filter receivedAt's
-// single-field index serves it. For infra to declare with shared/firestore-indexes.ts's.
-export const DEAD_LETTER_INDEXES: readonly CompositeIndex[] = [['pipeline'], ['stage'], ['pipeline', 'stage']].map((equality) => ({
-  collectionGroup: DEAD_LETTERS_COLLECTION,
-  queryScope: 'COLLECTION' as const,
-  fields: [...equality.map((fieldPath) => ({ fieldPath, order: 'ASCENDING' as const })), { fieldPath: 'receivedAt', order: 'DESCENDING' as const }],
-}));
+// The composite indexes this list needs in the cloud are declared in shared/firestore-indexes.ts.
+export { DEAD_LETTER_INDEXES } from '../../shared/firestore-indexes';
 
 // The list's query: newest first, ties by id (the cursor's second half).
 export function deadLetterQuery(collection: CollectionReference, filter: DeadLetterFilter): Query {

@@ -9,7 +9,7 @@ import { parseSluiceConfig } from '../../infra/config';
 import { dataBucketName, opsFunctionName, serviceAccountEmail, serviceAccountId } from '../../infra/naming';
 import { SCHEDULER_CONTROL_PERMISSIONS } from '../../infra/ops-access';
 import { declareSluice } from '../../infra/program';
-import { FIRESTORE_INDEXES, FIRESTORE_TTL_FIELDS } from '../../shared/firestore-indexes';
+import { DECLARED_INDEXES, DECLARED_TTL_FIELDS } from '../../shared/firestore-indexes';
 import { defineOps, type OpsDefinition } from '../../shared/ops-definition';
 import { secretsForStage } from '../../shared/stage-secrets';
 import { topicName } from '../../shared/topology';
@@ -134,16 +134,16 @@ describe('the ops function', () => {
 describe('Firestore indexes and retention', () => {
   it('declares every composite index of shared/firestore-indexes.ts on the deployment database', () => {
     const indexes = ofType(plain, 'firestore/index:Index');
-    expect(indexes).toHaveLength(FIRESTORE_INDEXES.length);
+    expect(indexes).toHaveLength(DECLARED_INDEXES.length);
     const shape = (collection: string, scope: string, fields: Array<{ fieldPath: string; order: string }>) => `${collection} ${scope} ${fields.map((f) => `${f.fieldPath}:${f.order}`).join(',')}`;
     expect(indexes.map((i) => shape(i.inputs.collection, i.inputs.queryScope, i.inputs.fields)).sort())
-      .toEqual(FIRESTORE_INDEXES.map((i) => shape(i.collectionGroup, i.queryScope, i.fields)).sort());
+      .toEqual(DECLARED_INDEXES.map((i) => shape(i.collectionGroup, i.queryScope, i.fields)).sort());
     expect(indexes.every((i) => i.inputs.database === 'runs-db' && i.inputs.project === config.project)).toBe(true);
   });
 
   it('turns on a TTL policy for every expiry field, exempt from single-field indexing', () => {
     const fields = ofType(plain, 'firestore/field:Field');
-    expect(fields.map((f) => `${f.inputs.collection}.${f.inputs.field}`).sort()).toEqual(FIRESTORE_TTL_FIELDS.map((t) => `${t.collectionGroup}.${t.fieldPath}`).sort());
+    expect(fields.map((f) => `${f.inputs.collection}.${f.inputs.field}`).sort()).toEqual(DECLARED_TTL_FIELDS.map((t) => `${t.collectionGroup}.${t.fieldPath}`).sort());
     for (const field of fields) expect(field.inputs).toMatchObject({ database: 'runs-db', project: config.project, ttlConfig: {}, indexConfig: {} });
   });
 });

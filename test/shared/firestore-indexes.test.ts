@@ -2,6 +2,7 @@
 // index serves: for every combination of the list's filters it builds the store's own query (the
 // client's StructuredQuery, as sent to Firestore) and checks the declared composite index matches it
 // field by field — equality fields, then startedAt descending, then __name__ in the same direction.
+import { BULK_ACTIONS_COLLECTION, BULK_RUNS_SUBCOLLECTION } from '../../functions/ops/bulk/bulk-action-store';
 import { Firestore } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTERS_COLLECTION } from '../../functions/runtime/dead-letter-store';
@@ -9,7 +10,7 @@ import { filteredRuns } from '../../functions/runtime/run-list-query';
 import { FILES_SUBCOLLECTION, RUNS_COLLECTION } from '../../functions/runtime/run-record';
 import type { RunQuery } from '../../functions/runtime/run-store';
 import {
-  DEAD_LETTERS_COLLECTION_GROUP, FILES_COLLECTION_GROUP, FIRESTORE_INDEXES, FIRESTORE_TTL_FIELDS, RUN_LIST_FILTER_FIELDS, RUNS_COLLECTION_GROUP, runListIndexFor,
+  BULK_ACTIONS_COLLECTION_GROUP, BULK_RUNS_COLLECTION_GROUP, DECLARED_INDEXES, DECLARED_TTL_FIELDS, DEAD_LETTERS_COLLECTION_GROUP, FILES_COLLECTION_GROUP, FIRESTORE_INDEXES, FIRESTORE_TTL_FIELDS, RUN_LIST_FILTER_FIELDS, RUNS_COLLECTION_GROUP, runListIndexFor,
 } from '../../shared/firestore-indexes';
 
 interface FieldFilter { fieldFilter?: { field: { fieldPath: string }; op: string } }
@@ -44,6 +45,10 @@ const values: Record<(typeof RUN_LIST_FILTER_FIELDS)[number], Partial<RunQuery>>
 describe('firestore indexes', () => {
   it('names the collections the stores use', () => {
     expect([RUNS_COLLECTION_GROUP, FILES_COLLECTION_GROUP, DEAD_LETTERS_COLLECTION_GROUP]).toEqual([RUNS_COLLECTION, FILES_SUBCOLLECTION, DEAD_LETTERS_COLLECTION]);
+    expect([BULK_ACTIONS_COLLECTION_GROUP, BULK_RUNS_COLLECTION_GROUP]).toEqual([BULK_ACTIONS_COLLECTION, BULK_RUNS_SUBCOLLECTION]);
+    // Infra declares every store's indexes and TTL fields, the dead letters' and bulk actions' too.
+    expect(DECLARED_INDEXES.filter((i) => i.collectionGroup === DEAD_LETTERS_COLLECTION)).toHaveLength(3);
+    expect(DECLARED_TTL_FIELDS.map((t) => t.collectionGroup)).toEqual(expect.arrayContaining([RUNS_COLLECTION, FILES_SUBCOLLECTION, DEAD_LETTERS_COLLECTION, BULK_ACTIONS_COLLECTION, BULK_RUNS_SUBCOLLECTION]));
     expect(FIRESTORE_TTL_FIELDS.map((f) => `${f.collectionGroup}.${f.fieldPath}`)).toEqual(['sluice_runs.expiresAt', 'files.expiresAt', 'sluice_dead_letters.expiresAt']);
   });
 

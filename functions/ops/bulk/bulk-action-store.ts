@@ -9,12 +9,7 @@ import type { BulkAction, BulkRequest, RunFilter } from '../api-schemas';
 
 export const BULK_ACTIONS_COLLECTION = 'sluice_bulk_actions';
 export const BULK_RUNS_SUBCOLLECTION = 'runs';
-// TTL fields for infra (shared/firestore-indexes.ts's FIRESTORE_TTL_FIELDS shape): the action and its
-// run entries go after ops retention.fileDays. Their queries (status ==, count) need no composite index.
-export const BULK_TTL_FIELDS = [
-  { collectionGroup: BULK_ACTIONS_COLLECTION, fieldPath: 'expiresAt' },
-  { collectionGroup: BULK_RUNS_SUBCOLLECTION, fieldPath: 'expiresAt' },
-] as const;
+// Their TTL fields (expiresAt on both) are declared in shared/firestore-indexes.ts (BULK_TTL_FIELDS).
 // What the record keeps of the new runs and the errors: enough to show, not a second run index.
 export const MAX_RUN_IDS = 1000;
 export const MAX_ERRORS = 100;

@@ -24,6 +24,7 @@ import type { Logger } from '../shared/logger';
 import type { OpsDefinition } from '../shared/ops-definition';
 import type { Pipeline } from '../shared/pipeline-definition';
 import type { LocalDeployment } from './deploy-pipelines';
+import { startTtlSweeper } from './firestore-ttl';
 import { localEndpointsOf } from './local-endpoints';
 import type { LocalCloudEndpoints } from './stack';
 
@@ -133,6 +134,8 @@ export async function startLocalOps(options: LocalOpsOptions): Promise<LocalOps>
     throw error;
   }
   url = server.url;
+  // The emulator has no TTL: the local ops server deletes what expired, as Firestore would.
+  const ttl = startTtlSweeper(firestore, { logger: deps.logger });
 
   const opsFile = path.join(options.dataDir, OPS_FILE_NAME);
   const content: LocalOpsFile = { url, token, dashboard: `${url}${DASHBOARD_PATH}` };
@@ -158,6 +161,7 @@ export async function startLocalOps(options: LocalOpsOptions): Promise<LocalOps>
         removeOpsFile();
         process.off('exit', removeOpsFile);
         await running.stop();
+        await ttl.stop();
         liveIndex.stop();
         await clients.close();
       })()),

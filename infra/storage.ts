@@ -20,7 +20,9 @@ export function lifecycleRulesFor(config: Pick<SluiceConfig, 'archiveRetentionDa
   return [
     deleteAfter('archive/', config.archiveRetentionDays),
     deleteAfter('quarantine/', config.quarantineRetentionDays),
-    // Staged files normally end in archive or quarantine; what a failed run leaves behind goes too.
+    // Staged files normally end in archive or quarantine; what a failed run leaves behind goes too,
+    // including the staged data a file whose load failed keeps for a rerun from load (so that rerun
+    // must come within this many days; later, rerun from transform).
     deleteAfter('staged/', config.stagedRetentionDays),
   ];
 }

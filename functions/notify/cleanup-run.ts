@@ -4,19 +4,26 @@
 // objects without listing the bucket (which the functions' object-prefix grants do not allow). Only
 // files that ended are cleaned: a file still in flight when its run failed may yet be loaded. The
 // staged area's lifecycle rule stays the backstop for what an attempt wrote after the cleanup.
+// A file that ended failed in load keeps the staged objects of the message transform published for
+// it (functions/runtime/staged-for-rerun.ts): a rerun from load reuses them; the lifecycle rule on
+// staged/ (sluice:stagedRetentionDays, 7 days by default) removes them after that.
 import { stagedDataName, stagedSchemaName } from '../../shared/object-names';
 import { isNotFound } from '../../shared/storage-errors';
 import type { StageContext } from '../runtime/context';
 import type { FileRecord } from '../runtime/run-record';
+import { stagedObjectsKept } from '../runtime/staged-for-rerun';
 
 export async function removeStagedLeftovers(ctx: StageContext, runId: string, files: FileRecord[]): Promise<number> {
   const bucket = ctx.storage.bucket(ctx.bucket);
   const names = files
     .filter((f) => f.status && f.status !== 'pending' && f.name)
-    .flatMap((f) => (f.stagedTokens ?? []).flatMap((token) => {
-      const location = { pipeline: ctx.pipeline.name, runId, path: f.name };
-      return [stagedDataName(location, token), stagedSchemaName(location, token)];
-    }));
+    .flatMap((f) => {
+      const kept = new Set(stagedObjectsKept(f));
+      return (f.stagedTokens ?? []).flatMap((token) => {
+        const location = { pipeline: ctx.pipeline.name, runId, path: f.name };
+        return [stagedDataName(location, token), stagedSchemaName(location, token)];
+      }).filter((name) => !kept.has(name));
+    });
   let removed = 0;
   for (const name of names) {
     try {

@@ -14,6 +14,7 @@ import { allowedImportRules } from './allowed-import-rules';
 import { matchImportRule, noRuleReason } from './match-import-rule';
 import { parseObjectEvent } from './parse-object-event';
 import { newStagedToken, RawObjectGoneError, writeStaged } from './write-staged';
+import { STAGED_MESSAGE_DETAIL } from '../runtime/staged-for-rerun';
 
 export interface TransformOptions {
   resumableThresholdBytes?: number;
@@ -117,6 +118,8 @@ export function createTransformHandler(options: TransformOptions = {}): StageHan
         rule: rule.name, table: rule.table, staged: result.staged.object, columns: result.sidecar.columns.map((c) => `${c.name}:${c.type}`),
         // How the source was read (format, and what the name said when it differs; encoding, delimiter, sheet…).
         parse: result.facts,
+        // The message as published, for a rerun from load (functions/runtime/staged-for-rerun.ts).
+        [STAGED_MESSAGE_DETAIL]: staged,
       },
     });
   };

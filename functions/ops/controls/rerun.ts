@@ -11,18 +11,24 @@
 //  - transform: the parent's raw objects of the selected files (in raw/, or moved on to archive/ or
 //    quarantine/) are copied into the new run's raw area; the bucket notification starts transform on
 //    each, as after a fetch. No source is touched.
-//  - load: refused (conflict). Staged data does not outlive its run: load deletes a file's staged
-//    objects once it is loaded, quarantine deletes them with the file, and the run's end removes
-//    what is left (functions/notify/cleanup-run.ts), so an ended run has nothing to load again;
-//    'transform' stages the raw files again.
+//  - load: the parent's files whose load failed (the database was down, load gave up) are loaded again
+//    from the staged objects their transform wrote: transform records the staged message it published
+//    on the file, and the run's end keeps those objects for such files (functions/runtime/
+//    staged-for-rerun.ts; the staged area's lifecycle rule removes them after sluice:stagedRetentionDays,
+//    7 days by default). The new run gets one file record per file and the same staged message, its
+//    own run id, goes to load; nothing is fetched or transformed. A selected file with no staged data
+//    left (loaded, quarantined, or its objects expired) refuses the whole rerun, naming it: rerun from
+//    transform, which stages the raw files again. A file the parent did load is refused the same way
+//    ('all' with loaded files included); the load ledger would skip it anyway.
 import { errorMessage } from '../../../shared/errors';
-import type { ObjectRef } from '../../../shared/messages';
+import type { ObjectRef, StagedMessage } from '../../../shared/messages';
 import { fileKeyOf, objectName, parseObjectName, printableName } from '../../../shared/object-names';
 import type { Pipeline } from '../../../shared/pipeline-definition';
 import { isNotFound } from '../../../shared/storage-errors';
 import { claimsOfRun, releaseClaimForRerun } from '../../fetch/fetch-ledger';
 import { copyOnce } from '../../runtime/copy-once';
 import { isTerminal, type FileRecord, type RerunSpec, type RunRecord } from '../../runtime/run-record';
+import { keepsStagedForRerun, recordedStagedMessage } from '../../runtime/staged-for-rerun';
 import type { Caller, QueuedRunView, RerunRequest } from '../api-schemas';
 import type { OpsDeps } from '../ops-deps';
 import { OpsError } from '../ops-service';
@@ -49,7 +55,8 @@ export async function rerunRun(deps: OpsDeps, runId: string, request: RerunReque
   if (request.files === 'failed' && selected.length === 0) {
     throw new OpsError('conflict', `run ${runId} has no failed, quarantined or cancelled files to rerun`);
   }
-  if (request.fromStage === 'load') throw new OpsError('conflict', loadRefusal(parent, selected));
+  if (request.fromStage === 'load' && selected.length === 0) throw new OpsError('conflict', `run ${runId} has no files whose staged data a rerun from load could reuse`);
+  const staged = request.fromStage === 'load' ? await stagedMessagesOf(deps, parent, selected) : [];
   if (request.fromStage === 'transform' && selected.length === 0) throw new OpsError('conflict', `run ${runId} fetched no files whose raw copies a rerun from transform could reuse`);
   const sources = request.fromStage === 'transform' ? await rawCopiesOf(deps, parent, selected) : [];
 
@@ -71,8 +78,10 @@ export async function rerunRun(deps: OpsDeps, runId: string, request: RerunReque
     const released = await releaseParentClaims(deps, pipeline, parent, selected, request.files, newRunId, caller);
     deps.logger.info('fetch-ledger claims released for a rerun', { runId, newRunId, actor: caller.principal, released: released.length, files: namesOf(released) });
     await publishRerunTrigger(deps, pipeline, newRunId, logicalDate, caller, spec);
-  } else {
+  } else if (request.fromStage === 'transform') {
     await startFromRaw(deps, pipeline, parent, newRunId, sources, caller, logicalDate);
+  } else {
+    await startFromStaged(deps, pipeline, parent, newRunId, staged, caller, logicalDate);
   }
   deps.logger.info('run rerun', { runId, newRunId, pipeline: pipeline.name, actor: caller.principal, ...spec, files: selected.length });
   return { runId: newRunId, pipeline: pipeline.name, status: 'queued', parentRunId: runId };
@@ -168,7 +177,54 @@ async function startFromRaw(deps: OpsDeps, pipeline: Pipeline, parent: RunRecord
 
 // ---- from load ----
 
-function loadRefusal(parent: RunRecord, files: FileRecord[]): string {
-  const which = files.length > 0 ? ` (${namesOf(files)})` : '';
-  return `run ${parent.runId} has ended, and its staged data${which} is gone: load deletes a file's staged objects once it is loaded or quarantined, and a run's end removes the rest; rerun from transform, which stages the raw files again`;
+interface StagedCopy { file: FileRecord; message: StagedMessage }
+
+// The staged message each selected file's transform published, when its staged objects are still
+// there (kept for a file whose load failed). Any file without them refuses the whole rerun, named.
+async function stagedMessagesOf(deps: OpsDeps, parent: RunRecord, files: FileRecord[]): Promise<StagedCopy[]> {
+  const copies: StagedCopy[] = [];
+  const gone: FileRecord[] = [];
+  for (const file of files) {
+    const message = keepsStagedForRerun(file) ? recordedStagedMessage(file) : undefined;
+    if (message && (await stagedObjectsExist(deps, message))) copies.push({ file, message });
+    else gone.push(file);
+  }
+  if (gone.length > 0) {
+    throw new OpsError('conflict', `run ${parent.runId} has no staged data left for ${gone.length} file(s) (${namesOf(gone)}): only a file whose load failed keeps it (until the staged area's lifecycle rule removes it), and load deletes it once a file is loaded or quarantined; rerun from transform, which stages the raw files again`);
+  }
+  return copies;
+}
+
+async function stagedObjectsExist(deps: OpsDeps, message: StagedMessage): Promise<boolean> {
+  const bucket = deps.storage.bucket(message.staged.bucket);
+  for (const [name, generation] of [[message.staged.object, message.staged.generation], [message.schemaObject, undefined]] as const) {
+    try {
+      const [metadata] = await bucket.file(name).getMetadata();
+      if (generation !== undefined && String(metadata.generation) !== generation) return false;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw new OpsError('unavailable', `reading gs://${bucket.name}/${name}: ${errorMessage(error)}`);
+    }
+  }
+  return true;
+}
+
+// Takes the queued run over, names its files (as transform would), tells it how many it has and
+// sends each file's staged message, now for this run, to load.
+async function startFromStaged(deps: OpsDeps, pipeline: Pipeline, parent: RunRecord, runId: string, copies: StagedCopy[], caller: Caller, logicalDate: string | undefined): Promise<void> {
+  const start = {
+    pipeline: pipeline.name, trigger: 'retry' as const, messageId: `rerun-${runId}`, dates: [...parent.dates], actor: caller.principal,
+    ...(logicalDate !== undefined ? { logicalDate } : {}),
+  };
+  await deps.runs.startRun(runId, start);
+  for (const { file, message } of copies) await deps.runs.nameFile(runId, message.fileKey, file.name);
+  const { runComplete } = await deps.runs.setExpectedFiles(runId, copies.length);
+  if (runComplete) await announceRunComplete(deps, pipeline.name, runId);
+  try {
+    for (const { message } of copies) await publishToStage(deps, pipeline.name, 'load', { ...message, runId });
+  } catch (error) {
+    const reason = `the rerun's staged messages could not be published to the load topic: ${errorMessage(error)}`;
+    await deps.runs.failRun(runId, 'load', reason).catch((failError: unknown) => deps.logger.error('could not fail the rerun', { runId, error: errorMessage(failError) }));
+    throw new OpsError('unavailable', reason);
+  }
 }

@@ -1,7 +1,8 @@
 // One deployment of the demo pipeline on the shared local cloud for the controls' tests (without its
 // Drive destination: the controls do not concern it), with the ops service's RunControls built on the
 // real stores, and latches on fetch and load: a test can hold a run's trigger (to see it queued) or its
-// files before load (to cancel the run while they are in flight).
+// files before load (to cancel the run while they are in flight); and the database behind a proxy a
+// test can take down.
 import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -85,6 +86,8 @@ export interface ControlsHarness {
   schedules: RecordingSchedules;
   latches: { fetch: StageLatch; load: StageLatch };
   db: pg.Pool;
+  // Between the stages and PostgreSQL: down() takes the database away from them (the tests' db stays).
+  proxy: DatabaseProxy;
   exportRoot: string;
   generate(dates: string[], ordersPerDay?: number, seed?: number): PosExportSummary;
   mailsFor(runId: string): Promise<ParsedMail[]>;
@@ -138,7 +141,7 @@ export async function startControlsHarness(): Promise<ControlsHarness> {
   const db = new pg.Pool({ connectionString: directUrl, max: 2 });
   const exportRoot = path.join(endpoints.sftp.root, 'exports', exportId);
   return {
-    pipeline, deployment, clients, runs, controls: createRunControls(deps), deps, schedules, latches, db, exportRoot,
+    pipeline, deployment, clients, runs, controls: createRunControls(deps), deps, schedules, latches, db, proxy, exportRoot,
     generate: (dates, ordersPerDay = 20, seed = 7) => generatePosExport({ root: endpoints.sftp.root, dates, exportId, ordersPerDay, seed }),
     async mailsFor(runId) {
       const dir = endpoints.smtp.outboxDir;

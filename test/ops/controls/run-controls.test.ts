@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from '../../../emulator/run-watch';
 import { claimsOfRun } from '../../../functions/fetch/fetch-ledger';
 import type { Caller } from '../../../functions/ops/api-schemas';
-import { FETCH_LEDGER_COLLECTION } from '../../../functions/runtime/run-record';
+import { FETCH_LEDGER_COLLECTION, isTerminal } from '../../../functions/runtime/run-record';
+import { recordedStagedMessage } from '../../../functions/runtime/staged-for-rerun';
 import { scheduleJobName } from '../../../shared/topology';
 import { waitFor } from '../../support/wait-for';
 import { startControlsHarness, type ControlsHarness } from './controls-harness';
@@ -225,10 +226,60 @@ describe('rerun', () => {
     expect(await count('orders', day)).toBe(fixture.rows.orders);
     expect((await h.runs.getRun(first.runId))?.status).toBe('succeeded');
 
-    await expect(h.controls.rerun(first.runId, { files: 'all', fromStage: 'load' }, operator)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/staged data .* gone/) });
+    // Its files loaded, so load deleted their staged data: nothing for a rerun from load to reuse.
+    await expect(h.controls.rerun(first.runId, { files: 'all', fromStage: 'load' }, operator)).rejects.toMatchObject({ code: 'conflict', message: expect.stringMatching(/no staged data left for 3 file\(s\) .*rerun from transform/) });
     await expect(h.controls.rerun(first.runId, { files: 'failed', fromStage: 'fetch' }, operator)).rejects.toMatchObject({ code: 'conflict' });
     await expect(h.controls.rerun('no-such-run', { files: 'all', fromStage: 'fetch' }, operator)).rejects.toMatchObject({ code: 'not-found' });
     await h.runs.queueRun('manual-queued-only', { pipeline: h.pipeline.name, trigger: 'manual', actor: operator.principal });
     await expect(h.controls.rerun('manual-queued-only', { files: 'all', fromStage: 'fetch' }, operator)).rejects.toMatchObject({ code: 'conflict' });
   }, 180_000);
+
+  it('from load: the files whose load failed are loaded from their kept staged data once the database is back (no fetch, no transform)', async () => {
+    const day = '2026-07-20';
+    const fixture = h.generate([day]);
+    h.proxy.down();
+    let first;
+    try {
+      first = await h.controls.trigger({ pipeline: h.pipeline.name, date: day, dryRun: false }, operator);
+      // Load gives up on every file (Pub/Sub's max delivery attempts); the run's end cannot reach the database either.
+      const failed = await waitForRun(h.clients.firestore, first.runId, { timeoutMs: 150_000, until: (run) => isTerminal(run.status) });
+      expect(failed.run.status).toBe('failed');
+      expect(failed.files).toHaveLength(3);
+      expect(failed.files.every((f) => f.status === 'failed' && f.error?.stage === 'load')).toBe(true);
+    } finally {
+      h.proxy.up();
+    }
+    // The run's end kept each file's staged data and sidecar (what the rerun reuses).
+    const bucket = h.deployment.storage.bucket(h.deployment.bucket);
+    const parentFiles = await h.runs.getFiles(first.runId);
+    for (const f of parentFiles) {
+      const message = recordedStagedMessage(f);
+      expect(message).toMatchObject({ runId: first.runId, fileKey: f.fileKey, raw: f.raw });
+      expect((await bucket.file(message!.staged.object).exists())[0]).toBe(true);
+      expect((await bucket.file(message!.schemaObject).exists())[0]).toBe(true);
+    }
+
+    const rerun = await h.controls.rerun(first.runId, { files: 'failed', fromStage: 'load' }, operator);
+    const { run, files } = await waitForRun(h.clients.firestore, rerun.runId, { timeoutMs: 90_000 });
+    expect(run).toMatchObject({ status: 'succeeded', parentRunId: first.runId, rerun: { fromStage: 'load', files: 'failed' }, expectedFiles: 3 });
+    expect(run.counts.loaded).toBe(3);
+    expect(files.map((f) => f.name).sort()).toEqual(parentFiles.map((f) => f.name).sort());
+    for (const f of files) {
+      expect(f.stages.fetch).toBeUndefined();
+      expect(f.stages.transform).toBeUndefined();
+      expect(f.stages.load?.endedAt).toBeDefined();
+      expect(f.status).toBe('loaded');
+    }
+    expect(await count('payments', day)).toBe(fixture.rows.payments);
+    expect(await count('orders', day)).toBe(fixture.rows.orders);
+    expect(await count('order_items', day)).toBe(fixture.rows.order_items);
+    expect((await h.runs.getRun(first.runId))?.status).toBe('failed');
+
+    // Load deleted the staged data it loaded: a second rerun from load is refused (nothing is loaded twice),
+    // naming the files and pointing at transform.
+    await expect(h.controls.rerun(first.runId, { files: 'failed', fromStage: 'load' }, operator)).rejects.toMatchObject({
+      code: 'conflict', message: expect.stringMatching(/no staged data left for 3 file\(s\) \(.*OrderDetails\.csv.*\).*rerun from transform/),
+    });
+    expect(await count('orders', day)).toBe(fixture.rows.orders);
+  }, 300_000);
 });

@@ -8,8 +8,9 @@
 // from the stage the work must restart at:
 //  - a trigger fetch gave up on: every file, from fetch (the fetch ledger hands the parent's claims to
 //    the rerun on purpose; a run that never listed its files has nothing else to go by);
-//  - a file transform, load or aggregate gave up on: the run's failed files, from transform (an ended
-//    run's staged data is gone — controls refuse 'load' —, its raw copies are not).
+//  - a file transform, load or aggregate gave up on: the run's failed files, from transform (its raw
+//    copies are always there; the staged data a rerun from load could reuse is kept only for files
+//    that failed in load, and only until the staged area's lifecycle rule removes it).
 // Letters of one run replayed together make one rerun. Replaying again makes another rerun, which the
 // ledgers make harmless: the load ledger keys on the source file's version, so rows a rerun loaded are
 // never loaded twice (the second rerun's files end 'loaded' from the ledger or 'skipped').

@@ -2,17 +2,16 @@
 // the real run views and controls (over the Firestore stores) behind the real ops API, Google ID
 // tokens minted and verified as in the cloud (the Google API double's keys), and the CLI as a child
 // process. Proves: trigger --wait follows the run's event stream to succeeded and exits 0; a run
-// cancelled while it runs makes `cancel --wait` exit 5; an unknown run exits 3; a viewer's cancel
-// exits 4.
+// cancelled while it runs makes `cancel --wait` exit 5; pause/resume reach the local scheduler's job;
+// rerun --failed --wait re-fetches the cancelled run's files to succeeded; dlq list and a bulk rerun
+// work through the real service; an unknown run exits 3; a viewer's cancel exits 4.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idTokenCertsUrl, mintIdToken } from '../../emulator/google-apis/id-token-routes';
-import { createRunControls } from '../../functions/ops/controls/create-run-controls';
+import { createOpsService } from '../../functions/ops/create-ops-service';
 import { createOpsAuth } from '../../functions/ops/http/ops-auth';
 import { startOpsServer, type OpsServer } from '../../functions/ops/http/start-ops-server';
 import type { OpsDeps } from '../../functions/ops/ops-deps';
-import { OpsError, type OpsService } from '../../functions/ops/ops-service';
-import { createRunViews } from '../../functions/ops/views/create-run-views';
-import type { DeadLetterStore } from '../../functions/runtime/dead-letter-store';
+import { createFirestoreDeadLetterStore } from '../../functions/runtime/firestore-dead-letter-store';
 import { createFirestorePipelineStateStore } from '../../functions/runtime/firestore-pipeline-state-store';
 import { createFirestoreRunStore } from '../../functions/runtime/firestore-run-store';
 import { createSecretReader } from '../../functions/runtime/secret-reader';
@@ -32,6 +31,7 @@ const CANCEL_DATE = '2026-11-29';
 let h: DemoHarness;
 let server: OpsServer;
 let viewerToken: string;
+let cancelledRunId: string;
 const api = () => ['--api', server.url, '--token', DEV_TOKEN];
 
 beforeAll(async () => {
@@ -50,10 +50,9 @@ beforeAll(async () => {
     storage: h.deployment.storage,
     runs: createFirestoreRunStore(h.firestore),
     pipelineStates: createFirestorePipelineStateStore(h.firestore),
-    // Not used by the views and controls this file drives.
-    deadLetters: new Proxy({}, { get: () => () => Promise.reject(new Error('no dead-letter store in this test')) }) as DeadLetterStore,
-    // Pause is not exercised here: the scheduler's side has tests of its own.
-    schedules: { pause: async () => {}, resume: async () => {} },
+    deadLetters: createFirestoreDeadLetterStore(h.firestore),
+    // The local cloud's own: pausing pauses the pipeline's local schedule job.
+    schedules: h.deployment.schedules,
     logs: { logsOf: async () => ({ entries: [] }) },
     secrets: createSecretReader({ env: {}, projectId: h.deployment.projectId, allowed: [] }),
     localEndpoints: {},
@@ -61,17 +60,8 @@ beforeAll(async () => {
     logger: silentLogger,
     now: () => new Date(),
   };
-  // The parts of the ops service these commands reach (views, controls), real; the rest answer
-  // 'unavailable' — dead letters, bulk and health have their own tests.
-  const unavailable = () => Promise.reject(new OpsError('unavailable', 'not part of this test'));
-  const service: OpsService = {
-    views: createRunViews(deps),
-    controls: createRunControls(deps),
-    deadLetters: { list: unavailable, get: unavailable, replay: unavailable, purge: unavailable },
-    bulk: { start: unavailable, get: unavailable },
-    health: { live: () => ({ status: 'ok' }), detailed: unavailable },
-    logs: { logsOf: unavailable },
-  };
+  // The real ops service, as the local cloud serves it.
+  const service = createOpsService(deps);
   server = await startOpsServer({
     service,
     auth: createOpsAuth({ ops, audiences: [AUDIENCE], certsUrl: idTokenCertsUrl(endpoints.google), devToken: DEV_TOKEN }),
@@ -105,6 +95,7 @@ describe('sluice on the local cloud', () => {
       const triggered = await sluice([...api(), 'trigger', h.pipeline.name, '--date', CANCEL_DATE, '-o', 'json']);
       expect(triggered.code, triggered.stderr).toBe(0);
       const { runId } = JSON.parse(triggered.stdout) as { runId: string };
+      cancelledRunId = runId;
       const cancel = startSluice([...api(), 'cancel', runId, '--wait', '--interval', '0.2']);
       await cancel.stderrMatches(/cancel requested/);
       h.proxy.up();
@@ -114,6 +105,33 @@ describe('sluice on the local cloud', () => {
     } finally {
       h.proxy.up();
     }
+  });
+
+  it('pause and resume the local schedule job; rerun --failed --wait re-fetches a cancelled run; dlq list and bulk rerun', async () => {
+    const job = `${h.deployment.prefix}-${h.pipeline.name}-schedule`;
+    const paused = await sluice([...api(), 'pause', h.pipeline.name]);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(h.deployment.scheduler.isPaused(job)).toBe(true);
+    const listed = JSON.parse((await sluice([...api(), 'pipelines', 'list', '-o', 'json'])).stdout) as Array<{ name: string; paused: boolean; pausedBy?: string }>;
+    expect(listed.find((p) => p.name === h.pipeline.name)).toMatchObject({ paused: true, pausedBy: 'dev' });
+    const resumed = await sluice([...api(), 'resume', h.pipeline.name]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(h.deployment.scheduler.isPaused(job)).toBe(false);
+
+    // The cancelled run's files, fetched again by a rerun (its fetch-ledger claims released on purpose).
+    const rerun = await sluice([...api(), 'rerun', cancelledRunId, '--failed', '--wait', '--interval', '0.5']);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(new RegExp(`\\s${h.pipeline.name}\\s+succeeded`));
+
+    const letters = await sluice([...api(), 'dlq', 'list', '--pipeline', h.pipeline.name, '-o', 'json']);
+    expect(letters.code, letters.stderr).toBe(0);
+    expect(JSON.parse(letters.stdout)).toHaveProperty('deadLetters');
+
+    // Every cancelled run of the pipeline (the one above): counted, then rerun, with progress to the end.
+    const bulk = await sluice([...api(), 'bulk', 'rerun', '--pipeline', h.pipeline.name, '--status', 'cancelled', '--yes', '--interval', '0.2']);
+    expect(bulk.code, bulk.stderr).toBe(0);
+    expect(bulk.stderr).toContain('1 run(s) match');
+    expect(bulk.stdout).toMatch(/bulk rerun \S+ done: 1\/1 done, 0 failed/);
   });
 
   it('an unknown run exits 3; a viewer may look (exit 0) but their cancel exits 4', async () => {

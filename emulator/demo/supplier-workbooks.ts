@@ -43,6 +43,10 @@ export async function supplierPriceListXlsx(options: PriceListOptions): Promise<
   const next = seededRandom((options.seed ?? 7031) + y * 372 + m * 31 + d);
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'Harbor Foodservice order desk';
+  // Pinned, not now: exceljs writes these into docProps/core.xml, whose compressed size would vary with
+  // the clock (the same inputs must give the same bytes).
+  workbook.created = validFrom;
+  workbook.modified = validFrom;
   const sheet = workbook.addWorksheet('Price list');
   sheet.mergeCells('A1:F1');
   sheet.getCell('A1').value = 'Harbor Foodservice — Weekly Price List';

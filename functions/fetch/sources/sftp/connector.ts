@@ -5,7 +5,7 @@ import picomatch from 'picomatch';
 import { fileLocationProblem } from '../../../../shared/object-names';
 import { compactDate, exportDates } from '../../export-dates';
 import { hashSource } from '../../exact-content';
-import type { SourceConnector, SourceItem, SourceRuntime, SourceSession } from '../source-connector';
+import type { SourceConnector, SourceItem, SourceProbeRuntime, SourceRuntime, SourceSession } from '../source-connector';
 import type { SftpSource } from './config';
 import { connectSource, localSftpEndpoint } from './connection';
 import type { RemoteFile, SourceConnection } from './connection';
@@ -19,6 +19,14 @@ export interface SftpConnectorOptions {
 }
 
 export function createSftpConnector(options: SftpConnectorOptions = {}): SourceConnector<SftpSource> {
+  // The connection a run lists over and a health probe opens and closes: one way to open it.
+  const open = (source: SftpSource, runtime: SourceProbeRuntime) => connectSource({
+    source,
+    overrides: localSftpEndpoint(runtime.localEndpoints),
+    secrets: runtime.secrets,
+    logger: runtime.logger,
+    ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+  });
   return {
     kind: 'sftp',
     windowOf: (source, at) => exportDates({
@@ -31,25 +39,11 @@ export function createSftpConnector(options: SftpConnectorOptions = {}): SourceC
     async connect(source, runtime) {
       // Template errors surface before any connection is opened.
       const dirs = runtime.dates.map((date) => ({ date, dir: expandPathTemplate(source.path, date, source.params) }));
-      const conn = await connectSource({
-        source,
-        overrides: localSftpEndpoint(runtime.localEndpoints),
-        secrets: runtime.secrets,
-        logger: runtime.logger,
-        ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-      });
-      return session(source, runtime, conn, dirs);
+      return session(source, runtime, await open(source, runtime), dirs);
     },
     // Connect (TCP, SSH handshake with the pinned host key, login) and close: the source answers.
     async probe(source, runtime) {
-      const conn = await connectSource({
-        source,
-        overrides: localSftpEndpoint(runtime.localEndpoints),
-        secrets: runtime.secrets,
-        logger: runtime.logger,
-        ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
-      });
-      await conn.close();
+      await (await open(source, runtime)).close();
     },
   };
 }

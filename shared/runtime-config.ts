@@ -2,6 +2,17 @@
 // cloud; an explicit object in tests and the local cloud). A bad value fails start-up naming the field.
 import { z } from 'zod';
 
+// SLUICE_LOCAL_ENDPOINTS as every function (stages and ops) reads it: a JSON object, or {} when unset.
+export const localEndpointsSetting = z.string().optional().transform((text, ctx) => {
+  if (text === undefined || text === '') return {} as Record<string, unknown>;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch { /* reported below */ }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+  return z.NEVER;
+});
+
 export const runtimeConfigSchema = z.object({
   SLUICE_PIPELINE: z.string().min(1),
   SLUICE_STAGE: z.enum(['fetch', 'transform', 'load', 'aggregate', 'notify']),
@@ -16,15 +27,7 @@ export const runtimeConfigSchema = z.object({
   // Local cloud only, never set in the cloud: where the local stand-ins of outside services are, as a
   // JSON object with one entry per kind of connector ({"sftp": {...}, "google": {...}}). Each
   // connector parses its own entry (its shape is the connector's business, not the runtime's).
-  SLUICE_LOCAL_ENDPOINTS: z.string().optional().transform((text, ctx) => {
-    if (text === undefined || text === '') return {} as Record<string, unknown>;
-    try {
-      const value: unknown = JSON.parse(text);
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    } catch { /* reported below */ }
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-    return z.NEVER;
-  }),
+  SLUICE_LOCAL_ENDPOINTS: localEndpointsSetting,
   // The ops dashboard (https://…/ui/), for the links in alerts; notify only. Unset: alerts carry the
   // retry command but no link.
   SLUICE_DASHBOARD_URL: z.string().url().optional(),

@@ -1,6 +1,7 @@
 // The ops function's settings, parsed once from its environment (process.env in the cloud, an
 // explicit object in the local cloud and tests). A bad value fails start-up naming the field.
 import { z } from 'zod';
+import { localEndpointsSetting } from '../../shared/runtime-config';
 
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port');
 const csvUrls = z.string().optional().transform((text, ctx) => {
@@ -18,15 +19,7 @@ export const opsConfigSchema = z.object({
   SLUICE_FIRESTORE_DATABASE: z.string().default('(default)'),
   SLUICE_SECRETS_DIR: z.string().optional(),
   // Local cloud only (see shared/runtime-config.ts): the connectors' local stand-ins, as JSON.
-  SLUICE_LOCAL_ENDPOINTS: z.string().optional().transform((text, ctx) => {
-    if (text === undefined || text === '') return {} as Record<string, unknown>;
-    try {
-      const value: unknown = JSON.parse(text);
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-    } catch { /* reported below */ }
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-    return z.NEVER;
-  }),
+  SLUICE_LOCAL_ENDPOINTS: localEndpointsSetting,
   PUBSUB_EMULATOR_HOST: hostPort.optional(),
   FIRESTORE_EMULATOR_HOST: hostPort.optional(),
   STORAGE_EMULATOR_HOST: z.url({ protocol: /^https?$/ }).optional(),

@@ -2,6 +2,7 @@
 // validated. A message that fails validation is never retried: the runner acknowledges it and sends it
 // to the stage's dead-letter topic with the reason.
 import { z } from 'zod';
+import { issueLines } from './zod-issues';
 import { InvalidMessageError } from './errors';
 
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'run ids are letters, digits, _ and -');
@@ -141,6 +142,6 @@ export function encodeMessage(message: StageMessage): Buffer {
 export function parseMessage<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  const problems = issueLines(parsed.error).join('; ');
   throw new InvalidMessageError(`invalid ${what} message: ${problems}`);
 }

@@ -2,6 +2,7 @@
 // run state is kept, where the dashboard is. Plain data validated by zod at load time; read by the ops
 // function, the local cloud and the Pulumi program alike.
 import { z } from 'zod';
+import { issueLines } from './zod-issues';
 
 // An IAM principal as Google writes it: `user:…`, `serviceAccount:…`, `group:…` or `domain:…`.
 const principal = z.string().regex(/^(user|serviceAccount|group|domain):[^\s]+$/, 'must be an IAM principal such as "user:ana@example.com"');
@@ -34,6 +35,6 @@ export class OpsDefinitionError extends Error {
 export function defineOps(input: OpsInput): OpsDefinition {
   const parsed = opsSchema.safeParse(input);
   if (parsed.success) return Object.freeze(parsed.data) as OpsDefinition;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = issueLines(parsed.error);
   throw new OpsDefinitionError(`ops definition is invalid: ${problems.join('; ')}`);
 }

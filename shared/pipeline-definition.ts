@@ -2,6 +2,7 @@
 // stage functions, the local cloud and the Pulumi program, so it imports nothing but zod and croner
 // (both pure, no I/O).
 import { z } from 'zod';
+import { issueLines } from './zod-issues';
 import { destinationSchema } from '../functions/notify/destinations/destination-configs';
 import { importRuleRefsOf, sourceSchema } from '../functions/fetch/sources/source-configs';
 import { cron, identifier, regex, secretRef, secretRefsIn, timeZone } from './config-primitives';
@@ -220,7 +221,7 @@ export function definePipeline(input: PipelineInput): Pipeline {
   const parsed = pipelineSchema.safeParse(input);
   if (parsed.success) return Object.freeze(parsed.data) as Pipeline;
   const label = typeof (input as { name?: unknown })?.name === 'string' ? (input as { name: string }).name : '(unnamed)';
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const problems = issueLines(parsed.error);
   throw new PipelineDefinitionError(`pipeline "${label}" is invalid: ${problems.join('; ')}`);
 }
 

@@ -1,6 +1,7 @@
 // The ops function's settings, parsed once from its environment (process.env in the cloud, an
 // explicit object in the local cloud and tests). A bad value fails start-up naming the field.
 import { z } from 'zod';
+import { issueLines } from '../../shared/zod-issues';
 import { localEndpointsSetting } from '../../shared/runtime-config';
 
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port');
@@ -52,7 +53,7 @@ export function parseOpsConfig(env: Record<string, string | undefined>): OpsConf
   const relevant = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
   const parsed = opsConfigSchema.safeParse(relevant);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  const problems = issueLines(parsed.error);
   throw new OpsConfigError(`invalid ops configuration: ${problems.join('; ')}`);
 }
 

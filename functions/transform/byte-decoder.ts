@@ -29,7 +29,7 @@ const MAX_CARRY = 4 * 1024 * 1024;
 type Cut = (bytes: Buffer) => number;
 
 // Where the last complete UTF-8 character of `bytes` ends (a trailing partial one is carried).
-const cutUtf8: Cut = (bytes) => {
+export const cutUtf8: Cut = (bytes) => {
   const n = bytes.length;
   for (let back = 1; back <= 4 && back <= n; back++) {
     const byte = bytes[n - back] as number;
@@ -61,7 +61,7 @@ const cutAfterAsciiPunctuation: Cut = (bytes) => {
   return 0;
 };
 
-function firstInvalidOffset(label: string, bytes: Buffer): number {
+export function firstInvalidOffset(label: string, bytes: Buffer): number {
   let good = 0;
   let bad = bytes.length;
   while (bad - good > 1) {

@@ -27,7 +27,7 @@ export class NotTextError extends Error {
 }
 
 // Enough of the file to tell a binary format by its signature and UTF-16 by its NUL bytes.
-const HEAD_BYTES = 512;
+export const HEAD_BYTES = 512;
 
 const BOMS: Array<{ bytes: number[]; encoding: DetectedBom }> = [
   { bytes: [0xef, 0xbb, 0xbf], encoding: 'utf-8' },
@@ -35,7 +35,7 @@ const BOMS: Array<{ bytes: number[]; encoding: DetectedBom }> = [
   { bytes: [0xfe, 0xff], encoding: 'utf-16be' },
 ];
 
-function detectBom(head: Buffer): { encoding: DetectedBom; length: number } | null {
+export function detectBom(head: Buffer): { encoding: DetectedBom; length: number } | null {
   for (const bom of BOMS) {
     if (head.length >= bom.bytes.length && bom.bytes.every((b, i) => head[i] === b)) {
       return { encoding: bom.encoding, length: bom.bytes.length };
@@ -44,7 +44,7 @@ function detectBom(head: Buffer): { encoding: DetectedBom; length: number } | nu
   return null;
 }
 
-function toBuffer(chunk: unknown): Buffer {
+export function toBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
@@ -86,8 +86,15 @@ export async function decodeStream(source: AsyncIterable<unknown>, declaredEncod
     if (error instanceof UnsupportedEncodingError) throw new UnknownEncodingError(error.message);
     throw error;
   }
+  const rest = decodeRest(iterator, bom ? head.subarray(bom.length) : head, ended, decoder);
+  return { encoding, bom: bom?.encoding ?? null, chunks: rest.chunks, get sawNul() { return rest.sawNul; } };
+}
+
+// The text of `first` and then of the rest of the iterator, decoded by `decoder` (no BOM handling:
+// the caller has looked at the head). Also the CSV byte path's way back to text when it hands the
+// rest of a file, from a record's start, to the papaparse path (csv-bytes/stage-csv-bytes.ts).
+export function decodeRest(iterator: AsyncIterator<unknown>, first: Buffer, ended: boolean, decoder: ByteDecoder): { chunks: AsyncGenerator<string>; readonly sawNul: boolean } {
   const flags = { sawNul: false };
-  const first = bom ? head.subarray(bom.length) : head;
 
   // Chunks are decoded before the parser sees them, so the flag is set before any record holding a NUL.
   const seen = (text: string): string => {
@@ -124,5 +131,5 @@ export async function decodeStream(source: AsyncIterable<unknown>, declaredEncod
     }
   }
 
-  return { encoding, bom: bom?.encoding ?? null, chunks: chunks(), get sawNul() { return flags.sawNul; } };
+  return { chunks: chunks(), get sawNul() { return flags.sawNul; } };
 }

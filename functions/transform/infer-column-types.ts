@@ -13,6 +13,7 @@ const TIMESTAMP = 32; // without time zone; plain dates fit it too
 const TIMESTAMPTZ = 64;
 const ALL = INTEGER | BIGINT | NUMERIC | BOOLEAN | DATE | TIMESTAMP | TIMESTAMPTZ;
 const TIME_CANDIDATES = DATE | TIMESTAMP | TIMESTAMPTZ;
+const NUMBER_BITS = INTEGER | BIGINT | NUMERIC;
 
 // The number shapes (numberShape below reads them character by character, without a regex call
 // per value; test/transform/infer-column-types.test.ts holds it to these two, which define them).
@@ -85,6 +86,40 @@ export function numberShape(value: string): number {
   while (i < n && isDigit(value.charCodeAt(i))) i++;
   const expDigits = i - expStart;
   return i === n && expDigits >= 1 && expDigits <= 3 ? DECIMAL_SHAPE : NOT_A_NUMBER;
+}
+
+// numberShape of the ASCII bytes bytes[start..end) (the CSV byte path's values), without a string:
+// the same reading, character for character (test/transform/infer-column-types.test.ts holds both to
+// INTEGER_RE and NUMERIC_RE).
+export function numberShapeOfBytes(bytes: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let c = bytes[i] as number;
+  if (c === 43 || c === 45) i++;
+  if (i >= end) return NOT_A_NUMBER;
+  const intStart = i;
+  c = bytes[i] as number;
+  if (c === 48) i++;
+  else if (c >= 49 && c <= 57) {
+    i++;
+    while (i < end && isDigit(bytes[i] as number)) i++;
+  }
+  const intDigits = i - intStart;
+  if (intDigits > 0 && i === end) return INTEGER_SHAPE;
+  if (bytes[i] === 46) {
+    const fracStart = ++i;
+    while (i < end && isDigit(bytes[i] as number)) i++;
+    if (i === fracStart) return NOT_A_NUMBER;
+  } else if (intDigits === 0) return NOT_A_NUMBER;
+  if (i === end) return DECIMAL_SHAPE;
+  c = bytes[i] as number;
+  if (c !== 101 && c !== 69) return NOT_A_NUMBER;
+  i++;
+  c = bytes[i] as number;
+  if (i < end && (c === 43 || c === 45)) i++;
+  const expStart = i;
+  while (i < end && isDigit(bytes[i] as number)) i++;
+  const expDigits = i - expStart;
+  return i === end && expDigits >= 1 && expDigits <= 3 ? DECIMAL_SHAPE : NOT_A_NUMBER;
 }
 
 function integerWidth(value: string): number {
@@ -286,6 +321,29 @@ class ColumnState {
     return bits !== 0;
   }
 
+  // observe() for a value given as bytes (the CSV byte path): a column that can only be a number
+  // any more reads a short value's shape from the bytes; anything else takes the value as text.
+  // Latin-1 decoding is exact for the ASCII every typed value is made of, and turns any other byte
+  // into a character outside ASCII, which no type accepts (as its UTF-8 text would not be).
+  observeBytes(bytes: Buffer, start: number, end: number): boolean {
+    const bits = this.bits;
+    if (bits === 0) {
+      this.seen = true;
+      return false;
+    }
+    if ((bits & ~NUMBER_BITS) === 0) {
+      this.seen = true;
+      const shape = numberShapeOfBytes(bytes, start, end);
+      // An integer of more than 9 digits may not fit every width: integerWidth reads it as text.
+      const digits = end - start - (bytes[start] === 45 || bytes[start] === 43 ? 1 : 0);
+      if (shape === INTEGER_SHAPE && digits > 9) return this.observe(bytes.toString('latin1', start, end));
+      if (shape === INTEGER_SHAPE) return true;
+      this.bits = shape === DECIMAL_SHAPE ? bits & ~(INTEGER | BIGINT) : 0;
+      return this.bits !== 0;
+    }
+    return this.observe(bytes.toString('latin1', start, end));
+  }
+
   type(): ColumnType {
     const bits = this.bits;
     // A column with no values at all says nothing: text is the type every later value fits.
@@ -335,6 +393,12 @@ export class ColumnTypeInference {
       // A column already down to text (typed 0) has seen a value: nothing more to learn from it.
       if (value !== null && value !== undefined && typed[i] === 1 && !(states[i] as ColumnState).observe(value)) typed[i] = 0;
     }
+  }
+
+  // observe() for one column of a row given as bytes (the CSV byte path), value i being
+  // bytes[start..end), never empty (an empty value is NULL and observes nothing).
+  observeBytes(i: number, bytes: Buffer, start: number, end: number): void {
+    if (this.typed[i] === 1 && !(this.states[i] as ColumnState).observeBytes(bytes, start, end)) this.typed[i] = 0;
   }
 
   result(): InferredColumns {

@@ -12,6 +12,9 @@ export interface CsvParseOptions {
   quote: string;
   // A single record longer than this is refused rather than buffered (almost always an unclosed quote).
   maxRecordChars?: number;
+  // Records end at LF, whatever the text shows: the CSV byte path, handing over the rest of a file
+  // whose line break it has already judged from the file's start (csv-bytes/stage-csv-bytes.ts).
+  splitAtLf?: boolean;
 }
 
 export interface CsvRecordBatch {
@@ -35,7 +38,8 @@ export class CsvFormatError extends Error {
   }
 }
 
-const SAMPLE_CHARS = 64 * 1024;
+// The text the delimiter and line break are judged from (at least this much: whole decoded chunks).
+export const SAMPLE_CHARS = 64 * 1024;
 // The parser is fed this much text per call, whatever size the stream's chunks are. Every record of a
 // call stays alive until the whole batch is consumed; with big batches V8 sees most of papaparse's row
 // arrays survive a scavenge while its young generation is still small (startup) and starts allocating
@@ -68,7 +72,7 @@ function mostCommonDelimiter(lines: string): string {
 }
 
 // Delimiter and line break from a sample of whole lines, as Papa.parse would guess them.
-function sniff(sample: string, options: CsvParseOptions): { delimiter: string; linebreak: string } {
+export function sniff(sample: string, options: CsvParseOptions): { delimiter: string; linebreak: string } {
   const cut = sample.lastIndexOf('\n');
   const lines = cut > 0 ? sample.slice(0, cut + 1) : sample;
   const result = Papa.parse<string[]>(lines, {
@@ -108,13 +112,24 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
     }
     pending += next.value;
   }
-  const { delimiter, linebreak } = sniff(pending, options);
+  const { delimiter, linebreak } = options.splitAtLf && options.delimiter ? { delimiter: options.delimiter, linebreak: '\n' } : sniff(pending, options);
   // A CRLF file is split at LF: files edited or appended by another tool mix CRLF and LF lines, and
   // split at CRLF a lone LF would glue two rows into one (corpus case mixed-eol). The CR left at the
   // end of an unquoted last field goes with the trimming of values (and blank lines, isBlankRecord);
   // papaparse already takes `"x"\r\n` as a closed quote.
   const newline = linebreak === '\r\n' ? '\n' : linebreak;
   const parser = new Papa.Parser({ delimiter, newline: newline as Papa.ParseConfig['newline'], quoteChar: options.quote });
+
+  // The last parse call. Given text that ends with a line break (a small file read whole), papaparse
+  // adds a record after it: an empty one that is not in the file (a streamed file's last call gets
+  // only what follows its last line break, nothing). Dropped, so a file's rows do not depend on its
+  // size (rows.stopAtEmptyRow would end the data at that phantom row).
+  const finalParse = (input: string): PapaResult => {
+    const result = parser.parse(input, 0, false) as PapaResult;
+    const last = result.data[result.data.length - 1];
+    if (input.endsWith(newline) && last?.length === 1 && last[0] === '' && result.meta.cursor === input.length) result.data.pop();
+    return result;
+  };
 
   let index = 0;
   // The records of one parse call. The records before a malformed one are yielded first, so the
@@ -153,7 +168,7 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
       }
       if (ended) {
         // The whole file came with the sample: one final parse.
-        const result = parser.parse(pending, 0, false) as PapaResult;
+        const result = finalParse(pending);
         pending = '';
         if (result.data.length > 0 || result.errors.length > 0) yield* take(result, true);
         return;
@@ -189,7 +204,7 @@ export async function parseCsvStream(text: AsyncIterable<string>, options: CsvPa
           yield* failAt(rest, invalid);
           return;
         }
-        const result = parser.parse(rest, 0, false) as PapaResult;
+        const result = finalParse(rest);
         if (result.data.length > 0 || result.errors.length > 0) yield* take(result, true);
         return;
       }

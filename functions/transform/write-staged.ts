@@ -13,7 +13,7 @@ import type { ImportRule } from '../../shared/pipeline-definition';
 import { STAGED_SIDECAR_VERSION, type StagedSidecar } from '../../shared/staged-sidecar';
 import { isNotFound } from '../../shared/storage-errors';
 import { detectFormat, DETECT_HEAD_BYTES, type ArchiveKind } from './detect-format';
-import type { ParseFacts } from './parsers/file-parser';
+import type { FileParser, ParsedFile, ParseFacts } from './parsers/file-parser';
 import { parserFor } from './parsers/index';
 import { peekHead } from './peek-head';
 import { transformFile } from './transform-file';
@@ -86,14 +86,16 @@ export async function writeStaged(input: WriteStagedInput): Promise<StagedResult
     await peeked.close();
     return { kind: 'archive', archive: detection.archive };
   }
-  let parsed;
-  try {
-    parsed = await parserFor(detection.format).parse({
-      bytes: peeked.bytes, head: peeked.head, rule, fileName, size: input.rawSize, maxRecordChars: input.csv?.maxRecordChars,
-    });
-  } catch (error) {
-    await peeked.close();
-    throw error;
+  const parser = parserFor(detection.format);
+  const parserInput = { bytes: peeked.bytes, head: peeked.head, rule, fileName, size: input.rawSize, maxRecordChars: input.csv?.maxRecordChars };
+  let parsed: ParsedFile | undefined;
+  if (!parser.stage) {
+    try {
+      parsed = await parser.parse(parserInput);
+    } catch (error) {
+      await peeked.close();
+      throw error;
+    }
   }
 
   const { token } = input;
@@ -102,7 +104,8 @@ export async function writeStaged(input: WriteStagedInput): Promise<StagedResult
   const resumable = (input.rawSize ?? 0) >= (input.resumableThresholdBytes ?? DEFAULT_RESUMABLE_THRESHOLD);
   const sink = dataFile.createWriteStream({ resumable, validation: 'md5', contentType: 'text/csv; charset=utf-8', metadata: { metadata: { sluiceRaw: `${raw.object}#${raw.generation}` } } });
 
-  const summary = await transformFile(parsed, rule, sink, { detected: detection.detected });
+  const options = { detected: detection.detected };
+  const summary = parsed ? await transformFile(parsed, rule, sink, options) : await (parser.stage as NonNullable<FileParser['stage']>)(parserInput, sink, options);
   const generation = dataFile.metadata.generation;
   if (generation === undefined || generation === null) throw new Error(`upload of ${dataName} finished without a generation`);
   const staged: ObjectRef = { bucket: bucket.name, object: dataName, generation: String(generation) };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ColumnTypeInference, DECIMAL_SHAPE, INTEGER_RE, INTEGER_SHAPE, NOT_A_NUMBER, NUMERIC_RE, numberShape,
+  numberShapeOfBytes,
 } from '../../functions/transform/infer-column-types';
 
 // Every string up to `length` characters over `alphabet`.
@@ -31,6 +32,46 @@ describe('numberShape', () => {
     expect(['0', '7', '-12', '+3', '2147483648'].map(numberShape)).toEqual(Array(5).fill(INTEGER_SHAPE));
     expect(['0.5', '-.5', '.5', '1e5', '1.25E-3', '12.00'].map(numberShape)).toEqual(Array(6).fill(DECIMAL_SHAPE));
     expect(['007', '1.', '1e', '1e1234', '1,5', '١٢', '', '-', '1 ', ' 1', '0x10', 'NaN', 'Infinity'].map(numberShape)).toEqual(Array(13).fill(NOT_A_NUMBER));
+  });
+});
+
+describe('numberShapeOfBytes', () => {
+  it('reads every short string of number characters as numberShape does, inside a longer buffer', () => {
+    // The value sits between bytes that would extend a number ('9', 'e', '+'): a read past its end shows.
+    let checked = 0;
+    for (let length = 1; length <= 5; length++) {
+      for (const value of strings('01+-.eE9x', length)) {
+        const bytes = Buffer.from(`9e+${value}9e+`, 'latin1');
+        const shape = numberShapeOfBytes(bytes, 3, 3 + value.length);
+        if (shape !== numberShape(value)) expect({ value, shape }).toEqual({ value, shape: numberShape(value) });
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(60_000);
+  });
+});
+
+describe('ColumnTypeInference.observeBytes', () => {
+  it('infers what observe infers from the same values as text', () => {
+    const rows = [
+      ['1', '2.5', '2024-01-02', 'yes', '12345678901', 'x', '-0', '1e3'],
+      ['22', '3', '2024-02-30', 'no', '99999999999999999999', '7', '+5', '.5'],
+      ['-7', '1e5', '2024-03-04', 'TRUE', '3', 'y', '10', '2'],
+    ];
+    const names = rows[0]!.map((_, i) => `c${i}`);
+    const text = new ColumnTypeInference(names);
+    const bytes = new ColumnTypeInference(names);
+    for (const row of rows) {
+      text.observe(row);
+      const line = Buffer.from(row.join(','), 'latin1');
+      let at = 0;
+      row.forEach((value, i) => {
+        bytes.observeBytes(i, line, at, at + value.length);
+        at += value.length + 1;
+      });
+      expect(Array.from(bytes.typed)).toEqual(Array.from(text.typed));
+    }
+    expect(bytes.result()).toEqual(text.result());
   });
 });
 

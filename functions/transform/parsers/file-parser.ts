@@ -3,7 +3,9 @@
 // header normalizing, type inference, the staged CSV) is shared by every format and lives outside
 // the parsers (transform-file.ts). One file per format in this folder; `parsers/index.ts` maps each
 // name of `fileFormats` (shared/pipeline-definition.ts) to its parser.
+import type { Writable } from 'node:stream';
 import type { FileFormat, ImportRule } from '../../../shared/pipeline-definition';
+import type { TransformFileOptions, TransformSummary } from '../staged-rows';
 
 // A cell as staged: text (numbers in plain decimal, dates and times ISO-8601, booleans true/false),
 // or null for an empty cell (and for an error cell such as #N/A, which the parser counts).
@@ -93,4 +95,8 @@ export interface FileParser {
   // Throws MalformedFileError (../malformed-file-error.ts) for a file that can never be read, naming
   // the row when there is one; any other error is the source's or the caller's to classify.
   parse(input: ParserInput): Promise<ParsedFile>;
+  // Optional: the whole staging of the file, cells and all, when the parser can do it faster than
+  // parse() + the shared row reader with the very same result (the CSV byte path). Writes the staged
+  // CSV to `sink` and answers what transformFile would; destroys the sink when it throws.
+  stage?(input: ParserInput, sink: Writable, options: TransformFileOptions): Promise<TransformSummary>;
 }

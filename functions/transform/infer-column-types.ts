@@ -193,6 +193,44 @@ function timeBits(value: string): number {
   return zoned ? TIMESTAMPTZ : TIMESTAMP;
 }
 
+const digitAt = (bytes: Uint8Array, i: number) => (bytes[i] as number) - 48;
+const twoDigits = (bytes: Uint8Array, i: number) => {
+  const a = digitAt(bytes, i);
+  const b = digitAt(bytes, i + 1);
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+
+// timeBits for the two shapes exports write most, read from bytes: "YYYY-MM-DD" and "YYYY-MM-DD
+// HH:MM:SS" (or with a T), with `seconds` set to naiveSeconds' value. -1: some other shape, which
+// timeBits reads from the text.
+function plainTimeBitsOfBytes(bytes: Uint8Array, start: number, end: number, out: { seconds: number }): number {
+  const n = end - start;
+  if (n !== 10 && n !== 19) return -1;
+  const y1 = twoDigits(bytes, start);
+  const y2 = twoDigits(bytes, start + 2);
+  const m = twoDigits(bytes, start + 5);
+  const d = twoDigits(bytes, start + 8);
+  if (y1 < 0 || y2 < 0 || m < 0 || d < 0 || bytes[start + 4] !== 45 || bytes[start + 7] !== 45) return n === 10 ? 0 : -1;
+  const y = y1 * 100 + y2;
+  if (!validCalendarDate(y, m, d)) return 0;
+  const days = (y * 13 + m) * 32 + d;
+  if (n === 10) {
+    out.seconds = days * 86_400;
+    return DATE | TIMESTAMP;
+  }
+  const separator = bytes[start + 10];
+  if ((separator !== 32 && separator !== 84) || bytes[start + 13] !== 58 || bytes[start + 16] !== 58) return -1;
+  const hh = twoDigits(bytes, start + 11);
+  const mm = twoDigits(bytes, start + 14);
+  const ss = twoDigits(bytes, start + 17);
+  if (hh < 0 || mm < 0 || ss < 0) return -1;
+  if (hh > 23 || mm > 59 || ss > 59) return 0;
+  out.seconds = days * 86_400 + hh * 3600 + mm * 60 + ss;
+  return TIMESTAMP;
+}
+
+const plainTime = { seconds: 0 };
+
 // The canonical local time "YYYY-MM-DDTHH:MM:SS.ffffff" of a naive date or timestamp, character by
 // character (naiveKey builds it for a new min or max).
 function naiveCharAt(value: string, i: number): number {
@@ -303,18 +341,8 @@ class ColumnState {
           if (this.zonedMax === null || before(this.zonedMax, instant)) this.zonedMax = instant;
         }
       } else if (fits !== 0) {
-        const seconds = naiveSeconds(value);
-        const micros = naiveMicros(value);
-        if (this.naiveMin === null || seconds < this.naiveMinSeconds || (seconds === this.naiveMinSeconds && micros < this.naiveMinMicros)) {
-          this.naiveMin = naiveKey(value);
-          this.naiveMinSeconds = seconds;
-          this.naiveMinMicros = micros;
-        }
-        if (this.naiveMax === null || seconds > this.naiveMaxSeconds || (seconds === this.naiveMaxSeconds && micros > this.naiveMaxMicros)) {
-          this.naiveMax = naiveKey(value);
-          this.naiveMaxSeconds = seconds;
-          this.naiveMaxMicros = micros;
-        }
+        const bounds = this.naiveBounds(naiveSeconds(value), naiveMicros(value));
+        if (bounds !== 0) this.setNaiveKeys(bounds, naiveKey(value));
       }
     }
     this.bits = bits;
@@ -341,7 +369,39 @@ class ColumnState {
       this.bits = shape === DECIMAL_SHAPE ? bits & ~(INTEGER | BIGINT) : 0;
       return this.bits !== 0;
     }
+    if ((bits & ~TIME_CANDIDATES) === 0) {
+      const fits = plainTimeBitsOfBytes(bytes, start, end, plainTime);
+      if (fits >= 0) {
+        this.seen = true;
+        this.bits = bits & (fits | ~TIME_CANDIDATES);
+        const bounds = fits !== 0 ? this.naiveBounds(plainTime.seconds, 0) : 0;
+        if (bounds !== 0) this.setNaiveKeys(bounds, naiveKey(bytes.toString('latin1', start, end)));
+        return this.bits !== 0;
+      }
+    }
     return this.observe(bytes.toString('latin1', start, end));
+  }
+
+  // A naive date or timestamp value: 1 when it is the new min, 2 the new max, 3 both (the caller then
+  // sets naiveMin/naiveMax to its key: built only for a new bound, not per value).
+  private naiveBounds(seconds: number, micros: number): number {
+    let bounds = 0;
+    if (this.naiveMin === null || seconds < this.naiveMinSeconds || (seconds === this.naiveMinSeconds && micros < this.naiveMinMicros)) {
+      this.naiveMinSeconds = seconds;
+      this.naiveMinMicros = micros;
+      bounds |= 1;
+    }
+    if (this.naiveMax === null || seconds > this.naiveMaxSeconds || (seconds === this.naiveMaxSeconds && micros > this.naiveMaxMicros)) {
+      this.naiveMaxSeconds = seconds;
+      this.naiveMaxMicros = micros;
+      bounds |= 2;
+    }
+    return bounds;
+  }
+
+  private setNaiveKeys(bounds: number, key: string): void {
+    if (bounds & 1) this.naiveMin = key;
+    if (bounds & 2) this.naiveMax = key;
   }
 
   type(): ColumnType {

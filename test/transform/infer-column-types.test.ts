@@ -73,6 +73,32 @@ describe('ColumnTypeInference.observeBytes', () => {
     }
     expect(bytes.result()).toEqual(text.result());
   });
+
+  it('reads dates and timestamps from bytes as observe reads their text, ranges included', () => {
+    // Random values around the shapes the bytes are read for (and others, which go through the text).
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const two = (n: number) => String(n).padStart(2, '0');
+    const value = (): string => {
+      const date = `${String(Math.floor(random() * 3000)).padStart(4, '0')}-${two(Math.floor(random() * 14))}-${two(Math.floor(random() * 33))}`;
+      const time = `${two(Math.floor(random() * 26))}:${two(Math.floor(random() * 62))}:${two(Math.floor(random() * 62))}`;
+      const shapes = [date, `${date} ${time}`, `${date}T${time}`, `${date}x${time}`, `${date} ${time}Z`, `${date} ${time}.5`, `${date} ${time.slice(0, 5)}+02`, date.replace('-', '/'), `${date}T${time.slice(0, 5)}`];
+      return shapes[Math.floor(random() * shapes.length)] as string;
+    };
+    for (let round = 0; round < 300; round++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 6) }, value);
+      const text = new ColumnTypeInference(['t']);
+      const bytes = new ColumnTypeInference(['t']);
+      for (const v of values) {
+        text.observe([v]);
+        bytes.observeBytes(0, Buffer.from(`;${v};`, 'latin1'), 1, 1 + v.length);
+      }
+      expect({ values, result: bytes.result() }).toEqual({ values, result: text.result() });
+    }
+  });
 });
 
 describe('ColumnTypeInference.typed', () => {

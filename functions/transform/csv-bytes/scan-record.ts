@@ -32,16 +32,7 @@ export class RecordFields {
   ends = new Int32Array(64);
   flags = new Uint8Array(64);
 
-  push(start: number, end: number, flags: number): void {
-    const n = this.count;
-    if (n === this.starts.length) this.grow();
-    this.starts[n] = start;
-    this.ends[n] = end;
-    this.flags[n] = flags;
-    this.count = n + 1;
-  }
-
-  private grow(): void {
+  grow(): void {
     const size = this.starts.length * 2;
     const starts = new Int32Array(size);
     const ends = new Int32Array(size);
@@ -86,37 +77,51 @@ function onlyAsciiSpace(bytes: Buffer, start: number, end: number): boolean {
 // the position after the record (after its LF; `end` for a last record without one), NEED_MORE when
 // the record may go on past `end`, or ANOMALY. Call it only with pos < end.
 export function scanRecord(bytes: Buffer, pos: number, end: number, final: boolean, delimiter: number, classes: Uint8Array, fields: RecordFields): number {
-  fields.count = 0;
+  // The arrays in locals, written without a call per field (re-read when they grow).
+  let starts = fields.starts;
+  let ends = fields.ends;
+  let flagsOf = fields.flags;
+  let n = 0;
   let i = pos;
   for (;;) {
+    if (n === starts.length) {
+      fields.count = n;
+      fields.grow();
+      starts = fields.starts;
+      ends = fields.ends;
+      flagsOf = fields.flags;
+    }
     if (i < end && bytes[i] === QUOTE) {
       const start = i + 1;
       let flags = QUOTED;
-      let from = start;
-      let close: number;
-      // The closing quote: the first one not doubled.
+      // The closing quote: the first one not doubled. A loop rather than Buffer#indexOf: fields are
+      // short, and the native call costs more than the bytes it skips; the same pass notes the bytes
+      // the staged CSV must quote.
+      let close = start;
       for (;;) {
-        close = bytes.indexOf(QUOTE, from);
-        if (close < 0 || close >= end) return final ? ANOMALY : NEED_MORE;
+        while (close < end) {
+          const byte = bytes[close] as number;
+          if (byte === QUOTE) break;
+          if (((classes[byte] as number) & NEEDS_QUOTES) !== 0) flags |= SPECIAL;
+          close++;
+        }
+        if (close >= end) return final ? ANOMALY : NEED_MORE;
         if (close === end - 1) {
           if (!final) return NEED_MORE;
           break;
         }
         if (bytes[close + 1] === QUOTE) {
           flags |= ESCAPED | SPECIAL;
-          from = close + 2;
+          close += 2;
           continue;
         }
         break;
       }
-      for (let k = start; k < close; k++) {
-        if (((classes[bytes[k] as number] as number) & NEEDS_QUOTES) !== 0) {
-          flags |= SPECIAL;
-          break;
-        }
-      }
       if (close > start && (isEdgeByte(bytes[start] as number) || isEdgeByte(bytes[close - 1] as number))) flags |= EDGE;
-      fields.push(start, close, flags);
+      starts[n] = start;
+      ends[n] = close;
+      flagsOf[n] = flags;
+      fields.count = ++n;
       if (close === end - 1) return end;
       // After the closing quote: optional whitespace, then the delimiter or LF.
       let after = close + 1;
@@ -147,7 +152,10 @@ export function scanRecord(bytes: Buffer, pos: number, end: number, final: boole
     }
     let flags = special >= 0 ? SPECIAL : 0;
     if (fieldEnd > start && (isEdgeByte(bytes[start] as number) || isEdgeByte(bytes[fieldEnd - 1] as number))) flags |= EDGE;
-    fields.push(start, fieldEnd, flags);
+    starts[n] = start;
+    ends[n] = fieldEnd;
+    flagsOf[n] = flags;
+    fields.count = ++n;
     if (i === end) return end;
     i++;
     if (bytes[i - 1] === LF) return i;

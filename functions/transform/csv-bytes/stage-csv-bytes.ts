@@ -35,6 +35,8 @@ export const bytePathCounts = { fromStart: 0, staged: 0, handedOver: 0 };
 const LF = 0x0a;
 const COMMA = 0x2c;
 const DEFAULT_MAX_RECORD_CHARS = 16 * 1024 * 1024;
+// A record cut by a chunk's edge shorter than this is finished on its own (see output()).
+const JOIN_LIMIT = 64 * 1024;
 
 // What a rule must say for this path to read its files: papaparse's other settings are its own.
 function ruleFits(rule: ImportRule): boolean {
@@ -164,7 +166,7 @@ async function stageBytes(
 
   // A data record staged from its bytes, when it is plain: as many fields as the header, no value
   // to trim or to quote afresh, no byte-order mark opening it. false: not plain (nothing written).
-  const stagePlain = (bytes: Buffer, recordStart: number, sourceRow: number): boolean | 'stop' => {
+  const stagePlain = (bytes: Buffer, recordStart: number, next: number, sourceRow: number): boolean | 'stop' => {
     const n = fields.count;
     if (n !== rows.width) return false;
     const flags = fields.flags;
@@ -203,7 +205,9 @@ async function stageBytes(
     if (verbatim) {
       const last = n - 1;
       const end = (ends[last] as number) + ((flags[last] as number) & QUOTED);
-      out.copy(bytes, recordStart, end, LF);
+      // The record as it is, LF included: its bytes are the staged line (see StagedBytes.run).
+      if (end === next - 1 && bytes[end] === LF) out.run(bytes, recordStart, next);
+      else out.copy(bytes, recordStart, end, LF);
     } else {
       for (let k = 0; k < n; k++) {
         const f = flags[k] as number;
@@ -220,6 +224,18 @@ async function stageBytes(
     return true;
   };
 
+  // One record, window[pos..next): the header (or a row above it), a plain row staged from its
+  // bytes, or any other row as cells. false: the data ended (rows.stopAtEmptyRow).
+  const record = (window: Buffer, pos: number, next: number, sourceRow: number): boolean => {
+    if (rows.columns === null) {
+      rows.offerHeader(cellsOf(window), sourceRow);
+      return true;
+    }
+    const plain = sawNul ? false : stagePlain(window, pos, next, sourceRow);
+    if (plain === 'stop') return false;
+    return plain || rows.take(cellsOf(window), sourceRow, sawNul);
+  };
+
   // The reader's rows, fed to the upload as the buffers fill.
   async function* output(): AsyncGenerator<Buffer> {
     let window = first;
@@ -231,8 +247,8 @@ async function stageBytes(
       if (invalidAt >= 0) return;
       const upTo = final ? window.length : cutUtf8(window);
       invalidAt = invalidUtf8At(window, checked, upTo);
+      if (!sawNul && window.indexOf(0, checked) >= 0) sawNul = true;
       checked = upTo;
-      if (!sawNul && window.indexOf(0) >= 0) sawNul = true;
     };
     check();
     let pos = 0;
@@ -251,13 +267,7 @@ async function stageBytes(
           break reading;
         }
         if (next === NEED_MORE) break;
-        sourceRow++;
-        if (rows.columns === null) rows.offerHeader(cellsOf(window), sourceRow);
-        else {
-          const plain = sawNul ? false : stagePlain(window, pos, sourceRow);
-          if (plain === 'stop') break reading;
-          if (plain === false && !rows.take(cellsOf(window), sourceRow, sawNul)) break reading;
-        }
+        if (!record(window, pos, next, ++sourceRow)) break reading;
         pos = next;
         if (out.pending > 0) yield* out.take(false);
       }
@@ -268,22 +278,48 @@ async function stageBytes(
         handOver = true;
         break;
       }
-      // Enough new bytes to finish a long record without scanning it again for every chunk.
-      const pieces: Buffer[] = [window.subarray(pos)];
-      let added = 0;
-      do {
-        const next = await iterator.next();
-        if (next.done) {
+      const next = await iterator.next();
+      if (next.done) {
+        final = true;
+        window = window.subarray(pos);
+        checked -= pos;
+        pos = 0;
+        check();
+        continue;
+      }
+      const chunk = toBuffer(next.value);
+      // The usual case: a short record cut by the chunk's edge. It is finished by the chunk's bytes up
+      // to their first LF, joined on their own: the chunk itself is read where it lies, not copied.
+      const lf = carry > 0 && carry < JOIN_LIMIT ? chunk.indexOf(LF) : -1;
+      if (lf >= 0) {
+        const joined = Buffer.concat([window.subarray(pos), chunk.subarray(0, lf + 1)]);
+        if (isUtf8(joined) && scanRecord(joined, 0, joined.length, false, delimiter, classes, fields) === joined.length) {
+          if (!sawNul && joined.indexOf(0) >= 0) sawNul = true;
+          if (!record(joined, 0, joined.length, ++sourceRow)) break reading;
+          window = chunk;
+          pos = lf + 1;
+          checked = pos;
+          check();
+          continue;
+        }
+      }
+      // Otherwise the record's bytes so far and enough new ones to finish even a long record without
+      // scanning it again for every chunk.
+      const pieces: Buffer[] = [window.subarray(pos), chunk];
+      let added = chunk.length;
+      while (added < carry) {
+        const more = await iterator.next();
+        if (more.done) {
           final = true;
           break;
         }
-        const chunk = toBuffer(next.value);
-        pieces.push(chunk);
-        added += chunk.length;
-      } while (added < carry);
+        const piece = toBuffer(more.value);
+        pieces.push(piece);
+        added += piece.length;
+      }
       checked -= pos;
       if (invalidAt >= 0) invalidAt -= pos;
-      window = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+      window = Buffer.concat(pieces);
       pos = 0;
       check();
     }

@@ -1,14 +1,54 @@
 // The staged CSV as bytes, built in buffers of about PIECE bytes that go to the upload as they fill:
-// byte ranges copied from the source, and lines as text (the shared row reader's, encoded in place).
+// byte ranges copied from the source, lines as text (the shared row reader's, encoded in place), and
+// runs of source records that are already staged lines, handed on as they lie (no copy) when long.
 import type { StagedLines } from '../staged-rows';
 
 // One upload write per piece: big enough for few writes, small enough to stay out of the way.
 const PIECE = 64 * 1024;
+// A run of source bytes shorter than this is copied: each piece is a write to the upload.
+const RUN_MIN = 4 * 1024;
 
 export class StagedBytes implements StagedLines {
   private buffer = Buffer.allocUnsafe(PIECE);
   private at = 0;
   private readonly filled: Buffer[] = [];
+  // The run of source bytes not yet placed: runSource[runStart..runEnd).
+  private runSource: Buffer | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+
+  // source[start..end), bytes that are staged as they are, right after what was written before.
+  // Contiguous runs of the same source grow into one; the source must never change afterwards.
+  run(source: Buffer, start: number, end: number): void {
+    if (this.runSource === source && this.runEnd === start) {
+      this.runEnd = end;
+      return;
+    }
+    this.placeRun();
+    this.runSource = source;
+    this.runStart = start;
+    this.runEnd = end;
+  }
+
+  private placeRun(): void {
+    const source = this.runSource;
+    if (source === null) return;
+    this.runSource = null;
+    const length = this.runEnd - this.runStart;
+    if (length < RUN_MIN) {
+      this.room(length);
+      source.copy(this.buffer, this.at, this.runStart, this.runEnd);
+      this.at += length;
+      return;
+    }
+    if (this.at > 0) {
+      // What was written before goes first; the rest of its buffer is used after the run.
+      this.filled.push(this.buffer.subarray(0, this.at));
+      this.buffer = this.buffer.subarray(this.at);
+      this.at = 0;
+    }
+    this.filled.push(source.subarray(this.runStart, this.runEnd));
+  }
 
   // Room for `bytes` more bytes in the current buffer.
   private room(bytes: number): void {
@@ -19,6 +59,7 @@ export class StagedBytes implements StagedLines {
   }
 
   text(line: string): void {
+    this.placeRun();
     // A UTF-16 code unit takes at most 3 bytes in UTF-8.
     this.room(line.length * 3);
     this.at += this.buffer.write(line, this.at, 'utf8');
@@ -26,6 +67,7 @@ export class StagedBytes implements StagedLines {
 
   // source[start..end) then, when `separator` is not 0, that byte (',' or LF).
   copy(source: Buffer, start: number, end: number, separator: number): void {
+    this.placeRun();
     const length = end - start;
     this.room(length + 1);
     const buffer = this.buffer;
@@ -41,12 +83,14 @@ export class StagedBytes implements StagedLines {
   }
 
   byte(value: number): void {
+    this.placeRun();
     this.room(1);
     this.buffer[this.at++] = value;
   }
 
   // The buffers filled so far (and, with `all`, the one being filled), handed over.
   take(all: boolean): Buffer[] {
+    if (all) this.placeRun();
     if (all && this.at > 0) {
       this.filled.push(this.buffer.subarray(0, this.at));
       this.buffer = Buffer.allocUnsafe(PIECE);

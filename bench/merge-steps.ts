@@ -53,7 +53,7 @@ function instrumented(client: pg.PoolClient, pid: number, steps: Step[], explain
     const short = text.replace(/\s+/g, ' ').slice(0, 160);
     const started = performance.now();
     const cpu = backendCpuMs(pid);
-    if (explain && !/^\s*(select set_config|set |begin|commit|rollback)/i.test(text)) {
+    if (explain && !/^\s*(select set_config|select current_setting|set |begin|commit|rollback|savepoint|release|create (unique )?index)/i.test(text)) {
       const reads = /^\s*(select|with\s+\w+\s+as\s+\(\s*select)/i.test(text);
       if (!reads) await query('savepoint explained');
       const planned = await query(`explain (analyze, buffers) ${text}`, values);

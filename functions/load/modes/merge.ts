@@ -152,11 +152,16 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
      select ${target.columns.map((c) => `f.${quoteIdentifier(c)}`).join(', ')}, not (${matched}) as ${NEW}, ${matched} and ${guard.text} as ${PROTECTED}, ${changed} as ${CHANGED}, x.ctid as ${ROW}
        ${movedTimes.map((c, i) => `, x.${quoteIdentifier(c.name)} as ${oldColumn(i)}`).join('')}
      from ${staging} f left join ${table} x on ${sameKey('x', 'f', key)}
-     where not (${matched}) or ${guard.text} or ${distinct}`,
+     where not (${matched}) or ${guard.text} or ${distinct}
+     ${mergeJoin ? '' : `order by x.ctid, ${key.map((k) => `f.${quoteIdentifier(k)}`).join(', ')}`}`,
     guard.values,
   );
   // Steered only for this statement: the planner, which knows neither side's order (no statistics on
-  // the staging table), prefers the hash join.
+  // the staging table), prefers the hash join. The merge join gives the plan in key order, so the
+  // UPDATE rewrites the rows in the order of their pages and the index; the hash join's batches do not
+  // (at 1M rows, 10% changed: the UPDATE 0.40 s in key order, 0.59-0.69 s in batch order), so that plan
+  // is sorted by the rows' places (new keys last, by key): +0.03 s for the sort, -0.29 s of UPDATE on a
+  // shuffled file.
   await (mergeJoin ? withPlannerSetting(client, 'enable_hashjoin', 'off', createPlan) : createPlan());
   const oldValues = movedTimes.map((c, i) => ({ name: `old#${i}`, type: c.type }));
   const summary = await client.query<Record<string, unknown> & { inserted: string; updated: string; protected: string }>(

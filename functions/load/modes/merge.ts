@@ -1,26 +1,43 @@
-// Merge on the rule's key: COPY into a temporary table shaped like the target, one pass over its keys
-// (how many, whether any repeats, whether any is NULL), then match every row against the table in one
-// hash join whose result (a temporary "plan") holds only the rows that need something: new keys,
-// changed rows (`is distinct from`), rows a newer load wrote, each with the ctid of its table row.
-// Then an UPDATE of the changed rows (found by those ctids) and an INSERT of the new keys. An unchanged row is not rewritten and keeps the lineage of the load that last
-// changed it. A key repeated in the file: its last row counts (the last in file order: one COPY into a
-// new table fills its pages in order, so `ctid` order is file order — no serial column to fill per
-// row); the earlier ones are dropped from the staging table first. With deleteMissing the file is a
-// full snapshot: rows whose key is not in it are deleted. A row with a NULL key is refused (it could
-// never be matched again). Per-key ordering guard: rows whose lineage is a newer load (`newerLoadIds`)
-// are neither overwritten nor deleted, so a late older file never undoes a newer one.
+// Merge on the rule's key: COPY into a temporary table shaped like the target, a check of its keys
+// (whether any repeats, whether any is NULL), then match every row against the table in one join
+// whose result (a temporary "plan") holds only the rows that need something: new keys, changed rows
+// (`is distinct from`), rows a newer load wrote, each with the ctid of its table row. Then an UPDATE
+// of the changed rows (found by those ctids) and an INSERT of the new keys. An unchanged row is not
+// rewritten and keeps the lineage of the load that last changed it. A key repeated in the file: its
+// last row counts (the last in file order: one COPY into a new table fills its pages in order, so
+// `ctid` order is file order — no serial column to fill per row); the earlier ones are dropped from
+// the staging table first. With deleteMissing the file is a full snapshot: rows whose key is not in
+// it are deleted. A row with a NULL key is refused (it could never be matched again). Per-key
+// ordering guard: rows whose lineage is a newer load (`newerLoadIds`) are neither overwritten nor
+// deleted, so a late older file never undoes a newer one.
+//
+// The join: when the file and the table both lie in key order (a sample of each, key-order.ts), a
+// merge join reading both through their key indexes (a unique index on the staged keys, which is
+// also the repeat check), the hash join turned off for that one statement; otherwise a hash join.
+// At 1M rows with 10% changed, file and table in key order (bench/merge-steps.ts, server CPU, median
+// of 3, embedded PostgreSQL 18): merge 2.26 s against append's 1.19 s = 0.53x (0.42x before: 2.84 s).
+// Per statement: COPY into staging 0.93 s, unique index 0.20 s (the count(distinct) pass it replaces
+// 0.16 s), the plan 0.70 s (1.10 s hashed: 16 batches spilled to disk), UPDATE 0.40 s (0.59 s after
+// the hash join, whose batches give the plan in no order; see planMerge). A shuffled file: 2.92 s
+// (0.43x; 3.10 s before the plan was sorted for the UPDATE).
 //
 // Why a plan and not one INSERT ... ON CONFLICT DO UPDATE WHERE distinct: at 1M rows with 10% changed
-// the upsert probes the key index once per row and took 0.29x append's time; the hash join plus an
-// UPDATE of the 10% gives the counts and old values in the same pass. Why the plan holds only the rows
-// to act on: at 1M rows (EXPLAIN ANALYZE, embedded PostgreSQL 18) a plan of all 1M rows, after a
-// `distinct on` sort that spilled to disk and a nested loop of 1M index probes (the planner guessed
-// 200 distinct keys in the unanalyzed staging table), took ~2.2 s of ~3.9 s; the key pass and a plan
-// of the 10% (~1.2 s of server CPU) replace it. Measured and not taken (no gain, or a loss, at 1M
-// rows; bench/merge-steps.ts times each statement by wall and server CPU): MERGE ... RETURNING (one
-// join, ~1.9 s of CPU against ~1.85 s for the plan and the UPDATE), work_mem 64-256MB (a one-batch
-// hash join, no less CPU), ANALYZE of the staging table, COPY FREEZE into it, an unlogged staging table
-// (parallel join ~0.3 s faster, parallel key pass ~0.1 s slower).
+// the upsert probes the key index once per row and took 0.29x append's time; the join plus an UPDATE
+// of the 10% gives the counts and old values in the same pass. Why the plan holds only the rows to act
+// on: at 1M rows a plan of all 1M rows, after a `distinct on` sort that spilled to disk and a nested
+// loop of 1M index probes (the planner guessed 200 distinct keys in the unanalyzed staging table),
+// took ~2.2 s of ~3.9 s. Measured and not taken (no gain, or a loss, at 1M rows; bench/merge-steps.ts
+// times each statement by wall and server CPU): MERGE ... RETURNING (one join, ~1.9 s of CPU against
+// ~1.85 s for the hash plan and the UPDATE; needs PostgreSQL 17+), work_mem 64-256MB (a one-batch hash
+// join, no less CPU: 0.98 s against 0.95 s), ANALYZE of the staging table, COPY FREEZE into it, an
+// unlogged staging table (parallel join ~0.3 s faster, parallel key pass ~0.1 s slower); and in the
+// last round: a merge join over a sort of the staging table instead of its index (0.94 s, as hashed),
+// the same merge join through the indexes on a shuffled file (2.34 s against 1.11 s: random reads of
+// the staging table, hence the sample), one window pass (`lag() over ()`) for order, repeats and NULLs
+// at once (0.25 s against 0.16 s for count(distinct) and 0.20 s for the index), comparing the rows'
+// binary images (`*<>`, one comparison per row: 1.18 s against 0.95 s column by column, and 1.5 would
+// differ from 1.50), work_mem 64MB for count(distinct) on a shuffled file (0.27 s against 0.29 s), and
+// for the UPDATE a nested loop of TID look-ups instead of hashing the ctids (0.38 s either way).
 import type { PoolClient } from 'pg';
 import { TransientError } from '../../../shared/errors';
 import { FileDataError } from '../file-data-error';

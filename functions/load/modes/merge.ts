@@ -19,7 +19,10 @@
 // Per statement: COPY into staging 0.93 s, unique index 0.20 s (the count(distinct) pass it replaces
 // 0.16 s), the plan 0.70 s (1.10 s hashed: 16 batches spilled to disk), UPDATE 0.40 s (0.59 s after
 // the hash join, whose batches give the plan in no order; see planMerge). A shuffled file: 2.92 s
-// (0.43x; 3.10 s before the plan was sorted for the UPDATE).
+// (0.43x; 3.10 s before the plan was sorted for the UPDATE). With deleteMissing the plan's join is a
+// full join, which finds the rows to delete too (by ctid, like the UPDATE): 2.38 s = 0.51x, against
+// 3.55 s (0.36x) before this round, when a second anti join of the table against the staged keys
+// (0.50-0.55 s) found them.
 //
 // Why a plan and not one INSERT ... ON CONFLICT DO UPDATE WHERE distinct: at 1M rows with 10% changed
 // the upsert probes the key index once per row and took 0.29x append's time; the join plus an UPDATE
@@ -58,8 +61,10 @@ const UNIQUE_VIOLATION = '23505';
 const NEW = quoteIdentifier('new#');
 const CHANGED = quoteIdentifier('changed#');
 const PROTECTED = quoteIdentifier('protected#');
+const GONE = quoteIdentifier('gone#');
 const ROW = quoteIdentifier('row#');
 const oldColumn = (i: number) => quoteIdentifier(`old#${i}`);
+const goneColumn = (i: number) => quoteIdentifier(`gone#${i}`);
 
 interface Statement { text: string; values: unknown[] }
 
@@ -143,8 +148,10 @@ async function withPlannerSetting<T>(client: PoolClient, name: string, value: st
 }
 
 // The file's rows, one per key (the last), each matched against the table; returns the rows copied
-// and the plan's counts and old values' ranges.
-async function planMerge(client: PoolClient, target: ModeTarget, table: string, timeColumns: readonly TimeColumn[]): Promise<{ written: number; counts: Omit<ModeCounts, 'written' | 'deleted'>; ranges: TimeRanges }> {
+// and the plan's counts and old values' ranges. With deleteMissing the join is a full join, so the
+// table's rows the file lacks come out of the same join (into the plan, by ctid) instead of a
+// second join of the whole table against the staged keys: at 1M rows that anti join took 0.50-0.55 s.
+async function planMerge(client: PoolClient, target: ModeTarget, table: string, timeColumns: readonly TimeColumn[]): Promise<{ written: number; counts: Omit<ModeCounts, 'written'>; ranges: TimeRanges }> {
   const staging = quoteIdentifier(STAGING_TABLE);
   const columns = columnList(target.columns);
   const key = target.rule.key;
@@ -159,17 +166,22 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   const valueColumns = target.columns.filter((c) => !key.includes(c));
   // A rewritten row's other columns keep their values: only the file's time columns move.
   const movedTimes = timeColumns.filter((c) => valueColumns.includes(c.name));
+  const full = target.rule.deleteMissing;
   const guard = protectedRow('x', target.newerLoadIds);
-  const matched = `x.${quoteIdentifier(key[0]!)} is not null`;
+  // A staged key is never NULL (checkKeys); a table row is there when it has a ctid (its key may be NULL).
+  const inFile = full ? `f.${quoteIdentifier(key[0]!)} is not null` : 'true';
+  const matched = `${full ? `${inFile} and ` : ''}x.ctid is not null`;
   const distinct = valueColumns.length === 0 ? 'false' : `${tuple('x', valueColumns)} is distinct from ${tuple('f', valueColumns)}`;
   const changed = `${matched} and not ${guard.text} and ${distinct}`;
+  const gone = `not (${inFile}) and not ${guard.text}`;
   // Unchanged rows (the bulk of a daily snapshot) are left out of the plan: counted as the rest.
   const createPlan = () => client.query(
     `create temporary table ${quoteIdentifier(PLAN_TABLE)} on commit drop as
-     select ${target.columns.map((c) => `f.${quoteIdentifier(c)}`).join(', ')}, not (${matched}) as ${NEW}, ${matched} and ${guard.text} as ${PROTECTED}, ${changed} as ${CHANGED}, x.ctid as ${ROW}
+     select ${target.columns.map((c) => `f.${quoteIdentifier(c)}`).join(', ')}, ${inFile} and x.ctid is null as ${NEW}, ${matched} and ${guard.text} as ${PROTECTED}, ${changed} as ${CHANGED}, x.ctid as ${ROW}
        ${movedTimes.map((c, i) => `, x.${quoteIdentifier(c.name)} as ${oldColumn(i)}`).join('')}
-     from ${staging} f left join ${table} x on ${sameKey('x', 'f', key)}
-     where not (${matched}) or ${guard.text} or ${distinct}
+       ${full ? `, ${gone} as ${GONE}${timeColumns.map((c, i) => `, x.${quoteIdentifier(c.name)} as ${goneColumn(i)}`).join('')}` : ''}
+     from ${staging} f ${full ? 'full' : 'left'} join ${table} x on ${sameKey('x', 'f', key)}
+     where ${full ? `(${inFile} and (x.ctid is null or ${guard.text} or ${distinct})) or (${gone})` : `x.ctid is null or ${guard.text} or ${distinct}`}
      ${mergeJoin ? '' : `order by x.ctid, ${key.map((k) => `f.${quoteIdentifier(k)}`).join(', ')}`}`,
     guard.values,
   );
@@ -180,20 +192,27 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
   // is sorted by the rows' places (new keys last, by key): +0.03 s for the sort, -0.29 s of UPDATE on a
   // shuffled file.
   await (mergeJoin ? withPlannerSetting(client, 'enable_hashjoin', 'off', createPlan) : createPlan());
-  const oldValues = movedTimes.map((c, i) => ({ name: `old#${i}`, type: c.type }));
-  const summary = await client.query<Record<string, unknown> & { inserted: string; updated: string; protected: string }>(
+  // The old values' ranges: of the changed rows' moved time columns, and of every time column of the rows that go.
+  const oldValues = [
+    ...movedTimes.map((c, i) => ({ name: `old#${i}`, type: c.type, column: c.name, of: CHANGED })),
+    ...(full ? timeColumns.map((c, i) => ({ name: `gone#${i}`, type: c.type, column: c.name, of: GONE })) : []),
+  ];
+  const summary = await client.query<Record<string, unknown> & { inserted: string; updated: string; protected: string; deleted: string }>(
     `select ${[`count(*) filter (where ${NEW}) as inserted`, `count(*) filter (where ${CHANGED}) as updated`, `count(*) filter (where ${PROTECTED}) as protected`,
-      ...rangeAggregates('p', oldValues, `p.${CHANGED}`)].join(', ')} from ${quoteIdentifier(PLAN_TABLE)} p`,
+      full ? `count(*) filter (where ${GONE}) as deleted` : '0 as deleted',
+      ...oldValues.flatMap((v, i) => rangeAggregates('p', [v], `p.${v.of}`, `r${i}_`))].join(', ')} from ${quoteIdentifier(PLAN_TABLE)} p`,
   );
   const row = summary.rows[0];
   const n = (v: unknown) => Number(v ?? 0);
   const inserted = n(row?.inserted);
   const updated = n(row?.updated);
   const supersededKeys = n(row?.protected);
-  const ranges = rangesFromRow(oldValues, row);
   // Named by the table's column, not the plan's.
-  const renamed: TimeRanges = Object.fromEntries(movedTimes.flatMap((c, i) => (ranges[`old#${i}`] ? [[c.name, ranges[`old#${i}`]!]] : [])));
-  return { written, counts: { inserted, updated, supersededKeys, rejected, unchanged: fileKeys - inserted - updated - supersededKeys }, ranges: renamed };
+  const ranges = unionTimeRanges(oldValues.map((v, i) => {
+    const range = rangesFromRow([v], row, `r${i}_`)[v.name];
+    return range ? { [v.column]: range } : {};
+  }));
+  return { written, counts: { inserted, updated, supersededKeys, rejected, deleted: n(row?.deleted), unchanged: fileKeys - inserted - updated - supersededKeys }, ranges };
 }
 
 // The changed rows rewritten (lineage: this load, by the column's DEFAULT), the new keys inserted.
@@ -202,12 +221,19 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
 // plan), not by joining the key against the whole table again: at 1M rows with 10% changed ~0.65 s
 // of CPU against ~0.95 s for the hash join on the key (bench/merge-steps.ts). A plain join on ctid
 // is planned as a hash join over every row of the table (~1 s). The ctids are valid: the load holds
-// the table's lock, and what it deleted since (deleteMissing) are keys not in the file. A row another
-// writer (outside Sluice) updated meanwhile is missed by its old ctid, so a short count means retry.
-async function applyPlan(client: PoolClient, target: ModeTarget, table: string, counts: { inserted: number; updated: number }): Promise<void> {
+// the table's lock, and what it deleted first (deleteMissing, by the plan's ctids too) are keys not in
+// the file. A row another writer (outside Sluice) updated meanwhile is missed by its old ctid, so a
+// short count means retry.
+async function applyPlan(client: PoolClient, target: ModeTarget, table: string, counts: { inserted: number; updated: number; deleted: number }): Promise<void> {
   const plan = quoteIdentifier(PLAN_TABLE);
   const columns = columnList(target.columns);
   const valueColumns = target.columns.filter((c) => !target.rule.key.includes(c));
+  if (counts.deleted > 0) {
+    const deleted = await client.query(`delete from ${table} x where x.ctid = any(array(select ${ROW} from ${plan} where ${GONE}))`);
+    if (deleted.rowCount !== counts.deleted) {
+      throw new TransientError(`merge into ${table}: ${counts.deleted - (deleted.rowCount ?? 0)} of the ${counts.deleted} rows missing from the file were changed by another writer during the load`);
+    }
+  }
   if (counts.updated > 0) {
     const assignments = valueColumns.map((c) => `${quoteIdentifier(c)} = f.${quoteIdentifier(c)}`);
     assignments.push(`${quoteIdentifier(LINEAGE_COLUMN)} = default`);
@@ -224,14 +250,13 @@ async function applyPlan(client: PoolClient, target: ModeTarget, table: string, 
   }
 }
 
-// deleteMissing: rows whose key the file lacks, except those a newer load wrote; returns their count
-// and the old values' time ranges. `inFile` false: the file has no rows, every unprotected row goes.
-async function deleteMissing(client: PoolClient, table: string, target: ModeTarget, timeColumns: readonly TimeColumn[], inFile: boolean): Promise<{ deleted: number; ranges: TimeRanges }> {
+// A full snapshot without rows: every row goes, except those a newer load wrote; returns their count
+// and the old values' time ranges.
+async function deleteAll(client: PoolClient, table: string, target: ModeTarget, timeColumns: readonly TimeColumn[]): Promise<{ deleted: number; ranges: TimeRanges }> {
   const guard = protectedRow('x', target.newerLoadIds);
-  const missing = inFile ? `not exists (select 1 from ${quoteIdentifier(STAGING_TABLE)} f where ${sameKey('f', 'x', target.rule.key)})` : 'true';
   const returned = timeColumns.length > 0 ? timeColumns.map((c) => `x.${quoteIdentifier(c.name)}`).join(', ') : '1';
   const result = await client.query<Record<string, unknown> & { deleted: string }>(
-    `with gone as (delete from ${table} x where ${missing} and not ${guard.text} returning ${returned})
+    `with gone as (delete from ${table} x where not ${guard.text} returning ${returned})
      select ${['count(*) as deleted', ...rangeAggregates('gone', timeColumns)].join(', ')} from gone`,
     guard.values,
   );
@@ -250,12 +275,11 @@ export const mergeMode: LoadModeImplementation = {
     if (target.rows === 0) {
       // No rows, and no DDL made the file's columns exist: only a full snapshot changes the table (to empty).
       if (!target.rule.deleteMissing) return { counts: noCounts(), removedRanges: {} };
-      const gone = await deleteMissing(client, table, target, timeColumns, false);
+      const gone = await deleteAll(client, table, target, timeColumns);
       return { counts: { ...noCounts(), deleted: gone.deleted }, removedRanges: gone.ranges };
     }
     const plan = await planMerge(client, target, table, timeColumns);
-    const gone = target.rule.deleteMissing ? await deleteMissing(client, table, target, timeColumns, true) : { deleted: 0, ranges: {} };
     await applyPlan(client, target, table, plan.counts);
-    return { counts: { written: plan.written, ...plan.counts, deleted: gone.deleted }, removedRanges: unionTimeRanges([gone.ranges, plan.ranges]) };
+    return { counts: { written: plan.written, ...plan.counts }, removedRanges: plan.ranges };
   },
 };

@@ -170,6 +170,35 @@ describe('merge', () => {
     expect(await world.rows('prices')).toEqual([{ item: 'a', price: 8 }, { item: 'b', price: 2 }]);
   });
 
+  it('deleteMissing: a missing row another writer updates between the plan and the delete makes the load retry (transient), not keep it', async () => {
+    const pipeline = prices(true);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\nc,3\n', MON));
+    const table = `${world.schema}.prices`;
+    const client = await world.db.connect();
+    try {
+      await client.query('begin');
+      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+      const racing = new Proxy(client, {
+        get: (t, p) => (p === 'query'
+          ? async (text: string, values?: unknown[]) => {
+            if (/^delete from /.test(text)) await world.db.query(`update ${table} set price = 8 where item = 'c'`);
+            return query(text, values);
+          }
+          : Reflect.get(t, p)),
+      });
+      const written = mergeMode.write({
+        client: racing, schema: world.schema, table: 'prices', columns: ['item', 'price'], rows: 2, rule: { key: ['item'], deleteMissing: true }, newerLoadIds: [],
+        timeColumns: async () => [],
+        copy: (into) => copyStagedFile(client, into, ['item', 'price'], () => Readable.from(['item,price\na,1\nb,2\n'])),
+      });
+      await expect(written).rejects.toMatchObject({ name: 'TransientError', message: expect.stringMatching(/1 of the 1 rows missing from the file were changed by another writer/) });
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 1 }, { item: 'b', price: 2 }, { item: 'c', price: 8 }]);
+  });
+
   it('merges the same whether the file is in key order (merge join through indexes) or shuffled (hash join), repeats and deleteMissing included', async () => {
     // A: ids 1..300. B: every 10th changed, 100..109 missing, 301..330 new; `repeat`: id 5 first with a
     // value that its later row undoes (a key repeats: the unique index fails, the old pass dedupes).

@@ -186,7 +186,9 @@ async function planMerge(client: PoolClient, target: ModeTarget, table: string, 
     guard.values,
   );
   // Steered only for this statement: the planner, which knows neither side's order (no statistics on
-  // the staging table), prefers the hash join. The merge join gives the plan in key order, so the
+  // the staging table), prefers the hash join. Without it, a small file in key order gets a nested
+  // loop of key look-ups instead (a 10k-row delta into the 1M-row table: 0.03 s against 0.23 s for the
+  // hash join, which reads the whole table). The merge join gives the plan in key order, so the
   // UPDATE rewrites the rows in the order of their pages and the index; the hash join's batches do not
   // (at 1M rows, 10% changed: the UPDATE 0.40 s in key order, 0.59-0.69 s in batch order), so that plan
   // is sorted by the rows' places (new keys last, by key): +0.03 s for the sort, -0.29 s of UPDATE on a

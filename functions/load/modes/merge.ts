@@ -15,7 +15,8 @@
 // merge join reading both through their key indexes (a unique index on the staged keys, which is
 // also the repeat check), the hash join turned off for that one statement; otherwise a hash join.
 // At 1M rows with 10% changed, file and table in key order (bench/merge-steps.ts, server CPU, median
-// of 3, embedded PostgreSQL 18): merge 2.26 s against append's 1.19 s = 0.53x (0.42x before: 2.84 s).
+// of 3, embedded PostgreSQL 18): merge 2.26 s against append's 1.19 s = 0.53x (0.42x before: 2.84 s);
+// through the load handler (`npm run bench -- --parts modes`) 2.19 s against 1.26 s = 0.58x.
 // Per statement: COPY into staging 0.93 s, unique index 0.20 s (the count(distinct) pass it replaces
 // 0.16 s), the plan 0.70 s (1.10 s hashed: 16 batches spilled to disk), UPDATE 0.40 s (0.59 s after
 // the hash join, whose batches give the plan in no order; see planMerge). A shuffled file: 2.92 s
@@ -39,8 +40,9 @@
 // the staging table, hence the sample), one window pass (`lag() over ()`) for order, repeats and NULLs
 // at once (0.25 s against 0.16 s for count(distinct) and 0.20 s for the index), comparing the rows'
 // binary images (`*<>`, one comparison per row: 1.18 s against 0.95 s column by column, and 1.5 would
-// differ from 1.50), work_mem 64MB for count(distinct) on a shuffled file (0.27 s against 0.29 s), and
-// for the UPDATE a nested loop of TID look-ups instead of hashing the ctids (0.38 s either way).
+// differ from 1.50), work_mem 64MB for count(distinct) on a shuffled file (0.27 s against 0.29 s),
+// maintenance_work_mem 16-256MB for the unique index (0.19-0.23 s, no gain), and for the UPDATE a
+// nested loop of TID look-ups instead of hashing the ctids (0.38 s either way).
 import type { PoolClient } from 'pg';
 import { TransientError } from '../../../shared/errors';
 import { FileDataError } from '../file-data-error';

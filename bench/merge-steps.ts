@@ -4,7 +4,9 @@
 // EXPLAIN (ANALYZE, BUFFERS) instead and prints the plans. The merge is rolled back and the table made
 // afresh every round, so rounds are comparable. An append of B into an empty table (the same COPY
 // `npm run bench -- --parts modes` measures as the baseline) is timed in the same round.
-//   npx tsx bench/merge-steps.ts [--rows 1000000] [--rounds 3] [--updated-every 10] [--delete-missing] [--explain] [--analyze]
+//   npx tsx bench/merge-steps.ts [--rows 1000000] [--rounds 3] [--updated-every 10] [--delete-missing] [--shuffled] [--explain] [--analyze]
+// --shuffled: snapshot B's rows in a random (seeded) order instead of key order, so the merge takes
+// its hash-join path (modes/key-order.ts); the table still holds A in key order.
 // --analyze: ANALYZE the table after loading A (autovacuum may or may not have done so before a real
 // merge arrives; the plans can differ).
 import crypto from 'node:crypto';
@@ -53,7 +55,7 @@ function instrumented(client: pg.PoolClient, pid: number, steps: Step[], explain
     const short = text.replace(/\s+/g, ' ').slice(0, 160);
     const started = performance.now();
     const cpu = backendCpuMs(pid);
-    if (explain && !/^\s*(select set_config|set |begin|commit|rollback)/i.test(text)) {
+    if (explain && !/^\s*(select set_config|select current_setting|set |begin|commit|rollback|savepoint|release|create (unique )?index)/i.test(text)) {
       const reads = /^\s*(select|with\s+\w+\s+as\s+\(\s*select)/i.test(text);
       if (!reads) await query('savepoint explained');
       const planned = await query(`explain (analyze, buffers) ${text}`, values);
@@ -67,6 +69,21 @@ function instrumented(client: pg.PoolClient, pid: number, steps: Step[], explain
     return result;
   };
   return new Proxy(client, { get: (t, p) => (p === 'query' ? wrapped : Reflect.get(t, p)) });
+}
+
+// The file's data rows in a seeded random order (Fisher-Yates), the header first; in memory (~70 MB
+// at 1M rows).
+function shuffleRows(file: string): void {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const header = lines.shift()!;
+  if (lines[lines.length - 1] === '') lines.pop();
+  let seed = 7;
+  for (let i = lines.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const j = seed % (i + 1);
+    [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+  }
+  fs.writeFileSync(file, `${header}\n${lines.join('\n')}\n`);
 }
 
 async function main(): Promise<void> {
@@ -84,6 +101,7 @@ async function main(): Promise<void> {
     const b = path.join(tmp, 'b.csv');
     await generateCsv(a, rows);
     await generateCsv(b, rows, { updatedEvery: argValue('updated-every', 10) });
+    if (flag('shuffled')) shuffleRows(b);
     const totals: Array<{ append: number; merge: number; appendCpuMs: number; mergeCpuMs: number }> = [];
     for (let round = 0; round < rounds; round++) {
       await db.query(`drop schema if exists m cascade; create schema m;

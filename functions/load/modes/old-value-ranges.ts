@@ -39,20 +39,23 @@ function formatted(expression: string, type: TimeColumn['type']): string {
 }
 
 // Select-list items `r<i>_min`, `r<i>_max` over `alias`'s time columns, counting only rows matching
-// `filter` (SQL built from identifiers, never from values).
-export function rangeAggregates(alias: string, columns: readonly TimeColumn[], filter?: string): string[] {
+// `filter` (SQL built from identifiers, never from values). `prefix` in place of `r<i>_` names the
+// items of a one-column list, so several lists with their own filters fit in one select.
+export function rangeAggregates(alias: string, columns: readonly TimeColumn[], filter?: string, prefix?: string): string[] {
   const where = filter ? ` filter (where ${filter})` : '';
   return columns.flatMap((c, i) => {
     const column = `${alias}.${quoteIdentifier(c.name)}`;
-    return [`${formatted(`min(${column})${where}`, c.type)} as r${i}_min`, `${formatted(`max(${column})${where}`, c.type)} as r${i}_max`];
+    const name = prefix ?? `r${i}_`;
+    return [`${formatted(`min(${column})${where}`, c.type)} as ${name}min`, `${formatted(`max(${column})${where}`, c.type)} as ${name}max`];
   });
 }
 
-export function rangesFromRow(columns: readonly TimeColumn[], row: Record<string, unknown> | undefined): TimeRanges {
+export function rangesFromRow(columns: readonly TimeColumn[], row: Record<string, unknown> | undefined, prefix?: string): TimeRanges {
   const ranges: TimeRanges = {};
   columns.forEach((c, i) => {
-    const min = row?.[`r${i}_min`];
-    const max = row?.[`r${i}_max`];
+    const name = prefix ?? `r${i}_`;
+    const min = row?.[`${name}min`];
+    const max = row?.[`${name}max`];
     if (typeof min === 'string' && typeof max === 'string' && min !== '' && max !== '') ranges[c.name] = { min, max };
   });
   return ranges;

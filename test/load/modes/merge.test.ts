@@ -170,6 +170,87 @@ describe('merge', () => {
     expect(await world.rows('prices')).toEqual([{ item: 'a', price: 8 }, { item: 'b', price: 2 }]);
   });
 
+  it('deleteMissing: a missing row another writer updates between the plan and the delete makes the load retry (transient), not keep it', async () => {
+    const pipeline = prices(true);
+    await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Prices.csv', 'item,price\na,1\nb,2\nc,3\n', MON));
+    const table = `${world.schema}.prices`;
+    const client = await world.db.connect();
+    try {
+      await client.query('begin');
+      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+      const racing = new Proxy(client, {
+        get: (t, p) => (p === 'query'
+          ? async (text: string, values?: unknown[]) => {
+            if (/^delete from /.test(text)) await world.db.query(`update ${table} set price = 8 where item = 'c'`);
+            return query(text, values);
+          }
+          : Reflect.get(t, p)),
+      });
+      const written = mergeMode.write({
+        client: racing, schema: world.schema, table: 'prices', columns: ['item', 'price'], rows: 2, rule: { key: ['item'], deleteMissing: true }, newerLoadIds: [],
+        timeColumns: async () => [],
+        copy: (into) => copyStagedFile(client, into, ['item', 'price'], () => Readable.from(['item,price\na,1\nb,2\n'])),
+      });
+      await expect(written).rejects.toMatchObject({ name: 'TransientError', message: expect.stringMatching(/1 of the 1 rows missing from the file were changed by another writer/) });
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+    expect(await world.rows('prices')).toEqual([{ item: 'a', price: 1 }, { item: 'b', price: 2 }, { item: 'c', price: 8 }]);
+  });
+
+  it('merges the same whether the file is in key order (merge join through indexes) or shuffled (hash join), repeats and deleteMissing included', async () => {
+    // A: ids 1..300. B: every 10th changed, 100..109 missing, 301..330 new; `repeat`: id 5 first with a
+    // value that its later row undoes (a key repeats: the unique index fails, the old pass dedupes).
+    const line = (id: number, v: number) => `${id},${v},2024-05-${String(1 + (id % 28)).padStart(2, '0')}`;
+    const a = Array.from({ length: 300 }, (_, i) => line(i + 1, i + 1));
+    const b = Array.from({ length: 330 }, (_, i) => i + 1).filter((id) => id < 100 || id > 109).map((id) => line(id, id % 10 === 0 ? id + 1000 : id));
+    let seed = 3;
+    const shuffled = [...b];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const j = seed % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    const variants = { sorted: b, repeated: [line(5, 77), ...b], shuffled: [line(5, 77), ...shuffled] };
+    const results: Record<string, unknown> = {};
+    for (const [table, file] of Object.entries(variants)) {
+      const pipeline = world.pipelineWith([{ name: table, match: '^Ids', table, mode: 'merge', key: ['id'], deleteMissing: true, types: { id: 'integer', v: 'integer' } }]);
+      await world.load(pipeline, await world.stage(pipeline, `/x/20240506/Ids-${table}.csv`, `id,v,on\n${a.join('\n')}\n`, MON));
+      const client = await world.db.connect();
+      const settings: unknown[][] = [];
+      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+      const watched = new Proxy(client, {
+        get: (t, p) => (p === 'query'
+          ? (text: string, values?: unknown[]) => {
+            if (/set_config/.test(text)) settings.push(values ?? []);
+            return query(text, values);
+          }
+          : Reflect.get(t, p)),
+      });
+      try {
+        await client.query('begin');
+        const outcome = await mergeMode.write({
+          client: watched, schema: world.schema, table, columns: ['id', 'v', 'on'], rows: file.length, rule: { key: ['id'], deleteMissing: true }, newerLoadIds: [],
+          timeColumns: async () => [{ name: 'on', type: 'date' }],
+          copy: (into) => copyStagedFile(client, into, ['id', 'v', 'on'], () => Readable.from([`id,v,on\n${file.join('\n')}\n`])),
+        });
+        const rows = (await client.query(`select id, v, "on"::text from ${world.schema}.${table} order by id`)).rows;
+        results[table] = { counts: { ...outcome.counts, written: undefined }, removedRanges: outcome.removedRanges, rows };
+        // In key order: the plan's statement alone runs with the hash join off, and it is put back.
+        expect(settings).toEqual(table === 'shuffled' ? [] : [['enable_hashjoin', 'off'], ['enable_hashjoin', 'on']]);
+      } finally {
+        await client.query('rollback');
+        client.release();
+      }
+    }
+    expect(results.repeated).toEqual(results.sorted);
+    expect(results.shuffled).toEqual(results.sorted);
+    expect(results.sorted).toMatchObject({ counts: { inserted: 30, updated: 29, unchanged: 261, deleted: 10, supersededKeys: 0 } });
+    expect((results.sorted as { rows: unknown[] }).rows).toHaveLength(320);
+    expect((results.sorted as { rows: unknown[] }).rows[9]).toEqual({ id: 10, v: 1010, on: '2024-05-11' });
+  });
+
   it('a key column may be named like the key pass\'s own columns (n, keys)', async () => {
     const pipeline = world.pipelineWith([{ name: 'tally', match: '^Tally', table: 'tally', mode: 'merge', key: ['n', 'keys'], types: { n: 'text', keys: 'text' } }]);
     await world.load(pipeline, await world.stage(pipeline, '/x/20240506/Tally.csv', 'n,keys,v\na,b,1\n', MON));

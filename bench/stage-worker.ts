@@ -35,6 +35,8 @@ export interface WorkerInput {
 
 export interface WorkerOutput {
   ms: number;
+  // CPU time of this process (user + system) over the same span as `ms`.
+  cpuMs: number;
   maxRssBytes: number;
   // The handler's own timing of its main step ('file loaded' → the load transaction), when logged.
   innerMs?: number;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   };
   const sampler = setInterval(sample, 100);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let rows: number | undefined;
   if (input.stage === 'transform') await transformHandler(ctx, objectFinalizedMessage(input.raw!, input.raw!.size));
   else if (input.stage === 'load') await loadHandler(ctx, stageMessage(input.message!));
@@ -69,11 +72,13 @@ async function main(): Promise<void> {
     rows = await papaparseRows(source.setEncoding('utf8'));
   } else rows = await exceljsRows(input.file!);
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   sample();
   await ctx.close();
   const output: WorkerOutput = {
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     innerMs: lines.find((l) => l.message === 'file loaded' || l.message === 'file transformed')?.ms,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     ...(rows !== undefined ? { rows } : {}),

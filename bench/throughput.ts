@@ -26,8 +26,8 @@ export interface SizeResult {
   csvBytes: number;
   stagedBytes: number;
   // stagingMs: reading the raw object, staging it and publishing (the handler's own 'file transformed' timing).
-  transform: { ms: number; rowsPerSec: number; maxRssMB: number; peaksMB: Record<string, number>; stagingMs?: number };
-  papaparse: { ms: number; rowsPerSec: number; maxRssMB: number };
+  transform: { ms: number; rowsPerSec: number; maxRssMB: number; peaksMB: Record<string, number>; stagingMs?: number; cpuMs: number };
+  papaparse: { ms: number; rowsPerSec: number; maxRssMB: number; cpuMs: number };
   transformVsPapaparse: number;
   // ms: the whole handler (sidecar, transaction, archive, cleanup); transactionMs: its load transaction alone.
   load: { ms: number; rowsPerSec: number; maxRssMB: number; peaksMB: Record<string, number>; transactionMs?: number; transactionRowsPerSec?: number };
@@ -136,8 +136,8 @@ async function benchSize(rows: number, ctx: BenchServers, log: (message: string)
     rows,
     csvBytes,
     stagedBytes,
-    transform: { ms: Math.round(transform.ms), rowsPerSec: rate(transform.ms), maxRssMB: mb(transform.maxRssBytes), peaksMB: peaksMB(transform.peaks), ...(transform.innerMs ? { stagingMs: Math.round(transform.innerMs) } : {}) },
-    papaparse: { ms: Math.round(papaparse.ms), rowsPerSec: rate(papaparse.ms), maxRssMB: mb(papaparse.maxRssBytes) },
+    transform: { ms: Math.round(transform.ms), rowsPerSec: rate(transform.ms), maxRssMB: mb(transform.maxRssBytes), peaksMB: peaksMB(transform.peaks), ...(transform.innerMs ? { stagingMs: Math.round(transform.innerMs) } : {}), cpuMs: Math.round(transform.cpuMs) },
+    papaparse: { ms: Math.round(papaparse.ms), rowsPerSec: rate(papaparse.ms), maxRssMB: mb(papaparse.maxRssBytes), cpuMs: Math.round(papaparse.cpuMs) },
     transformVsPapaparse: round2(papaparse.ms / transform.ms),
     load: {
       ms: Math.round(load.ms), rowsPerSec: rate(load.ms), maxRssMB: mb(load.maxRssBytes), peaksMB: peaksMB(load.peaks),

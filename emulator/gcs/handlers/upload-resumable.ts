@@ -21,6 +21,8 @@ import type { Session } from '../upload-sessions';
 
 /** Cloud Storage persists the chunks of a resumable upload in multiples of 256 KiB. */
 export const CHUNK_QUANTUM = 256 * 1024;
+// Bytes held before a write to the staging file (see the chunk handler below).
+const FLUSH_BYTES = 1024 * 1024;
 
 export async function startResumable(ctx: GcsContext, r: GcsRequest, bucket: string): Promise<void> {
   ctx.state.getBucket(bucket);
@@ -156,6 +158,18 @@ async function receive(ctx: GcsContext, r: GcsRequest, s: Session, range: Conten
   // 308's Range tells the client where to go on, and it resends the rest.
   const final = range.end === undefined || (info.total !== undefined && range.end + 1 >= info.total);
   const keepUpTo = final ? Infinity : Math.floor((range.end! + 1) / CHUNK_QUANTUM) * CHUNK_QUANTUM;
+  // What arrived is written to the staging file a megabyte at a time: one awaited file write per
+  // socket read (~64 KiB) held the request's stream still for every write, so the client's upload
+  // waited on the emulator's disk (the transform bench's staged upload: 0.2 s of its 1.3 s).
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  const flush = async () => {
+    if (heldBytes === 0) return;
+    const bytes = held.length === 1 ? (held[0] as Buffer) : Buffer.concat(held, heldBytes);
+    held = [];
+    heldBytes = 0;
+    await staging.append(bytes);
+  };
   try {
     for await (const raw of r.req as AsyncIterable<Buffer>) {
       let chunk = raw;
@@ -165,13 +179,18 @@ async function receive(ctx: GcsContext, r: GcsRequest, s: Session, range: Conten
         chunk = chunk.subarray(n);
         if (chunk.length === 0) continue;
       }
-      if (staging.size + chunk.length > keepUpTo) chunk = chunk.subarray(0, Math.max(0, keepUpTo - staging.size));
+      const size = staging.size + heldBytes;
+      if (size + chunk.length > keepUpTo) chunk = chunk.subarray(0, Math.max(0, keepUpTo - size));
       if (chunk.length === 0) continue;
       s.hasher.update(chunk);
-      await staging.append(chunk);
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes >= FLUSH_BYTES) await flush();
     }
+    await flush();
   } catch (err) {
     // The connection broke mid-chunk. What arrived stays; the client will ask for the status.
+    await flush();
     await staging.close();
     ctx.logger.debug('gcs resumable chunk interrupted', { uploadId: info.id, persisted: staging.size, err });
     return;

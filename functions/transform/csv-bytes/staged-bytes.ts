@@ -1,12 +1,12 @@
 // The staged CSV as bytes, built in buffers of about PIECE bytes that go to the upload as they fill:
 // byte ranges copied from the source, lines as text (the shared row reader's, encoded in place), and
-// runs of source records that are already staged lines, handed on as they lie (no copy) when long.
+// runs of source records that are already staged lines, copied in one piece each.
 import type { StagedLines } from '../staged-rows';
 
-// One upload write per piece: big enough for few writes, small enough to stay out of the way.
-const PIECE = 64 * 1024;
-// A run of source bytes shorter than this is copied: each piece is a write to the upload.
-const RUN_MIN = 4 * 1024;
+// One upload write per piece. Each write costs the upload stream and the socket a fixed amount
+// (measured on the transform bench, 1M rows: 64 KiB pieces spent 0.2 s in writev, 1 MiB pieces 0.02 s);
+// copying the bytes into pieces this big costs less than writing the source's own chunks as they lie.
+const PIECE = 1024 * 1024;
 
 export class StagedBytes implements StagedLines {
   private buffer = Buffer.allocUnsafe(PIECE);
@@ -18,7 +18,8 @@ export class StagedBytes implements StagedLines {
   private runEnd = 0;
 
   // source[start..end), bytes that are staged as they are, right after what was written before.
-  // Contiguous runs of the same source grow into one; the source must never change afterwards.
+  // Contiguous runs of the same source grow into one copy; the source must not change until the
+  // next write or take().
   run(source: Buffer, start: number, end: number): void {
     if (this.runSource === source && this.runEnd === start) {
       this.runEnd = end;
@@ -35,19 +36,9 @@ export class StagedBytes implements StagedLines {
     if (source === null) return;
     this.runSource = null;
     const length = this.runEnd - this.runStart;
-    if (length < RUN_MIN) {
-      this.room(length);
-      source.copy(this.buffer, this.at, this.runStart, this.runEnd);
-      this.at += length;
-      return;
-    }
-    if (this.at > 0) {
-      // What was written before goes first; the rest of its buffer is used after the run.
-      this.filled.push(this.buffer.subarray(0, this.at));
-      this.buffer = this.buffer.subarray(this.at);
-      this.at = 0;
-    }
-    this.filled.push(source.subarray(this.runStart, this.runEnd));
+    this.room(length);
+    source.copy(this.buffer, this.at, this.runStart, this.runEnd);
+    this.at += length;
   }
 
   // Room for `bytes` more bytes in the current buffer.

@@ -4,6 +4,7 @@
 import iconv from 'iconv-lite';
 import { byteDecoderFor, InvalidBytesError, UnsupportedEncodingError, type ByteDecoder } from './byte-decoder';
 import { notTextReason } from './detect-not-text';
+import { toBuffer } from './peek-head';
 
 export type DetectedBom = 'utf-8' | 'utf-16le' | 'utf-16be';
 
@@ -44,12 +45,6 @@ export function detectBom(head: Buffer): { encoding: DetectedBom; length: number
   return null;
 }
 
-export function toBuffer(chunk: unknown): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (typeof chunk === 'string') return Buffer.from(chunk, 'utf8');
-  throw new TypeError('decodeStream expects a byte stream');
-}
 
 // Reads just enough of the stream to see a BOM and a binary signature (HEAD_BYTES), then decodes
 // chunk by chunk. Bytes that are not valid in the encoding are found by the decoder (byte-decoder.ts):

@@ -17,13 +17,14 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImportRule } from '../../../shared/pipeline-definition';
 import { cutUtf8, firstInvalidOffset } from '../byte-decoder';
-import { detectBom, HEAD_BYTES, toBuffer } from '../decode-stream';
+import { detectBom, HEAD_BYTES } from '../decode-stream';
 import { notTextReason } from '../detect-not-text';
 import { formatCsvField } from '../format-csv-line';
 import type { ColumnTypeInference } from '../infer-column-types';
 import { SAMPLE_CHARS, sniff } from '../parse-csv-stream';
 import { continueCsvCells, parseCsvCells } from '../parsers/csv-cells';
 import { isSourceRowError, type Cell, type ParseFacts, type ParserInput } from '../parsers/file-parser';
+import { readAtLeast, replay, toBuffer } from '../peek-head';
 import { StagedRows, type TransformFileOptions, type TransformSummary } from '../staged-rows';
 import { transformFile } from '../transform-file';
 import { ANOMALY, byteClasses, EDGE, ESCAPED, NEED_MORE, QUOTED, RecordFields, scanRecord, SPECIAL } from './scan-record';
@@ -92,21 +93,9 @@ export async function stageCsvBytes(input: ParserInput, sink: Writable, options:
   };
   const fromStart = async (): Promise<TransformSummary> => {
     bytePathCounts.fromStart++;
-    async function* replay(): AsyncGenerator<Buffer> {
-      try {
-        yield* seen;
-        while (!ended) {
-          const next = await iterator.next();
-          if (next.done) break;
-          yield toBuffer(next.value);
-        }
-      } finally {
-        await iterator.return?.();
-      }
-    }
     let parsed;
     try {
-      parsed = await parseCsvCells({ ...input, bytes: replay() });
+      parsed = await parseCsvCells({ ...input, bytes: replay(seen, iterator, ended) });
     } catch (error) {
       if (!sink.destroyed) sink.destroy();
       throw error;
@@ -306,17 +295,7 @@ async function stageBytes(
       // Otherwise the record's bytes so far and enough new ones to finish even a long record without
       // scanning it again for every chunk.
       const pieces: Buffer[] = [window.subarray(pos), chunk];
-      let added = chunk.length;
-      while (added < carry) {
-        const more = await iterator.next();
-        if (more.done) {
-          final = true;
-          break;
-        }
-        const piece = toBuffer(more.value);
-        pieces.push(piece);
-        added += piece.length;
-      }
+      if (!(await readAtLeast(iterator, pieces, carry - chunk.length))) final = true;
       checked -= pos;
       if (invalidAt >= 0) invalidAt -= pos;
       window = Buffer.concat(pieces);

@@ -18,6 +18,20 @@ const prices = (deleteMissing = false) => world.pipelineWith([
 ]);
 const lineage = async () => Object.fromEntries((await world.db.query(`select item, _sluice_load::text as l from ${world.schema}.prices`)).rows.map((r) => [r.item, r.l]));
 
+// The client, but with `race` run (and committed, by another connection) just before the first
+// statement matching `statement`: a writer outside Sluice acting between merge's plan and its rewrite.
+function racingClient(client: pg.PoolClient, statement: RegExp, race: () => Promise<unknown>): pg.PoolClient {
+  const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+  return new Proxy(client, {
+    get: (t, p) => (p === 'query'
+      ? async (text: string, values?: unknown[]) => {
+        if (statement.test(text)) await race();
+        return query(text, values);
+      }
+      : Reflect.get(t, p)),
+  });
+}
+
 describe('merge', () => {
   it('inserts new keys, updates changed rows only, counts unchanged ones and keeps their lineage', async () => {
     const pipeline = prices();
@@ -148,15 +162,7 @@ describe('merge', () => {
     try {
       await client.query('begin');
       // Just before merge rewrites its changed rows, someone outside Sluice updates one of them and commits.
-      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
-      const racing = new Proxy(client, {
-        get: (t, p) => (p === 'query'
-          ? async (text: string, values?: unknown[]) => {
-            if (/^update /.test(text)) await world.db.query(`update ${table} set price = 8 where item = 'a'`);
-            return query(text, values);
-          }
-          : Reflect.get(t, p)),
-      });
+      const racing = racingClient(client, /^update /, () => world.db.query(`update ${table} set price = 8 where item = 'a'`));
       const written = mergeMode.write({
         client: racing, schema: world.schema, table: 'prices', columns: ['item', 'price'], rows: 2, rule: { key: ['item'], deleteMissing: false }, newerLoadIds: [],
         timeColumns: async () => [],
@@ -177,15 +183,7 @@ describe('merge', () => {
     const client = await world.db.connect();
     try {
       await client.query('begin');
-      const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
-      const racing = new Proxy(client, {
-        get: (t, p) => (p === 'query'
-          ? async (text: string, values?: unknown[]) => {
-            if (/^delete from /.test(text)) await world.db.query(`update ${table} set price = 8 where item = 'c'`);
-            return query(text, values);
-          }
-          : Reflect.get(t, p)),
-      });
+      const racing = racingClient(client, /^delete from /, () => world.db.query(`update ${table} set price = 8 where item = 'c'`));
       const written = mergeMode.write({
         client: racing, schema: world.schema, table: 'prices', columns: ['item', 'price'], rows: 2, rule: { key: ['item'], deleteMissing: true }, newerLoadIds: [],
         timeColumns: async () => [],

@@ -10,17 +10,7 @@ import { bytePathCounts } from '../../../functions/transform/csv-bytes/stage-csv
 import { MalformedFileError } from '../../../functions/transform/malformed-file-error';
 import { csvParser } from '../../../functions/transform/parsers/csv';
 import { transformFile } from '../../../functions/transform/transform-file';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../emulator/seeded-random';
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
@@ -114,7 +104,7 @@ async function outcome(c: Case, path: 'cells' | 'bytes'): Promise<Outcome> {
 describe('the CSV byte path', () => {
   it('stages every generated file as the papaparse path does, or refuses it for the same reason', async () => {
     // More cases, or another seed, for a longer local run: SLUICE_CSV_CASES=30000 SLUICE_CSV_SEED=7.
-    const random = prng(Number(process.env.SLUICE_CSV_SEED ?? 20261201));
+    const random = seededRandom(Number(process.env.SLUICE_CSV_SEED ?? 20261201));
     const before = { ...bytePathCounts };
     let refused = 0;
     for (let i = 0; i < Number(process.env.SLUICE_CSV_CASES ?? 3000); i++) {

@@ -62,3 +62,19 @@ export function longRunningAlertOf(input: { run: RunRecord; limitMinutes: number
     hint: retryHints.cancel(run.runId),
   };
 }
+
+// Destination deliveries that failed for good (a Drive upload refused, a folder gone): one alert per
+// run, naming each. Nothing to rerun: the run's data is loaded; the fix is the destination's.
+export function destinationsAlertOf(input: { pipeline: string; runId: string; runDate?: string; failures: ReadonlyArray<{ destination: string; what: string; error: string }>; dashboardUrl?: string }): Alert {
+  const link = runLink(input.dashboardUrl, input.runId);
+  const n = input.failures.length;
+  return {
+    kind: 'destinations-failed',
+    pipeline: input.pipeline,
+    runId: input.runId,
+    title: `${input.pipeline} run ${input.runId}: ${n} destination deliver${n === 1 ? 'y' : 'ies'} failed${input.runDate ? `, ${input.runDate}` : ''}`,
+    summary: input.failures.map((f) => `${f.what}: ${f.error}`).join('; '),
+    ...(link ? { link } : {}),
+    hint: { command: `npx sluice runs get ${input.runId}`, does: 'shows the run, with each delivery and its error' },
+  };
+}

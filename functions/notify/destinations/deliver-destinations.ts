@@ -4,8 +4,10 @@
 // deliver-all ('settle'): a transient failure retries the notify message (what was delivered is
 // skipped then), a permanent one is recorded on the run. Once every delivery is settled, the ones that
 // failed for good bring exactly one alert for the run (`destinations-alert`), naming each destination
-// and the error, whose text says the fix.
+// and the error, whose text says the fix: by mail, and to the alert webhook when one is declared.
 import type { Logger } from '../../../shared/logger';
+import { alertGroups, webhookUrlOf } from '../alerts/alert-deliveries';
+import { destinationsAlertOf } from '../alerts/run-alerts';
 import type { StageContext } from '../../runtime/context';
 import type { FileRecord, RunRecord } from '../../runtime/run-record';
 import { deliveryRecordOf, type StoredRun } from '../deliver-once';
@@ -50,6 +52,8 @@ export async function deliverDestinations(ctx: StageContext, options: DeliverDes
     return typeof record === 'object' && record.failed ? [{ destination: group.name, what: delivery.describe, error: record.failed }] : [];
   }));
   if (failures.length === 0) return;
-  const alert = destinationAlertDelivery({ pipeline: ctx.pipeline, runId: run.runId, runDate: runDateOf(run), failures }, options.smtp);
-  await deliverAll([{ name: 'destinations alert', deliveries: [alert], onFailure: 'throw' }], { ...common, run: settled ?? run });
+  const runDate = runDateOf(run);
+  const mail = destinationAlertDelivery({ pipeline: ctx.pipeline, runId: run.runId, runDate, failures }, options.smtp);
+  const alert = destinationsAlertOf({ pipeline: ctx.pipeline.name, runId: run.runId, runDate, failures, ...(ctx.dashboardUrl ? { dashboardUrl: ctx.dashboardUrl } : {}) });
+  await deliverAll(alertGroups({ alert, mail, webhook: webhookUrlOf(ctx), name: 'destinations alert' }), { ...common, run: settled ?? run });
 }

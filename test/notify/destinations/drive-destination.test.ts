@@ -16,6 +16,7 @@ import { handleRunComplete } from '../../../functions/notify/run-complete';
 import { objectName } from '../../../shared/object-names';
 import type { DestinationConfig } from '../../../shared/pipeline-definition';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../../support/stage-test-context';
+import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver';
 import { driveOf, type DriveSeed } from './drive-double';
 
 const USER = 'restaurant@example.com';
@@ -27,8 +28,10 @@ let double: GoogleApiDouble;
 let seed: GoogleApiDoubleClient;
 let drive: DriveSeed;
 let localEndpoints: Record<string, unknown>;
+let hooks: WebhookReceiver;
 
 beforeAll(async () => {
+  hooks = await startWebhookReceiver();
   double = await startGoogleApiDouble();
   seed = new GoogleApiDoubleClient(double);
   drive = driveOf(seed);
@@ -40,6 +43,7 @@ beforeAll(async () => {
     secrets: {
       'drive-client-id': 'drive-client', 'drive-client-secret': 'drive-client-secret', 'drive-refresh-token': refreshToken,
       'drive-sa-key': JSON.stringify({ type: 'service_account', client_email: SERVICE_ACCOUNT, private_key: privateKey }),
+      'hook-destinations': hooks.url('/hooks/destinations'),
     },
   });
   localEndpoints = { google: { apiRoot: double.apiRoot, tokenUrl: double.tokenUrl, authUrl: double.authUrl } };
@@ -48,6 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.stop();
   await double?.stop();
+  await hooks?.stop();
 });
 
 const oauth = { kind: 'oauth', clientId: { secret: 'drive-client-id' }, clientSecret: { secret: 'drive-client-secret' }, refreshToken: { secret: 'drive-refresh-token' } } as const;
@@ -196,10 +201,11 @@ describe('Drive destination', () => {
     await h.close();
   });
 
-  it("a service account writing to a My Drive folder: one alert saying why and what to do; the report still goes", async () => {
+  it("a service account writing to a My Drive folder: one alert (mail and webhook) saying why and what to do; the report still goes", async () => {
     const folderId = await drive.createFolder(USER, 'POS personal', undefined, [SERVICE_ACCOUNT]);
     const config: DestinationConfig = { kind: 'drive', folderId, subfolder: '', on: 'fetched', auth: serviceAccount };
-    const h = await stageHarness(world, testPipeline(world, { reports: [report], destinations: [config] }));
+    const alerts = { to: ['ops@example.com'], webhook: { url: { secret: 'hook-destinations' } } };
+    const h = await stageHarness(world, testPipeline(world, { reports: [report], destinations: [config], alerts }));
     const before = (await world.outbox()).length;
     const event = await endedRun(h, 'r-quota', [
       { fileKey: 'f1', path: '20261130/a.csv', content: bytes(100, 7) },
@@ -212,6 +218,12 @@ describe('Drive destination', () => {
     expect(mails[1]!.text).toContain('storageQuotaExceeded');
     expect(mails[1]!.text).toContain('shared drive');
     expect(mails[1]!.text).toContain("auth.kind 'oauth'");
+    // The same alert once to the webhook (notified twice above), with the command that shows the run.
+    const posts = hooks.posts('/hooks/destinations');
+    expect(posts).toHaveLength(1);
+    const posted = (posts[0]!.body as { text: string }).text;
+    expect(posted).toContain('storageQuotaExceeded');
+    expect(posted).toContain('npx sluice runs get r-quota');
     expect(await drive.children(folderId)).toHaveLength(0);
     expect((await h.run('r-quota'))?.notifications?.doneAt).toBeTruthy();
     await h.close();

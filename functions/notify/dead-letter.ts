@@ -18,6 +18,8 @@ import { createFirestoreDeadLetterStore } from '../runtime/firestore-dead-letter
 import { renderOrphanDeadLetterAlert } from './render-alert';
 import { sendOrphanAlert } from './destinations/mail/alert-mail';
 import { smtpUrlOf } from './destinations/mail/mail-delivery';
+import { postAlertWebhook } from './alerts/alert-deliveries';
+import { orphanDeadLetterAlertOf } from './alerts/run-alerts';
 
 export const DEAD_LETTER_SUBSCRIPTION = 'CloudPubSubDeadLetterSourceSubscription';
 export const DEAD_LETTER_DELIVERY_COUNT = 'CloudPubSubDeadLetterSourceDeliveryCount';
@@ -199,6 +201,7 @@ export async function handleDeadLetter(ctx: StageContext, message: IncomingMessa
     log.error('dead letter for no recorded run; alerting', { error, ...detail });
     const mail = renderOrphanDeadLetterAlert({ pipeline: ctx.pipeline, stage, error, messageId: message.messageId, detail });
     await sendOrphanAlert(smtpUrlOf(ctx), mail);
+    await postAlertWebhook(ctx, orphanDeadLetterAlertOf({ pipeline: ctx.pipeline.name, stage, error, detail, ...(ctx.dashboardUrl ? { dashboardUrl: ctx.dashboardUrl } : {}) }), log);
     return;
   }
   if (target.kind === 'run') {

@@ -53,10 +53,13 @@ export async function handleRunComplete(ctx: StageContext, message: RunCompleteM
     const mail = runAlertDelivery({ pipeline: ctx.pipeline, run, summary, files, links: alert }, smtp);
     await deliverAll(alertGroups({ alert, mail, webhook: webhookUrlOf(ctx), name: 'run alert' }), common);
   }
-  const reports = reportMailDeliveries(ctx, run, summary, smtp, log);
-  await deliverAll([{ name: 'report mail', deliveries: reports, onFailure: 'throw' }], common);
+  const reports = reportMailDeliveries(ctx, run, summary, smtp, log, webhookUrlOf(ctx));
+  await deliverAll([
+    { name: 'report mail', deliveries: reports.mails, onFailure: 'throw' },
+    ...(reports.webhooks.length > 0 ? [{ name: 'report query alert webhook', deliveries: reports.webhooks, onFailure: 'settle' as const }] : []),
+  ], common);
   // Every report this run was owed has gone out: watchers (npm start, tests, the ops surface) wait for this.
-  if (reports.length > 0 && !run.notifications?.reportSentAt) await ctx.runs.markReportsSent(runId);
+  if (reports.mails.length > 0 && !run.notifications?.reportSentAt) await ctx.runs.markReportsSent(runId);
   await deliverDestinations(ctx, { run, files, leaseMs, logger: log, smtp, ...(options.destinations ? { destinations: options.destinations } : {}) });
   if (!run.notifications?.doneAt) {
     await removeStagedLeftovers(ctx, runId, files);

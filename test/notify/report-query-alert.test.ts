@@ -1,17 +1,22 @@
 // A report whose query fails still goes out, saying so, and its failure reaches the alert list once:
-// the real notify handler, PostgreSQL and SMTP server of the local cloud.
+// by mail and to the alert webhook. The real notify handler, PostgreSQL and SMTP server of the local
+// cloud, a webhook receiver on loopback.
 import { readFile } from 'node:fs/promises';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleNotify } from '../../functions/notify/handler';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 let world: StageTestWorld;
 let h: StageHarness;
+let hooks: WebhookReceiver;
 
 beforeAll(async () => {
-  world = await startStageTestWorld({ label: 'rqa', database: true, smtp: true });
+  hooks = await startWebhookReceiver();
+  world = await startStageTestWorld({ label: 'rqa', database: true, smtp: true, secrets: { 'hook-rqa': hooks.url('/hooks/rqa') } });
   h = await stageHarness(world, testPipeline(world, {
+    alerts: { to: ['ops@example.com'], webhook: { url: { secret: 'hook-rqa' } } },
     reports: [
       { name: 'ok-report', subject: 'Fine', to: ['managers@example.com'], when: 'always', queries: [{ title: 'one', sql: 'select 1 as n' }] },
       {
@@ -25,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
   await world?.stop();
+  await hooks?.stop();
 });
 
 async function mailsAfter(before: number): Promise<ParsedMail[]> {
@@ -55,5 +61,14 @@ describe('a report query that fails', () => {
     const deliveries = run?.notifications?.deliveries ?? {};
     expect(deliveries['report-0-query-alert']).toMatchObject({ sent: false });
     expect(deliveries['report-1-query-alert']).toMatchObject({ sent: true, failedQueries: 1 });
+
+    // The webhook: the failing report's alert once; the report without failures posts nothing.
+    const posts = hooks.posts('/hooks/rqa');
+    expect(posts).toHaveLength(1);
+    const posted = (posts[0]!.body as { text: string }).text;
+    expect(posted).toContain("report 'broken-report': 1 query(ies) failed");
+    expect(posted).toContain('no_such_table');
+    expect(deliveries['report-0-query-alert-webhook']).toMatchObject({ sent: false });
+    expect(deliveries['report-1-query-alert-webhook']).toMatchObject({ status: 200 });
   });
 });

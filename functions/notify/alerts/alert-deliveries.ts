@@ -4,6 +4,8 @@
 // never blocks the mail or anything after it; a 5xx or 429 releases its claim and the message is
 // retried, the mail being already recorded and not sent again. Each is claimed under its own key, so
 // each (run, alert kind, channel) goes out once.
+import { errorMessage, isPermanent } from '../../../shared/errors';
+import type { Logger } from '../../../shared/logger';
 import type { StageContext } from '../../runtime/context';
 import type { DeliveryGroup } from '../destinations/deliver-all';
 import type { Delivery } from '../destinations/destination';
@@ -44,4 +46,17 @@ export function alertGroups(input: { alert: Alert; mail: Delivery; webhook: Webh
   const groups: DeliveryGroup[] = [{ name: input.name, deliveries: [input.mail], onFailure: 'throw' }];
   if (input.webhook) groups.push({ name: `${input.name} webhook`, deliveries: [webhookDelivery(input.alert, webhookKeyOf(input.mail.key), input.webhook)], onFailure: 'settle' });
   return groups;
+}
+
+// For an alert with no run record to claim on (a missed schedule, a dead letter of no run): after its
+// mail went out, the webhook once, best effort: a refusal or an outage is logged at ERROR, never a
+// second mail.
+export async function postAlertWebhook(ctx: Pick<StageContext, 'pipeline' | 'secrets'>, alert: Alert, log: Logger): Promise<void> {
+  const webhook = webhookUrlOf(ctx);
+  if (!webhook) return;
+  try {
+    await postWebhook(await webhook(), slackMessageOf(alert));
+  } catch (error) {
+    log.error(`${alert.kind} alert webhook not delivered; the mail went out`, { error: errorMessage(error), permanent: isPermanent(error) });
+  }
 }

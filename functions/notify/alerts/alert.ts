@@ -3,7 +3,7 @@
 // for every kind, so each channel renders it once and no kind can forget the link or the hint.
 import { DASHBOARD_PATH } from '../../ops/routes';
 
-export type AlertKind = 'run-failed' | 'run-partial' | 'long-running' | 'missed-schedule' | 'destinations-failed';
+export type AlertKind = 'run-failed' | 'run-partial' | 'long-running' | 'missed-schedule' | 'destinations-failed' | 'report-query-failed' | 'dead-letter';
 
 export interface Alert {
   kind: AlertKind;

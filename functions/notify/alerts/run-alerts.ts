@@ -1,7 +1,7 @@
 // The alerts about one run: it failed as a whole, it ended partial or failed, it has been running
 // longer than the pipeline allows. Pure: built from the run as notify or the watchdog read it.
 import type { RunRecord } from '../../runtime/run-record';
-import { retryHints, runLink, type Alert } from './alert';
+import { pipelineLink, retryHints, runLink, type Alert } from './alert';
 
 // A failure before any file was fetched leaves nothing for `--failed` to pick: the whole run again.
 const rerunHint = (runId: string, stage: string) =>
@@ -76,5 +76,34 @@ export function destinationsAlertOf(input: { pipeline: string; runId: string; ru
     summary: input.failures.map((f) => `${f.what}: ${f.error}`).join('; '),
     ...(link ? { link } : {}),
     hint: { command: `npx sluice runs get ${input.runId}`, does: 'shows the run, with each delivery and its error' },
+  };
+}
+
+// A report mailed with queries that failed (shown as failed in it): the fix is the query's.
+export function reportQueryAlertOf(input: { pipeline: string; runId: string; reportName: string; failures: ReadonlyArray<{ title: string; error: string }>; dashboardUrl?: string }): Alert {
+  const link = runLink(input.dashboardUrl, input.runId);
+  return {
+    kind: 'report-query-failed',
+    pipeline: input.pipeline,
+    runId: input.runId,
+    title: `${input.pipeline} run ${input.runId}: report '${input.reportName}': ${input.failures.length} query(ies) failed`,
+    summary: `${input.failures.map((f) => `${f.title}: ${f.error}`).join('; ')}. Fix the query in the pipeline definition (reports → queries); it runs again with the next run.`,
+    ...(link ? { link } : {}),
+    hint: { command: `npx sluice runs get ${input.runId}`, does: 'shows the run and what its notify stage sent' },
+  };
+}
+
+// A stage gave up on a message that belongs to no recorded run (so no run to fail or rerun): the
+// dead letter is kept, and the command lists it.
+export function orphanDeadLetterAlertOf(input: { pipeline: string; stage: string; error: string; detail: Record<string, unknown>; dashboardUrl?: string }): Alert {
+  const link = pipelineLink(input.dashboardUrl, input.pipeline);
+  const detail = Object.entries(input.detail).map(([key, value]) => `${key} ${String(value)}`).join(', ');
+  return {
+    kind: 'dead-letter',
+    pipeline: input.pipeline,
+    title: `${input.pipeline}: a ${input.stage} message was given up`,
+    summary: `Stage ${input.stage} gave up on a message that belongs to no recorded run: ${input.error}${detail ? ` (${detail})` : ''}`,
+    ...(link ? { link } : {}),
+    hint: { command: `npx sluice dlq list --pipeline ${input.pipeline} --stage ${input.stage}`, does: 'lists the kept dead letters, to replay or purge' },
   };
 }

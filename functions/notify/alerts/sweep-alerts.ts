@@ -1,7 +1,7 @@
 // The watchdog's two alerts (sweep.ts calls them each sweep): runs going longer than
 // alerts.longRunningMinutes, once per run (deliver-once key `long-running-alert`, on the run record);
 // schedule fire times with no run, once per fire time (PipelineStateStore.claimScheduleCheck).
-import { errorMessage, isPermanent } from '../../../shared/errors';
+import { errorMessage } from '../../../shared/errors';
 import type { StageContext } from '../../runtime/context';
 import type { PipelineStateStore } from '../../runtime/pipeline-state-store';
 import type { RunRecord } from '../../runtime/run-record';
@@ -10,13 +10,11 @@ import { deliveryLeaseMs, wasDelivered } from '../deliver-once';
 import { deliverAll } from '../destinations/deliver-all';
 import { LONG_RUNNING_ALERT_KEY, longRunningAlertDelivery } from '../destinations/mail/alert-mail';
 import { smtpUrlOf } from '../destinations/mail/mail-delivery';
-import { postWebhook } from '../destinations/webhook/post-webhook';
 import { renderAlertMail } from '../render-alert';
 import { sendMail } from '../send-mail';
-import { alertGroups, webhookUrlOf } from './alert-deliveries';
+import { alertGroups, postAlertWebhook, webhookUrlOf } from './alert-deliveries';
 import { fireTimesToJudge, missedScheduleAlertOf, missedScheduleMessageId, pausedAt, runStartedFor, sweepIntervalMinutes } from './missed-schedule';
 import { isLongRunning, longRunningAlertOf } from './run-alerts';
-import { slackMessageOf } from './slack-message';
 
 type SweepContext = Pick<StageContext, 'pipeline' | 'secrets' | 'firestore' | 'stage' | 'logger' | 'dashboardUrl'>;
 
@@ -92,12 +90,6 @@ async function sendMissedScheduleAlert(ctx: SweepContext, deps: MissedScheduleDe
     throw error;
   }
   log.warn('schedule fire time missed; alerted', { pipeline: ctx.pipeline.name });
-  const webhook = webhookUrlOf(ctx);
-  if (!webhook) return;
-  try {
-    await postWebhook(await webhook(), slackMessageOf(alert));
-  } catch (error) {
-    log.error('missed-schedule alert webhook not delivered; the mail went out', { error: errorMessage(error), permanent: isPermanent(error) });
-  }
+  await postAlertWebhook(ctx, alert, log);
 }
 

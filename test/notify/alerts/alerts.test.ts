@@ -3,7 +3,7 @@
 // the exact retry command, whatever notify or the watchdog is delivered twice; a webhook answering 500
 // is retried without a second mail, one answering 400 is recorded failed without blocking the mail;
 // a long-running run is alerted once; a missed schedule once per fire time, and never when a run (even
-// a paused pipeline's skipped one) started in time.
+// a paused pipeline's skipped one) started in time; a dead letter of no recorded run by mail and webhook.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -14,11 +14,12 @@ import { createFirestorePipelineStateStore } from '../../../functions/runtime/fi
 import { createFirestoreRunStore } from '../../../functions/runtime/firestore-run-store';
 import type { PipelineStateStore } from '../../../functions/runtime/pipeline-state-store';
 import type { PipelineInput } from '../../../shared/pipeline-definition';
+import { pushSubscriptionName } from '../../../shared/topology';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../../support/stage-test-context';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver';
 
 const DASHBOARD = 'https://ops.example.test/ui/';
-const HOOKS = ['fail', 'partial', 'retry', 'refused', 'long', 'missed', 'in-time'] as const;
+const HOOKS = ['fail', 'partial', 'retry', 'refused', 'long', 'missed', 'in-time', 'orphan'] as const;
 
 let world: StageTestWorld;
 let hooks: WebhookReceiver;
@@ -213,5 +214,26 @@ describe('a missed schedule', () => {
     expect((await handleSweep(h.context('notify'), sweepOf(h, 'f2'), { now, pipelineState: state })).missedSchedules).toEqual(['2026-11-20T06:00:00.000Z']);
     expect((await handleSweep(h.context('notify'), sweepOf(h, 'f3'), { now, pipelineState: state })).missedSchedules).toEqual([]);
     expect((await mailsSince(before)).map((m) => m.messageId)).toEqual([`<${h.pipeline.name}.20261120T060000000Z.missed-schedule@sluice>`]);
+  });
+});
+
+describe('a dead letter of no recorded run', () => {
+  it('is alerted by mail and by webhook, with the command that lists the kept dead letters', async () => {
+    const h = await harness('orphan');
+    const before = (await world.outbox()).length;
+    await h.deliver(
+      'notify', handleNotify,
+      { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'schedule', date: '2026-11-21' },
+      {
+        attributes: { CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, 'fetch')}`, CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+        messageId: 'dl-orphan-hook',
+      },
+    );
+    expect((await mailsSince(before)).map((m) => m.messageId)).toEqual(['<dl-orphan-hook.dead-letter@sluice>']);
+    const posts = hooks.posts('/hooks/orphan');
+    expect(posts).toHaveLength(1);
+    expect(text(posts[0]!)).toContain('gave up after 5 attempts in fetch');
+    expect(text(posts[0]!)).toContain(`npx sluice dlq list --pipeline ${h.pipeline.name} --stage fetch`);
+    expect(text(posts[0]!)).toContain(`${DASHBOARD}#/pipelines/${h.pipeline.name}`);
   });
 });

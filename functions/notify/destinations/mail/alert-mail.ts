@@ -1,10 +1,10 @@
 // The alert mails as deliveries: a run that ended partial or failed (`alertSentAt`), a run that failed
 // as a whole (`failureAlertSentAt`), a run still going past alerts.longRunningMinutes
 // (`long-running-alert`), and the one alert about destinations that could not be delivered to
-// (`destinations-alert`). The first three also go to the webhook when one is declared
-// (alerts/alert-deliveries.ts). An alert needs no database, so it never waits for one. A dead letter of
-// no recorded run has nothing to claim on: it is sent straight away (sendOrphanAlert), as the only
-// record there is.
+// (`destinations-alert`). Each also goes to the webhook when one is declared (alerts/alert-deliveries.ts).
+// An alert needs no database, so it never waits for one. A dead letter of no recorded run has nothing
+// to claim on: it is sent straight away (sendOrphanAlert), as the only record there is, then posted to
+// the webhook best effort (postAlertWebhook).
 import type { Pipeline } from '../../../../shared/pipeline-definition';
 import type { FileRecord, RunRecord } from '../../../runtime/run-record';
 import type { Alert } from '../../alerts/alert';

@@ -34,6 +34,7 @@ import { StagedBytes } from './staged-bytes';
 export const bytePathCounts = { fromStart: 0, staged: 0, handedOver: 0 };
 
 const LF = 0x0a;
+const BYTE_DELIMITERS = [',', ';', '\t', '|'];
 const COMMA = 0x2c;
 const DEFAULT_MAX_RECORD_CHARS = 16 * 1024 * 1024;
 // A record cut by a chunk's edge shorter than this is finished on its own (see output()).
@@ -121,7 +122,9 @@ export async function stageCsvBytes(input: ParserInput, sink: Writable, options:
     const whole = ended ? text.length : cutUtf8(text);
     if (!isUtf8(text.subarray(0, whole))) return await fromStart();
     const sniffed = sniff(text.toString('utf8', 0, whole), { delimiter: rule.csv.delimiter, quote: '"' });
-    if (sniffed.linebreak === '\r') return await fromStart();
+    // The delimiters it reads are the four the sniffer detects (a declared one may be any character,
+    // even one UTF-8 writes in two bytes), and records split at LF.
+    if (sniffed.linebreak === '\r' || !BYTE_DELIMITERS.includes(sniffed.delimiter)) return await fromStart();
     const facts: ParseFacts = { format: 'csv', encoding: bom ? 'utf-8' : rule.csv.encoding, bom: bom ? 'utf-8' : null, delimiter: sniffed.delimiter };
     return await stageBytes(input, text, ended, iterator, sniffed.delimiter, facts, sink, options);
   } catch (error) {

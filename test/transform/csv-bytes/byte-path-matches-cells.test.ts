@@ -125,3 +125,15 @@ describe('the CSV byte path', () => {
     expect(refused).toBeGreaterThan(100);
   });
 });
+
+describe('the CSV byte path and a declared delimiter outside , ; tab |', () => {
+  it('leaves the file to the papaparse path (a character UTF-8 writes in two bytes splits there alone)', async () => {
+    const rule = importRuleSchema.parse({ name: 'r', match: '.*', table: 't', csv: { delimiter: '§' } });
+    const c = { bytes: Buffer.from('a§b\nx§ÿ\n', 'utf8'), rule, chunk: 3 };
+    const before = bytePathCounts.fromStart;
+    const bytes = await outcome(c, 'bytes');
+    expect(bytePathCounts.fromStart).toBe(before + 1);
+    expect(bytes).toEqual(await outcome(c, 'cells'));
+    expect((bytes as { staged: string }).staged).toBe(Buffer.from('a,b\nx,ÿ\n', 'utf8').toString('latin1'));
+  });
+});

@@ -10,7 +10,7 @@ import { formatCsvLine, formatTypedCsvLine } from './format-csv-line';
 import { headerRowChoice, nonEmptyCells, type HeaderRowChoice } from './header-row';
 import { ColumnTypeInference, type TimeRange } from './infer-column-types';
 import { MalformedFileError } from './malformed-file-error';
-import type { Cell, ParseFacts, SourceRowError } from './parsers/file-parser';
+import { isSourceRowError, type Cell, type ParseFacts, type SourceRowError } from './parsers/file-parser';
 import { stagedColumnsOf } from './staged-columns';
 
 export interface TransformSummary {
@@ -115,6 +115,22 @@ export class StagedRows {
   rowName(sourceRow: number): string {
     const row = this.dataRow(sourceRow);
     return !this.headerless && this.headerRow > 1 ? `row ${row} (source row ${sourceRow})` : `row ${row}`;
+  }
+
+  // The next row of the source, as cells: offered as the header until there is one, then taken as
+  // data. false: the data ended (rows.stopAtEmptyRow) and no more rows are to be read.
+  next(row: Cell[], sourceRow: number, mayHoldNul: boolean): boolean {
+    if (this.columns === null) {
+      this.offerHeader(row, sourceRow);
+      return true;
+    }
+    return this.take(row, sourceRow, mayHoldNul);
+  }
+
+  // What a reader throws for an error met while reading: a parser's SourceRowError in the user's
+  // terms (fromSourceRowError), anything else as it is.
+  reported(error: unknown): unknown {
+    return isSourceRowError(error) ? this.fromSourceRowError(error) : error;
   }
 
   // A row above or at the header (no columns yet): the header when the rule's choice says so.

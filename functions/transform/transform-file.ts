@@ -5,7 +5,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ImportRule } from '../../shared/pipeline-definition';
-import { isSourceRowError, type Cell, type ParsedFile } from './parsers/file-parser';
+import type { Cell, ParsedFile } from './parsers/file-parser';
 import { StagedRows, type StagedLines, type TransformFileOptions, type TransformSummary } from './staged-rows';
 
 export type { TransformFileOptions, TransformSummary } from './staged-rows';
@@ -47,8 +47,7 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
         for (let r = 0; r < batchRows.length; r++) {
           const row = batchRows[r] as Cell[];
           const sourceRow = batch.firstRow + r;
-          if (rows.columns === null) rows.offerHeader(row, sourceRow);
-          else if (!rows.take(row, sourceRow, mayHoldNul)) break reading;
+          if (!rows.next(row, sourceRow, mayHoldNul)) break reading;
           if (lines.buffer.length >= FLUSH_CHARS) {
             yield lines.buffer;
             lines.buffer = '';
@@ -56,8 +55,7 @@ async function transformInto(parsed: ParsedFile, rule: ImportRule, sink: Writabl
         }
       }
     } catch (error) {
-      if (isSourceRowError(error)) throw rows.fromSourceRowError(error);
-      throw error;
+      throw rows.reported(error);
     }
     rows.end();
     if (lines.buffer) yield lines.buffer;

@@ -19,11 +19,10 @@ import type { ImportRule } from '../../../shared/pipeline-definition';
 import { cutUtf8, firstInvalidOffset } from '../byte-decoder';
 import { detectBom, HEAD_BYTES } from '../decode-stream';
 import { notTextReason } from '../detect-not-text';
-import { formatCsvField } from '../format-csv-line';
 import type { ColumnTypeInference } from '../infer-column-types';
 import { SAMPLE_CHARS, sniff } from '../parse-csv-stream';
 import { continueCsvCells, parseCsvCells } from '../parsers/csv-cells';
-import { isSourceRowError, type Cell, type ParseFacts, type ParserInput } from '../parsers/file-parser';
+import type { Cell, ParseFacts, ParserInput } from '../parsers/file-parser';
 import { readAtLeast, replay, toBuffer } from '../peek-head';
 import { StagedRows, type TransformFileOptions, type TransformSummary } from '../staged-rows';
 import { transformFile } from '../transform-file';
@@ -112,13 +111,13 @@ export async function stageCsvBytes(input: ParserInput, sink: Writable, options:
     const bom = detectBom(head);
     if (bom ? bom.encoding !== 'utf-8' : !isUtf8Label(rule.csv.encoding) || notTextReason(head, rule.csv.encoding) !== null) return await fromStart();
     // The sample the delimiter and line break are judged from: at least SAMPLE_CHARS characters.
-    let chars = charsOf(head) - (bom ? 1 : 0);
+    let chars = charsOf(head) - (bom ? 1 : 0); // the BOM is one character
     while (chars < SAMPLE_CHARS && !ended) {
       if (!(await readSeen())) break;
       chars += charsOf(seen[seen.length - 1] as Buffer);
     }
     head = Buffer.concat(seen);
-    const text = head.subarray(bom ? 3 : 0);
+    const text = head.subarray(bom?.length ?? 0);
     const whole = ended ? text.length : cutUtf8(text);
     if (!isUtf8(text.subarray(0, whole))) return await fromStart();
     const sniffed = sniff(text.toString('utf8', 0, whole), { delimiter: rule.csv.delimiter, quote: '"' });
@@ -219,13 +218,9 @@ async function stageBytes(
   // One record, window[pos..next): the header (or a row above it), a plain row staged from its
   // bytes, or any other row as cells. false: the data ended (rows.stopAtEmptyRow).
   const record = (window: Buffer, pos: number, next: number, sourceRow: number): boolean => {
-    if (rows.columns === null) {
-      rows.offerHeader(cellsOf(window), sourceRow);
-      return true;
-    }
-    const plain = sawNul ? false : stagePlain(window, pos, next, sourceRow);
+    const plain = rows.columns === null || sawNul ? false : stagePlain(window, pos, next, sourceRow);
     if (plain === 'stop') return false;
-    return plain || rows.take(cellsOf(window), sourceRow, sawNul);
+    return plain || rows.next(cellsOf(window), sourceRow, sawNul);
   };
 
   // The reader's rows, fed to the upload as the buffers fill.
@@ -313,9 +308,7 @@ async function stageBytes(
         const mayHoldNul = sawNul || rest.mayHoldNul;
         for (let r = 0; r < batch.rows.length; r++) {
           const row = batch.rows[r] as Cell[];
-          const at = batch.firstRow + r;
-          if (rows.columns === null) rows.offerHeader(row, at);
-          else if (!rows.take(row, at, mayHoldNul)) break reading;
+          if (!rows.next(row, batch.firstRow + r, mayHoldNul)) break reading;
           if (out.pending > 0) yield* out.take(false);
         }
       }
@@ -331,8 +324,7 @@ async function stageBytes(
     try {
       yield* output();
     } catch (error) {
-      if (isSourceRowError(error)) throw rows.fromSourceRowError(error);
-      throw error;
+      throw rows.reported(error);
     }
   }
 

@@ -7,7 +7,10 @@ import { MalformedFileError } from '../malformed-file-error';
 // Excel's own limit; a file claiming more rows is not one Excel wrote, and filling the gap up to an
 // absurd row number would only cost memory.
 export const MAX_SHEET_ROWS = 1_048_576;
-const BATCH_ROWS = 1000;
+// Small enough that a batch is staged before the young generation is collected twice: rows kept
+// longer are promoted to the old generation and die there, which grew the transform's heap until a
+// full GC (1,000 rows: peak RSS 272 MB on the 200k-row bench, 250: 226 MB, and faster).
+const BATCH_ROWS = 250;
 
 export class RowBatcher {
   private rows: Cell[][] = [];

@@ -215,6 +215,18 @@ describe('the worksheet byte scanner', () => {
     expect(refused).toBeLessThan(cases * 0.5);
   }, 120_000);
 
+  it.each([
+    ['Excel', '<row r="1" spans="1:3" x14ac:dyDescent="0.25"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" t="str"><f>A1&amp;"x"</f><v>Espressox</v></c><c r="C1" s="2"><f t="shared" ref="C1:C2" si="0"/><v>45537</v></c></row><row r="2" ht="30" customHeight="1"><c r="A2" cm="1"><f t="array" ref="A2:A3">SEQUENCE(2)</f><v>1</v></c><c r="C2" s="2"><f t="shared" si="0"/><v>45538</v></c></row>'],
+    ['LibreOffice', '<row r="1" customFormat="false" ht="12.8" hidden="false" customHeight="false" outlineLevel="0" collapsed="false"><c r="A1" s="0" t="s"><v>2</v></c><c r="B1" s="0" t="n"><v>3.25</v></c><c r="C1" s="0" t="b"><v>1</v></c></row><row r="2" hidden="true"><c r="A2" t="e"><v>#N/A</v></c></row>'],
+    ['a streaming writer', '<row r="1"><c r="A1" t="inlineStr"><is><t xml:space="preserve"> Zoë &amp; 日本語 </t></is></c><c r="B1" t="d"><v>2024-02-29</v></c></row>\n<row r="2"/>\n'],
+  ])('reads the rows %s writes itself, without handing over', async (_, rows) => {
+    const xml = `<worksheet xmlns:x14ac="x"><sheetData>${rows}</sheetData></worksheet>`;
+    const scanned = { rows: 0 };
+    const outcome = await read({ bytes: Buffer.from(xml), chunk: 7 }, true, scanned);
+    expect(outcome).toEqual(await read({ bytes: Buffer.from(xml), chunk: 7 }, false, { rows: 0 }));
+    expect(scanned.rows).toBe(2);
+  });
+
   it('hands the rows over at the first it cannot read, and reads none twice', async () => {
     const xml = '<worksheet><sheetData><row r="1"><c t="e"><v>#N/A</v></c></row><row r="2"><c t="e"><v>#N/A</v></c><!-- x --></row><row r="3"><c><v>1</v></c></row></sheetData></worksheet>';
     const scanned = { rows: 0 };

@@ -22,6 +22,11 @@ afterAll(async () => {
 });
 
 const exists = async (name: string) => (await world.clients.storage.bucket(world.bucket).file(name).exists())[0];
+// A manual run of 2026-11-21 that expects one file.
+const startOneFileRun = async (runId: string, messageId: string) => {
+  await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'manual', messageId, dates: ['2026-11-21'] });
+  await h.runs.setExpectedFiles(runId, 1);
+};
 const put = (name: string) => world.clients.storage.bucket(world.bucket).file(name).save('x', { resumable: false });
 
 describe('run cleanup', () => {
@@ -30,8 +35,7 @@ describe('run cleanup', () => {
     const path = '20261121/Items-A.csv';
     const location = { pipeline: h.pipeline.name, runId, path };
     const before = h.events.length;
-    await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'manual', messageId: 't', dates: ['2026-11-21'] });
-    await h.runs.setExpectedFiles(runId, 1);
+    await startOneFileRun(runId, 't');
     // Two transform attempts: the first was killed after writing its CSV, the second wrote both.
     await h.runs.stageStarted(runId, 'fa', 'transform', { name: path, stagedToken: 'aaaaaaaaaaaa' });
     await h.runs.stageStarted(runId, 'fa', 'transform', { name: path, stagedToken: 'bbbbbbbbbbbb' });
@@ -51,8 +55,7 @@ describe('run cleanup', () => {
     const runId = 'r-failed-midway';
     const location = { pipeline: h.pipeline.name, runId, path: '20261121/Items-B.csv' };
     const before = h.events.length;
-    await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'manual', messageId: 't2', dates: ['2026-11-21'] });
-    await h.runs.setExpectedFiles(runId, 1);
+    await startOneFileRun(runId, 't2');
     await h.runs.stageStarted(runId, 'fb', 'transform', { name: location.path, stagedToken: 'cccccccccccc' });
     await put(stagedDataName(location, 'cccccccccccc'));
     await h.context('notify').failRun(runId, 'stalled: test');
@@ -66,8 +69,7 @@ describe('run cleanup', () => {
     const path = '20261121/Items-C.csv';
     const location = { pipeline: h.pipeline.name, runId, path };
     const before = h.events.length;
-    await h.runs.startRun(runId, { pipeline: h.pipeline.name, trigger: 'manual', messageId: 't3', dates: ['2026-11-21'] });
-    await h.runs.setExpectedFiles(runId, 1);
+    await startOneFileRun(runId, 't3');
     await h.runs.stageStarted(runId, 'fc', 'transform', { name: path, stagedToken: 'dddddddddddd' });
     await h.runs.stageStarted(runId, 'fc', 'transform', { name: path, stagedToken: 'eeeeeeeeeeee' });
     const stale = stagedDataName(location, 'dddddddddddd');

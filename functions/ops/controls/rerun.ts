@@ -155,11 +155,7 @@ async function rawCopiesOf(deps: OpsDeps, parent: RunRecord, files: FileRecord[]
 // Takes the queued run over as fetch would, copies the raw objects into its raw area (each starts
 // transform through the bucket notification) and then tells it how many files it has.
 async function startFromRaw(deps: OpsDeps, pipeline: Pipeline, parent: RunRecord, runId: string, copies: RawCopy[], caller: Caller, logicalDate: string | undefined): Promise<void> {
-  const start = {
-    pipeline: pipeline.name, trigger: 'retry' as const, messageId: `rerun-${runId}`, dates: [...parent.dates], actor: caller.principal,
-    ...(logicalDate !== undefined ? { logicalDate } : {}),
-  };
-  await deps.runs.startRun(runId, start);
+  await deps.runs.startRun(runId, rerunStart(pipeline, parent, runId, caller, logicalDate));
   const bucket = deps.storage.bucket(deps.bucket);
   try {
     for (const copy of copies) {
@@ -173,6 +169,14 @@ async function startFromRaw(deps: OpsDeps, pipeline: Pipeline, parent: RunRecord
   }
   const { runComplete } = await deps.runs.setExpectedFiles(runId, copies.length);
   if (runComplete) await announceRunComplete(deps, pipeline.name, runId);
+}
+
+// The rerun's start, as fetch would record it: a retry of the parent's dates, by the caller.
+function rerunStart(pipeline: Pipeline, parent: RunRecord, runId: string, caller: Caller, logicalDate: string | undefined) {
+  return {
+    pipeline: pipeline.name, trigger: 'retry' as const, messageId: `rerun-${runId}`, dates: [...parent.dates], actor: caller.principal,
+    ...(logicalDate !== undefined ? { logicalDate } : {}),
+  };
 }
 
 // ---- from load ----
@@ -212,11 +216,7 @@ async function stagedObjectsExist(deps: OpsDeps, message: StagedMessage): Promis
 // Takes the queued run over, names its files (as transform would), tells it how many it has and
 // sends each file's staged message, now for this run, to load.
 async function startFromStaged(deps: OpsDeps, pipeline: Pipeline, parent: RunRecord, runId: string, copies: StagedCopy[], caller: Caller, logicalDate: string | undefined): Promise<void> {
-  const start = {
-    pipeline: pipeline.name, trigger: 'retry' as const, messageId: `rerun-${runId}`, dates: [...parent.dates], actor: caller.principal,
-    ...(logicalDate !== undefined ? { logicalDate } : {}),
-  };
-  await deps.runs.startRun(runId, start);
+  await deps.runs.startRun(runId, rerunStart(pipeline, parent, runId, caller, logicalDate));
   for (const { file, message } of copies) await deps.runs.nameFile(runId, message.fileKey, file.name);
   const { runComplete } = await deps.runs.setExpectedFiles(runId, copies.length);
   if (runComplete) await announceRunComplete(deps, pipeline.name, runId);

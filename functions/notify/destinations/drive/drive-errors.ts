@@ -1,7 +1,7 @@
 // Drive API failures → what they mean for a delivery, with the fix in the words a person reads in the
 // alert. Read by shape (status, Google's `errors[0].reason`), never by instanceof; the message keeps
 // only the status, the reason and Google's own words, never a request (which carries the token).
-import { PermanentError, TransientError } from '../../../../shared/errors';
+import { PermanentError } from '../../../../shared/errors';
 import { redact } from '../../../../shared/redact';
 import { classifyGoogleError } from '../../../runtime/google-auth/google-api-errors';
 

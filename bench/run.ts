@@ -35,6 +35,11 @@ import { benchXlsx, formatXlsx, type XlsxPart } from './xlsx';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
+// Every part runs on the local cloud, where no metadata server exists: without this, google-auth
+// probes for one (a request that would leave loopback) and prints a MetadataLookupWarning. The
+// workers and scripts the parts start inherit it.
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+
 // The bundle part runs as the scripts it always was, in their own processes.
 function runScript(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -64,12 +64,16 @@ async function main(): Promise<number> {
   const cloud = await startLocalCloud({ dataDir, env: process.env, logger });
   const { endpoints } = cloud;
   say(`local cloud up in ${cloud.coldStartMs} ms`);
-  writeEnvFile(path.join(dataDir, 'emulator.env'), endpointsToEnv(endpoints));
+  const envFile = path.join(dataDir, 'emulator.env');
+  writeEnvFile(envFile, endpointsToEnv(endpoints));
 
   let session: LocalSession | undefined;
+  // The endpoints file goes with the cloud (as `npm run emulator` does): left behind, it would point
+  // `npm run auth -- --local` and the user's tools at ports nothing answers any more.
   const stop = async () => {
     await session?.stop().catch(() => undefined);
     await cloud.stop();
+    fs.rmSync(envFile, { force: true });
   };
   try {
     const source = sftpSourceOf(restaurantPos);
@@ -135,7 +139,7 @@ async function main(): Promise<number> {
     say(`back office Drive (Google API double): ${copied.length} POS files copied into ${folders.size} dated subfolders of "POS exports"`);
     say('');
     say(`report and alert e-mails (.eml): ${endpoints.smtp.outboxDir}`);
-    say(`all endpoints: ${path.join(dataDir, 'emulator.env')}`);
+    say(`all endpoints: ${envFile} (removed when the local cloud stops)`);
     if (once) say('--once: the local cloud stops as this exits, so the DATABASE_URL above stops answering; `npm start` without --once keeps it up');
     const succeeded = finished.every((f) => f.run.status === 'succeeded');
     if (once) {

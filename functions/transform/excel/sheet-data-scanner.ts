@@ -3,10 +3,10 @@
 // of every cell, and that was most of the .xlsx transform's time (~1.5 s of 3.7 s for 200k rows × 10
 // columns, with the GC it caused). This scanner reads only the shape spreadsheet writers produce —
 // <row> elements holding <c> cells with <v>, <f> and inline <is><t> children, ASCII attribute
-// values, the five named entities, UTF-8 text — and makes no object but the cells' values.
+// values, the five named entities and character references, UTF-8 text — and makes no object but the cells' values.
 //
 // It never decides anything the SAX reader would decide differently. Whatever it does not know —
-// a comment, CDATA, a processing instruction, a prefixed or unknown element, a character reference,
+// a comment, CDATA, a processing instruction, a prefixed or unknown element, another entity,
 // rich text, a CR or control character, invalid UTF-8, a malformed tag, a row number that is not
 // plain digits, a row longer than its buffer — makes it stop at the start of that row, and the SAX
 // reader (sheet-rows-sax.ts) reads the rest of the part from there, errors included. Because a
@@ -239,7 +239,7 @@ export class SheetDataScanner {
       if (b >= 0x20 && b < 0x7f) {
         if (b === LT) break;
         if (b === AMP) {
-          const after = namedEntityEnd(d, j, end);
+          const after = referenceEnd(d, j, end);
           if (after < 0) return after;
           kind = TEXT_DECODE;
           j = after - 1;
@@ -451,16 +451,23 @@ function wholeNumber(d: Buffer, start: number, end: number): number {
   return value;
 }
 
-// At '&': the position after a named entity's ';' (amp, lt, gt, quot, apos), else HAND_OVER (a
-// character reference or another entity) or NEED_MORE.
-function namedEntityEnd(d: Buffer, i: number, end: number): number {
-  for (let j = i + 1; j < end && j <= i + 5; j++) {
-    if (d[j] === SEMI) return entityChar(d, i + 1, j) === '' ? HAND_OVER : j + 1;
+// The longest entity or character reference the scanner reads, between '&' and ';' (#x10FFFF with
+// a few leading zeros); longer ones go to the SAX reader.
+const MAX_REFERENCE = 10;
+
+// At '&': the position after the ';' of a named entity (amp, lt, gt, quot, apos) or a character
+// reference to a character XML allows, else HAND_OVER (any other entity, a malformed or disallowed
+// reference) or NEED_MORE.
+function referenceEnd(d: Buffer, i: number, end: number): number {
+  for (let j = i + 1; j < end && j <= i + 1 + MAX_REFERENCE; j++) {
+    if (d[j] === SEMI) return referenceText(d, i + 1, j) === '' ? HAND_OVER : j + 1;
   }
-  return i + 5 < end ? HAND_OVER : NEED_MORE;
+  return i + 1 + MAX_REFERENCE < end ? HAND_OVER : NEED_MORE;
 }
 
-function entityChar(d: Buffer, start: number, end: number): string {
+// The text of the reference between '&' (start) and ';' (end); '' when the scanner does not read it.
+function referenceText(d: Buffer, start: number, end: number): string {
+  if (d[start] === 0x23) return characterReference(d, start + 1, end);
   switch (d.toString('latin1', start, end)) {
     case 'amp':
       return '&';
@@ -477,14 +484,33 @@ function entityChar(d: Buffer, start: number, end: number): string {
   }
 }
 
-// Text the scanner accepted (valid UTF-8, named entities only) → its string.
+// "#65" / "#x41" (after the '#'): the character, when XML allows it (Char: tab, LF, CR, U+0020–U+D7FF,
+// U+E000–U+FFFD, U+10000–U+10FFFF; the 'x' lower case only), else ''.
+function characterReference(d: Buffer, start: number, end: number): string {
+  const hex = d[start] === 0x78;
+  let j = hex ? start + 1 : start;
+  if (j === end) return '';
+  let code = 0;
+  for (; j < end; j++) {
+    const b = d[j]!;
+    let digit: number;
+    if (b >= 0x30 && b <= 0x39) digit = b - 0x30;
+    else if (hex && (b | 0x20) >= 0x61 && (b | 0x20) <= 0x66) digit = (b | 0x20) - 0x57;
+    else return '';
+    code = code * (hex ? 16 : 10) + digit;
+  }
+  const allowed = code === 0x09 || code === 0x0a || code === 0x0d || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+  return allowed ? String.fromCodePoint(code) : '';
+}
+
+// Text the scanner accepted (valid UTF-8, the references referenceEnd takes) → its string.
 function decodeText(d: Buffer, start: number, end: number): string {
   let text = '';
   let from = start;
   for (let j = start; j < end; j++) {
     if (d[j] !== AMP) continue;
     const semi = d.indexOf(SEMI, j);
-    text += d.toString('utf8', from, j) + entityChar(d, j + 1, semi);
+    text += d.toString('utf8', from, j) + referenceText(d, j + 1, semi);
     from = semi + 1;
     j = semi;
   }

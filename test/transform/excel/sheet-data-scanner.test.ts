@@ -3,7 +3,7 @@
 // the same rows with the same counts, or the same refusal. The parts mix what spreadsheet writers
 // produce (every cell type, shared and inline strings, formulas, styles, hidden and empty rows, rows
 // and cells without references, entities, non-ASCII, whitespace between attributes) with what the
-// scanner leaves to the SAX reader (comments, CDATA, processing instructions, character references,
+// scanner leaves to the SAX reader (comments, CDATA, processing instructions, other entities,
 // rich text, phonetic runs, CR, prefixed elements) and one fault at most per part (truncation,
 // mismatched tags, duplicate or unquoted attributes, invalid UTF-8, U+FFFE, "]]>", a missing shared
 // string, a row out of order, a reference naming no column, a number that is none). Each part is cut
@@ -42,8 +42,9 @@ function attr(random: Random, name: string, value: string): string {
 }
 
 function text(random: Random, rare: number): string {
-  const plain = ['Fries', 'a &amp; b', '&lt;tag&gt;', '&quot;q&quot; &apos;s&apos;', 'Zoë', '日本語 €', '😀', 'x]y', 'tab\there', 'line\nbreak', '', ' lead'];
-  const odd = ['cr\r\nlf', '&#65;', '&#x1F600;', '<![CDATA[raw <b>]]>', 'a<!-- note -->b', 'a<?pi x?>b'];
+  const plain = ['Fries', 'a &amp; b', '&lt;tag&gt;', '&quot;q&quot; &apos;s&apos;', 'Zoë', '日本語 €', '😀', 'x]y', 'tab\there', 'line\nbreak', '', ' lead',
+    'A&#10;B', '&#65;&#x1F600;&#x1f600;', '&#0000000065;', 'cr&#13;kept'];
+  const odd = ['cr\r\nlf', '&#00000000065;', '<![CDATA[raw <b>]]>', 'a<!-- note -->b', 'a<?pi x?>b'];
   return random() < rare ? pick(random, odd) : pick(random, plain);
 }
 
@@ -86,7 +87,9 @@ function cell(random: Random, rowNumber: number, column: number, fault: { kind: 
       return `<c${attributes}>${formula}${inline}</c>`;
     }
     case 'str':
-      value = take('cdata-end') ? 'a]]>b' : take('bad-entity') ? '&nbsp;' : take('control-char') ? 'bell\u0007' : text(random, rare);
+      value = take('cdata-end') ? 'a]]>b'
+        : take('bad-entity') ? pick(random, ['&nbsp;', '&#0;', '&#X41;', '&#xD800;', '&#xFFFE;', '&#;', '&#x;', '&#1114112;', '&amp'])
+        : take('control-char') ? 'bell\u0007' : text(random, rare);
       break;
     case 'b':
       value = pick(random, ['0', '1', 'true', 'false']);

@@ -45,7 +45,6 @@ export function detectBom(head: Buffer): { encoding: DetectedBom; length: number
   return null;
 }
 
-
 // Reads just enough of the stream to see a BOM and a binary signature (HEAD_BYTES), then decodes
 // chunk by chunk. Bytes that are not valid in the encoding are found by the decoder (byte-decoder.ts):
 // the text before them is yielded, then `chunks` throws InvalidBytesError, so the row reader knows

@@ -1,7 +1,7 @@
 // What one worksheet cell of an .xlsx holds → its staged value, the same for both readers of a
 // worksheet's rows (the byte scanner, sheet-data-scanner.ts, and the saxes reader, sheet-rows-sax.ts),
 // so a cell reads the same whichever of them read it.
-import type { Cell, RowBatch } from '../parsers/file-parser';
+import type { Cell } from '../parsers/file-parser';
 import { MalformedFileError } from '../malformed-file-error';
 import type { CellText } from './cell-text';
 import type { RowBatcher } from './row-batcher';
@@ -30,10 +30,8 @@ export interface SheetRowsTarget {
   rowNumber: number;
 }
 
-export type { Cell, RowBatch };
-
-// The cell as its XML gave it: `t` and `s` attributes, whether it had a formula, the text of its
-// <v> (null: no <v>) and of its inline string <is> (null: none).
+// The cell as its XML gave it: `t` and `s` attributes, the text of its <v> (null: no <v>) and of its
+// inline string <is> (null: none).
 export interface CellXml {
   type: string;
   style: number;

@@ -15,7 +15,7 @@
 // sheet-data-scanner.test.ts holds both to the same rows on generated well-formed and broken parts.
 import { isUtf8 } from 'node:buffer';
 import type { Cell } from '../parsers/file-parser';
-import { cellValue, type CellXml, type SheetRowsTarget } from './sheet-cell-value';
+import { cellValue, MAX_COLUMN, type CellXml, type SheetRowsTarget } from './sheet-cell-value';
 
 // scan() results other than a position.
 export const NEED_MORE = -1;
@@ -47,8 +47,14 @@ const TEXT_ABSENT = 0;
 const TEXT_ASCII = 1;
 const TEXT_DECODE = 2;
 
-// Per cell of the row being read: column (0 = none given), type, style, formula, then start, end and
-// kind of the <v> text and of the <is><t> text.
+// Per cell of the row being read, FIELDS numbers: column (0 = none given), type, style, formula
+// (1 = it has one), then start, end and kind of the <v> text and of the <is><t> text.
+const COLUMN = 0;
+const TYPE = 1;
+const STYLE = 2;
+const FORMULA = 3;
+const VALUE_TEXT = 4;
+const INLINE_TEXT = 7;
 const FIELDS = 10;
 // Attributes kept per tag (name start, name end, value start, value end); more goes to the SAX reader.
 const MAX_ATTRIBUTES = 16;
@@ -148,12 +154,12 @@ export class SheetDataScanner {
       this.cells = grown;
     }
     const c = this.cells;
-    c[k] = column;
-    c[k + 1] = type;
-    c[k + 2] = style;
-    c[k + 3] = 0;
-    c[k + 6] = TEXT_ABSENT;
-    c[k + 9] = TEXT_ABSENT;
+    c[k + COLUMN] = column;
+    c[k + TYPE] = type;
+    c[k + STYLE] = style;
+    c[k + FORMULA] = 0;
+    this.setText(k + VALUE_TEXT, 0, 0, TEXT_ABSENT);
+    this.setText(k + INLINE_TEXT, 0, 0, TEXT_ABSENT);
     this.cellCount++;
     if (this.selfClosing) return j;
     const d = this.data;
@@ -165,13 +171,13 @@ export class SheetDataScanner {
       if (n === SLASH) return this.endTag(j, 'c');
       if (n === 0x76 && endsName(d[j + 2]!)) {
         // <v>: the last one counts, as in the SAX reader.
-        j = this.textElement(j + 2, 'v', k + 4);
+        j = this.textElement(j + 2, 'v', k + VALUE_TEXT);
       } else if (n === 0x66 && endsName(d[j + 2]!)) {
         // <f>: its text is the formula, not kept; the cell's value is its cached <v>.
-        c[k + 3] = 1;
+        c[k + FORMULA] = 1;
         j = this.textElement(j + 2, 'f', -1);
       } else if (n === 0x69 && d[j + 2] === 0x73 && endsName(d[j + 3]!)) {
-        j = this.inlineString(j + 3, k + 7);
+        j = this.inlineString(j + 3, k + INLINE_TEXT);
       } else {
         return HAND_OVER;
       }
@@ -183,11 +189,8 @@ export class SheetDataScanner {
   private inlineString(i: number, slot: number): number {
     let j = this.tagAttributes(i);
     if (j < 0) return j;
-    const c = this.cells;
     // An empty <is/> or <is></is> is an empty string, as the SAX reader has it.
-    c[slot] = j;
-    c[slot + 1] = j;
-    c[slot + 2] = TEXT_ASCII;
+    this.setText(slot, j, j, TEXT_ASCII);
     if (this.selfClosing) return j;
     const d = this.data;
     let seenText = false;
@@ -209,21 +212,19 @@ export class SheetDataScanner {
     let j = this.tagAttributes(i);
     if (j < 0) return j;
     if (this.selfClosing) {
-      if (slot >= 0) {
-        this.cells[slot] = j;
-        this.cells[slot + 1] = j;
-        this.cells[slot + 2] = TEXT_ASCII;
-      }
+      if (slot >= 0) this.setText(slot, j, j, TEXT_ASCII);
       return j;
     }
     const textEnd = this.text(j);
     if (textEnd < 0) return textEnd;
-    if (slot >= 0) {
-      this.cells[slot] = j;
-      this.cells[slot + 1] = textEnd;
-      this.cells[slot + 2] = this.textKind;
-    }
+    if (slot >= 0) this.setText(slot, j, textEnd, this.textKind);
     return this.endTag(textEnd, name);
+  }
+
+  private setText(slot: number, start: number, end: number, kind: number): void {
+    this.cells[slot] = start;
+    this.cells[slot + 1] = end;
+    this.cells[slot + 2] = kind;
   }
 
   // Character data up to the next '<'; sets textKind. Only what XML reads as written (and the five
@@ -332,31 +333,16 @@ export class SheetDataScanner {
   }
 
   private attributeIs(a: number, name: string): boolean {
-    const start = this.attributes[4 * a]!;
-    if (this.attributes[4 * a + 1]! - start !== name.length) return false;
-    for (let n = 0; n < name.length; n++) if (this.data[start + n] !== name.charCodeAt(n)) return false;
-    return true;
+    return bytesAre(this.data, this.attributes[4 * a]!, this.attributes[4 * a + 1]!, name);
   }
 
   private valueIs(a: number, text: string): boolean {
-    const start = this.attributes[4 * a + 2]!;
-    if (this.attributes[4 * a + 3]! - start !== text.length) return false;
-    for (let n = 0; n < text.length; n++) if (this.data[start + n] !== text.charCodeAt(n)) return false;
-    return true;
+    return bytesAre(this.data, this.attributes[4 * a + 2]!, this.attributes[4 * a + 3]!, text);
   }
 
   // The attribute's value as a whole number of plain digits (what Number() reads the same), or -1.
   private digits(a: number): number {
-    const start = this.attributes[4 * a + 2]!;
-    const end = this.attributes[4 * a + 3]!;
-    if (end === start || end - start > 9) return -1;
-    let value = 0;
-    for (let j = start; j < end; j++) {
-      const digit = this.data[j]! - 0x30;
-      if (digit < 0 || digit > 9) return -1;
-      value = value * 10 + digit;
-    }
-    return value;
+    return wholeNumber(this.data, this.attributes[4 * a + 2]!, this.attributes[4 * a + 3]!, 9);
   }
 
   // The column an "r" attribute names, read as columnOfRef reads it (0: none).
@@ -368,7 +354,7 @@ export class SheetDataScanner {
       const code = this.data[j]! | 0x20;
       if (code < 0x61 || code > 0x7a) break;
       column = column * 26 + (code - 0x60);
-      if (column > 16_384) return 0;
+      if (column > MAX_COLUMN) return 0;
     }
     return column;
   }
@@ -400,9 +386,9 @@ export class SheetDataScanner {
     let lastColumn = 0;
     for (let n = 0; n < this.cellCount; n++) {
       const k = n * FIELDS;
-      const column = c[k] === 0 ? lastColumn + 1 : c[k]!;
+      const column = c[k + COLUMN] === 0 ? lastColumn + 1 : c[k + COLUMN]!;
       lastColumn = column;
-      if (c[k + 3] === 1) target.counts.formulaCells++;
+      if (c[k + FORMULA] === 1) target.counts.formulaCells++;
       row[column - 1] = this.value(k, rowNumber);
     }
     target.batcher.add(rowNumber, row);
@@ -411,14 +397,16 @@ export class SheetDataScanner {
 
   private value(k: number, rowNumber: number): Cell {
     const c = this.cells;
-    const type = c[k + 1]!;
-    const vKind = c[k + 6]!;
+    const type = c[k + TYPE]!;
+    const vStart = c[k + VALUE_TEXT]!;
+    const vEnd = c[k + VALUE_TEXT + 1]!;
+    const vKind = c[k + VALUE_TEXT + 2]!;
     // The two commonest cells without a string for their <v>: a shared string's index, a whole number.
     if (vKind === TEXT_ASCII && (type === T_SHARED || type === T_NUMBER)) {
-      const whole = wholeNumber(this.data, c[k + 4]!, c[k + 5]!);
+      const whole = wholeNumber(this.data, vStart, vEnd, 15);
       if (whole >= 0) {
         const context = this.target.context;
-        if (type === T_NUMBER) return context.cellText.number(whole, context.formatCode(c[k + 2]!));
+        if (type === T_NUMBER) return context.cellText.number(whole, context.formatCode(c[k + STYLE]!));
         const text = context.sharedString(whole);
         // Past the table's end: the reading below makes the error, with the index as written.
         if (text !== undefined) return text;
@@ -426,9 +414,9 @@ export class SheetDataScanner {
     }
     const xml = this.xml;
     xml.type = TYPE_NAMES[type]!;
-    xml.style = c[k + 2]!;
-    xml.value = this.textOf(c[k + 4]!, c[k + 5]!, vKind);
-    xml.inline = this.textOf(c[k + 7]!, c[k + 8]!, c[k + 9]!);
+    xml.style = c[k + STYLE]!;
+    xml.value = this.textOf(vStart, vEnd, vKind);
+    xml.inline = this.textOf(c[k + INLINE_TEXT]!, c[k + INLINE_TEXT + 1]!, c[k + INLINE_TEXT + 2]!);
     return cellValue(xml, this.target.context, rowNumber);
   }
 
@@ -439,9 +427,9 @@ export class SheetDataScanner {
   }
 }
 
-// Plain digits, at most 15 of them (exact as a double), as a number; -1 otherwise.
-function wholeNumber(d: Buffer, start: number, end: number): number {
-  if (end === start || end - start > 15) return -1;
+// Plain digits, at most maxDigits of them (15 at most: exact as a double), as a number; -1 otherwise.
+function wholeNumber(d: Buffer, start: number, end: number, maxDigits: number): number {
+  if (end === start || end - start > maxDigits) return -1;
   let value = 0;
   for (let j = start; j < end; j++) {
     const digit = d[j]! - 0x30;
@@ -522,6 +510,12 @@ function hasFffeOrFfff(d: Buffer, start: number, end: number): boolean {
     if (d[j + 1] === 0xbf && (d[j + 2] === 0xbe || d[j + 2] === 0xbf)) return true;
   }
   return false;
+}
+
+function bytesAre(d: Buffer, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let n = 0; n < text.length; n++) if (d[start + n] !== text.charCodeAt(n)) return false;
+  return true;
 }
 
 function sameBytes(d: Buffer, aStart: number, aEnd: number, bStart: number, bEnd: number): boolean {

@@ -17,7 +17,6 @@ import { SaxSheetRows } from './sheet-rows-sax';
 import type { SheetCounts, SheetRowsContext, SheetRowsTarget } from './sheet-cell-value';
 
 export type { SheetCounts, SheetRowsContext } from './sheet-cell-value';
-export { unescapeXstring } from './sheet-cell-value';
 
 export interface SheetRowsOptions {
   // false: the SAX reader reads everything (tests compare the two readers with it).

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { SheetEntry } from './choose-sheet';
-import { unescapeXstring } from './xlsx-sheet-rows';
+import { unescapeXstring } from './sheet-cell-value';
 
 // What is used of exceljs' reader beyond its published types (exceljs 4.4.0,
 // lib/stream/xlsx/workbook-reader.js).

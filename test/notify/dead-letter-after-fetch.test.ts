@@ -2,7 +2,7 @@
 // Pub/Sub redelivers a handled message until it gives up on it) must not fail the run or alert.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleNotify } from '../../functions/notify/handler';
-import { pushSubscriptionName } from '../../shared/topology';
+import { deadLetterAttributes } from '../support/dead-letter-attributes';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
 let world: StageTestWorld;
@@ -18,11 +18,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-const deadLetter = (attempts: number) => ({
-  CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, 'fetch')}`,
-  CloudPubSubDeadLetterSourceDeliveryCount: String(attempts),
-  CloudPubSubDeadLetterSourceSubscriptionProject: world.projectId,
-});
+const deadLetter = (attempts: number) => deadLetterAttributes(world, h.pipeline.name, 'fetch', attempts);
 
 describe('notify: a dead-lettered trigger of a run fetch already counted', () => {
   it('leaves a completed run succeeded and sends no alert', async () => {

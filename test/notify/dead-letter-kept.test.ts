@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleNotify } from '../../functions/notify/handler';
 import { createFirestoreDeadLetterStore } from '../../functions/runtime/firestore-dead-letter-store';
 import type { DeadLetterStore } from '../../functions/runtime/dead-letter-store';
-import { pushSubscriptionName } from '../../shared/topology';
+import { deadLetterAttributes } from '../support/dead-letter-attributes';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
 let world: StageTestWorld;
@@ -24,9 +24,7 @@ afterAll(async () => {
 });
 
 const pubsubDeadLetter = (stage: 'fetch' | 'load', attempts: number) => ({
-  CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, stage)}`,
-  CloudPubSubDeadLetterSourceDeliveryCount: String(attempts),
-  CloudPubSubDeadLetterSourceSubscriptionProject: world.projectId,
+  ...deadLetterAttributes(world, h.pipeline.name, stage, attempts),
   CloudPubSubDeadLetterSourceTopicPublishTime: '2026-11-21T11:00:03.412+00:00',
 });
 

@@ -8,7 +8,7 @@ import { runIdFor } from '../../functions/fetch/run-id';
 import { handleNotify } from '../../functions/notify/handler';
 import { TransientError } from '../../shared/errors';
 import { fileKeyOf } from '../../shared/object-names';
-import { pushSubscriptionName } from '../../shared/topology';
+import { deadLetterAttributes } from '../support/dead-letter-attributes';
 import { SMTP_PASSWORD, stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../support/stage-test-context';
 
 let world: StageTestWorld;
@@ -166,11 +166,7 @@ describe('notify: run-failed', () => {
 });
 
 describe('notify: dead letters', () => {
-  const deadLetter = (stage: 'fetch' | 'transform' | 'load' | 'aggregate', attempts: number) => ({
-    CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, stage)}`,
-    CloudPubSubDeadLetterSourceDeliveryCount: String(attempts),
-    CloudPubSubDeadLetterSourceSubscriptionProject: world.projectId,
-  });
+  const deadLetter = (stage: 'fetch' | 'transform' | 'load' | 'aggregate', attempts: number) => deadLetterAttributes(world, h.pipeline.name, stage, attempts);
 
   it('ends the file of a dead-lettered staged message failed, which completes the run and alerts', async () => {
     const before = (await world.outbox()).length;
@@ -307,7 +303,7 @@ describe('notify: dead letter for no recorded run', () => {
       'notify', handleNotify,
       { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'schedule', date: '2026-11-21' },
       {
-        attributes: { CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, 'fetch')}`, CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+        attributes: deadLetterAttributes(world, h.pipeline.name, 'fetch', 5),
         messageId: 'dl-orphan-1',
       },
     );

@@ -14,7 +14,7 @@ import { createFirestorePipelineStateStore } from '../../../functions/runtime/fi
 import { createFirestoreRunStore } from '../../../functions/runtime/firestore-run-store';
 import type { PipelineStateStore } from '../../../functions/runtime/pipeline-state-store';
 import type { PipelineInput } from '../../../shared/pipeline-definition';
-import { pushSubscriptionName } from '../../../shared/topology';
+import { deadLetterAttributes } from '../../support/dead-letter-attributes';
 import { stageHarness, startStageTestWorld, testPipeline, type StageHarness, type StageTestWorld } from '../../support/stage-test-context';
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver';
 
@@ -225,7 +225,7 @@ describe('a dead letter of no recorded run', () => {
       'notify', handleNotify,
       { v: 1, type: 'sluice.trigger', pipeline: h.pipeline.name, trigger: 'schedule', date: '2026-11-21' },
       {
-        attributes: { CloudPubSubDeadLetterSourceSubscription: `projects/${world.projectId}/subscriptions/${pushSubscriptionName(world.prefix, h.pipeline.name, 'fetch')}`, CloudPubSubDeadLetterSourceDeliveryCount: '5' },
+        attributes: deadLetterAttributes(world, h.pipeline.name, 'fetch', 5),
         messageId: 'dl-orphan-hook',
       },
     );
